@@ -1,0 +1,46 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Transfer learning for speech emotion recognition as scikit-learn estimators.
+
+Implements the methods of Gideon et al., "Progressive Neural Networks for
+Transfer Learning in Emotion Recognition" (Interspeech 2017): a plain DNN,
+pre-training / fine-tuning and progressive neural networks, with eGeMAPS
+feature extraction, speaker-aware repeated cross-validation and the corrected
+repeated cross-validation t-test.
+
+The public names are imported lazily (PEP 562), so that ``import
+sklearn_prognet`` stays cheap and never imports torch, openSMILE or matplotlib
+before they are needed.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY_NAMES = {
+    "DNNClassifier": "sklearn_prognet._estimators",
+    "FineTunedClassifier": "sklearn_prognet._estimators",
+    "ProgressiveNetClassifier": "sklearn_prognet._estimators",
+    "EGeMAPSTransformer": "sklearn_prognet._features",
+    "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
+    "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
+}
+_SUBMODULES = ["datasets", "model_selection", "plotting", "stats", "experiments"]
+
+__all__ = [*_LAZY_NAMES, *_SUBMODULES, "__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"sklearn_prognet.{name}")
+    else:
+        raise AttributeError(f"module 'sklearn_prognet' has no attribute {name!r}")
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,17 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The only module that imports private scikit-learn helpers.
+
+scikit-learn does not promise stability for these names; keeping them in one
+place means a future rename is fixed here alone.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+
+__all__ = ["HasMethods", "Interval", "StrOptions", "_fit_context", "validate_params"]

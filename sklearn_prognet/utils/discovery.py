@@ -1,0 +1,39 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Discovery of the public estimators of sklearn_prognet."""
+
+import inspect
+
+from sklearn.base import BaseEstimator
+
+import sklearn_prognet
+
+
+def all_estimators():
+    """List the public estimators of sklearn_prognet.
+
+    Used by the common tests, so that a new estimator is checked by
+    :func:`sklearn.utils.estimator_checks.parametrize_with_checks` as soon as
+    it is exported.
+
+    Returns
+    -------
+    estimators : list of tuple
+        ``(name, class)`` pairs, sorted by name.
+
+    See Also
+    --------
+    sklearn.utils.discovery.all_estimators : The same for scikit-learn.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.utils.discovery import all_estimators
+    >>> [name for name, _ in all_estimators()]
+    ['DNNClassifier', 'EGeMAPSTransformer', 'FineTunedClassifier', 'ProgressiveNetClassifier']
+    """
+    found = []
+    for name in sklearn_prognet.__all__:
+        obj = getattr(sklearn_prognet, name)
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+            found.append((name, obj))
+    return sorted(found)
