@@ -28,8 +28,12 @@ def all_estimators():
     Examples
     --------
     >>> from sklearn_prognet.utils.discovery import all_estimators
-    >>> [name for name, _ in all_estimators()]
-    ['DNNClassifier', 'EGeMAPSTransformer', 'FineTunedClassifier', 'ProgressiveNetClassifier']
+    >>> for name, _ in all_estimators():
+    ...     print(name)
+    DNNClassifier
+    EGeMAPSTransformer
+    FineTunedClassifier
+    ProgressiveNetClassifier
     """
     found = []
     for name in sklearn_prognet.__all__:

@@ -1,0 +1,261 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""skorch glue: the net factory, callbacks, seeding and the inner validation split.
+
+Nothing here knows about scikit-learn's estimator API; ``_estimators`` calls
+these functions with plain values.
+"""
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochScoring, Freezer
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from sklearn_prognet._modules import ProgressiveNet
+
+
+class TensorBatchIterator:
+    """Mini-batches sliced from tensors held in memory.
+
+    skorch's default iterator is a :class:`torch.utils.data.DataLoader`, which
+    indexes the dataset one sample at a time and collates the samples again
+    for every batch. For tabular features that fit in memory, one gather per
+    epoch (to shuffle) and plain slicing is several times cheaper.
+
+    Parameters
+    ----------
+    dataset : skorch.dataset.Dataset
+        Holds ``X`` (a float tensor) and ``y`` (a long tensor or None).
+    batch_size : int
+        Samples per batch.
+    shuffle : bool, default=False
+        Draw a new order every epoch, from torch's global generator (which
+        the estimators seed and fork, so results are reproducible).
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        X, y = self.dataset.X, self.dataset.y
+        if self.shuffle:
+            order = torch.randperm(len(X))
+            X = X[order]
+            y = None if y is None else y[order]
+        for start in range(0, len(X), self.batch_size):
+            stop = start + self.batch_size
+            yield X[start:stop], None if y is None else y[start:stop]
+
+
+def uar(y_true, y_pred):
+    """Unweighted average recall over the classes present in ``y_true``.
+
+    The same as :func:`sklearn.metrics.balanced_accuracy_score`, without its
+    warning when a small validation set lacks a predicted class.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    return float(
+        np.mean([np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)])
+    )
+
+
+def _valid_uar(net, X, y):
+    # With skorch's caching, predict reuses the forward pass of the
+    # validation step: scoring costs no extra inference.
+    return uar(_to_numpy(y), net.predict(X))
+
+
+def _to_numpy(y):
+    if isinstance(y, torch.Tensor):
+        return y.cpu().numpy()
+    return np.asarray(y)
+
+
+def _silent(*args, **kwargs):
+    """A sink for EarlyStopping when the user asked for silence."""
+
+
+def make_net(
+    *,
+    n_features,
+    columns,
+    n_frozen,
+    dropout,
+    lr,
+    batch_size,
+    max_epochs,
+    valid_data,
+    patience,
+    device,
+    verbose,
+    freeze_patterns=(),
+):
+    """Build the skorch net that trains a :class:`ProgressiveNet`.
+
+    Parameters
+    ----------
+    n_features, columns, n_frozen, dropout
+        Passed to :class:`~sklearn_prognet._modules.ProgressiveNet`.
+    lr, batch_size, max_epochs, device, verbose
+        skorch's training parameters.
+    valid_data : tuple of (torch.Tensor, torch.Tensor) or None
+        The early-stopping set. None trains for ``max_epochs`` epochs.
+    patience : int
+        Epochs without validation-UAR improvement before stopping.
+    freeze_patterns : tuple of str
+        Parameter-name patterns to freeze (fine-tuning's frozen layers).
+
+    Returns
+    -------
+    net : skorch.NeuralNetClassifier
+        An uninitialised net.
+    """
+    callbacks = []
+    if valid_data is not None:
+        callbacks += [
+            (
+                "valid_uar",
+                EpochScoring(_valid_uar, lower_is_better=False, name="valid_uar"),
+            ),
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_uar",
+                    lower_is_better=False,
+                    patience=patience,
+                    threshold=0.0,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if verbose else _silent,
+                ),
+            ),
+        ]
+    if freeze_patterns:
+        callbacks.append(("freezer", Freezer(list(freeze_patterns))))
+    use_fused = torch.device(device).type in ("cpu", "cuda")
+    return NeuralNetClassifier(
+        module=ProgressiveNet,
+        module__n_features=n_features,
+        module__columns=columns,
+        module__n_frozen=n_frozen,
+        module__dropout=dropout,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        optimizer__fused=use_fused,
+        lr=lr,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        iterator_train=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        iterator_valid=TensorBatchIterator,
+        train_split=None
+        if valid_data is None
+        else predefined_split(Dataset(*valid_data)),
+        callbacks=callbacks,
+        # skorch's default accuracy scoring is replaced by valid_uar
+        callbacks__valid_acc=None,
+        device=device,
+        verbose=verbose,
+    )
+
+
+def history_arrays(net):
+    """Per-epoch learning curves from a skorch history, as numpy arrays."""
+    history = net.history
+
+    def column(key):
+        return np.array([row.get(key, np.nan) for row in history], dtype=float)
+
+    return {
+        "epoch": np.array([row["epoch"] for row in history], dtype=int),
+        "train_loss": column("train_loss"),
+        "valid_loss": column("valid_loss"),
+        "valid_uar": column("valid_uar"),
+    }
+
+
+@contextlib.contextmanager
+def seeded_torch(seed, device):
+    """Seed torch inside a forked RNG so that the global state is untouched."""
+    device = torch.device(device)
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else 0]
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def inner_validation_split(y, groups, validation_fraction, rng):
+    """Split training data into a training part and an early-stopping part.
+
+    With ``groups`` (speakers) no group is on both sides, and classes are
+    balanced as well as the groups allow; without, the split is stratified.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Encoded labels.
+    groups : array-like of shape (n_samples,) or None
+        Group (speaker) of every sample.
+    validation_fraction : float
+        Share of the samples to hold out.
+    rng : numpy.random.RandomState
+        Source of randomness.
+
+    Returns
+    -------
+    train, valid : ndarray of int
+        Indices of both parts.
+    """
+    seed = rng.randint(np.iinfo(np.int32).max)
+    if groups is None:
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            raise ValueError(
+                "early_stopping holds out a stratified validation set, which "
+                "needs at least 2 samples of every class; class "
+                f"{classes[counts.argmin()]!r} has {counts.min()}. Pass more data, "
+                "set early_stopping=False, or pass X_val and y_val to fit."
+            )
+        n_valid = max(len(classes), round(validation_fraction * len(y)))
+        if len(y) - n_valid < len(classes):
+            raise ValueError(
+                f"Too few samples ({len(y)}) to hold out a validation set of "
+                f"{n_valid} and keep every class for training. Set "
+                "early_stopping=False, or pass X_val and y_val to fit."
+            )
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, test_size=n_valid, random_state=seed
+        )
+        return next(splitter.split(np.zeros((len(y), 1)), y))
+    groups = np.asarray(groups)
+    if len(groups) != len(y):
+        raise ValueError(
+            f"groups has {len(groups)} entries but X has {len(y)} samples."
+        )
+    unique_groups = np.unique(groups)
+    if len(unique_groups) < 2:
+        raise ValueError(
+            "early_stopping with groups needs at least 2 groups to hold out "
+            f"a validation group; got {len(unique_groups)}. Pass X_val and y_val."
+        )
+    n_splits = min(len(unique_groups), max(2, round(1 / validation_fraction)))
+    # Relabel the groups in a random order: StratifiedGroupKFold's own shuffle
+    # only breaks ties, so this is what makes the held-out groups random.
+    relabel = dict(zip(unique_groups, rng.permutation(len(unique_groups)), strict=True))
+    shuffled = np.array([relabel[g] for g in groups])
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return next(splitter.split(np.zeros((len(y), 1)), y, shuffled))
