@@ -622,6 +622,11 @@ class FoldRoles(BaseCrossValidator):
             return RepeatedStratifiedGroupKFold()
         return self.cv
 
+    @property
+    def n_repeats(self):
+        """Number of repeats of the wrapped splitter (1 if it has none)."""
+        return getattr(self._base_cv(), "n_repeats", 1)
+
     def get_n_splits(self, X=None, y=None, groups=None):
         """Return the number of splits, that of the wrapped splitter.
 
@@ -689,7 +694,7 @@ class FoldRoles(BaseCrossValidator):
         """
         cv = self._base_cv()
         n_total = cv.get_n_splits(X, y, groups)
-        n_repeats = getattr(cv, "n_repeats", 1)
+        n_repeats = self.n_repeats
         if n_total % n_repeats:
             raise ValueError(
                 f"cv yields {n_total} splits, not a multiple of its "
