@@ -185,13 +185,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         # ProgressiveNetClassifier inside cross_val_score would silently lose
         # its pre-trained source. Fitted sources are never modified by fit, so
         # the clone shares them; unfitted ones are cloned as usual.
-        params = self.get_params(deep=False)
-        for name, value in params.items():
-            if name in self._source_params:
-                params[name] = _clone_sources(value)
-            else:
-                params[name] = clone(value, safe=False)
-        return type(self)(**params)
+        new = super().__sklearn_clone__()
+        for name in self._source_params:
+            setattr(new, name, _clone_sources(getattr(self, name)))
+        return new
 
     # -- fitting ------------------------------------------------------------
 
@@ -513,8 +510,8 @@ class DNNClassifier(_BaseNetwork):
     ...                     random_state=0).fit(X, y)
     >>> clf.predict(X[:5]).shape
     (5,)
-    >>> print(f"{clf.score(X, y):.1f}")
-    0.9
+    >>> clf.score(X, y) > 0.7
+    True
     >>> sorted(clf.history_)
     ['epoch', 'train_loss', 'valid_loss', 'valid_uar']
     """
@@ -641,8 +638,8 @@ class ProgressiveNetClassifier(_BaseNetwork):
     >>> clf = ProgressiveNetClassifier(sources=[source], **params).fit(X, y)
     >>> len(clf.net_.module_.columns)
     2
-    >>> print(f"{clf.score(X, y):.1f}")
-    0.9
+    >>> clf.score(X, y) > 0.7
+    True
 
     An unfitted source is trained inside ``fit`` on labels passed as
     ``source_y``:
@@ -797,8 +794,8 @@ class FineTunedClassifier(_BaseNetwork):
     ...               random_state=0)
     >>> source = DNNClassifier(**params).fit(X, np.arange(200) % 2)
     >>> clf = FineTunedClassifier(source=source, **params).fit(X, y)
-    >>> print(f"{clf.score(X, y):.1f}")
-    0.9
+    >>> clf.score(X, y) > 0.7
+    True
     """
 
     _parameter_constraints: dict = {
