@@ -1,0 +1,778 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Acoustic feature extraction with openSMILE as a scikit-learn transformer.
+
+openSMILE (and the audio readers it brings) is imported inside functions only,
+so that importing this module stays cheap.
+"""
+
+import hashlib
+import multiprocessing
+import os
+import sys
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_memory
+
+from sklearn_prognet.utils._compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+)
+
+__all__ = ["EGeMAPSTransformer"]
+
+# Names of ``opensmile.FeatureSet`` members. Written out rather than read from
+# the enum so that the parameter constraints do not import openSMILE. The
+# legacy aliases "GeMAPS" and "eGeMAPS" are left out on purpose: they silently
+# mean the v01a sets.
+_FEATURE_SETS = (
+    "ComParE_2016",
+    "GeMAPSv01a",
+    "GeMAPSv01b",
+    "eGeMAPSv01a",
+    "eGeMAPSv01b",
+    "eGeMAPSv02",
+    "emobase",
+    "IS09",
+    "IS10",
+    "IS11",
+    "IS12",
+    "IS13",
+)
+_FEATURE_LEVELS = {"functionals": "Functionals"}
+
+# Bump when the way a row is computed changes: old cache entries then miss.
+_CACHE_VERSION = 1
+
+# openSMILE converts float signals with ``(x * 32768).astype(np.int16)``, so a
+# sample of exactly 1.0 would wrap around to -32768. Clip to the largest value
+# that still fits.
+_MAX_SAMPLE = 32767 / 32768
+
+# How many failed inputs one warning or error message lists before it
+# summarizes the rest.
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class _Config:
+    """What a worker needs to turn one input into one row of features."""
+
+    feature_set: str
+    feature_level: str
+    sampling_rate: int | None
+    resample: int | None
+    channel: int | str
+
+    def cache_key(self):
+        """Everything that changes the features of a given audio content.
+
+        ``sampling_rate`` is left out: for files it only checks the input; for
+        signals it is part of the content key (see ``_signal_key``).
+        """
+        import opensmile
+
+        return (
+            "sklearn_prognet.EGeMAPSTransformer",
+            _CACHE_VERSION,
+            opensmile.__version__,
+            self.feature_set,
+            self.feature_level,
+            self.resample,
+            self.channel,
+        )
+
+
+class _InputError(Exception):
+    """One input could not be turned into features; ``kind`` picks the error."""
+
+    def __init__(self, name, reason, kind="invalid"):
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+        self.kind = kind  # "missing" -> FileNotFoundError, else ValueError
+
+    def __reduce__(self):  # travels back from worker processes
+        return type(self), (self.name, self.reason, self.kind)
+
+
+# One opensmile.Smile per process and configuration. Workers forked from a
+# parent that already built one inherit it for free.
+_SMILES = {}
+
+
+def _get_smile(feature_set, feature_level):
+    key = (feature_set, feature_level)
+    smile = _SMILES.get(key)
+    if smile is None:
+        import opensmile
+
+        smile = opensmile.Smile(
+            feature_set=opensmile.FeatureSet[feature_set],
+            feature_level=opensmile.FeatureLevel[_FEATURE_LEVELS[feature_level]],
+        )
+        _SMILES[key] = smile
+    return smile
+
+
+def _feature_names(feature_set, feature_level):
+    return list(_get_smile(feature_set, feature_level).feature_names)
+
+
+def _read_audio(path):
+    """Read a file as float64 of shape (n_channels, n_samples) and its rate."""
+    import soundfile
+
+    try:
+        signal, sampling_rate = soundfile.read(path, dtype="float64", always_2d=True)
+    except Exception as sf_error:
+        # libsndfile recognizes WAV, FLAC, OGG, MP3 and more by content.
+        # audiofile converts the rest (m4a, ...) with ffmpeg when installed.
+        extension = os.path.splitext(path)[1].lstrip(".").upper()
+        if extension in soundfile.available_formats() or not extension:
+            raise _InputError(
+                repr(path), f"is not a readable audio file ({sf_error})"
+            ) from None
+        try:
+            import audiofile
+
+            signal, sampling_rate = audiofile.read(path, always_2d=True)
+        except Exception:
+            raise _InputError(
+                repr(path), f"is not a readable audio file ({sf_error})"
+            ) from None
+        return np.asarray(signal, dtype=np.float64), int(sampling_rate)
+    return signal.T, int(sampling_rate)
+
+
+def _as_float_signal(signal, name):
+    """Scale integer PCM to [-1, 1]; check that float signals already are."""
+    kind = signal.dtype.kind
+    if kind == "f":
+        signal = signal.astype(np.float64, copy=False)
+        # NaN is reported later, once the analyzed channel is known.
+        peak = np.nanmax(np.abs(signal), initial=0.0)
+        if peak > 1.0:
+            raise _InputError(
+                name,
+                f"has float samples outside [-1, 1] (max |x| = {peak:.6g}); "
+                "scale float signals to [-1, 1] or pass integer PCM arrays",
+            )
+        return signal
+    # Integer PCM: int16 is divided by 2**15, int32 by 2**31, unsigned types
+    # (8-bit WAV) are centered first, as soundfile does.
+    half = 2.0 ** (signal.dtype.itemsize * 8 - 1)
+    signal = signal.astype(np.float64)
+    if kind == "u":
+        signal -= half
+    return signal / half
+
+
+def _prepare(signal, sampling_rate, config, name):
+    """Select/mix channels, check, resample and clip one (channels, samples)."""
+    n_channels, n_samples = signal.shape
+    if n_samples == 0:
+        raise _InputError(name, "contains no audio samples")
+    if config.sampling_rate is not None and sampling_rate != config.sampling_rate:
+        raise _InputError(
+            name,
+            f"has a sampling rate of {sampling_rate} Hz, but "
+            f"sampling_rate={config.sampling_rate}; set resample to convert it",
+        )
+    if config.channel == "mean":
+        signal = signal.mean(axis=0, keepdims=True)
+    elif config.channel >= n_channels:
+        raise _InputError(
+            name,
+            f"has {n_channels} channel(s); channel={config.channel} does not exist",
+        )
+    else:
+        signal = signal[config.channel : config.channel + 1]
+    if not np.isfinite(signal).all():
+        raise _InputError(name, "contains NaN or infinite samples")
+    if config.resample is not None and sampling_rate != config.resample:
+        import audresample
+
+        signal = audresample.resample(
+            signal.astype(np.float32), sampling_rate, config.resample
+        ).astype(np.float64)
+        sampling_rate = config.resample
+    # Clipping also removes resampling overshoot above full scale.
+    return np.clip(signal, -1.0, _MAX_SAMPLE), sampling_rate
+
+
+def _extract(signal, sampling_rate, config, name):
+    smile = _get_smile(config.feature_set, config.feature_level)
+    with warnings.catch_warnings():
+        # Too short clips come back as NaN with this warning; we raise instead.
+        warnings.filterwarnings("ignore", message="Segment too short")
+        row = smile(signal, sampling_rate)
+    row = np.asarray(row, dtype=np.float32).reshape(-1)
+    if np.isnan(row).all():
+        n_samples = signal.shape[-1]
+        raise _InputError(
+            name,
+            f"is too short for openSMILE ({n_samples} samples = "
+            f"{1000 * n_samples / sampling_rate:.1f} ms at {sampling_rate} Hz)",
+        )
+    return row
+
+
+def _compute(source, config, name):
+    """Features of one file path or one signal, as float32 of shape (n,)."""
+    if isinstance(source, str):
+        if not os.path.isfile(source):
+            raise _InputError(name, "does not exist or is not a file", kind="missing")
+        signal, sampling_rate = _read_audio(source)
+    else:
+        signal = _as_float_signal(np.atleast_2d(source), name)
+        sampling_rate = config.sampling_rate
+    signal, sampling_rate = _prepare(signal, sampling_rate, config, name)
+    return _extract(signal, sampling_rate, config, name)
+
+
+def _cached_compute(content_key, config_key, source, config, name):
+    # joblib.Memory hashes only content_key and config_key (see ``ignore``):
+    # the cache follows the audio content, not the path it was read from.
+    return _compute(source, config, name)
+
+
+def _run_chunk(chunk, config, memory):
+    """Worker task: features for a list of (index, source, name, content_key)."""
+    func = _compute_func(memory)
+    config_key = config.cache_key() if memory is not None else None
+    results = []
+    for index, source, name, content_key in chunk:
+        try:
+            if memory is None:
+                row = _compute(source, config, name)
+            else:
+                row = func(content_key, config_key, source, config, name)
+            results.append((index, row, None))
+        except _InputError as error:
+            results.append((index, None, error))
+    return results
+
+
+def _compute_func(memory):
+    if memory is None:
+        return _compute
+    return memory.cache(_cached_compute, ignore=["source", "config", "name"])
+
+
+def _file_key(path):
+    """Hash of the bytes of a file (the cache key of its content)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return "file:" + digest.hexdigest()
+
+
+def _signal_key(signal, sampling_rate):
+    signal = np.ascontiguousarray(signal)
+    digest = hashlib.sha256(signal.view(np.uint8).reshape(-1))
+    header = f"{signal.dtype.str}:{signal.shape}:{sampling_rate}"
+    return "signal:" + header + ":" + digest.hexdigest()
+
+
+def _check_X(X):
+    """Return (items, is_file): a list of path strings or of numpy signals."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(X, pd.DataFrame):
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X is a DataFrame with {X.shape[1]} columns; EGeMAPSTransformer "
+                "takes one column of audio file paths or signals (e.g. df['file'])."
+            )
+        X = X.iloc[:, 0]
+    if pd is not None and isinstance(X, (pd.Series, pd.Index)):
+        X = X.to_list()
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise ValueError(
+            f"X must be a 1-D sequence of audio file paths or signals, got a "
+            f"single path {X!r}; wrap it in a list."
+        )
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind in "biufc":
+            raise ValueError(
+                f"X is a numeric array of shape {X.shape}; EGeMAPSTransformer takes "
+                "audio, not a feature matrix: pass a list of file paths, or a list "
+                "of 1-D signals (e.g. list(X) or [signal]) with sampling_rate set."
+            )
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        elif X.ndim != 1:
+            raise ValueError(
+                f"X must be a 1-D sequence of audio file paths or signals, got an "
+                f"array of shape {X.shape}."
+            )
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            "X must be a 1-D sequence of audio file paths or signals, got "
+            f"{type(X).__name__}."
+        ) from None
+    if not items:
+        raise ValueError(
+            "X is empty: EGeMAPSTransformer needs at least one audio file path "
+            "or signal."
+        )
+
+    kinds = []
+    for i, item in enumerate(items):
+        if isinstance(item, (str, os.PathLike)) and not isinstance(item, bytes):
+            path = os.fspath(item)
+            if not isinstance(path, str):
+                raise TypeError(f"X[{i}] is a bytes path; use str or pathlib.Path.")
+            items[i] = path
+            kinds.append("path")
+        elif isinstance(item, np.ndarray):
+            if item.dtype.kind not in "iuf":
+                raise TypeError(
+                    f"X[{i}] is an array of dtype {item.dtype}; signals must be "
+                    "integer PCM or float arrays."
+                )
+            if item.ndim not in (1, 2):
+                raise ValueError(
+                    f"X[{i}] has shape {item.shape}; a signal must be 1-D, or 2-D "
+                    "of shape (n_channels, n_samples)."
+                )
+            kinds.append("signal")
+        else:
+            raise TypeError(
+                f"X[{i}] is a {type(item).__name__}; expected an audio file path "
+                "(str or os.PathLike) or a signal (numpy array). If X is a feature "
+                "matrix, EGeMAPSTransformer is not the step to apply to it."
+            )
+        if kinds[-1] != kinds[0]:
+            raise ValueError(
+                f"X mixes file paths and signals (X[0] is a {kinds[0]}, X[{i}] is a "
+                f"{kinds[-1]}); pass one kind only."
+            )
+    return items, kinds[0] == "path"
+
+
+def _summarize(errors, n_total):
+    lines = [f"  {error.name}: {error.reason}" for error in errors[:_MAX_LISTED]]
+    if len(errors) > _MAX_LISTED:
+        lines.append(f"  ... and {len(errors) - _MAX_LISTED} more")
+    return f"{len(errors)} of {n_total} inputs failed:\n" + "\n".join(lines)
+
+
+def _raise(errors, n_total):
+    errors = sorted(errors, key=lambda e: e[0])
+    first = errors[0][1]
+    message = first.name + " " + first.reason
+    if len(errors) > 1:
+        message += "\n" + _summarize([e for _, e in errors], n_total)
+    message += "\n(set on_error='nan' to get rows of NaN for such inputs instead)"
+    if first.kind == "missing":
+        raise FileNotFoundError(message)
+    raise ValueError(message)
+
+
+class EGeMAPSTransformer(TransformerMixin, BaseEstimator):
+    """Extract utterance-level acoustic features with openSMILE.
+
+    Turns each audio file (or signal) into one row of openSMILE functionals,
+    by default the 88 features of the extended Geneva Minimalistic Acoustic
+    Parameter Set (eGeMAPS v02) used by Gideon et al. (2017). The transformer
+    learns nothing from the data: ``fit`` only validates the parameters and
+    records the feature names.
+
+    Read more in the :ref:`User Guide <features>`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    feature_set : {'eGeMAPSv02', 'eGeMAPSv01b', 'eGeMAPSv01a', 'GeMAPSv01b', \
+'GeMAPSv01a', 'ComParE_2016', 'emobase', 'IS09', 'IS10', 'IS11', 'IS12', \
+'IS13'}, default='eGeMAPSv02'
+        Name of the ``opensmile.FeatureSet`` to extract. eGeMAPSv02 gives 88
+        features, ComParE_2016 6373. openSMILE itself warns that the older
+        (e)GeMAPS versions are deprecated.
+
+    feature_level : {'functionals'}, default='functionals'
+        openSMILE's feature level. Only the functionals (statistics over the
+        whole utterance) give one row per utterance, as a transformer must;
+        low-level descriptors are one row per 10 ms frame and are not offered.
+
+    sampling_rate : int, default=None
+        Sampling rate in Hz of the input. Required when X holds signals. With
+        file paths, None accepts each file's own rate and an int makes a file
+        with another rate an error (unless ``resample`` converts it).
+
+    resample : int, default=None
+        If an int, every input is resampled to this rate in Hz (with
+        ``audresample``) before extraction, e.g. to compare corpora recorded
+        at different rates. None extracts at each input's own rate.
+
+    channel : int or 'mean', default=0
+        Channel of multi-channel audio to analyze, or 'mean' to mix all
+        channels down to mono. Mono audio is unaffected.
+
+    n_jobs : int, default=None
+        Number of worker processes. ``None`` means 1 unless in a
+        :obj:`joblib.parallel_config` context; ``-1`` means all processors.
+        See :term:`Glossary <n_jobs>`.
+
+    memory : str, os.PathLike or object with the joblib.Memory interface, \
+default=None
+        Used to cache the features of each input, as in
+        :class:`~sklearn.pipeline.Pipeline`. A str or path is the cache
+        folder. Entries are keyed on the bytes of each file (or signal) and on
+        the configuration, so a renamed or copied file hits the cache and an
+        edited one does not. ``None`` disables caching.
+
+    on_error : {'raise', 'nan'}, default='raise'
+        What to do with an input that cannot be analyzed (missing file, empty
+        or non-audio file, clip too short for openSMILE, NaN samples...).
+        'raise' raises :class:`FileNotFoundError` (missing file) or
+        :class:`ValueError` naming the input; 'nan' returns a row of NaN for
+        it and emits one :class:`UserWarning` that lists all such inputs.
+
+    verbose : int, default=0
+        If positive, show a progress bar (tqdm) during extraction.
+
+    Attributes
+    ----------
+    feature_names_ : ndarray of str of shape (n_output_features_,)
+        Names of the features, as openSMILE names them.
+
+    n_output_features_ : int
+        Number of features per utterance (88 for eGeMAPSv02).
+
+    See Also
+    --------
+    sklearn_prognet.datasets.load_emodb : Table of EmoDB file paths and labels.
+    sklearn_prognet.datasets.load_emodb_features : The eGeMAPS features of
+        EmoDB, precomputed with this transformer.
+
+    Notes
+    -----
+    ``transform`` accepts a 1-D sequence (list, tuple, array or
+    :class:`pandas.Series`) of either file paths or signals. A signal is a
+    numpy array of shape (n_samples,) or (n_channels, n_samples); integer
+    signals are scaled to [-1, 1] (int16 divided by 32768, int32 by 2**31,
+    uint8 centered at 128) and float signals must lie in [-1, 1]. Files are
+    read with ``soundfile`` (WAV, FLAC, OGG, MP3, ...), other formats with
+    ``audiofile`` if ffmpeg is installed. openSMILE needs at least about
+    35 ms of audio; shorter clips are errors.
+
+    With ``n_jobs > 1`` the inputs are split into small chunks, longest
+    first, and analyzed by a :class:`concurrent.futures.ProcessPoolExecutor`
+    that uses multiprocessing's default start method (as openSMILE's own
+    ``multiprocessing=True`` does). Results equal those of one process.
+
+    Output values equal those of ``opensmile.Smile(...).process_files`` on the
+    same files, cast from float32 to float64.
+
+    References
+    ----------
+    .. [1] F. Eyben et al., "The Geneva Minimalistic Acoustic Parameter Set
+       (GeMAPS) for Voice Research and Affective Computing", IEEE Transactions
+       on Affective Computing, 7(2), 2016.
+    .. [2] F. Eyben, M. Wöllmer, B. Schuller, "openSMILE - The Munich Versatile
+       and Fast Open-Source Audio Feature Extractor", ACM Multimedia, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_prognet import EGeMAPSTransformer
+    >>> t = np.arange(16000) / 16000
+    >>> signals = [0.5 * np.sin(2 * np.pi * f0 * t) for f0 in (120, 220)]
+    >>> egemaps = EGeMAPSTransformer(sampling_rate=16000)
+    >>> X = egemaps.fit_transform(signals)
+    >>> X.shape
+    (2, 88)
+    >>> egemaps.get_feature_names_out()[:2]
+    array(['F0semitoneFrom27.5Hz_sma3nz_amean',
+           'F0semitoneFrom27.5Hz_sma3nz_stddevNorm'], dtype=object)
+    >>> bool(X[1, 0] > X[0, 0])  # mean pitch in semitones
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "feature_set": [StrOptions(set(_FEATURE_SETS))],
+        "feature_level": [StrOptions(set(_FEATURE_LEVELS))],
+        "sampling_rate": [None, Interval(Integral, 1, None, closed="left")],
+        "resample": [None, Interval(Integral, 1, None, closed="left")],
+        "channel": [Interval(Integral, 0, None, closed="left"), StrOptions({"mean"})],
+        "n_jobs": [None, Integral],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "on_error": [StrOptions({"raise", "nan"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        feature_set="eGeMAPSv02",
+        feature_level="functionals",
+        sampling_rate=None,
+        resample=None,
+        channel=0,
+        n_jobs=None,
+        memory=None,
+        on_error="raise",
+        verbose=0,
+    ):
+        self.feature_set = feature_set
+        self.feature_level = feature_level
+        self.sampling_rate = sampling_rate
+        self.resample = resample
+        self.channel = channel
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.on_error = on_error
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Validate the parameters and X, and record the feature names.
+
+        No audio is analyzed: the transformer is stateless.
+
+        Parameters
+        ----------
+        X : sequence of str or os.PathLike, or sequence of ndarray
+            Audio file paths, or signals of shape (n_samples,) or
+            (n_channels, n_samples) recorded at ``sampling_rate``.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The transformer.
+        """
+        self._check_input(X)
+        names = _feature_names(self.feature_set, self.feature_level)
+        self.feature_names_ = np.asarray(names, dtype=object)
+        self.n_output_features_ = len(names)
+        return self
+
+    def transform(self, X):
+        """Extract one row of features per input.
+
+        Parameters
+        ----------
+        X : sequence of str or os.PathLike, or sequence of ndarray
+            Audio file paths, or signals of shape (n_samples,) or
+            (n_channels, n_samples) recorded at ``sampling_rate``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_utterances, n_output_features_)
+            The features, float64. Rows of inputs that failed are NaN when
+            ``on_error='nan'``.
+        """
+        # Stateless (requires_fit=False), so transform may be called unfitted
+        # and must check the parameters itself.
+        self._validate_params()
+        items, is_file = self._check_input(X)
+        config = _Config(
+            feature_set=self.feature_set,
+            feature_level=self.feature_level,
+            sampling_rate=self.sampling_rate,
+            resample=self.resample,
+            channel=self.channel,
+        )
+        names = _feature_names(self.feature_set, self.feature_level)
+        n_items = len(items)
+        out = np.full((n_items, len(names)), np.nan)
+        errors = []  # (index, _InputError)
+
+        tasks = []  # (index, source, name, content_key)
+        for i, source in enumerate(items):
+            name = repr(source) if is_file else f"X[{i}]"
+            if is_file and not os.path.isfile(source):
+                errors.append(
+                    (i, _InputError(name, "does not exist or is not a file", "missing"))
+                )
+                continue
+            tasks.append((i, source, name, None))
+        if errors and self.on_error == "raise":
+            _raise(errors, n_items)
+
+        memory = self._get_memory()
+        if memory is not None:
+            tasks = self._load_cached(tasks, memory, config, out, is_file, errors)
+        errors += self._run(tasks, config, memory, out, is_file)
+
+        if errors:
+            if self.on_error == "raise":
+                _raise(errors, n_items)
+            errors.sort(key=lambda e: e[0])
+            warnings.warn(
+                "EGeMAPSTransformer returned rows of NaN for inputs it could not "
+                "analyze. " + _summarize([e for _, e in errors], n_items),
+                UserWarning,
+                stacklevel=2,
+            )
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Get the names of the output features, as openSMILE names them.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored: the output names do not depend on the input. Accepted so
+            that the transformer composes with
+            :class:`~sklearn.compose.ColumnTransformer` and
+            :class:`~sklearn.pipeline.Pipeline`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The feature names, e.g. ``'F0semitoneFrom27.5Hz_sma3nz_amean'``.
+        """
+        self._validate_params()
+        names = _feature_names(self.feature_set, self.feature_level)
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        tags.target_tags.required = False
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        # Stateless: transform works without fit (like FunctionTransformer).
+        return True
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _check_input(self, X):
+        items, is_file = _check_X(X)
+        if not is_file and self.sampling_rate is None:
+            raise ValueError(
+                "X holds signals, so sampling_rate must be set to their "
+                "sampling rate in Hz (it is None)."
+            )
+        return items, is_file
+
+    def _get_memory(self):
+        memory = self.memory
+        if isinstance(memory, os.PathLike):
+            memory = os.fspath(memory)
+        memory = check_memory(memory)
+        if getattr(memory, "location", "") is None:  # joblib.Memory(None)
+            return None
+        return memory
+
+    def _load_cached(self, tasks, memory, config, out, is_file, errors):
+        """Fill ``out`` from the cache; return the tasks still to compute."""
+        func = _compute_func(memory)
+        config_key = config.cache_key()
+        check = getattr(func, "check_call_in_cache", None)
+        todo = []
+        for i, source, name, _ in tasks:
+            try:
+                key = (
+                    _file_key(source)
+                    if is_file
+                    else _signal_key(source, self.sampling_rate)
+                )
+            except OSError as exc:
+                errors.append((i, _InputError(name, f"cannot be read ({exc})")))
+                continue
+            if check is not None and check(key, config_key, source, config, name):
+                out[i] = func(key, config_key, source, config, name)
+            else:
+                todo.append((i, source, name, key))
+        return todo
+
+    def _run(self, tasks, config, memory, out, is_file):
+        """Compute the features of ``tasks`` into ``out``; return the errors."""
+        if not tasks:
+            return []
+        errors = []
+        n_workers = min(effective_n_jobs(self.n_jobs), len(tasks))
+        progress = self._progress_bar(len(tasks))
+        try:
+            if n_workers <= 1:
+                for task in tasks:
+                    (result,) = _run_chunk([task], config, memory)
+                    self._store(result, out, errors)
+                    progress.update(1)
+            else:
+                self._run_parallel(
+                    tasks, config, memory, out, errors, is_file, progress
+                )
+        finally:
+            progress.close()
+        return errors
+
+    def _run_parallel(self, tasks, config, memory, out, errors, is_file, progress):
+        n_workers = min(effective_n_jobs(self.n_jobs), len(tasks))
+        # Longest inputs first, in small chunks: the pool then ends with short
+        # tasks and the workers finish together.
+        if is_file:
+            size = {i: os.path.getsize(src) for i, src, _, _ in tasks}
+        else:
+            size = {i: src.size for i, src, _, _ in tasks}
+        tasks = sorted(tasks, key=lambda task: -size[task[0]])
+        chunksize = max(1, min(8, len(tasks) // (16 * n_workers)))
+        chunks = [tasks[k : k + chunksize] for k in range(0, len(tasks), chunksize)]
+        # Warm the per-process openSMILE object so that forked workers inherit it.
+        _get_smile(config.feature_set, config.feature_level)
+        executor = ProcessPoolExecutor(
+            max_workers=n_workers, mp_context=multiprocessing.get_context()
+        )
+        try:
+            pending = {
+                executor.submit(_run_chunk, chunk, config, memory) for chunk in chunks
+            }
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results = future.result()
+                    for result in results:
+                        self._store(result, out, errors)
+                    progress.update(len(results))
+                if errors and self.on_error == "raise":
+                    break
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _store(self, result, out, errors):
+        index, row, error = result
+        if error is not None:
+            errors.append((index, error))
+            if self.on_error == "raise":
+                _raise(errors, len(out))
+        else:
+            out[index] = row
+
+    def _progress_bar(self, total):
+        if not self.verbose:
+            return _NoProgress()
+        from tqdm.auto import tqdm
+
+        return tqdm(total=total, desc="openSMILE", unit="file")
+
+
+class _NoProgress:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
