@@ -154,9 +154,11 @@ def _corrected_ttest(
         "n_differences": n,
         "alternative": alternative,
     }
-    if np.all(differences == differences[0]):
-        # Zero variance: the t statistic is 0/0 or +-x/0. Decide by the sign
-        # of the mean, without dividing (no RuntimeWarning).
+    variance = float(np.var(differences, ddof=1))
+    if np.all(differences == differences[0]) or variance == 0:
+        # Zero variance (all differences equal, or a variance that underflows):
+        # the t statistic is 0/0 or +-x/0. Decide by the sign of the mean,
+        # without dividing (no RuntimeWarning).
         if mean == 0:
             return CorrectedTTestResult(
                 statistic=0.0, pvalue=1.0, standard_error=0.0, **common
@@ -172,7 +174,7 @@ def _corrected_ttest(
             statistic=statistic, pvalue=pvalue, standard_error=0.0, **common
         )
 
-    standard_error = float(np.sqrt(correction * np.var(differences, ddof=1)))
+    standard_error = float(np.sqrt(correction * variance))
     statistic = mean / standard_error
     if alternative == "two-sided":
         pvalue = 2 * _scipy_stats.t.sf(abs(statistic), df)
@@ -480,7 +482,8 @@ def compare_cv_results(
     )
 
 
-@dataclass(frozen=True)
+# eq=False: the array fields make field-wise == ambiguous
+@dataclass(frozen=True, eq=False)
 class RepeatedCVSummary:
     """Summary of repeated cross-validation scores (the paper's Table 2).
 
