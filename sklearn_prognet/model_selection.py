@@ -331,7 +331,8 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
             warnings.warn(
                 f"n_splits={self.n_splits} equals the number of groups: every "
                 "repeat is the same leave-one-group-out partition, only the fold "
-                "order changes. Use n_repeats=1, fewer splits or "
+                "order changes, so the repeats are not new resamples for the "
+                "corrected t-test. Use n_repeats=1, fewer splits or "
                 "protocol='speaker_stratified'.",
                 UserWarning,
                 stacklevel=3,
@@ -340,8 +341,10 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
         np.add.at(y_counts_per_group, (group_ids, y_ids), 1)
         seen = set()
         warned = n_groups == self.n_splits
+        # with as many groups as folds, every draw is the same partition
+        max_draws = 1 if n_groups == self.n_splits else _MAX_REDRAWS
         for repeat in range(self.n_repeats):
-            for _ in range(_MAX_REDRAWS):
+            for _ in range(max_draws):
                 fold_of_group = _assign_groups(y_counts_per_group, self.n_splits, rng)
                 key = _partition_key(fold_of_group, self.n_splits)
                 if key not in seen:
@@ -462,7 +465,7 @@ class Fold(NamedTuple):
 
     .. versionadded:: 0.1
 
-    Attributes
+    Parameters
     ----------
     repeat : int
         Index of the repeat (iteration) of the k-fold partition.

@@ -42,7 +42,7 @@ class CorrectedTTestResult:
 
     .. versionadded:: 0.1
 
-    Attributes
+    Parameters
     ----------
     statistic : float
         The corrected t statistic. Positive when the first model scores
@@ -492,7 +492,7 @@ class RepeatedCVSummary:
 
     .. versionadded:: 0.1
 
-    Attributes
+    Parameters
     ----------
     mean : float
         Mean score over all splits (equal to the mean of ``repeat_means``).

@@ -11,7 +11,6 @@ import pytest
 import sklearn
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
     KFold,
     RepeatedStratifiedKFold,
@@ -20,6 +19,7 @@ from sklearn.model_selection import (
     cross_val_score,
     cross_validate,
 )
+from sklearn.neighbors import NearestCentroid
 
 from sklearn_prognet.model_selection import (
     Fold,
@@ -353,7 +353,7 @@ def test_repr_and_check_cv():
 )
 def test_groups_reach_split_with_and_without_routing(small_data, cv):
     X, y, groups = small_data
-    est = LogisticRegression()
+    est = NearestCentroid()
     off = cross_validate(est, X, y, cv=cv, groups=groups, return_indices=True)
     with sklearn.config_context(enable_metadata_routing=True):
         on = cross_validate(
