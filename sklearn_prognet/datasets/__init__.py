@@ -1,0 +1,35 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Emotional speech corpora: loaders for data on disk and embedded features.
+
+The ``load_<corpus>(path)`` functions list the utterances of a corpus stored
+on disk (EmoDB, URDU, RAVDESS, IEMOCAP, MSP-IMPROV) as one table of file
+paths and labels, in the same form for every corpus; they never download
+anything. :func:`load_emodb_features` returns the eGeMAPS features of EmoDB
+that ship with the package, for offline examples and tests.
+
+Emotion labels are the strings ``'angry'``, ``'happy'``, ``'sad'`` and
+``'neutral'`` (:data:`DEFAULT_EMOTIONS`, the classes of Gideon et al., 2017)
+plus, where a corpus has them, ``'boredom'``, ``'calm'``, ``'disgust'``,
+``'excited'``, ``'fear'``, ``'frustration'`` and ``'surprise'``.
+"""
+
+from sklearn_prognet.datasets._corpora import (
+    DEFAULT_EMOTIONS,
+    load_emodb,
+    load_iemocap,
+    load_msp_improv,
+    load_ravdess,
+    load_urdu,
+)
+from sklearn_prognet.datasets._embedded import load_emodb_features
+
+__all__ = [
+    "DEFAULT_EMOTIONS",
+    "load_emodb",
+    "load_emodb_features",
+    "load_iemocap",
+    "load_msp_improv",
+    "load_ravdess",
+    "load_urdu",
+]
