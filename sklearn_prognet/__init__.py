@@ -24,9 +24,20 @@ _LAZY_NAMES = {
     "ProgressiveNetClassifier": "sklearn_prognet._estimators",
     "EGeMAPSTransformer": "sklearn_prognet._features",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
+    "FoldRoles": "sklearn_prognet.model_selection",
     "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
+    "compare_cv_results": "sklearn_prognet.stats",
+    "summarize_repeated_cv": "sklearn_prognet.stats",
+    "uar_score": "sklearn_prognet.metrics",
 }
-_SUBMODULES = ["datasets", "model_selection", "plotting", "stats", "experiments"]
+_SUBMODULES = [
+    "datasets",
+    "experiments",
+    "metrics",
+    "model_selection",
+    "plotting",
+    "stats",
+]
 
 __all__ = [*_LAZY_NAMES, *_SUBMODULES, "__version__"]
 
