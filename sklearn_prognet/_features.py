@@ -56,6 +56,8 @@ _CACHE_VERSION = 1
 # sample of exactly 1.0 would wrap around to -32768. Clip to the largest value
 # that still fits.
 _MAX_SAMPLE = 32767 / 32768
+# Float signals peaking above this are rejected rather than clipped.
+_MAX_FLOAT_PEAK = 2.0
 
 # How many failed inputs one warning or error message lists before it
 # summarizes the rest.
@@ -154,16 +156,19 @@ def _read_audio(path):
 
 
 def _as_float_signal(signal, name):
-    """Scale integer PCM to [-1, 1]; check that float signals already are."""
+    """Scale integer PCM to [-1, 1]; reject float signals that are not scaled."""
     kind = signal.dtype.kind
     if kind == "f":
         signal = signal.astype(np.float64, copy=False)
+        # Peaks a little above full scale (after resampling or filtering) are
+        # clipped later, as a sound card would. Far above, the signal is most
+        # likely integer PCM stored as float, which openSMILE would wrap around.
         # NaN is reported later, once the analyzed channel is known.
         peak = np.nanmax(np.abs(signal), initial=0.0)
-        if peak > 1.0:
+        if peak > _MAX_FLOAT_PEAK:
             raise _InputError(
                 name,
-                f"has float samples outside [-1, 1] (max |x| = {peak:.6g}); "
+                f"has float samples far outside [-1, 1] (max |x| = {peak:.6g}); "
                 "scale float signals to [-1, 1] or pass integer PCM arrays",
             )
         return signal
@@ -465,7 +470,10 @@ default=None
     :class:`pandas.Series`) of either file paths or signals. A signal is a
     numpy array of shape (n_samples,) or (n_channels, n_samples); integer
     signals are scaled to [-1, 1] (int16 divided by 32768, int32 by 2**31,
-    uint8 centered at 128) and float signals must lie in [-1, 1]. Files are
+    uint8 centered at 128); float signals should lie in [-1, 1]. Samples
+    beyond full scale are clipped to [-1, 32767/32768] (openSMILE converts to
+    int16 with ``x * 32768``, so 1.0 would otherwise wrap around to -1);
+    float signals peaking above 2 are rejected as unscaled. Files are
     read with ``soundfile`` (WAV, FLAC, OGG, MP3, ...), other formats with
     ``audiofile`` if ffmpeg is installed. openSMILE needs at least about
     35 ms of audio; shorter clips are errors.
