@@ -110,10 +110,11 @@ def _report(problems, corpus, where, rule, strict):
     )
     if strict:
         raise ValueError(message + "\n(strict=True)")
+    # _report < loader < validate_params wrapper < caller
     warnings.warn(message, UserWarning, stacklevel=4)
 
 
-def _finish(records, *, corpus, emotions, where, expected, with_session=False):
+def _finish(records, *, corpus, name, emotions, where, expected, with_session=False):
     """Build the table from dicts, keep ``emotions``, check it is not empty."""
     columns = ["file", "emotion", "speaker", "gender"]
     if with_session:
@@ -126,17 +127,17 @@ def _finish(records, *, corpus, emotions, where, expected, with_session=False):
     if table.empty:
         wanted = "" if emotions is None else f" with emotions {list(emotions)}"
         raise ValueError(
-            f"No {corpus} utterance{wanted} found in {where}; expected {expected}."
+            f"No {name} utterance{wanted} found in {where}; expected {expected}."
         )
     # Only a requested emotion is worth a warning: emotions=None on a subset
     # of a corpus (e.g. four-class EmoDB) is normal.
     missing = [e for e in emotions or () if not (table["emotion"] == e).any()]
     if missing:
         warnings.warn(
-            f"No {corpus} file with emotion(s) {missing} in {where} (the folder "
+            f"No {name} file with emotion(s) {missing} in {where} (the folder "
             "may hold a subset of the corpus).",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,  # _finish < loader < validate_params wrapper < caller
         )
     table = table.sort_values("file", kind="stable").reset_index(drop=True)
     table["corpus"] = corpus
@@ -277,6 +278,7 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     return _finish(
         records,
         corpus="emodb",
+        name="EmoDB",
         emotions=emotions,
         where=repr(str(folder)),
         expected=expected,
@@ -407,6 +409,7 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     return _finish(
         records,
         corpus="urdu",
+        name="URDU",
         emotions=emotions,
         where=repr(str(root)),
         expected=expected,
@@ -572,6 +575,7 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     return _finish(
         records,
         corpus="ravdess",
+        name="RAVDESS",
         emotions=emotions,
         where=repr(str(root)),
         expected=expected,
@@ -774,6 +778,7 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     return _finish(
         records,
         corpus="iemocap",
+        name="IEMOCAP",
         emotions=emotions,
         where=repr(str(root)),
         expected=expected,
@@ -948,6 +953,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     return _finish(
         records,
         corpus="msp_improv",
+        name="MSP-IMPROV",
         emotions=emotions,
         where=repr(str(root)),
         expected=expected,
