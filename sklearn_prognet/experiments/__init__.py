@@ -1,0 +1,46 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The experiments of Gideon et al. (2017): runner, results store and reports.
+
+- :func:`run_paralinguistic`: speaker and gender as source tasks for emotion
+  recognition (the paper's Table 2 and Figure 3);
+- :func:`run_cross_corpus`: transfer from one emotion corpus to another with
+  8, 4, 2 and 1 target training folds (Figure 4);
+- :func:`render_report` and :func:`load_results`: the report and the saved
+  per-fit scores of a results folder;
+- :func:`load_corpus`: the embedded EmoDB features, an audio corpus read by
+  :mod:`sklearn_prognet.datasets`, or a feature table.
+
+The same is available on the command line: ``sklearn-prognet --help`` (or
+``python -m sklearn_prognet``).
+"""
+
+from sklearn_prognet.experiments._corpora import (
+    PAPER_EMOTIONS,
+    Corpus,
+    ExperimentInputError,
+    load_corpus,
+)
+from sklearn_prognet.experiments._cross_corpus import (
+    default_train_folds,
+    run_cross_corpus,
+)
+from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
+from sklearn_prognet.experiments._report import (
+    ExperimentResult,
+    load_results,
+    render_report,
+)
+
+__all__ = [
+    "PAPER_EMOTIONS",
+    "Corpus",
+    "ExperimentInputError",
+    "ExperimentResult",
+    "default_train_folds",
+    "load_corpus",
+    "load_results",
+    "render_report",
+    "run_cross_corpus",
+    "run_paralinguistic",
+]

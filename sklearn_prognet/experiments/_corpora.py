@@ -1,0 +1,424 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Corpora of the experiments: embedded features, audio corpora, feature tables.
+
+A corpus is named by a *spec* string:
+
+- ``emodb`` (or ``emodb-embedded``): the eGeMAPS features of the 339 EmoDB
+  files shipped with the package (the default);
+- ``NAME:PATH``: the audio corpus at ``PATH`` read by the loader ``NAME``
+  (``emodb``, ``urdu``, ``ravdess``, ``iemocap``, ``msp-improv``), with
+  eGeMAPS features extracted by :class:`~sklearn_prognet.EGeMAPSTransformer`
+  and cached on disk;
+- ``PATH.csv`` (or ``.csv.gz``, ``.tsv``): a feature table with one row per
+  utterance, numeric feature columns and ``emotion``, ``speaker`` and
+  (optionally) ``gender`` columns, such as ``sklearn-prognet extract`` writes.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Corpus", "ExperimentInputError", "load_corpus"]
+
+#: The four classes of Gideon et al. (2017).
+PAPER_EMOTIONS = ("angry", "happy", "neutral", "sad")
+
+# loader name -> function of sklearn_prognet.datasets
+_LOADERS = {
+    "emodb": "load_emodb",
+    "urdu": "load_urdu",
+    "ravdess": "load_ravdess",
+    "iemocap": "load_iemocap",
+    "msp-improv": "load_msp_improv",
+}
+_ALIASES = {"msp_improv": "msp-improv", "mspimprov": "msp-improv"}
+_EMBEDDED = ("emodb", "emodb-embedded")
+_TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+# Columns of a feature table that are not features.
+METADATA_COLUMNS = ("file", "emotion", "speaker", "gender", "corpus", "session")
+
+
+class ExperimentInputError(ValueError):
+    """Bad input to an experiment: unknown corpus, wrong path, too few speakers.
+
+    The command line prints its message, without a traceback, and exits with
+    status 2.
+    """
+
+
+@dataclass(eq=False)
+class Corpus:
+    """Features and labels of one corpus, as the experiments use them.
+
+    Parameters
+    ----------
+    name : str
+        Short name used in reports, e.g. ``'emodb'``.
+    X : ndarray of shape (n_samples, n_features)
+        Acoustic features (float64), not normalised.
+    emotion : ndarray of shape (n_samples,)
+        Emotion label of every utterance (str).
+    speaker : ndarray of shape (n_samples,)
+        Speaker id of every utterance (str).
+    gender : ndarray of shape (n_samples,) or None
+        Gender of every utterance (str), or None when unknown.
+    feature_names : list of str
+        Names of the columns of ``X``.
+    spec : str
+        How the corpus was named (see :func:`load_corpus`).
+    files : ndarray of shape (n_samples,) or None
+        Audio file of every utterance, when known.
+    """
+
+    name: str
+    X: np.ndarray
+    emotion: np.ndarray
+    speaker: np.ndarray
+    gender: np.ndarray | None
+    feature_names: list
+    spec: str = ""
+    files: np.ndarray | None = None
+    description: str = field(default="")
+
+    @property
+    def n_samples(self):
+        """Number of utterances."""
+        return len(self.emotion)
+
+    def fingerprint(self):
+        """SHA-256 of the features and labels: a change means other results."""
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
+        for labels in (self.emotion, self.speaker, self.gender):
+            text = "" if labels is None else "\x1f".join(map(str, labels))
+            digest.update(text.encode() + b"\x1e")
+        digest.update("\x1f".join(self.feature_names).encode())
+        return digest.hexdigest()
+
+    def summary(self):
+        """Counts for reports: utterances, speakers, emotions, genders."""
+        emotions, counts = np.unique(self.emotion, return_counts=True)
+        info = {
+            "name": self.name,
+            "spec": self.spec,
+            "description": self.description,
+            "n_samples": int(self.n_samples),
+            "n_features": int(self.X.shape[1]),
+            "n_speakers": int(len(np.unique(self.speaker))),
+            "emotions": {str(e): int(c) for e, c in zip(emotions, counts, strict=True)},
+        }
+        if self.gender is not None:
+            genders, g_counts = np.unique(self.gender, return_counts=True)
+            info["genders"] = {
+                str(g): int(c) for g, c in zip(genders, g_counts, strict=True)
+            }
+        return info
+
+    def select(self, mask):
+        """The corpus restricted to the utterances where ``mask`` is True."""
+        return Corpus(
+            name=self.name,
+            X=self.X[mask],
+            emotion=self.emotion[mask],
+            speaker=self.speaker[mask],
+            gender=None if self.gender is None else self.gender[mask],
+            feature_names=list(self.feature_names),
+            spec=self.spec,
+            files=None if self.files is None else self.files[mask],
+            description=self.description,
+        )
+
+
+def default_cache_dir():
+    """Folder of the feature cache: ``$SKLEARN_PROGNET_CACHE`` or the user cache."""
+    env = os.environ.get("SKLEARN_PROGNET_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "sklearn_prognet"
+
+
+def parse_spec(spec):
+    """Split a corpus spec into ``(kind, name, path)``.
+
+    ``kind`` is ``'embedded'``, ``'audio'`` or ``'table'``.
+    """
+    spec = str(spec).strip()
+    if not spec:
+        raise ExperimentInputError("The corpus is empty; try 'emodb'.")
+    lower = spec.lower()
+    if lower.endswith(_TABLE_SUFFIXES) or (
+        os.path.isfile(spec) and ":" not in os.path.basename(spec)
+    ):
+        return "table", Path(spec).name.split(".")[0], Path(spec)
+    name, sep, path = spec.partition(":")
+    name = _ALIASES.get(name.lower(), name.lower())
+    if not sep:
+        if name in _EMBEDDED:
+            return "embedded", "emodb", None
+        if name in _LOADERS:
+            raise ExperimentInputError(
+                f"Corpus {spec!r} needs the path of its audio: use "
+                f"'{name}:/path/to/{name}'. Only 'emodb' is embedded (as features)."
+            )
+        raise ExperimentInputError(_unknown_message(spec))
+    if name not in _LOADERS:
+        raise ExperimentInputError(_unknown_message(name))
+    if not path:
+        raise ExperimentInputError(f"Corpus {spec!r} has an empty path.")
+    return "audio", name, Path(path).expanduser()
+
+
+def _unknown_message(name):
+    known = ", ".join(sorted(_LOADERS))
+    return (
+        f"Unknown corpus {name!r}. Use 'emodb' (embedded features), NAME:PATH "
+        f"with NAME one of {known} (audio corpora read by sklearn_prognet.datasets)"
+        ", or the path of a feature table (.csv) with emotion, speaker and gender "
+        "columns."
+    )
+
+
+def load_corpus(
+    spec="emodb", *, emotions=PAPER_EMOTIONS, cache_dir=None, n_jobs=None, verbose=0
+):
+    """Load the features and labels of a corpus.
+
+    Parameters
+    ----------
+    spec : str or Corpus, default='emodb'
+        ``'emodb'`` for the embedded EmoDB features, ``'NAME:PATH'`` for an
+        audio corpus read by the loader ``NAME`` of
+        :mod:`sklearn_prognet.datasets` (``emodb``, ``urdu``, ``ravdess``,
+        ``iemocap``, ``msp-improv``), or the path of a feature table (CSV
+        with numeric feature columns and ``emotion``, ``speaker`` and
+        optionally ``gender`` columns). A :class:`Corpus` is returned as it
+        is, after the emotion selection.
+    emotions : sequence of str or None, default=('angry', 'happy', 'neutral', 'sad')
+        Emotions to keep; every one must be present in the corpus. None
+        keeps all.
+    cache_dir : str, os.PathLike or None, default=None
+        Folder of the feature cache of audio corpora (``joblib.Memory``).
+        None means :func:`default_cache_dir`; ``'none'`` disables caching.
+    n_jobs : int or None, default=None
+        Processes used to extract features from audio.
+    verbose : int, default=0
+        Show a progress bar while features are extracted from audio.
+
+    Returns
+    -------
+    corpus : Corpus
+        The corpus.
+
+    Raises
+    ------
+    ExperimentInputError
+        For an unknown corpus name, a missing path, an unreadable table, or a
+        requested emotion the corpus lacks.
+
+    See Also
+    --------
+    sklearn_prognet.datasets.load_emodb_features : The embedded features.
+    sklearn_prognet.EGeMAPSTransformer : The feature extractor.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import load_corpus
+    >>> corpus = load_corpus("emodb")
+    >>> corpus.X.shape, sorted(set(corpus.emotion))
+    ((339, 88), ['angry', 'happy', 'neutral', 'sad'])
+    """
+    if isinstance(spec, Corpus):
+        corpus = spec
+    else:
+        kind, name, path = parse_spec(spec)
+        if kind == "embedded":
+            corpus = _load_embedded()
+        elif kind == "table":
+            corpus = read_feature_table(path)
+        else:
+            corpus = _load_audio(
+                name, path, cache_dir=cache_dir, n_jobs=n_jobs, verbose=verbose
+            )
+        corpus.spec = str(spec)
+    return select_emotions(corpus, emotions)
+
+
+def select_emotions(corpus, emotions):
+    """Keep the utterances of ``emotions``; each must be present."""
+    if emotions is None:
+        return corpus
+    emotions = [str(e).strip().lower() for e in emotions]
+    if not emotions or len(set(emotions)) != len(emotions) or "" in emotions:
+        raise ExperimentInputError(
+            f"emotions={emotions!r} must be distinct, non-empty names."
+        )
+    present = sorted(set(corpus.emotion))
+    missing = [e for e in emotions if e not in present]
+    if missing:
+        raise ExperimentInputError(
+            f"Corpus {corpus.name!r} ({corpus.spec}) has no utterance with emotion(s)"
+            f" {missing}; its emotions are {present}. Choose others with --emotions."
+        )
+    if len(emotions) < 2:
+        raise ExperimentInputError(
+            f"emotions={emotions}: emotion recognition needs at least 2 emotions."
+        )
+    return corpus.select(np.isin(corpus.emotion, emotions))
+
+
+def _as_str_array(values):
+    return np.asarray([str(v) for v in values], dtype=object)
+
+
+def _load_embedded():
+    from sklearn_prognet.datasets import load_emodb_features
+
+    bunch = load_emodb_features()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    names = getattr(bunch, "feature_names", None)
+    if names is None and hasattr(bunch.data, "columns"):
+        names = bunch.data.columns
+    if names is None:
+        names = [f"x{i}" for i in range(X.shape[1])]
+    files = getattr(bunch, "file", None)
+    if files is None:
+        files = getattr(bunch, "files", None)
+    return Corpus(
+        name="emodb",
+        X=X,
+        emotion=_as_str_array(bunch.target),
+        speaker=_as_str_array(bunch.speaker),
+        gender=_as_str_array(bunch.gender),
+        feature_names=[str(n) for n in names],
+        files=None if files is None else _as_str_array(files),
+        description="EmoDB, eGeMAPS v02 features embedded in sklearn_prognet",
+    )
+
+
+def read_feature_table(path):
+    """Read a feature table (CSV/TSV) into a :class:`Corpus`."""
+    import pandas as pd
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ExperimentInputError(f"Feature table {str(path)!r} does not exist.")
+    sep = "\t" if ".tsv" in path.name.lower() else ","
+    text_columns = {c: str for c in METADATA_COLUMNS if c != "session"}
+    try:
+        table = pd.read_csv(path, sep=sep, dtype=text_columns)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ExperimentInputError(
+            f"Cannot read feature table {str(path)!r}: {exc}"
+        ) from None
+    for column in ("emotion", "speaker"):
+        if column not in table.columns:
+            raise ExperimentInputError(
+                f"Feature table {str(path)!r} has no {column!r} column; it needs "
+                "emotion and speaker columns (and gender for the gender source "
+                f"task). Its columns: {list(table.columns)[:12]}..."
+            )
+    features = [c for c in table.columns if c not in METADATA_COLUMNS]
+    not_numeric = [
+        c for c in features if not pd.api.types.is_numeric_dtype(table[c].dtype)
+    ]
+    if not_numeric:
+        raise ExperimentInputError(
+            f"Feature table {str(path)!r}: column(s) {not_numeric[:5]} are not "
+            f"numeric; every column other than {list(METADATA_COLUMNS)} must be a "
+            "feature."
+        )
+    if not features:
+        raise ExperimentInputError(
+            f"Feature table {str(path)!r} has no feature column."
+        )
+    X = table[features].to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        raise ExperimentInputError(
+            f"Feature table {str(path)!r}: {int(bad.sum())} row(s) have missing or "
+            f"infinite features (first: row {int(np.argmax(bad))})."
+        )
+    for column in ("emotion", "speaker"):
+        if table[column].isna().any():
+            raise ExperimentInputError(
+                f"Feature table {str(path)!r}: the {column!r} column has empty cells."
+            )
+    gender = None
+    if "gender" in table.columns and not table["gender"].isna().any():
+        gender = _as_str_array(table["gender"].str.strip().str.lower())
+    name = path.name.split(".")[0]
+    if "corpus" in table.columns and table["corpus"].nunique() == 1:
+        name = str(table["corpus"].iloc[0])
+    return Corpus(
+        name=name,
+        X=X,
+        emotion=_as_str_array(table["emotion"].str.strip().str.lower()),
+        speaker=_as_str_array(table["speaker"].str.strip()),
+        gender=gender,
+        feature_names=[str(c) for c in features],
+        files=_as_str_array(table["file"]) if "file" in table.columns else None,
+        description=f"feature table {path.name}",
+    )
+
+
+def _load_audio(name, path, *, cache_dir=None, n_jobs=None, verbose=0):
+    from sklearn_prognet import datasets
+    from sklearn_prognet._features import EGeMAPSTransformer
+
+    if not path.exists():
+        raise ExperimentInputError(f"Corpus folder {str(path)!r} does not exist.")
+    if not path.is_dir():
+        raise ExperimentInputError(f"Corpus path {str(path)!r} is not a folder.")
+    loader = getattr(datasets, _LOADERS[name], None)
+    if loader is None:  # pragma: no cover - depends on the datasets module
+        raise ExperimentInputError(
+            f"sklearn_prognet.datasets has no {_LOADERS[name]} loader."
+        )
+    try:
+        table = loader(path, emotions=None)
+    except (ValueError, OSError) as exc:
+        raise ExperimentInputError(
+            f"Cannot load {name} from {str(path)!r}: {exc}"
+        ) from None
+    if cache_dir is None:
+        cache_dir = default_cache_dir()
+    memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
+    extractor = EGeMAPSTransformer(n_jobs=n_jobs, memory=memory, verbose=verbose)
+    try:
+        X = extractor.fit_transform(table["file"].tolist())
+    except (ValueError, OSError) as exc:
+        raise ExperimentInputError(
+            f"Feature extraction failed for {name} at {str(path)!r}: {exc}"
+        ) from None
+    return Corpus(
+        name=name,
+        X=np.asarray(X, dtype=np.float64),
+        emotion=_as_str_array(table["emotion"]),
+        speaker=_as_str_array(table["speaker"]),
+        gender=_as_str_array(table["gender"]) if "gender" in table else None,
+        feature_names=[str(n) for n in extractor.get_feature_names_out()],
+        files=_as_str_array(table["file"]),
+        description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)",
+    )
+
+
+def corpus_to_frame(corpus):
+    """The corpus as a feature table (metadata columns first)."""
+    import pandas as pd
+
+    meta = {}
+    if corpus.files is not None:
+        meta["file"] = corpus.files
+    meta["emotion"] = corpus.emotion
+    meta["speaker"] = corpus.speaker
+    if corpus.gender is not None:
+        meta["gender"] = corpus.gender
+    meta["corpus"] = np.full(corpus.n_samples, corpus.name, dtype=object)
+    frame = pd.DataFrame(meta)
+    features = pd.DataFrame(corpus.X, columns=corpus.feature_names)
+    return pd.concat([frame, features], axis=1)

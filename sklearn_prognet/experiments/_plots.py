@@ -1,0 +1,175 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Figures of the experiment reports (Figure 3 and Figure 4 analogues).
+
+matplotlib is imported inside the functions, and only its object-oriented
+API is used (no pyplot), so plotting works without a display and never
+changes the user's backend.
+"""
+
+import numpy as np
+
+__all__ = ["curve_statistics", "plot_cross_corpus", "plot_learning_curves"]
+
+# Colour-blind friendly colours (Paul Tol's bright scheme), one per method.
+COLORS = {"DNN": "#555555", "PT/FT": "#4477aa", "ProgNet": "#ee6677"}
+_SOURCE_MODEL = "#228833"
+
+
+def curve_statistics(curves, min_fraction=0.5):
+    """Mean and standard deviation per epoch of learning curves of any length.
+
+    Parameters
+    ----------
+    curves : list of array-like
+        One curve per fit; fits that stopped early have shorter curves.
+    min_fraction : float, default=0.5
+        The statistics end at the last epoch that at least this fraction of
+        the fits reached.
+
+    Returns
+    -------
+    epochs, mean, std, n_fits : ndarray
+        Epoch numbers (from 1), mean and standard deviation over the fits
+        still training, and how many fits that is.
+    """
+    curves = [np.asarray(c, dtype=float) for c in curves if len(c)]
+    if not curves:
+        empty = np.array([])
+        return empty, empty, empty, empty.astype(int)
+    length = max(len(c) for c in curves)
+    matrix = np.full((len(curves), length), np.nan)
+    for i, c in enumerate(curves):
+        matrix[i, : len(c)] = c
+    n_fits = np.sum(np.isfinite(matrix), axis=0)
+    keep = n_fits >= max(1, int(np.ceil(min_fraction * len(curves))))
+    last = np.flatnonzero(keep).max() + 1 if keep.any() else 0
+    matrix, n_fits = matrix[:, :last], n_fits[:last]
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(matrix, axis=0)
+        std = np.nanstd(matrix, axis=0)
+    return np.arange(1, last + 1), mean, std, n_fits
+
+
+def _figure(figsize):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, dpi=150, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
+    """Validation UAR per epoch of each method, mean ± std across fits.
+
+    Parameters
+    ----------
+    curves : dict of str to list of array-like
+        Method label -> validation-UAR curve of every fit.
+    path : str or os.PathLike
+        PNG file to write.
+    title : str
+        Figure title.
+    chance : float, default=None
+        Chance level (1 / n_classes), drawn as a dotted line.
+    best_epochs : dict of str to array-like, default=None
+        Method label -> best epoch of every fit, summarised in the legend.
+    """
+    fig, ax = _figure((7.0, 4.3))
+    top = 0.0
+    for label, runs in curves.items():
+        epochs, mean, std, _ = curve_statistics(runs)
+        if not len(epochs):
+            continue
+        color = COLORS.get(label)
+        legend = f"{label} ({len(runs)} fits"
+        if best_epochs and len(best_epochs.get(label, ())):
+            legend += f", best epoch {np.mean(best_epochs[label]):.0f}"
+        legend += ")"
+        ax.plot(epochs, mean, color=color, linewidth=1.6, label=legend)
+        ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.18, lw=0)
+        top = max(top, float(np.nanmax(mean + std)))
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation UAR")
+    ax.set_title(title)
+    ax.set_xlim(left=0)
+    bottom = 0.9 * chance if chance is not None else None
+    ax.set_ylim(bottom=bottom, top=min(1.0, top + 0.05) if top else None)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.savefig(path)
+    return path
+
+
+def plot_cross_corpus(rows, path, *, title, chance=None):
+    """Test UAR against the number of training folds (Figure 4 analogue).
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per (method, training folds) with keys ``label``,
+        ``n_train_folds``, ``mean``, ``std`` and ``better_than_dnn`` (bool).
+        The label ``'source model'`` is drawn as a dashed reference line.
+    path : str or os.PathLike
+        PNG file to write.
+    title : str
+        Figure title.
+    chance : float, default=None
+        Chance level, drawn as a dotted line.
+    """
+    fig, ax = _figure((6.4, 4.3))
+    labels = list(dict.fromkeys(row["label"] for row in rows))
+    all_folds = sorted({row["n_train_folds"] for row in rows})
+    offsets = dict(zip(labels, np.linspace(-0.03, 0.03, len(labels)), strict=True))
+    for label in labels:
+        sub = sorted(
+            (r for r in rows if r["label"] == label), key=lambda r: r["n_train_folds"]
+        )
+        x = np.log2([r["n_train_folds"] for r in sub]) + offsets[label]
+        mean = np.array([r["mean"] for r in sub])
+        std = np.array([r["std"] for r in sub])
+        if label == "source model":
+            ax.plot(
+                x,
+                mean,
+                color=_SOURCE_MODEL,
+                linestyle="--",
+                linewidth=1.2,
+                marker="s",
+                markersize=3,
+                label="source model, not adapted",
+            )
+            continue
+        color = COLORS.get(label)
+        ax.plot(
+            x, mean, color=color, linewidth=1.6, marker="o", markersize=3, label=label
+        )
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+        significant = np.array([bool(r.get("better_than_dnn")) for r in sub])
+        if significant.any():
+            ax.plot(
+                x[significant],
+                mean[significant],
+                linestyle="none",
+                marker="o",
+                markersize=10,
+                markerfacecolor="none",
+                markeredgecolor=color,
+                markeredgewidth=1.8,
+            )
+    # one legend entry for the circles
+    ax.plot([], [], linestyle="none", marker="o", markersize=10,
+            markerfacecolor="none", markeredgecolor="black",
+            label="significantly better than DNN")  # fmt: skip
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    ax.set_xticks(np.log2(all_folds))
+    ax.set_xticklabels([str(n) for n in all_folds])
+    ax.set_xlabel("training folds of the target corpus")
+    ax.set_ylabel("test UAR")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    fig.savefig(path)
+    return path

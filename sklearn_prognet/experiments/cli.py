@@ -1,0 +1,593 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The ``sklearn-prognet`` command: experiments, feature extraction, reports.
+
+Run ``sklearn-prognet --help``, or ``sklearn-prognet COMMAND --help``.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+_PAPER = (
+    "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
+    "Emotion Recognition', Interspeech 2017"
+)
+
+_CORPUS_HELP = (
+    "A corpus is 'emodb' (the EmoDB eGeMAPS features shipped with the package), "
+    "NAME:PATH for an audio corpus read by sklearn_prognet.datasets (NAME one of "
+    "emodb, urdu, ravdess, iemocap, msp-improv; features are extracted with "
+    "openSMILE eGeMAPS v02 and cached, see --cache-dir), or the path of a feature "
+    "table (.csv: numeric feature columns plus emotion, speaker and gender "
+    "columns, as written by 'sklearn-prognet extract')."
+)
+
+_EPILOG_RUN = (
+    "Every finished fit is saved at once to OUT/fits.jsonl: a run that is "
+    "interrupted (Ctrl-C, kill -9, a crash) resumes when started again with the "
+    "same arguments, without recomputing any saved fit. Another run with "
+    "different settings in the same OUT folder is refused. When the run "
+    "finishes, OUT/report.md holds the tables and OUT/*.png the plots. " + _CORPUS_HELP
+)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _int_list(text):
+    try:
+        values = [int(v) for v in text.replace(" ", "").split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give positive integers")
+    return values
+
+
+def _hidden_sizes(text):
+    """'256,256,256,256' or '256x4'."""
+    text = text.replace(" ", "").lower()
+    try:
+        if "x" in text:
+            width, depth = text.split("x")
+            sizes = [int(width)] * int(depth)
+        else:
+            sizes = [int(v) for v in text.split(",") if v]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use widths separated by commas (256,256) or WIDTHxDEPTH (256x4)"
+        ) from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least one positive width")
+    return tuple(sizes)
+
+
+def _name_list(text):
+    values = [v.strip().lower() for v in text.split(",") if v.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty list")
+    return values
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
+def _dropout(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 1)")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _ttest_df(text):
+    if text.lower() in ("n-1", "auto", "none"):
+        return None
+    return _positive_int(text)
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not valid: use 1, N, or -1 (all cores)")
+    return value
+
+
+def _add_run_options(parser, *, paralinguistic):
+    from sklearn_prognet.experiments._runner import PAPER_NETWORK, PROTOCOLS, QUICK
+
+    net = PAPER_NETWORK
+    protocol = parser.add_argument_group(
+        "protocol (defaults: the paper's 10 folds x 10 repeats)"
+    )
+    protocol.add_argument(
+        "--emotions",
+        type=_name_list,
+        default=["angry", "happy", "neutral", "sad"],
+        metavar="LIST",
+        help="comma-separated emotion classes; the corpus must have each one "
+        "(default: angry,happy,neutral,sad, the paper's four)",
+    )
+    protocol.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="speaker-stratified",
+        help="speaker-stratified: every speaker's utterances are spread over all "
+        "folds, as in the paper ('folds stratified based on speaker ID'; needed to "
+        "evaluate a speaker-ID model; optimistic for emotion). speaker-independent: "
+        "whole speakers per fold, so test speakers are unseen (a speaker source is "
+        "then still trained on the training speakers, as a representation). "
+        "(default: %(default)s)",
+    )
+    protocol.add_argument(
+        "--n-splits",
+        type=_positive_int,
+        metavar="K",
+        help="folds per repeat; each step uses 1 test fold, 1 validation fold for "
+        f"early stopping and K-2 training folds (default: 10; --quick: "
+        f"{QUICK['n_splits']})",
+    )
+    protocol.add_argument(
+        "--n-repeats",
+        type=_positive_int,
+        metavar="R",
+        help=f"repeats of the K-fold cross-validation (default: 10; --quick: "
+        f"{QUICK['n_repeats']})",
+    )
+    protocol.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the folds; each fit's random state derives from (seed, "
+        "repeat, fold, method) (default: %(default)s)",
+    )
+    network = parser.add_argument_group("networks (defaults: the paper's Table 1)")
+    network.add_argument(
+        "--hidden-layer-sizes",
+        type=_hidden_sizes,
+        metavar="SIZES",
+        help="hidden layer widths, e.g. 256,256,256,256 or 256x4 (default: 256x4)",
+    )
+    network.add_argument(
+        "--activation",
+        choices=("sigmoid", "tanh", "relu"),
+        help=f"hidden activation (default: {net['activation']})",
+    )
+    network.add_argument(
+        "--dropout", type=_dropout, help=f"dropout rate (default: {net['dropout']})"
+    )
+    network.add_argument(
+        "--lr",
+        type=_positive_float,
+        help=f"Adam learning rate (default: {net['lr']})",
+    )
+    network.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        help=f"mini-batch size (default: {net['batch_size']})",
+    )
+    network.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        help=f"maximum epochs (default: {net['max_epochs']}; --quick: "
+        f"{QUICK['max_epochs']})",
+    )
+    network.add_argument(
+        "--patience",
+        type=_positive_int,
+        help="early stopping: epochs without improvement of the validation-fold "
+        f"UAR (default: {net['patience']}; --quick: {QUICK['patience']})",
+    )
+    network.add_argument(
+        "--lateral",
+        choices=("linear", "adapter"),
+        default="linear",
+        help="ProgNet lateral connections: linear as in the paper, or the "
+        "non-linear adapters of Rusu et al. (default: %(default)s)",
+    )
+    network.add_argument(
+        "--device", default="cpu", help="torch device (default: %(default)s)"
+    )
+    analysis = parser.add_argument_group("statistics")
+    analysis.add_argument(
+        "--alpha",
+        type=_fraction,
+        default=0.05,
+        help="significance level of the marks (default: %(default)s)",
+    )
+    analysis.add_argument(
+        "--ttest-df",
+        type=_ttest_df,
+        default=10,
+        metavar="DF",
+        help="degrees of freedom of the corrected repeated cross-validation t-test: "
+        "the paper's 10, or 'n-1' for the number of paired scores minus one "
+        "(Bouckaert & Frank) (default: %(default)s)",
+    )
+    run = parser.add_argument_group("execution")
+    run.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder; rerun with the same arguments to resume an interrupted "
+        "run (default: results/<experiment>)",
+    )
+    run.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a quick demonstration instead of the paper's protocol: "
+        f"{QUICK['n_splits']} folds x {QUICK['n_repeats']} repeats, at most "
+        f"{QUICK['max_epochs']} epochs, patience {QUICK['patience']}, all cores "
+        "(options given explicitly win)",
+    )
+    run.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        metavar="N",
+        help="fits run in parallel through joblib; -1: all cores (or all dask "
+        "workers) (default: 1; --quick: -1)",
+    )
+    run.add_argument(
+        "--backend",
+        choices=("loky", "dask"),
+        default="loky",
+        help="joblib backend: loky processes on this machine, or a dask cluster "
+        "(--scheduler ADDRESS, or a local cluster of --n-jobs workers) "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running dask scheduler, e.g. tcp://10.0.0.1:8786 "
+        "(with --backend dask)",
+    )
+    run.add_argument(
+        "--torch-threads",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="torch threads per fit; 1 is fastest for these small networks "
+        "(default: %(default)s)",
+    )
+    _add_cache_option(run)
+    run.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="do not show the progress bar",
+    )
+
+
+def _add_cache_option(group):
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache of features extracted from audio ('none' to disable) (default: "
+        "$SKLEARN_PROGNET_CACHE or ~/.cache/sklearn_prognet)",
+    )
+
+
+def build_parser():
+    """The argument parser of ``sklearn-prognet``."""
+    from sklearn_prognet import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sklearn-prognet",
+        description=f"Reproduce the experiments of {_PAPER}: DNN, pre-training/"
+        "fine-tuning (PT/FT) and progressive networks (ProgNet) for speech "
+        "emotion recognition.",
+        epilog="Run 'sklearn-prognet COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    para = sub.add_parser(
+        "paralinguistic",
+        help="speaker and gender as source tasks for emotion (Table 2, Figure 3)",
+        description="Paralinguistic transfer (the paper's Table 2 and Figure 3): "
+        "emotion is the target task; DNN, PT/FT and ProgNet, with speaker "
+        "identity and gender as source tasks whose networks are trained on the "
+        "training folds of each step only. Reports mean UAR, mean within-repeat "
+        "standard deviation, corrected repeated-CV t-tests against DNN and PT/FT, "
+        "and learning curves.",
+        epilog=_EPILOG_RUN,
+    )
+    para.add_argument(
+        "--corpus",
+        default="emodb",
+        metavar="CORPUS",
+        help="the corpus (default: %(default)s, the embedded EmoDB features)",
+    )
+    para.add_argument(
+        "--sources",
+        type=_name_list,
+        default=["speaker", "gender"],
+        metavar="LIST",
+        help="source tasks, comma-separated: speaker, gender (default: speaker,gender)",
+    )
+    _add_run_options(para, paralinguistic=True)
+    para.set_defaults(func=_cmd_paralinguistic)
+
+    cross = sub.add_parser(
+        "cross-corpus",
+        help="transfer between emotion corpora with 8, 4, 2, 1 training folds "
+        "(Figure 4)",
+        description="Cross-corpus transfer (the paper's Figure 4): an emotion "
+        "model trained on all of the SOURCE corpus is transferred to the TARGET "
+        "corpus (PT/FT, ProgNet) and compared with a DNN trained on the target "
+        "alone, using 8, 4, 2 and 1 of the target's training folds. Each corpus "
+        "is z-normalised on its own training data.",
+        epilog=_EPILOG_RUN,
+    )
+    cross.add_argument(
+        "--source", required=True, metavar="CORPUS", help="the source corpus"
+    )
+    cross.add_argument(
+        "--target", required=True, metavar="CORPUS", help="the target corpus"
+    )
+    cross.add_argument(
+        "--train-folds",
+        type=_int_list,
+        metavar="LIST",
+        help="numbers of target training folds (default: 8,4,2,1 with 10 folds; "
+        "in general K-2 and the powers of 2 below it)",
+    )
+    _add_run_options(cross, paralinguistic=False)
+    cross.set_defaults(func=_cmd_cross_corpus)
+
+    extract = sub.add_parser(
+        "extract",
+        help="write the features of a corpus to a CSV table",
+        description="Extract the eGeMAPS v02 features (openSMILE) of an audio "
+        "corpus and write them as a feature table: columns file, emotion, "
+        "speaker, gender, corpus, then the 88 features. The table can be given "
+        "as CORPUS to the other commands. " + _CORPUS_HELP,
+    )
+    extract.add_argument("corpus", metavar="CORPUS", help="the corpus")
+    extract.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="CSV file to write (default: <corpus name>_egemaps.csv)",
+    )
+    extract.add_argument(
+        "--emotions",
+        type=_name_list,
+        metavar="LIST",
+        help="keep only these emotions (default: all)",
+    )
+    extract.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        metavar="N",
+        help="processes for the extraction; -1: all cores (default: %(default)s)",
+    )
+    _add_cache_option(extract)
+    extract.set_defaults(func=_cmd_extract)
+
+    report = sub.add_parser(
+        "report",
+        help="render the report of a results folder again",
+        description="Render report.md, scores.csv, learning_curves.csv and the PNG "
+        "plots of a results folder, finished or not.",
+    )
+    report.add_argument("folder", type=Path, metavar="FOLDER", help="results folder")
+    report.add_argument(
+        "--alpha", type=_fraction, help="significance level (default: the run's)"
+    )
+    report.add_argument(
+        "--ttest-df",
+        type=_ttest_df,
+        default="saved",
+        metavar="DF",
+        help="t-test degrees of freedom, or 'n-1' (default: the run's)",
+    )
+    report.set_defaults(func=_cmd_report)
+    return parser
+
+
+def _run_settings(args):
+    """Keyword arguments shared by both experiments, with --quick applied."""
+    from sklearn_prognet.experiments._runner import QUICK
+
+    def pick(name, paper):
+        value = getattr(args, name)
+        if value is not None:
+            return value
+        return QUICK.get(name, paper) if args.quick else paper
+
+    network = {}
+    for name in ("hidden_layer_sizes", "activation", "dropout", "lr", "batch_size"):
+        if getattr(args, name) is not None:
+            network[name] = getattr(args, name)
+    for name in ("max_epochs", "patience"):
+        value = pick(name, None)
+        if value is not None:
+            network[name] = value
+    n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.quick else 1)
+    return {
+        "emotions": args.emotions,
+        "protocol": args.protocol,
+        "n_splits": pick("n_splits", 10),
+        "n_repeats": pick("n_repeats", 10),
+        "seed": args.seed,
+        "network": network,
+        "lateral": args.lateral,
+        "device": args.device,
+        "alpha": args.alpha,
+        "ttest_df": args.ttest_df,
+        "n_jobs": n_jobs,
+        "backend": args.backend,
+        "scheduler": args.scheduler,
+        "torch_threads": args.torch_threads,
+        "cache_dir": args.cache_dir,
+        "progress": args.progress,
+        "command": ["sklearn-prognet", *sys.argv[1:]],
+    }
+
+
+def _print_result(result):
+    text = result.report.read_text()
+    table = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if table:
+        print("\n".join(table))
+    print(f"\nReport: {result.report}")
+
+
+def _cmd_paralinguistic(args):
+    from sklearn_prognet.experiments import run_paralinguistic
+
+    out = args.out or Path("results") / "paralinguistic"
+    result = run_paralinguistic(
+        out, args.corpus, sources=args.sources, **_run_settings(args)
+    )
+    _print_result(result)
+    return 0
+
+
+def _cmd_cross_corpus(args):
+    from sklearn_prognet.experiments import run_cross_corpus
+    from sklearn_prognet.experiments._corpora import parse_spec
+
+    out = args.out
+    if out is None:
+        source, target = parse_spec(args.source)[1], parse_spec(args.target)[1]
+        out = Path("results") / f"cross-corpus-{source}-to-{target}"
+    result = run_cross_corpus(
+        out,
+        args.source,
+        args.target,
+        train_folds=args.train_folds,
+        **_run_settings(args),
+    )
+    _print_result(result)
+    return 0
+
+
+def _cmd_extract(args):
+    from sklearn_prognet.experiments._corpora import (
+        corpus_to_frame,
+        load_corpus,
+        parse_spec,
+    )
+    from sklearn_prognet.experiments._results import write_atomic
+
+    output = args.output or Path(f"{parse_spec(args.corpus)[1]}_egemaps.csv")
+    corpus = load_corpus(
+        args.corpus,
+        emotions=args.emotions,
+        cache_dir=args.cache_dir,
+        n_jobs=args.n_jobs,
+        verbose=1,
+    )
+    frame = corpus_to_frame(corpus)
+    if output.parent and not output.parent.exists():
+        output.parent.mkdir(parents=True)
+    write_atomic(output, frame.to_csv(index=False))
+    print(
+        f"Wrote {len(frame)} utterances x {len(corpus.feature_names)} features of "
+        f"{corpus.name} to {output}"
+    )
+    return 0
+
+
+def _cmd_report(args):
+    from sklearn_prognet.experiments import render_report
+
+    path = render_report(args.folder, alpha=args.alpha, ttest_df=args.ttest_df)
+    print(f"Report: {path}")
+    return 0
+
+
+def main(argv=None):
+    """Run the ``sklearn-prognet`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments, without the program name; None means ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 for bad input (the message is printed on stderr, no
+        traceback), 130 when interrupted.
+
+    See Also
+    --------
+    sklearn_prognet.experiments.run_paralinguistic : The paralinguistic
+        experiment as a function.
+    sklearn_prognet.experiments.run_cross_corpus : The cross-corpus
+        experiment as a function.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments.cli import main
+    >>> main(["--version"])  # doctest: +SKIP
+    sklearn-prognet 0.1.0
+    """
+    from sklearn_prognet.experiments._corpora import ExperimentInputError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ExperimentInputError as exc:
+        print(f"sklearn-prognet: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\nsklearn-prognet: interrupted; the finished fits are saved. Run the "
+            "same command again to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
