@@ -475,8 +475,9 @@ default=None
     int16 with ``x * 32768``, so 1.0 would otherwise wrap around to -1);
     float signals peaking above 2 are rejected as unscaled. Files are
     read with ``soundfile`` (WAV, FLAC, OGG, MP3, ...), other formats with
-    ``audiofile`` if ffmpeg is installed. openSMILE needs at least about
-    35 ms of audio; shorter clips are errors.
+    ``audiofile`` if ffmpeg is installed. openSMILE returns no
+    functionals for clips shorter than its longest analysis window (60 ms for
+    eGeMAPSv02, measured at 8, 16 and 44.1 kHz); such clips are errors.
 
     With ``n_jobs > 1`` the inputs are split into small chunks, longest
     first, and analyzed by a :class:`concurrent.futures.ProcessPoolExecutor`

@@ -558,3 +558,12 @@ def test_pipeline_on_emodb_files(corpora_dir, emodb_cache):
 def test_more_workers_than_inputs():
     out = EGeMAPSTransformer(n_jobs=8).transform(FILES[:1])
     assert out.shape == (1, 88)
+
+
+def test_shortest_clip_is_60_ms():
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(SR) * 3000).astype(np.int16)
+    egemaps = EGeMAPSTransformer(sampling_rate=SR)
+    assert np.isfinite(egemaps.transform([x[:960]])).all()
+    with pytest.raises(ValueError, match=r"X\[0\].*too short.*959 samples"):
+        egemaps.transform([x[:959]])
