@@ -71,10 +71,11 @@ def _visible_files(folder, suffix=".wav"):
 
 
 def _check_dir(path, corpus):
-    root = Path(path).expanduser()
+    # abspath, not resolve(): keep the user's symbolic links in the paths.
+    root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.is_dir():
         raise FileNotFoundError(f"{corpus} folder {str(root)!r} does not exist.")
-    return root.resolve()
+    return root
 
 
 def _check_emotions(emotions, available, corpus):
