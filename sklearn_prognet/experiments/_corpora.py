@@ -72,6 +72,23 @@ class Corpus:
         How the corpus was named (see :func:`load_corpus`).
     files : ndarray of shape (n_samples,) or None
         Audio file of every utterance, when known.
+    description : str
+        Where the features come from, for reports.
+
+    See Also
+    --------
+    load_corpus : Load a corpus by name, path or feature table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_prognet.experiments import Corpus
+    >>> corpus = Corpus(
+    ...     name="toy", X=np.zeros((4, 2)), emotion=np.array(["angry", "sad"] * 2),
+    ...     speaker=np.array(["a", "a", "b", "b"]), gender=None,
+    ...     feature_names=["f0", "f1"])
+    >>> corpus.summary()["emotions"]
+    {'angry': 2, 'sad': 2}
     """
 
     name: str
@@ -90,7 +107,15 @@ class Corpus:
         return len(self.emotion)
 
     def fingerprint(self):
-        """SHA-256 of the features and labels: a change means other results."""
+        """Return a SHA-256 digest of the features and labels.
+
+        Results folders store it: other data means other results.
+
+        Returns
+        -------
+        digest : str
+            Hexadecimal SHA-256 of features, labels and feature names.
+        """
         digest = hashlib.sha256()
         digest.update(np.ascontiguousarray(self.X, dtype=np.float64).tobytes())
         for labels in (self.emotion, self.speaker, self.gender):
@@ -100,7 +125,15 @@ class Corpus:
         return digest.hexdigest()
 
     def summary(self):
-        """Counts for reports: utterances, speakers, emotions, genders."""
+        """Count utterances, speakers, emotions and genders, for reports.
+
+        Returns
+        -------
+        info : dict
+            ``name``, ``spec``, ``description``, ``n_samples``,
+            ``n_features``, ``n_speakers``, ``emotions`` (counts) and, when
+            known, ``genders`` (counts).
+        """
         emotions, counts = np.unique(self.emotion, return_counts=True)
         info = {
             "name": self.name,
@@ -119,7 +152,18 @@ class Corpus:
         return info
 
     def select(self, mask):
-        """The corpus restricted to the utterances where ``mask`` is True."""
+        """Restrict the corpus to some utterances.
+
+        Parameters
+        ----------
+        mask : ndarray of bool of shape (n_samples,)
+            The utterances to keep.
+
+        Returns
+        -------
+        corpus : Corpus
+            A new corpus with the selected utterances.
+        """
         return Corpus(
             name=self.name,
             X=self.X[mask],

@@ -23,6 +23,7 @@ from sklearn_prognet.experiments._runner import (
     METHODS,
     FitData,
     FitTask,
+    check_execution,
     derive_seed,
     execute,
     log,
@@ -38,7 +39,23 @@ SOURCE_MODEL_FILE = "source_model.joblib"
 
 
 def default_train_folds(n_splits):
-    """All training folds, then halves: 8, 4, 2, 1 for the paper's 10 folds.
+    """Return the numbers of training folds of the paper's Figure 4: 8, 4, 2, 1.
+
+    All training folds (``n_splits - 2``), then the powers of two below.
+
+    Parameters
+    ----------
+    n_splits : int
+        Folds per repeat.
+
+    Returns
+    -------
+    train_folds : list of int
+        Decreasing numbers of training folds.
+
+    See Also
+    --------
+    run_cross_corpus : Uses them by default.
 
     Examples
     --------
@@ -231,7 +248,7 @@ default='speaker-stratified'
     lateral : {'linear', 'adapter'}, default='linear'
         Lateral connections of the progressive networks.
     device : str, default='cpu'
-        torch device of the networks.
+        The torch device of the networks.
     alpha : float, default=0.05
         Significance level of the marks in the report.
     ttest_df : int or None, default=10
@@ -243,7 +260,7 @@ default='speaker-stratified'
     scheduler : str, default=None
         Address of a dask scheduler.
     torch_threads : int, default=1
-        torch threads per fit.
+        The torch threads of each fit.
     cache_dir : str or None, default=None
         Feature cache of audio corpora.
     progress : bool, default=False
@@ -273,6 +290,7 @@ default='speaker-stratified'
     from sklearn_prognet.experiments._paralinguistic import _describe
     from sklearn_prognet.experiments._report import ExperimentResult, render_report
 
+    check_execution(n_jobs, backend, scheduler, torch_threads)
     params = network_params(network, device)
     if train_folds is None:
         train_folds = default_train_folds(n_splits)

@@ -13,6 +13,7 @@ from sklearn_prognet.experiments._results import ResultsStore, package_versions
 from sklearn_prognet.experiments._runner import (
     FitData,
     FitTask,
+    check_execution,
     check_source_labels,
     derive_seed,
     execute,
@@ -104,7 +105,7 @@ default='speaker-stratified'
     lateral : {'linear', 'adapter'}, default='linear'
         Lateral connections of the progressive networks.
     device : str, default='cpu'
-        torch device of the networks.
+        The torch device of the networks.
     alpha : float, default=0.05
         Significance level of the marks in the report.
     ttest_df : int or None, default=10
@@ -119,7 +120,7 @@ default='speaker-stratified'
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
     torch_threads : int, default=1
-        torch threads per fit. One is fastest for these small networks;
+        The torch threads of each fit. One is fastest for these small networks;
         parallelism comes from ``n_jobs``.
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
@@ -165,6 +166,7 @@ default='speaker-stratified'
         raise ExperimentInputError(
             f"Unknown source task(s) {unknown}; choose among {list(SOURCE_TASKS)}."
         )
+    check_execution(n_jobs, backend, scheduler, torch_threads)
     params = network_params(network, device)
     corpus = load_corpus(
         corpus,

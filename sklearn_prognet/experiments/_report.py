@@ -80,7 +80,7 @@ def _arm(record):
 class ExperimentResult:
     """What a run returns: its folder, per-fit scores and report.
 
-    Attributes
+    Parameters
     ----------
     folder : pathlib.Path
         The results folder.
@@ -91,6 +91,16 @@ class ExperimentResult:
         ``fold``, ``n_train_folds``, ``uar`` (test UAR), fold sizes, epochs...
     config : dict
         The content of ``config.json``.
+
+    See Also
+    --------
+    load_results : Read the records of a results folder.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import ExperimentResult
+    >>> result = ExperimentResult.load("results/demo")  # doctest: +SKIP
+    >>> result.scores.groupby("arm")["uar"].mean()  # doctest: +SKIP
     """
 
     folder: Path
@@ -100,7 +110,20 @@ class ExperimentResult:
 
     @classmethod
     def load(cls, folder, report=None):
-        """Read a results folder."""
+        """Read a results folder.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            The results folder.
+        report : str or os.PathLike, default=None
+            The report's path; None means ``folder / 'report.md'``.
+
+        Returns
+        -------
+        result : ExperimentResult
+            The folder's scores and configuration.
+        """
         saved, scores, _ = load_results(folder)
         folder = Path(folder)
         return cls(folder, Path(report or folder / REPORT_FILE), scores, saved)

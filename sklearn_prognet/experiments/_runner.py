@@ -309,6 +309,22 @@ def parallel_context(n_jobs=1, backend="loky", scheduler=None, scatter=None):
             yield -1
 
 
+def check_execution(n_jobs, backend, scheduler, torch_threads):
+    """Check the execution options before anything is loaded or written."""
+    if backend not in ("loky", "dask"):
+        raise ExperimentInputError(
+            f"backend={backend!r} is not one of ['loky', 'dask']."
+        )
+    if scheduler is not None and backend != "dask":
+        raise ExperimentInputError("--scheduler is only used with --backend dask.")
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ExperimentInputError(f"n_jobs={n_jobs!r}: use 1, N or -1 (all cores).")
+    if not isinstance(torch_threads, int) or torch_threads < 1:
+        raise ExperimentInputError(
+            f"torch_threads={torch_threads!r} must be a positive integer."
+        )
+
+
 def _progress_bar(total, initial, desc, enabled):
     from tqdm.auto import tqdm
 

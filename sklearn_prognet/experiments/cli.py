@@ -115,6 +115,8 @@ def _positive_float(text):
 def _ttest_df(text):
     if text.lower() in ("n-1", "auto", "none"):
         return None
+    if text == "saved":  # the report command's default: the run's setting
+        return text
     return _positive_int(text)
 
 
