@@ -85,9 +85,12 @@ proportions.round(2)
 # stopping (validation) and the remaining folds for training. With
 # ``n_train_folds``, only some training folds are kept (grey: unused), as in
 # the paper's Figure 4, which trains on 8, 4, 2 and 1 of 8 training folds.
-roles = FoldRoles(stratified, n_train_folds=2, random_state=0)
-ax = plot_cv_folds(roles, X, y, speakers, max_repeats=1)
-ax.set_title("FoldRoles: test, validation, 2 of 3 training folds")
+# :class:`~sklearn_prognet.model_selection.FoldRoles` works with either
+# protocol; the speaker-independent folds are easier to see.
+roles = FoldRoles(independent, n_train_folds=2, random_state=0)
+fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
+plot_cv_folds(roles, X, y, speakers, max_repeats=1, ax=ax)
+ax.set_title("FoldRoles: test, validation, 2 of 3 training folds (first repeat)")
 plt.show()
 
 # %%
