@@ -108,7 +108,7 @@ sphinx_gallery_conf = {
         r"plotting|stats)\."
     },
     "filename_pattern": r"/plot_",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "ExampleTitleSortKey",
     "subsection_order": [
         "../examples/networks",
         "../examples/model_selection",
