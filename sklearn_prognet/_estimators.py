@@ -74,7 +74,7 @@ _TRAINING_PARAMETERS = """
         Epochs without improvement of the validation UAR before stopping.
 
     device : str, default='cpu'
-        torch device to train on, e.g. ``'cuda'``. Fitted models always
+        The torch device to train on, e.g. ``'cuda'``. Fitted models always
         predict on CPU after unpickling on a machine without CUDA.
 
     random_state : int, RandomState instance or None, default=None
@@ -487,7 +487,8 @@ class DNNClassifier(_BaseNetwork):
     --------
     FineTunedClassifier : Pre-train on a source task, then fine-tune.
     ProgressiveNetClassifier : Frozen source columns with lateral connections.
-    sklearn.neural_network.MLPClassifier : scikit-learn's perceptron, no dropout.
+    sklearn.neural_network.MLPClassifier : The multi-layer perceptron of
+        scikit-learn (no dropout).
 
     Notes
     -----

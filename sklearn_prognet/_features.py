@@ -452,7 +452,7 @@ default=None
 
     Attributes
     ----------
-    feature_names_ : ndarray of str of shape (n_output_features_,)
+    feature_names_ : ndarray of str of shape (`n_output_features_`,)
         Names of the features, as openSMILE names them.
 
     n_output_features_ : int
@@ -584,7 +584,7 @@ default=None
 
         Returns
         -------
-        X_new : ndarray of shape (n_utterances, n_output_features_)
+        X_new : ndarray of shape (n_utterances, `n_output_features_`)
             The features, float64. Rows of inputs that failed are NaN when
             ``on_error='nan'``.
         """

@@ -170,7 +170,9 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
     roles, class_ids, group_ids = roles[:, order], class_ids[order], group_ids[order]
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 1.2 + 0.25 * (n_rows + 2)))
+        _, ax = plt.subplots(
+            figsize=(9, 1.2 + 0.25 * (n_rows + 2)), layout="constrained"
+        )
 
     present = [r for r, name in enumerate(_ROLE_COLORS) if np.any(roles == r)]
     role_cmap = ListedColormap(list(_ROLE_COLORS.values()))

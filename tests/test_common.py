@@ -7,16 +7,17 @@ from sklearn_prognet.utils.discovery import all_estimators
 # Cheap settings: the checks fit dozens of times on tiny data. A smaller,
 # faster-learning network keeps the suite quick while still exercising early
 # stopping, dropout and the skorch training loop.
+_CHEAP = {
+    "hidden_layer_sizes": (32,),
+    "lr": 0.01,
+    "max_epochs": 20,
+    "patience": 5,
+    "random_state": 0,
+}
 INIT_PARAMS = {
-    "DNNClassifier": dict(
-        hidden_layer_sizes=(32,), lr=0.01, max_epochs=20, patience=5, random_state=0
-    ),
-    "FineTunedClassifier": dict(
-        hidden_layer_sizes=(32,), lr=0.01, max_epochs=20, patience=5, random_state=0
-    ),
-    "ProgressiveNetClassifier": dict(
-        hidden_layer_sizes=(32,), lr=0.01, max_epochs=20, patience=5, random_state=0
-    ),
+    "DNNClassifier": _CHEAP,
+    "FineTunedClassifier": _CHEAP,
+    "ProgressiveNetClassifier": _CHEAP,
 }
 
 # The audio transformer takes file paths or signals, not a 2-D matrix, so

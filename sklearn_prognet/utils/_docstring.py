@@ -14,9 +14,18 @@ class Substitution:
         self.texts = texts
 
     def __call__(self, obj):
-        """Return ``obj`` with its docstring filled in."""
-        doc = obj.__doc__
+        """Return ``obj`` with its docstring, and its methods' ones, filled in."""
+        obj.__doc__ = self._fill(obj.__doc__)
+        if isinstance(obj, type):
+            # Methods such as ``fit`` have fields too ({fit_parameters}).
+            for member in vars(obj).values():
+                if callable(member) and member.__doc__:
+                    member.__doc__ = self._fill(member.__doc__)
+        return obj
+
+    def _fill(self, doc):
+        if doc is None:
+            return None
         for name, text in self.texts.items():
             doc = doc.replace("{" + name + "}", text.strip())
-        obj.__doc__ = doc
-        return obj
+        return doc

@@ -8,6 +8,8 @@ from sklearn.base import BaseEstimator
 
 import sklearn_prognet
 
+__all__ = ["all_estimators"]
+
 
 def all_estimators():
     """List the public estimators of sklearn_prognet.
