@@ -320,7 +320,8 @@ def _render_paralinguistic(folder, saved, scores, histories, alpha, ttest_df):
     n_repeats, n_splits = config["n_repeats"], config["n_splits"]
     n_expected = n_repeats * n_splits * (1 + 2 * len(sources))
     corpus = info["name"]
-    by_arm = {arm: scores[scores["arm"] == arm] for arm in scores.get("arm", [])}
+    arms_present = scores["arm"].unique() if len(scores) else []
+    by_arm = {arm: scores[scores["arm"] == arm] for arm in arms_present}
     empty = scores.iloc[0:0] if len(scores) else None
 
     def arm_frame(arm):

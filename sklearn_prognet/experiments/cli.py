@@ -8,6 +8,7 @@ Run ``sklearn-prognet --help``, or ``sklearn-prognet COMMAND --help``.
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 __all__ = ["main"]
@@ -577,6 +578,11 @@ def main(argv=None):
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    # loky replaces a worker whose memory grew (torch's allocator caches); no
+    # task is lost, so its warning would only alarm the user.
+    warnings.filterwarnings(
+        "ignore", message="A worker stopped while some jobs", category=UserWarning
+    )
     try:
         return args.func(args)
     except ExperimentInputError as exc:
