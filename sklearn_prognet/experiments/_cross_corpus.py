@@ -34,7 +34,7 @@ from sklearn_prognet.experiments._runner import (
 
 __all__ = ["default_train_folds", "run_cross_corpus"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SOURCE_MODEL_FILE = "source_model.joblib"
 
 
@@ -96,12 +96,15 @@ def _align_features(source, target):
     )
 
 
-def fit_source_model(corpus, network, random_state, torch_threads=1):
+def fit_source_model(
+    corpus, network, random_state, torch_threads=1, protocol="speaker-stratified"
+):
     """Train the source emotion model on all of a corpus.
 
     A :class:`~sklearn.pipeline.Pipeline` of a StandardScaler (the corpus's
     own z-normalisation) and a DNN with early stopping on 10% of the
-    speakers.
+    utterances, held out as the protocol's folds are: stratified on emotion
+    (``'speaker-stratified'``), or whole speakers (``'speaker-independent'``).
 
     Returns
     -------
@@ -126,7 +129,8 @@ def fit_source_model(corpus, network, random_state, torch_threads=1):
             net = DNNClassifier(**network, random_state=random_state)
             net.set_fit_request(groups=True)
             pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
-            pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=corpus.speaker)
+            groups = corpus.speaker if protocol == "speaker-independent" else None
+            pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
     finally:
         torch.set_num_threads(threads)
     net = pipe[-1]
@@ -150,7 +154,7 @@ def fit_source_model(corpus, network, random_state, torch_threads=1):
     return pipe, record
 
 
-def _source_model(store, source, params, seed, n_jobs, backend, scheduler, threads):
+def _source_model(store, source, params, seed, protocol, execution):
     """Load the saved source model, or train it and save it."""
     import joblib
 
@@ -164,18 +168,19 @@ def _source_model(store, source, params, seed, n_jobs, backend, scheduler, threa
     )
 
     random_state = derive_seed(seed, "source-model")
+    n_jobs, backend, scheduler, threads = execution
     if backend == "dask":
         # On the cluster, like the other fits.
         with parallel_context(n_jobs, backend, scheduler) as jobs:
             ((pipe, record),) = joblib.Parallel(n_jobs=jobs)(
                 [
                     joblib.delayed(fit_source_model)(
-                        source, params, random_state, threads
+                        source, params, random_state, threads, protocol
                     )
                 ]
             )
     else:
-        pipe, record = fit_source_model(source, params, random_state, threads)
+        pipe, record = fit_source_model(source, params, random_state, threads, protocol)
     # The model file first, then the record that says it is done.
     buffer = io.BytesIO()
     joblib.dump(pipe, buffer)
@@ -398,10 +403,8 @@ default='speaker-stratified'
             source_corpus,
             params,
             seed,
-            n_jobs,
-            backend,
-            scheduler,
-            torch_threads,
+            protocol,
+            (n_jobs, backend, scheduler, torch_threads),
         )
         data = FitData(
             X=target_corpus.X,

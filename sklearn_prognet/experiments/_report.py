@@ -646,7 +646,7 @@ def _render_cross_corpus(folder, saved, scores, histories, alpha, ttest_df):
         )
     df_text = _df_text(ttest_df)
     fit_time = float(scores["fit_time"].sum()) if len(scores) else 0.0
-    source_line = _source_model_text(scores, src_info)
+    source_line = _source_model_text(scores, src_info, config["protocol"])
     lines = [
         f"# Cross-corpus transfer: {direction}",
         "",
@@ -758,13 +758,18 @@ def _render_cross_corpus(folder, saved, scores, histories, alpha, ttest_df):
     return lines
 
 
-def _source_model_text(scores, info):
+def _source_model_text(scores, info, protocol):
     if scores.empty or not (scores["method"] == "source").any():
         return "not trained yet."
     row = scores[scores["method"] == "source"].iloc[0]
+    held_out = (
+        "whole speakers"
+        if protocol == "speaker-independent"
+        else "stratified on emotion, as the protocol's folds"
+    )
     return (
         f"a DNN trained on all {int(row['n_train'])} utterances of {info['name']}, "
-        f"with 10% of its speakers held out for early stopping: best epoch "
+        f"with 10% of them ({held_out}) held out for early stopping: best epoch "
         f"{int(row['best_epoch'])} of {int(row['n_epochs'])}, validation UAR "
         f"{row['best_valid_uar']:.3f}."
     )
