@@ -327,3 +327,15 @@ def test_wrong_loader_for_a_real_folder(corpora_dir, tmp_path, capsys):
             "--out", tmp_path / "out", *TINY]  # fmt: skip
     status, _, err = _run(args, capsys)
     assert status == 2 and "No EmoDB audio found" in err and "Traceback" not in err
+
+
+def test_ctrl_c_says_how_to_resume(monkeypatch, capsys, tmp_path):
+    import sklearn_prognet.experiments as experiments
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(experiments, "run_paralinguistic", interrupted)
+    status, _, err = _run(["paralinguistic", "--out", tmp_path, *TINY], capsys)
+    assert status == 130
+    assert "Run the same command again to resume" in err
