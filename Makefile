@@ -40,7 +40,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 test: lint
-	$(BIN)/python -m pytest --cov=sklearn_prognet --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov=sklearn_prognet --cov-report=term --durations=15 $(PYTEST_ARGS)
 
 docs:
 	$(MAKE) install EXTRAS=tests,plot,dask,docs
