@@ -262,7 +262,6 @@ def test_kill_minus_nine_and_resume(tmp_path, capsys):
     assert len([line for line in new if line.strip()]) == 27 - n_saved
 
 
-@pytest.mark.slow
 def test_dask_local_cluster_from_the_command_line(tmp_path, capsys):
     pytest.importorskip("distributed")
     out = tmp_path / "run"

@@ -97,7 +97,8 @@ def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
     bottom = 0.9 * chance if chance is not None else None
     ax.set_ylim(bottom=bottom, top=min(1.0, top + 0.05) if top else None)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
+    # lifted above the chance line, which runs along the bottom
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.07), fontsize="small")
     fig.savefig(path)
     return path
 
