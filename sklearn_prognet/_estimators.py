@@ -217,6 +217,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         X_train, y_train, valid_data = self._training_data(
             X, y_encoded, groups, X_val, y_val, rng
         )
+        if n_frozen:
+            X_train = self._with_frozen(X_train)
+            if valid_data is not None:
+                valid_data = (self._with_frozen(valid_data[0]), valid_data[1])
         seed = rng.randint(np.iinfo(np.int32).max)
         with seeded_torch(seed, device):
             net = make_net(
@@ -739,6 +743,19 @@ class ProgressiveNetClassifier(_BaseNetwork):
         n_frozen = len(columns)
         new = (sizes, n_classes, self.activation, tuple(range(n_frozen)), self.lateral)
         return (*columns, new), n_frozen, state, ()
+
+    def _with_frozen(self, X):
+        """Training input with the frozen columns' activations computed once.
+
+        The frozen columns are the sources' columns in order, so their
+        activations are the sources' own, concatenated. skorch passes the
+        dict to the module as keyword arguments.
+        """
+        frozen = [
+            source.net_.module_.hidden_activations(X.to(source.net_.device)).cpu()
+            for source in self.sources_
+        ]
+        return {"x": X, "frozen": torch.cat(frozen, dim=1)}
 
 
 @Substitution(

@@ -183,9 +183,8 @@ class Column(nn.Module):
         return hidden, logits
 
     def _add_laterals(self, z, k, lateral_inputs):
-        for lateral, source in zip(
-            self.laterals[k], _sources_at(lateral_inputs, k), strict=True
-        ):
+        sources = _sources_at(lateral_inputs, k)
+        for lateral, source in zip(self.laterals[k], sources, strict=True):
             z = z + lateral(source)
         return z
 
@@ -220,6 +219,7 @@ class ProgressiveNet(nn.Module):
     def __init__(self, n_features, columns, n_frozen=0, dropout=0.5):
         super().__init__()
         self.n_frozen = n_frozen
+        self.specs = tuple(columns)
         self.lateral_from = tuple(tuple(spec[3]) for spec in columns)
         modules = []
         for i, (sizes, n_outputs, activation, lateral_from, lateral) in enumerate(
@@ -250,20 +250,54 @@ class ProgressiveNet(nn.Module):
             column.eval()
         return self
 
-    def forward(self, x):
-        """Return the logits of the last column."""
-        hidden = []
-        *frozen, last = range(len(self.columns))
-        # Frozen columns need no autograd graph: their weights are buffers,
-        # and the laterals only need the values of their activations.
+    def hidden_activations(self, x):
+        """The hidden activations of every column, concatenated, in eval mode.
+
+        This is what a network that takes this one as its source reads
+        through its lateral connections (``frozen`` in :meth:`forward`).
+        """
+        was_training = self.training
+        self.eval()
         with torch.no_grad():
-            for i in frozen:
-                acts, _ = self.columns[i](
-                    x, [hidden[j] for j in self.lateral_from[i]], need_output=False
-                )
-                hidden.append(acts)
+            hidden = self._columns_hidden(x, len(self.columns))
+        self.train(was_training)
+        return torch.cat([h for acts in hidden for h in acts], dim=1)
+
+    def forward(self, x, frozen=None):
+        """Return the logits of the last column.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (n_samples, n_features)
+            Input.
+        frozen : torch.Tensor of shape (n_samples, n_frozen_units), default=None
+            The frozen columns' activations for ``x``, concatenated in column
+            order. Frozen columns never change, so training computes them once
+            for the whole training set instead of once per batch and epoch;
+            without it they are computed here.
+        """
+        if frozen is None:
+            with torch.no_grad():
+                hidden = self._columns_hidden(x, self.n_frozen)
+        else:
+            widths = [w for spec in self.specs[: self.n_frozen] for w in spec[0]]
+            flat = iter(torch.split(frozen, widths, dim=1))
+            hidden = [
+                [next(flat) for _ in spec[0]] for spec in self.specs[: self.n_frozen]
+            ]
+        last = len(self.columns) - 1
         _, logits = self.columns[last](x, [hidden[j] for j in self.lateral_from[last]])
         return logits
+
+    def _columns_hidden(self, x, n_columns):
+        """Hidden activations of the first ``n_columns`` columns."""
+        hidden = []
+        for i in range(n_columns):
+            acts, _ = self.columns[i](
+                x, [hidden[j] for j in self.lateral_from[i]], need_output=False
+            )
+            hidden.append(acts)
+        return hidden
 
 
 def _parameters_to_buffers(module):

@@ -31,7 +31,8 @@ class TensorBatchIterator:
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Holds ``X`` (a float tensor) and ``y`` (a long tensor or None).
+        Holds ``X`` (a float tensor, or a dict of them that skorch passes to
+        the module as keyword arguments) and ``y`` (a long tensor or None).
     batch_size : int
         Samples per batch.
     shuffle : bool, default=False
@@ -50,12 +51,19 @@ class TensorBatchIterator:
     def __iter__(self):
         X, y = self.dataset.X, self.dataset.y
         if self.shuffle:
-            order = torch.randperm(len(X))
-            X = X[order]
+            order = torch.randperm(len(self.dataset))
+            X = _take(X, order)
             y = None if y is None else y[order]
-        for start in range(0, len(X), self.batch_size):
-            stop = start + self.batch_size
-            yield X[start:stop], None if y is None else y[start:stop]
+        for start in range(0, len(self.dataset), self.batch_size):
+            batch = slice(start, start + self.batch_size)
+            yield _take(X, batch), None if y is None else y[batch]
+
+
+def _take(X, index):
+    """Index a tensor, or every tensor of a dict."""
+    if isinstance(X, dict):
+        return {key: value[index] for key, value in X.items()}
+    return X[index]
 
 
 def uar(y_true, y_pred):

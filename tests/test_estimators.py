@@ -357,3 +357,15 @@ def test_paper_dnn_learns_emotion_on_real_emodb_features():
         pipe, X, y, groups=speakers, cv=cv, scoring="balanced_accuracy"
     )
     assert scores.mean() > 0.55
+
+
+def test_precomputed_frozen_activations_match_the_columns(small_data, source):
+    """Training reads the frozen columns' activations computed once per fit."""
+    X, y, _ = small_data
+    clf = ProgressiveNetClassifier(sources=[source], **FAST).fit(X, y)
+    module = clf.net_.module_.eval()
+    x = torch.as_tensor(X)
+    frozen = source.net_.module_.hidden_activations(x)
+    assert frozen.shape == (len(X), 32)
+    with torch.no_grad():
+        torch.testing.assert_close(module(x, frozen=frozen), module(x))
