@@ -94,6 +94,8 @@ def test_import_is_lazy():
         "assert 'opensmile' not in sys.modules, 'opensmile imported'\n"
         "assert 'audiofile' not in sys.modules, 'audiofile imported'\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "import sklearn_prognet.plotting, sklearn_prognet.stats\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
