@@ -67,20 +67,16 @@ def torch_loop(X, y, batch_size, epochs, dropout_cls):
             optimizer.step()
 
 
-def timed(fn, epochs, repeats):
-    """Best per-epoch time over a few repeats (the least disturbed run)."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, (time.perf_counter() - start) / epochs)
-    return best
+def timed(fn, epochs):
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) / epochs
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--batch-sizes", type=int, nargs="+", default=[32, 64, 128, 256]
     )
@@ -124,7 +120,8 @@ def main(argv=None):
 
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; "
-        f"{N_SAMPLES} x {N_FEATURES}, {epochs} epochs, best of {args.repeats}"
+        f"{N_SAMPLES} x {N_FEATURES}, {epochs} epochs, "
+        f"best of {args.repeats} interleaved runs"
     )
     print("seconds per epoch (ratio to the torch loop with cheap dropout)\n")
     names = list(methods(32))
@@ -134,8 +131,14 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for bs in args.batch_sizes:
-            for name, fn in methods(bs).items():
-                results[name].append(timed(fn, epochs, args.repeats))
+            # Interleave the methods and keep each one's best run, so that a
+            # burst of load on the machine hits all of them alike.
+            best = dict.fromkeys(names, np.inf)
+            for _ in range(args.repeats):
+                for name, fn in methods(bs).items():
+                    best[name] = min(best[name], timed(fn, epochs))
+            for name in names:
+                results[name].append(best[name])
     reference = results["torch loop, cheap dropout"]
     for name in names:
         cells = [
