@@ -52,11 +52,11 @@ _TRAINING_PARAMETERS = """
     batch_size : int, default=64
         Samples per mini-batch (the paper does not give it). Measured on
         2 CPU cores with the paper's network and 5531 utterances (see the
-        benchmarks page), an epoch takes about 0.31 s at 64, 0.16 s at 128
-        and 0.13 s at 256; 64 is the default all the same because it gives
-        the slow-starting sigmoid network more updates per epoch, which
-        matters on corpora of a few hundred utterances such as EmoDB (about
-        five updates per epoch at 64). Raise it for large corpora.
+        benchmarks page), an epoch takes 0.2 to 0.3 s at 64 and about 0.12 s
+        at 256; 64 is the default all the same because it gives the
+        slow-starting sigmoid network more updates per epoch, which matters
+        on corpora of a few hundred utterances such as EmoDB (about five
+        updates per epoch at 64). Raise it for large corpora.
 
     max_epochs : int, default=600
         Maximum number of epochs.
