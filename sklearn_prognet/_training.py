@@ -8,6 +8,7 @@ these functions with plain values.
 
 import contextlib
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from sklearn_prognet._modules import ProgressiveNet
+from sklearn_prognet.metrics import uar_score
 
 
 class TensorBatchIterator:
@@ -66,23 +68,13 @@ def _take(X, index):
     return X[index]
 
 
-def uar(y_true, y_pred):
-    """Unweighted average recall over the classes present in ``y_true``.
-
-    The same as :func:`sklearn.metrics.balanced_accuracy_score`, without its
-    warning when a small validation set lacks a predicted class.
-    """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    return float(
-        np.mean([np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)])
-    )
-
-
 def _valid_uar(net, X, y):
     # With skorch's caching, predict reuses the forward pass of the
     # validation step: scoring costs no extra inference.
-    return uar(_to_numpy(y), net.predict(X))
+    with warnings.catch_warnings():
+        # a small validation set may lack a class the network predicts
+        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+        return uar_score(_to_numpy(y), net.predict(X))
 
 
 def _to_numpy(y):

@@ -30,6 +30,8 @@ from sklearn_prognet.experiments._runner import (
     make_folds,
     network_params,
     parallel_context,
+    torch_thread_limit,
+    training_record,
 )
 
 __all__ = ["default_train_folds", "run_cross_corpus"]
@@ -114,26 +116,19 @@ def fit_source_model(
         The fit's record for ``fits.jsonl``.
     """
     import sklearn
-    import torch
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     from sklearn_prognet import DNNClassifier
-    from sklearn_prognet.experiments._runner import _curve
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(int(torch_threads))
     start = time.perf_counter()
-    try:
+    with torch_thread_limit(torch_threads):
         with sklearn.config_context(enable_metadata_routing=True):
             net = DNNClassifier(**network, random_state=random_state)
             net.set_fit_request(groups=True)
             pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
             groups = corpus.speaker if protocol == "speaker-independent" else None
             pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
-    finally:
-        torch.set_num_threads(threads)
-    net = pipe[-1]
     record = {
         "key": "source",
         "experiment": "cross-corpus",
@@ -141,15 +136,8 @@ def fit_source_model(
         "source": corpus.name,
         "n_train": corpus.n_samples,
         "random_state": random_state,
-        "best_epoch": int(net.best_epoch_),
-        "n_epochs": int(net.n_iter_),
-        "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
+        **training_record(pipe[-1]),
         "fit_time": round(time.perf_counter() - start, 3),
-        "history": {
-            "valid_uar": _curve(net.history_["valid_uar"]),
-            "train_loss": _curve(net.history_["train_loss"]),
-            "valid_loss": _curve(net.history_["valid_loss"]),
-        },
     }
     return pipe, record
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sklearn_prognet.experiments._corpora import ExperimentInputError
+from sklearn_prognet.metrics import uar_score
 
 __all__ = ["FitTask", "derive_seed", "execute", "run_fit"]
 
@@ -168,22 +169,42 @@ def _curve(values):
     ]
 
 
-def _uar(y_true, y_pred):
-    from sklearn_prognet.metrics import uar_score
+@contextlib.contextmanager
+def torch_thread_limit(n_threads):
+    """Run torch with ``n_threads`` intra-op threads, then restore the count.
 
-    return uar_score(y_true, y_pred)
+    None or 0 leaves torch's setting alone.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    if n_threads:
+        torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def training_record(net):
+    """The fields of a fit's record that describe the network's training."""
+    return {
+        "best_epoch": int(net.best_epoch_),
+        "n_epochs": int(net.n_iter_),
+        "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
+        "history": {
+            key: _curve(net.history_[key])
+            for key in ("valid_uar", "train_loss", "valid_loss")
+        },
+    }
 
 
 def run_fit(task, data, torch_threads=1):
     """Fit and evaluate one task; return its record (a JSON-able dict)."""
     import sklearn
-    import torch
 
-    threads = torch.get_num_threads()
-    if torch_threads:
-        torch.set_num_threads(int(torch_threads))
     start = time.perf_counter()
-    try:
+    with torch_thread_limit(torch_threads):
         X, y = data.X, data.y
         with sklearn.config_context(enable_metadata_routing=True):
             pipe, fit_params = make_estimator(task, data)
@@ -195,7 +216,7 @@ def run_fit(task, data, torch_threads=1):
                 **fit_params,
             )
         X_test = X[task.test]
-        uar = _uar(y[task.test], pipe.predict(X_test))
+        uar = uar_score(y[task.test], pipe.predict(X_test))
         net = pipe[-1]
         record = {
             "key": task.key,
@@ -210,23 +231,14 @@ def run_fit(task, data, torch_threads=1):
             "n_val": len(task.validation),
             "n_test": len(task.test),
             "random_state": task.random_state,
-            "best_epoch": int(net.best_epoch_),
-            "n_epochs": int(net.n_iter_),
-            "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
         }
         source = _fitted_source(net)
         if source is not None:
             record.update(_source_scores(task, data, pipe, source))
-        record["history"] = {
-            "valid_uar": _curve(net.history_["valid_uar"]),
-            "train_loss": _curve(net.history_["train_loss"]),
-            "valid_loss": _curve(net.history_["valid_loss"]),
-        }
+        record.update(training_record(net))
         record["fit_time"] = round(time.perf_counter() - start, 3)
         record["worker"] = f"{platform.node()}:{os.getpid()}"
         return record
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _fitted_source(net):
@@ -254,7 +266,7 @@ def _source_scores(task, data, pipe, source):
     y_test = labels[task.test]
     if np.isin(y_test, source.classes_).all():
         X_test = pipe[:-1].transform(data.X[task.test])
-        scores["source_test_uar"] = _uar(y_test, source.predict(X_test))
+        scores["source_test_uar"] = uar_score(y_test, source.predict(X_test))
     return scores
 
 

@@ -83,34 +83,25 @@ def _name_list(text):
     return values
 
 
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
-    return value
+def _float_in(low, high=None, *, low_closed=False, message):
+    """An argparse type: a float in an interval, else ``message``."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        above = value >= low if low_closed else value > low
+        if not above or (high is not None and not value < high):
+            raise argparse.ArgumentTypeError(f"{text!r} {message}")
+        return value
+
+    return parse
 
 
-def _dropout(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 1)")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-    return value
+_fraction = _float_in(0, 1, message="must be between 0 and 1")
+_dropout = _float_in(0, 1, low_closed=True, message="must be in [0, 1)")
+_positive_float = _float_in(0, message="must be positive")
 
 
 def _ttest_df(text):
