@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import sklearn_prognet
+from sklearn_prognet.utils.discovery import PUBLIC_MODULES
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -230,17 +231,6 @@ write_generated_includes()
 
 
 # -- Completeness of the API reference ---------------------------------------
-
-PUBLIC_MODULES = [
-    "sklearn_prognet",
-    "sklearn_prognet.datasets",
-    "sklearn_prognet.experiments",
-    "sklearn_prognet.metrics",
-    "sklearn_prognet.model_selection",
-    "sklearn_prognet.plotting",
-    "sklearn_prognet.stats",
-    "sklearn_prognet.utils.discovery",
-]
 
 
 def _public_names(module):

@@ -18,23 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from sklearn_prognet.utils.discovery import PUBLIC_MODULES
+
 numpydoc_validate = pytest.importorskip("numpydoc.validate")
 numpydoc_hook = pytest.importorskip("numpydoc.hooks.validate_docstrings")
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "sklearn_prognet"
-
-# The public modules: their ``__all__`` lists the public names.
-PUBLIC_MODULES = [
-    "sklearn_prognet",
-    "sklearn_prognet.datasets",
-    "sklearn_prognet.experiments",
-    "sklearn_prognet.metrics",
-    "sklearn_prognet.model_selection",
-    "sklearn_prognet.plotting",
-    "sklearn_prognet.stats",
-    "sklearn_prognet.utils.discovery",
-]
 
 CONFIG = numpydoc_hook.parse_config(ROOT)
 

@@ -10,6 +10,19 @@ import sklearn_prognet
 
 __all__ = ["all_estimators"]
 
+#: The public modules: their ``__all__`` lists the public names. The API
+#: reference (docs/conf.py) and the docstring tests read this one list.
+PUBLIC_MODULES = (
+    "sklearn_prognet",
+    "sklearn_prognet.datasets",
+    "sklearn_prognet.experiments",
+    "sklearn_prognet.metrics",
+    "sklearn_prognet.model_selection",
+    "sklearn_prognet.plotting",
+    "sklearn_prognet.stats",
+    "sklearn_prognet.utils.discovery",
+)
+
 
 def all_estimators():
     """List the public estimators of sklearn_prognet.
