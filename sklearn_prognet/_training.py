@@ -17,6 +17,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, EpochScoring, Freezer
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.utils import to_numpy
 
 from sklearn_prognet._modules import ProgressiveNet
 from sklearn_prognet.metrics import uar_score
@@ -74,13 +75,7 @@ def _valid_uar(net, X, y):
     with warnings.catch_warnings():
         # a small validation set may lack a class the network predicts
         warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-        return uar_score(_to_numpy(y), net.predict(X))
-
-
-def _to_numpy(y):
-    if isinstance(y, torch.Tensor):
-        return y.cpu().numpy()
-    return np.asarray(y)
+        return uar_score(to_numpy(y), net.predict(X))
 
 
 def _silent(*args, **kwargs):
