@@ -7,6 +7,8 @@ one module class serves all three estimators. Constructor arguments are ints,
 floats, strings and tuples only: skorch rebuilds modules from them.
 """
 
+import itertools
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -19,12 +21,16 @@ ACTIVATIONS = {
 
 
 class FastDropout(nn.Module):
-    """Inverted dropout whose mask comes from ``rand_like(x) >= p``.
+    """Inverted dropout with a cheaply drawn mask.
 
-    Statistically the same as :class:`torch.nn.Dropout` (each unit is kept
-    with probability ``1 - p`` and scaled by ``1 / (1 - p)``), but drawing
-    uniform numbers is about three times cheaper than ``bernoulli_``, which
-    took 44 % of an epoch of the paper's network on CPU.
+    Statistically the same as :class:`torch.nn.Dropout`: every unit is kept,
+    independently, with probability ``1 - p`` and scaled by ``1 / (1 - p)``.
+    Only the random numbers are drawn differently, because on CPU drawing them
+    dominates the cost of dropout for small networks: ``bernoulli_`` took 44 %
+    of an epoch of the paper's network. For ``p = 0.5`` (the paper's) every
+    unit needs one fair random bit, so one 32-bit random integer serves 32
+    units (:func:`keep_mask`); other probabilities compare ``rand_like(x)``
+    with ``p``, which is still about three times cheaper than ``bernoulli_``.
     """
 
     def __init__(self, p=0.5):
@@ -35,8 +41,35 @@ class FastDropout(nn.Module):
         """Drop units in training mode; the identity in eval mode."""
         if not self.training or self.p == 0.0:
             return x
-        keep = torch.rand_like(x) >= self.p
-        return x * keep * (1.0 / (1.0 - self.p))
+        return x * keep_mask(x, self.p)
+
+
+def keep_mask(x, p):
+    """Draw an inverted-dropout mask shaped like ``x``.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        The activations to drop; gives the mask's shape, dtype and device.
+    p : float
+        Probability of dropping a unit, in [0, 1).
+
+    Returns
+    -------
+    mask : torch.Tensor
+        ``1 / (1 - p)`` where a unit is kept and 0 where it is dropped.
+    """
+    if p != 0.5:
+        return torch.rand_like(x).ge_(p).mul_(1.0 / (1.0 - p))
+    # One fair bit per unit: bit k of a uniform 32-bit integer is a fair coin,
+    # independent of its other bits, so 32 units share one draw.
+    n_words = -(-x.numel() // 32)
+    words = torch.randint(
+        -(2**31), 2**31, (n_words, 1), dtype=torch.int32, device=x.device
+    )
+    shifts = torch.arange(32, dtype=torch.int32, device=x.device)
+    bits = (words >> shifts).bitwise_and_(1).view(-1)[: x.numel()]
+    return bits.view(x.shape).to(x.dtype).mul_(2.0)
 
 
 class Scale(nn.Module):
@@ -246,7 +279,8 @@ class ProgressiveNet(nn.Module):
     def train(self, mode=True):
         """Set the trainable column's mode; frozen columns stay in eval mode."""
         super().train(mode)
-        for column in self.columns[: self.n_frozen]:
+        # not self.columns[:n]: slicing a ModuleList builds a new module
+        for column in itertools.islice(self.columns, self.n_frozen):
             column.eval()
         return self
 

@@ -1,0 +1,70 @@
+"""The torch modules: dropout's mask and the modes of a progressive net."""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_prognet import ProgressiveNetClassifier
+from sklearn_prognet._modules import FastDropout, keep_mask
+
+
+@pytest.mark.parametrize("p", [0.5, 0.2, 0.9])
+def test_keep_mask_is_inverted_bernoulli(p):
+    torch.manual_seed(0)
+    mask = keep_mask(torch.empty(4096, 256), p)
+    scale = 1 / (1 - p)
+    kept = mask != 0
+    assert torch.allclose(mask[kept], torch.tensor(scale))
+    # 1M units: the standard error of the keep rate is below 0.0005
+    assert kept.float().mean().item() == pytest.approx(1 - p, abs=0.003)
+    # every unit position, and so every bit of a 32-bit draw, is a fair coin
+    per_unit = kept.float().mean(dim=0).numpy()
+    sd = np.sqrt(p * (1 - p) / 4096)
+    assert np.abs(per_unit - (1 - p)).max() < 5 * sd
+    # neighbouring units (bits of one draw) and rows are independent
+    both = (kept[:, :-1] & kept[:, 1:]).float().mean().item()
+    assert both == pytest.approx((1 - p) ** 2, abs=0.004)
+    both_rows = (kept[:-1] & kept[1:]).float().mean().item()
+    assert both_rows == pytest.approx((1 - p) ** 2, abs=0.004)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (1, 1), (7, 33)])
+def test_keep_mask_shape_dtype_and_seed(shape):
+    x = torch.ones(shape, dtype=torch.float64)
+    torch.manual_seed(3)
+    first = keep_mask(x, 0.5)
+    torch.manual_seed(3)
+    second = keep_mask(x, 0.5)
+    assert first.shape == x.shape
+    assert first.dtype == torch.float64
+    assert torch.equal(first, second)
+
+
+def test_fast_dropout_modes_and_gradient():
+    dropout = FastDropout(0.5)
+    x = torch.randn(64, 40, requires_grad=True)
+    assert dropout.eval()(x) is x
+    assert FastDropout(0.0).train()(x) is x
+    torch.manual_seed(0)
+    out = dropout.train()(x)
+    out.sum().backward()
+    torch.manual_seed(0)
+    mask = keep_mask(x, 0.5)
+    assert torch.equal(out, x * mask)
+    assert torch.equal(x.grad, mask)
+    # inverted dropout keeps the expectation of the activations
+    torch.manual_seed(1)
+    assert dropout(torch.ones(1000, 1000)).mean().item() == pytest.approx(1, abs=0.01)
+
+
+def test_trainer_switches_the_whole_tree(small_data):
+    X, y, speaker = small_data
+    fast = {"hidden_layer_sizes": (8,), "max_epochs": 2, "random_state": 0}
+    source = ProgressiveNetClassifier(**fast).fit(X, speaker)
+    net = ProgressiveNetClassifier(sources=[source], **fast).fit(X, y).net_
+    frozen, trainable = net.module_.columns
+    for training in [True, False, True, False]:
+        net._set_training(training)
+        assert all(m.training == training for m in trainable.modules())
+        assert all(m.training == training for m in net.criterion_.modules())
+        assert not any(m.training for m in frozen.modules())
