@@ -27,9 +27,11 @@ from sklearn_prognet.experiments._results import ResultsStore, read_records
 from sklearn_prognet.experiments._runner import (
     FitData,
     FitTask,
+    check_execution,
     derive_seed,
     make_estimator,
     make_folds,
+    threads_per_fit,
 )
 
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
@@ -203,6 +205,23 @@ def test_source_is_trained_on_the_training_folds_only(emodb):
     net = pipe[-1]
     assert net.sources[0].random_state == 2 and net.random_state == 1
     assert pipe.transform_input == ["X_val"]
+
+
+def test_threads_per_fit_shares_the_cores(monkeypatch):
+    import joblib
+
+    monkeypatch.setattr(joblib, "cpu_count", lambda: 8)
+    assert threads_per_fit(None, 1, "loky") == 8
+    assert threads_per_fit(None, 2, "loky") == 4
+    assert threads_per_fit(None, 3, "loky") == 2
+    assert threads_per_fit(None, 16, "loky") == 1
+    assert threads_per_fit(None, 2, "dask") == 1
+    assert threads_per_fit(3, 2, "loky") == 3
+    # -1 means all cores (joblib's effective_n_jobs), so one thread each
+    assert threads_per_fit(None, -1, "loky") == max(1, 8 // joblib.effective_n_jobs(-1))
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ExperimentInputError, match="torch_threads"):
+            check_execution(1, "loky", None, bad)
 
 
 def test_default_train_folds():

@@ -30,6 +30,7 @@ from sklearn_prognet.experiments._runner import (
     make_folds,
     network_params,
     parallel_context,
+    threads_per_fit,
     torch_thread_limit,
     training_record,
 )
@@ -197,7 +198,7 @@ def run_cross_corpus(
     n_jobs=1,
     backend="loky",
     scheduler=None,
-    torch_threads=1,
+    torch_threads=None,
     cache_dir=None,
     progress=False,
     verbose=True,
@@ -252,8 +253,9 @@ default='speaker-stratified'
         joblib backend.
     scheduler : str, default=None
         Address of a dask scheduler.
-    torch_threads : int, default=1
-        The torch threads of each fit.
+    torch_threads : int or None, default=None
+        The torch threads of each fit. None divides the machine's cores among
+        the ``n_jobs`` fits that run at once (one thread per fit with dask).
     cache_dir : str or None, default=None
         Feature cache of audio corpora.
     progress : bool, default=False
@@ -284,6 +286,9 @@ default='speaker-stratified'
     from sklearn_prognet.experiments._report import ExperimentResult, render_report
 
     check_execution(n_jobs, backend, scheduler, torch_threads)
+    # the source model trains alone, the target fits n_jobs at a time
+    source_threads = threads_per_fit(torch_threads, 1, backend)
+    torch_threads = threads_per_fit(torch_threads, n_jobs, backend)
     params = network_params(network, device)
     if train_folds is None:
         train_folds = default_train_folds(n_splits)
@@ -392,7 +397,7 @@ default='speaker-stratified'
             params,
             seed,
             protocol,
-            (n_jobs, backend, scheduler, torch_threads),
+            (n_jobs, backend, scheduler, source_threads),
         )
         data = FitData(
             X=target_corpus.X,

@@ -20,6 +20,7 @@ from sklearn_prognet.experiments._runner import (
     log,
     make_folds,
     network_params,
+    threads_per_fit,
 )
 
 __all__ = ["run_paralinguistic"]
@@ -57,7 +58,7 @@ def run_paralinguistic(
     n_jobs=1,
     backend="loky",
     scheduler=None,
-    torch_threads=1,
+    torch_threads=None,
     cache_dir=None,
     progress=False,
     verbose=True,
@@ -119,9 +120,9 @@ default='speaker-stratified'
         local cluster of ``n_jobs`` worker processes.
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
-    torch_threads : int, default=1
-        The torch threads of each fit. One is fastest for these small networks;
-        parallelism comes from ``n_jobs``.
+    torch_threads : int or None, default=None
+        The torch threads of each fit. None divides the machine's cores among
+        the ``n_jobs`` fits that run at once (one thread per fit with dask).
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
     progress : bool, default=False
@@ -167,6 +168,7 @@ default='speaker-stratified'
             f"Unknown source task(s) {unknown}; choose among {list(SOURCE_TASKS)}."
         )
     check_execution(n_jobs, backend, scheduler, torch_threads)
+    torch_threads = threads_per_fit(torch_threads, n_jobs, backend)
     params = network_params(network, device)
     corpus = load_corpus(
         corpus,

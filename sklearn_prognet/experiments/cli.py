@@ -273,10 +273,10 @@ def _add_run_options(parser, *, paralinguistic):
     run.add_argument(
         "--torch-threads",
         type=_positive_int,
-        default=1,
+        default=None,
         metavar="N",
-        help="torch threads per fit; 1 is fastest for these small networks "
-        "(default: %(default)s)",
+        help="torch threads per fit (default: the cores divided among the "
+        "fits that run at once; 1 with dask)",
     )
     _add_cache_option(run)
     run.add_argument(
