@@ -156,6 +156,11 @@ def make_net(
     if freeze_patterns:
         callbacks.append(("freezer", Freezer(list(freeze_patterns))))
     use_fused = torch.device(device).type in ("cpu", "cuda")
+    silent = {}
+    if not verbose:
+        # skorch's PrintLog formats a table every epoch even when it prints
+        # nothing, a few per cent of an epoch on a corpus of EmoDB's size
+        silent["callbacks__print_log"] = None
     return ProgressiveNetTrainer(
         module=ProgressiveNet,
         module__n_features=n_features,
@@ -179,6 +184,7 @@ def make_net(
         callbacks__valid_acc=None,
         device=device,
         verbose=verbose,
+        **silent,
     )
 
 

@@ -111,6 +111,16 @@ def test_without_early_stopping_runs_all_epochs(small_data):
     assert np.all(np.isnan(clf.history_["valid_uar"]))
 
 
+def test_verbose_prints_the_epoch_table_and_silent_prints_nothing(small_data, capsys):
+    X, y, _ = small_data
+    DNNClassifier(**FAST).fit(X, y)
+    assert capsys.readouterr().out == ""
+    DNNClassifier(**{**FAST, "verbose": 1}).fit(X, y)
+    out = capsys.readouterr().out
+    assert "valid_uar" in out
+    assert len(out.splitlines()) >= FAST["max_epochs"]
+
+
 def test_explicit_validation_data_is_used(small_data):
     X, y, _ = small_data
     clf = DNNClassifier(**FAST).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
