@@ -21,7 +21,6 @@ This module never imports torch.
 """
 
 import numbers
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +28,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state, indexable
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
+
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["Fold", "FoldRoles", "RepeatedStratifiedGroupKFold", "cv_fold_sizes"]
 
@@ -308,13 +309,11 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                 )
             group_sizes = np.bincount(group_ids, minlength=n_groups)
             if group_sizes.min() < self.n_splits:
-                warnings.warn(
+                warn(
                     f"The least populated group ({group_names[group_sizes.argmin()]!r})"
                     f" has only {group_sizes.min()} samples, fewer than "
                     f"n_splits={self.n_splits}: with protocol='speaker_stratified' "
                     "it cannot appear in every fold.",
-                    UserWarning,
-                    stacklevel=3,
                 )
             for _ in range(self.n_repeats):
                 yield _deal_strata(group_ids, y_ids, n_classes, self.n_splits, rng)
@@ -328,14 +327,12 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                 "or protocol='speaker_stratified'."
             )
         if n_groups == self.n_splits and self.n_repeats > 1:
-            warnings.warn(
+            warn(
                 f"n_splits={self.n_splits} equals the number of groups: every "
                 "repeat is the same leave-one-group-out partition, only the fold "
                 "order changes, so the repeats are not new resamples for the "
                 "corrected t-test. Use n_repeats=1, fewer splits or "
                 "protocol='speaker_stratified'.",
-                UserWarning,
-                stacklevel=3,
             )
         y_counts_per_group = np.zeros((n_groups, n_classes))
         np.add.at(y_counts_per_group, (group_ids, y_ids), 1)
@@ -351,12 +348,10 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                     break
             else:
                 if not warned:
-                    warnings.warn(
+                    warn(
                         f"Repeat {repeat} reproduces the partition of an earlier "
                         f"repeat: the {n_groups} groups allow few distinct "
                         f"partitions into n_splits={self.n_splits} folds.",
-                        UserWarning,
-                        stacklevel=3,
                     )
                     warned = True
             seen.add(key)
@@ -862,11 +857,9 @@ def cv_fold_sizes(cv, X, y=None, groups=None):
     (array([5, 5, 5, 5]), array([5, 5, 5, 5]))
     """
     if _is_unseeded(cv):
-        warnings.warn(
+        warn(
             f"{cv!r} is randomised but has no integer random_state: the splits "
             "counted here may differ from those that produced the scores.",
-            UserWarning,
-            stacklevel=2,
         )
     sizes = [(len(train), len(test)) for train, test in cv.split(X, y, groups)]
     n_train, n_test = np.array(sizes, dtype=np.intp).reshape(-1, 2).T

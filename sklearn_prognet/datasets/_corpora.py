@@ -8,12 +8,12 @@ table in the same form for every corpus; nothing is ever downloaded.
 
 import os
 import re
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from sklearn_prognet.utils._compat import validate_params
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "DEFAULT_EMOTIONS",
@@ -112,7 +112,7 @@ def _report(problems, corpus, where, rule, strict):
     if strict:
         raise ValueError(message + "\n(strict=True)")
     # _report < loader < validate_params wrapper < caller
-    warnings.warn(message, UserWarning, stacklevel=4)
+    warn(message)
 
 
 def _finish(records, *, corpus, name, emotions, where, expected, with_session=False):
@@ -134,11 +134,9 @@ def _finish(records, *, corpus, name, emotions, where, expected, with_session=Fa
     # of a corpus (e.g. four-class EmoDB) is normal.
     missing = [e for e in emotions or () if not (table["emotion"] == e).any()]
     if missing:
-        warnings.warn(
+        warn(
             f"No {name} file with emotion(s) {missing} in {where} (the folder "
             "may hold a subset of the corpus).",
-            UserWarning,
-            stacklevel=4,  # _finish < loader < validate_params wrapper < caller
         )
     table = table.sort_values("file", kind="stable").reset_index(drop=True)
     table["corpus"] = corpus
@@ -789,7 +787,7 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
 
 # -- MSP-IMPROV --------------------------------------------------------------
 
-# Utterance line of Evaluation.txt (one per utterance, followed by one line per
+# Utterance line of Evalution.txt (one per utterance, followed by one line per
 # evaluator): "UTD-IMPROV-S01A-F01-S-FM01.avi; N; A:2.83; V:3.00; D:3.17 ; N:3.17;"
 # The letter is the consensus (majority) label: A, H, S, N, O (other) or X (no
 # agreement).
@@ -799,6 +797,9 @@ _MSP_HEADER = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi;\s*([A-Z]);")
 _MSP_NAME = re.compile(r"^MSP-IMPROV-S\d\d[AHSN]-(([FM])(\d\d))-[PRST]-[FM][FM]\d\d$")
 _MSP_LABELS = {"A": "angry", "H": "happy", "S": "sad", "N": "neutral"}
 _MSP_DROPPED = {"O", "X"}
+# The release spells its label file "Evalution.txt"; the correct spelling is
+# accepted too.
+_MSP_LABEL_FILES = ("Evalution.txt", "Evaluation.txt")
 
 
 @validate_params(_COMMON_PARAMS, prefer_skip_nested_validation=True)
@@ -807,7 +808,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     r"""Load the utterance table of MSP-IMPROV with consensus labels.
 
     Lists the utterances of MSP-IMPROV (Busso et al., 2016) whose consensus
-    (majority) categorical label in ``Evaluation.txt`` is angry, happy, sad
+    (majority) categorical label in ``Evalution.txt`` is angry, happy, sad
     or neutral, as Gideon et al. (2017) use them.
 
     Read more in the :ref:`User Guide <datasets>`.
@@ -817,8 +818,9 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     Parameters
     ----------
     path : str or os.PathLike
-        The MSP-IMPROV folder holding ``Evaluation.txt`` (or a folder one
-        level below holding it) and the audio anywhere below, e.g.
+        The MSP-IMPROV folder. Its label file, ``Evalution.txt`` (as the
+        release spells it) or ``Evaluation.txt``, lies in it or in a folder
+        one level below; the audio lies anywhere below, e.g.
         ``Audio/session1/S01A/S/MSP-IMPROV-S01A-F01-S-FM01.wav``.
 
     emotions : sequence of str or None, default=DEFAULT_EMOTIONS
@@ -840,7 +842,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     Raises
     ------
     FileNotFoundError
-        If ``path`` or ``Evaluation.txt`` does not exist.
+        If ``path`` or the label file does not exist.
     ValueError
         If no usable utterance is found, or an emotion is not an MSP-IMPROV
         emotion.
@@ -890,17 +892,21 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     """
     emotions = _check_emotions(emotions, list(_MSP_LABELS.values()), "MSP-IMPROV")
     root = _check_dir(path, "MSP-IMPROV")
-    candidates = [root / "Evaluation.txt", *sorted(root.glob("*/Evaluation.txt"))]
+    candidates = [
+        place / name
+        for place in [root, *sorted(p for p in root.iterdir() if p.is_dir())]
+        for name in _MSP_LABEL_FILES
+    ]
     evaluation = next((p for p in candidates if p.is_file()), None)
     expected = (
-        f"{str(root)!r}/Evaluation.txt and audio files named like "
-        "MSP-IMPROV-S01A-F01-S-FM01.wav below it (e.g. in "
+        f"{str(root)!r}/Evalution.txt (or Evaluation.txt) and audio files named "
+        "like MSP-IMPROV-S01A-F01-S-FM01.wav below it (e.g. in "
         "Audio/session1/S01A/S/)"
     )
     if evaluation is None:
         raise FileNotFoundError(
-            f"MSP-IMPROV label file Evaluation.txt not found in {str(root)!r}: "
-            f"expected {expected}."
+            f"MSP-IMPROV label file Evalution.txt (or Evaluation.txt) not found "
+            f"in {str(root)!r}: expected {expected}."
         )
     labels, problems = {}, []
     with open(evaluation, encoding="utf-8", errors="replace") as f:
@@ -911,10 +917,10 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             name, letter = "MSP-IMPROV-" + match.group(1), match.group(2)
             if letter not in _MSP_LABELS and letter not in _MSP_DROPPED:
                 problems.append(
-                    (f"Evaluation.txt:{line_no}", f"unknown label {letter!r}")
+                    (f"{evaluation.name}:{line_no}", f"unknown label {letter!r}")
                 )
             elif labels.setdefault(name, letter) != letter:
-                problems.append((name, "two different labels in Evaluation.txt"))
+                problems.append((name, f"two different labels in {evaluation.name}"))
                 labels[name] = None
     records = []
     for file in sorted(root.rglob("*.wav")):
@@ -931,7 +937,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             continue
         letter = labels.pop(file.stem, None)
         if letter is None:
-            problems.append((file.name, "no (single) label in Evaluation.txt"))
+            problems.append((file.name, f"no (single) label in {evaluation.name}"))
             continue
         if letter in _MSP_DROPPED:
             continue
@@ -946,7 +952,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             }
         )
     problems += [
-        (name, "labelled in Evaluation.txt but its audio was not found")
+        (name, f"labelled in {evaluation.name} but its audio was not found")
         for name, letter in labels.items()
         if letter is not None and letter not in _MSP_DROPPED
     ]
