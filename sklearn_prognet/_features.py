@@ -26,6 +26,7 @@ from sklearn_prognet.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["EGeMAPSTransformer"]
 
@@ -75,10 +76,10 @@ class _Config:
     channel: int | str
 
     def cache_key(self):
-        """Everything that changes the features of a given audio content.
+        """Everything that changes the features of given audio content.
 
-        ``sampling_rate`` is left out: for files it only checks the input; for
-        signals it is part of the content key (see ``_signal_key``).
+        For files ``sampling_rate`` only checks the input, but it is part of
+        the key all the same: a cached entry skips that check.
         """
         import opensmile
 
@@ -88,6 +89,7 @@ class _Config:
             opensmile.__version__,
             self.feature_set,
             self.feature_level,
+            self.sampling_rate,
             self.resample,
             self.channel,
         )
@@ -168,8 +170,8 @@ def _as_float_signal(signal, name):
         if peak > _MAX_FLOAT_PEAK:
             raise _InputError(
                 name,
-                f"has float samples far outside [-1, 1] (max |x| = {peak:.6g}); "
-                "scale float signals to [-1, 1] or pass integer PCM arrays",
+                f"has float samples far outside [-1, 1] (max |x| = {peak:.6g}), "
+                "most likely integer PCM stored as float; scale it to [-1, 1]",
             )
         return signal
     # Integer PCM: int16 is divided by 2**15, int32 by 2**31, unsigned types
@@ -186,7 +188,11 @@ def _prepare(signal, sampling_rate, config, name):
     n_channels, n_samples = signal.shape
     if n_samples == 0:
         raise _InputError(name, "contains no audio samples")
-    if config.sampling_rate is not None and sampling_rate != config.sampling_rate:
+    if (
+        config.sampling_rate is not None
+        and config.resample is None
+        and sampling_rate != config.sampling_rate
+    ):
         raise _InputError(
             name,
             f"has a sampling rate of {sampling_rate} Hz, but "
@@ -238,8 +244,9 @@ def _compute(source, config, name):
             raise _InputError(name, "does not exist or is not a file", kind="missing")
         signal, sampling_rate = _read_audio(source)
     else:
-        signal = _as_float_signal(np.atleast_2d(source), name)
-        sampling_rate = config.sampling_rate
+        signal, sampling_rate = np.atleast_2d(source), config.sampling_rate
+    # Float WAV files can hold unscaled samples too, so files are checked.
+    signal = _as_float_signal(signal, name)
     signal, sampling_rate = _prepare(signal, sampling_rate, config, name)
     return _extract(signal, sampling_rate, config, name)
 
@@ -351,6 +358,13 @@ def _check_X(X):
                 raise ValueError(
                     f"X[{i}] has shape {item.shape}; a signal must be 1-D, or 2-D "
                     "of shape (n_channels, n_samples)."
+                )
+            if item.ndim == 2 and item.shape[0] > item.shape[1]:
+                # soundfile and scipy.io.wavfile return (n_samples, n_channels).
+                raise ValueError(
+                    f"X[{i}] has shape {item.shape}, more channels than samples; "
+                    "a 2-D signal must be (n_channels, n_samples): pass its "
+                    "transpose (signal.T)."
                 )
             kinds.append("signal")
         else:
@@ -625,11 +639,9 @@ default=None
             if self.on_error == "raise":
                 _raise(errors, n_items)
             errors.sort(key=lambda e: e[0])
-            warnings.warn(
+            warn(
                 "EGeMAPSTransformer returned rows of NaN for inputs it could not "
                 "analyze. " + _summarize([e for _, e in errors], n_items),
-                UserWarning,
-                stacklevel=2,
             )
         return out
 

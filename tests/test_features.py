@@ -335,6 +335,8 @@ def test_resample(tmp_path):
     np.testing.assert_array_equal(
         egemaps.transform(FILES[:1]), EGeMAPSTransformer().transform(FILES[:1])
     )
+    egemaps = EGeMAPSTransformer(sampling_rate=44100, resample=8000)
+    np.testing.assert_array_equal(egemaps.transform(FILES[:1]), got)
 
 
 # -- bad inputs ---------------------------------------------------------------
@@ -348,12 +350,16 @@ def bad_files(tmp_path):
     text.write_text("not audio at all\n")
     short = _write(tmp_path / "short.wav", np.zeros(160, dtype=np.int16) + 100)
     no_samples = _write(tmp_path / "no_samples.wav", np.zeros(0, dtype=np.int16))
+    # integer PCM values in a float WAV, as some tools write them
+    unscaled = tmp_path / "unscaled.wav"
+    soundfile.write(unscaled, _int16(FILES[0])[0].astype(float), SR, subtype="FLOAT")
     return {
         "missing": str(tmp_path / "missing.wav"),
         "empty": str(empty),
         "non-audio": str(text),
         "short": short,
         "no samples": no_samples,
+        "unscaled float": str(unscaled),
         "folder": str(tmp_path),
     }
 
@@ -368,6 +374,7 @@ def bad_files(tmp_path):
         ("non-audio", ValueError, "not a readable audio file"),
         ("short", ValueError, r"too short for openSMILE \(160 samples = 10.0 ms"),
         ("no samples", ValueError, "no audio samples"),
+        ("unscaled float", ValueError, r"far outside \[-1, 1\]"),
     ],
 )
 def test_bad_file_raises_naming_it(bad_files, kind, error, match, n_jobs):
@@ -386,6 +393,7 @@ def test_on_error_nan_warns_once(bad_files, features, n_jobs):
         out = egemaps.transform(X)
     messages = [str(w.message) for w in record]
     assert len(messages) == 1, messages
+    assert record[0].filename == __file__  # the caller's line, not sklearn's
     assert f"{len(bad)} of {len(X)} inputs failed" in messages[0]
     for path in bad:
         assert repr(path) in messages[0]
@@ -430,6 +438,7 @@ def test_bad_signals(features):
         ([FILES[0], np.zeros(100)], ValueError, "mixes file paths and signals"),
         ([np.zeros(100, dtype=complex)], TypeError, "dtype complex128"),
         ([np.zeros((1, 2, 100))], ValueError, "has shape"),
+        ([np.zeros((16000, 2))], ValueError, r"\(16000, 2\).*signal\.T"),
         ([b"/tmp/a.wav"], TypeError, "X\\[0\\] is a bytes"),
         (pd.DataFrame({"a": FILES, "b": FILES}), ValueError, "2 columns"),
         (42, TypeError, "got int"),
@@ -470,9 +479,10 @@ def test_cache_follows_content_and_config(tmp_path, monkeypatch, features, memor
     shutil.copy(copy, renamed)
     copy.unlink()
     np.testing.assert_array_equal(egemaps.transform([renamed]), features[:1])
-    # sampling_rate only checks the files: still a hit
-    EGeMAPSTransformer(memory=cache, sampling_rate=SR).transform([renamed])
     assert counter.calls == 1
+    # a cached file is still checked against sampling_rate
+    with pytest.raises(ValueError, match=r"renamed\.wav.*sampling_rate=8000"):
+        EGeMAPSTransformer(memory=cache, sampling_rate=8000).transform([renamed])
     # new content under the same name: miss
     shutil.copy(FILES[1], renamed)
     np.testing.assert_array_equal(egemaps.transform([renamed]), features[1:2])
