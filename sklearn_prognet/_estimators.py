@@ -9,7 +9,6 @@ sources and fitted state. Training is delegated to a skorch net built by
 """
 
 import re
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -31,8 +30,16 @@ from sklearn_prognet._training import (
 )
 from sklearn_prognet.utils._compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._warnings import warn
 
-_DTYPES = (np.float64, np.float32)
+# The networks compute in float32, so X is validated as float32: a float64
+# value beyond float32's range is then an error, not an infinity in training.
+_DTYPES = np.float32
+
+# The paper's architecture (Table 1), the default of every estimator.
+_PAPER_LAYERS = (256, 256, 256, 256)
+_PAPER_ACTIVATION = "sigmoid"
+_PAPER_ARCHITECTURE = (_PAPER_LAYERS, _PAPER_ACTIVATION)
 
 _TRAINING_PARAMETERS = """
     hidden_layer_sizes : tuple of int, default=(256, 256, 256, 256)
@@ -67,10 +74,15 @@ _TRAINING_PARAMETERS = """
         improvement and restore the weights of the best epoch. With
         ``groups`` passed to ``fit`` the held-out part shares no group
         (speaker) with the training part; otherwise it is stratified. Pass
-        ``X_val`` and ``y_val`` to ``fit`` to choose it yourself.
+        ``X_val`` and ``y_val`` to ``fit`` to choose it yourself. If False,
+        training runs for ``max_epochs`` epochs and keeps the last weights;
+        ``X_val`` and ``y_val``, if passed, are only scored (``history_``).
 
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping. It is a
+        target, not a bound: at least one sample per class is held out, and
+        with ``groups`` whole groups are, at least one of them (with three
+        speakers, a third of the data).
 
     patience : int, default=100
         Epochs without improvement of the validation UAR before stopping.
@@ -96,8 +108,8 @@ _TRAINING_PARAMETERS = """
 
 _FIT_PARAMETERS = """
         X_val : array-like of shape (n_val_samples, n_features), default=None
-            Explicit early-stopping data (for example the paper's validation
-            fold). All of ``X`` is then used for training.
+            Explicit validation data for early stopping (for example the
+            paper's validation fold). All of ``X`` is then used for training.
 
         y_val : array-like of shape (n_val_samples,), default=None
             Labels of ``X_val``.
@@ -153,8 +165,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(256, 256, 256, 256),
-        activation="sigmoid",
+        hidden_layer_sizes=_PAPER_LAYERS,
+        activation=_PAPER_ACTIVATION,
         dropout=0.5,
         lr=0.0005,
         batch_size=64,
@@ -196,9 +208,46 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             setattr(new, name, _clone_sources(getattr(self, name)))
         return new
 
+    def __sklearn_is_fitted__(self):
+        # net_ is set last, so a fit that failed half-way is not "fitted"
+        return hasattr(self, "net_")
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        As :meth:`sklearn.base.BaseEstimator.set_params`, except that the
+        parameters of a fitted source cannot be set through this estimator
+        (``source__lr=...``): clones share a fitted source, so the change
+        would reach the user's own network and leave its weights unchanged.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            Estimator instance.
+        """
+        for key in params:
+            name, _, nested = key.partition("__")
+            if nested and name in self._source_params:
+                source = _unwrap(params.get(name, getattr(self, name)))
+                if isinstance(source, _BaseNetwork) and _is_fitted(source):
+                    raise ValueError(
+                        f"Cannot set {key}: {name} is a fitted network, used as "
+                        "it is and shared by clones. Pass an unfitted source to "
+                        "tune its parameters, or a new fitted one."
+                    )
+        return super().set_params(**params)
+
     # -- fitting ------------------------------------------------------------
 
     def _fit(self, X, y, groups, source_y, X_val, y_val):
+        # A failed refit must not pair the old network with new classes_.
+        for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
+            delattr(self, name)
         X, y = validate_data(self, X, y, dtype=_DTYPES)
         check_classification_targets(y)
         self._label_encoder = LabelEncoder().fit(y)
@@ -234,7 +283,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 max_epochs=self.max_epochs,
                 valid_data=valid_data,
-                patience=self.patience,
+                patience=self.patience if self.early_stopping else None,
                 device=device,
                 verbose=self.verbose,
                 freeze_patterns=freeze,
@@ -348,28 +397,28 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         resolved = []
         unfitted = []
         for i, source in enumerate(sources):
+            label = _source_label(name, i)
             source = _unwrap(source)
             if not isinstance(source, _BaseNetwork):
                 raise TypeError(
-                    f"{name}[{i}] is a {type(source).__name__}; a source must be a "
+                    f"{label} is a {type(source).__name__}; a source must be a "
                     "DNNClassifier, FineTunedClassifier or ProgressiveNetClassifier."
                 )
             if _is_fitted(source):
                 if source.n_features_in_ != X.shape[1]:
                     raise ValueError(
-                        f"{name}[{i}] ({type(source).__name__}) was fitted on "
+                        f"{label} ({type(source).__name__}) was fitted on "
                         f"{source.n_features_in_} features, but X has {X.shape[1]}."
                         " Sources and target must share the input features."
                     )
+                self._check_source_feature_names(source, label)
             else:
                 unfitted.append(i)
             resolved.append(source)
         if not unfitted:
             if source_y is not None:
-                warnings.warn(
+                warn(
                     f"source_y is not used: every source in {name} is already fitted.",
-                    UserWarning,
-                    stacklevel=3,
                 )
             return resolved
         labels = _check_source_y(source_y, name, unfitted, len(X))
@@ -377,8 +426,26 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             source = clone(resolved[i])
             if source.random_state is None:
                 source.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
-            resolved[i] = source.fit(X, labels[:, column])
+            try:
+                resolved[i] = source.fit(X, labels[:, column])
+            except (ValueError, TypeError) as error:
+                raise type(error)(
+                    f"Training the unfitted {_source_label(name, i)} on column "
+                    f"{column} of source_y failed: {error}"
+                ) from error
         return resolved
+
+    def _check_source_feature_names(self, source, label):
+        # Same width is not enough: a frozen column fed with permuted features
+        # would be silently wrong.
+        ours = getattr(self, "feature_names_in_", None)
+        theirs = getattr(source, "feature_names_in_", None)
+        if ours is not None and theirs is not None and not np.array_equal(ours, theirs):
+            raise ValueError(
+                f"{label} was fitted on features named {list(theirs)[:5]}..., but "
+                f"X has {list(ours)[:5]}...: sources and target must share the "
+                "input features, in the same order."
+            )
 
 
 def _tensor_X(X):
@@ -389,9 +456,16 @@ def _tensor_y(y):
     return torch.as_tensor(np.asarray(y, dtype=np.int64))
 
 
+def _source_label(name, i):
+    """How errors name a source: ``source`` or ``sources[i]``."""
+    return f"{name}[{i}]" if name == "sources" else name
+
+
 def _check_layer_sizes(hidden_layer_sizes):
     sizes = tuple(np.atleast_1d(hidden_layer_sizes).tolist())
-    if not sizes or not all(isinstance(s, int) and s > 0 for s in sizes):
+    if not sizes or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes
+    ):
         raise ValueError(
             "hidden_layer_sizes must be a non-empty sequence of positive ints; "
             f"got {hidden_layer_sizes!r}."
@@ -400,9 +474,26 @@ def _check_layer_sizes(hidden_layer_sizes):
 
 
 def _check_device(device):
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r}, but CUDA is not available here.")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda' "
+            "(or 'cuda:1', ...) or 'mps'."
+        ) from None
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if device.type not in available:
+        raise ValueError(
+            f"device={str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'."
+        )
+    if not available[device.type]:
+        raise ValueError(
+            f"device={str(device)!r}, but {device.type.upper()} is not available here."
+        )
     return str(device)
 
 
@@ -672,8 +763,8 @@ class ProgressiveNetClassifier(_BaseNetwork):
         *,
         sources=None,
         lateral="linear",
-        hidden_layer_sizes=(256, 256, 256, 256),
-        activation="sigmoid",
+        hidden_layer_sizes=_PAPER_LAYERS,
+        activation=_PAPER_ACTIVATION,
         dropout=0.5,
         lr=0.0005,
         batch_size=64,
@@ -841,8 +932,8 @@ class FineTunedClassifier(_BaseNetwork):
         *,
         source=None,
         n_frozen_layers=0,
-        hidden_layer_sizes=(256, 256, 256, 256),
-        activation="sigmoid",
+        hidden_layer_sizes=_PAPER_LAYERS,
+        activation=_PAPER_ACTIVATION,
         dropout=0.5,
         lr=0.0005,
         batch_size=64,
@@ -903,11 +994,9 @@ class FineTunedClassifier(_BaseNetwork):
         if self.source is None:
             self.source_ = None
             if self.n_frozen_layers:
-                warnings.warn(
+                warn(
                     f"n_frozen_layers={self.n_frozen_layers} is ignored: there is "
                     "no source to keep layers from.",
-                    UserWarning,
-                    stacklevel=3,
                 )
             return super()._build_columns(X, sizes, n_classes, source_y, rng)
         (self.source_,) = self._resolve_sources(
@@ -921,13 +1010,13 @@ class FineTunedClassifier(_BaseNetwork):
                 f"sources); it has {len(source_columns)} columns."
             )
         hidden, _, activation, _, _ = source_columns[0]
-        if (tuple(sizes), self.activation) != (tuple(hidden), activation):
-            warnings.warn(
+        chosen = (tuple(sizes), self.activation)
+        # The defaults are no choice of the user's: no warning for them.
+        if chosen not in {(tuple(hidden), activation), _PAPER_ARCHITECTURE}:
+            warn(
                 f"hidden_layer_sizes={self.hidden_layer_sizes!r} and "
                 f"activation={self.activation!r} are ignored: fine-tuning keeps the "
                 f"source's architecture {tuple(hidden)!r} with {activation!r}.",
-                UserWarning,
-                stacklevel=3,
             )
         if self.n_frozen_layers > len(hidden):
             raise ValueError(

@@ -122,9 +122,11 @@ def make_net(
     lr, batch_size, max_epochs, device, verbose
         skorch's training parameters.
     valid_data : tuple of (torch.Tensor, torch.Tensor) or None
-        The early-stopping set. None trains for ``max_epochs`` epochs.
-    patience : int
-        Epochs without validation-UAR improvement before stopping.
+        The validation set, scored after every epoch. None trains for
+        ``max_epochs`` epochs without validation.
+    patience : int or None
+        Epochs without validation-UAR improvement before stopping. None
+        scores ``valid_data`` without stopping early.
     freeze_patterns : tuple of str
         Parameter-name patterns to freeze (fine-tuning's frozen layers).
 
@@ -135,11 +137,14 @@ def make_net(
     """
     callbacks = []
     if valid_data is not None:
-        callbacks += [
+        callbacks.append(
             (
                 "valid_uar",
                 EpochScoring(_valid_uar, lower_is_better=False, name="valid_uar"),
-            ),
+            )
+        )
+    if valid_data is not None and patience is not None:
+        callbacks.append(
             (
                 "early_stopping",
                 EarlyStopping(
@@ -151,8 +156,8 @@ def make_net(
                     load_best=True,
                     sink=print if verbose else _silent,
                 ),
-            ),
-        ]
+            )
+        )
     if freeze_patterns:
         callbacks.append(("freezer", Freezer(list(freeze_patterns))))
     use_fused = torch.device(device).type in ("cpu", "cuda")

@@ -1,6 +1,7 @@
 """Behaviour of DNNClassifier, FineTunedClassifier and ProgressiveNetClassifier."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -9,9 +10,15 @@ import pytest
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, cross_val_score, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    cross_val_score,
+    cross_validate,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -111,6 +118,30 @@ def test_without_early_stopping_runs_all_epochs(small_data):
     assert np.all(np.isnan(clf.history_["valid_uar"]))
 
 
+def test_without_early_stopping_explicit_validation_data_is_only_scored(small_data):
+    X, y, _ = small_data
+    clf = DNNClassifier(**{**FAST, "max_epochs": 30, "patience": 2})
+    clf.set_params(early_stopping=False).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
+    assert clf.n_iter_ == clf.best_epoch_ == 30
+    assert np.all(np.isfinite(clf.history_["valid_uar"]))
+
+
+def test_a_failed_refit_leaves_the_estimator_unfitted(small_data):
+    X, y, _ = small_data
+    clf = DNNClassifier(**FAST).fit(X, y)
+    letters = np.array(list("abcdefghi"))[np.arange(len(X)) % 9]
+    with pytest.raises(ValueError, match="not in y"):
+        clf.fit(X, letters, X_val=X[:3], y_val=["zz", "a", "b"])
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(ValueError, match="2 classes"):
+        clf.fit(X, np.zeros(len(X)))  # fails after classes_ is set
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    with pytest.raises(ValueError, match=r"sources\[0\] is not fitted"):
+        ProgressiveNetClassifier(sources=[clf], **FAST).fit(X, y)
+
+
 def test_verbose_prints_the_epoch_table_and_silent_prints_nothing(small_data, capsys):
     X, y, _ = small_data
     DNNClassifier(**FAST).fit(X, y)
@@ -172,9 +203,21 @@ def test_clear_errors_for_bad_input(small_data):
         DNNClassifier(hidden_layer_sizes=(16, 0)).fit(X, y)
     with pytest.raises(ValueError, match="at least 2 samples of every class"):
         DNNClassifier(**FAST).fit(X[:4], [0, 0, 0, 1])
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        DNNClassifier(hidden_layer_sizes=(True,)).fit(X, y)
+    huge = X.astype(np.float64) * 1e39  # beyond float32, the network's dtype
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match="too large for dtype\\('float32'\\)"):
+            DNNClassifier(**FAST).fit(huge, y)
+    for device, match in [("gpu", "not a torch device"), ("meta", "not supported")]:
+        with pytest.raises(ValueError, match=f"device={device!r} is {match}"):
+            DNNClassifier(**FAST, device=device).fit(X, y)
     clf = DNNClassifier(**FAST).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
+    with np.errstate(over="ignore", invalid="ignore"):
+        with pytest.raises(ValueError, match="too large"):
+            clf.predict(huge)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
@@ -311,8 +354,26 @@ def test_bad_sources_get_clear_errors(small_data, source):
         ProgressiveNetClassifier(sources=[DNNClassifier()], **FAST).fit(
             X, y, source_y=y[:10]
         )
-    with pytest.warns(UserWarning, match="source_y is not used"):
+    with pytest.warns(UserWarning, match="source_y is not used") as record:
         ProgressiveNetClassifier(sources=[source], **FAST).fit(X, y, source_y=y)
+    assert record[0].filename == __file__  # the caller's line, not ours
+    with pytest.raises(ValueError, match=r"unfitted sources\[0\] on column 0.*2 cl"):
+        ProgressiveNetClassifier(sources=[DNNClassifier(**FAST)], **FAST).fit(
+            X, y, source_y=np.zeros(len(X))
+        )
+
+
+def test_sources_must_have_the_same_feature_names(small_data):
+    X, y, groups = small_data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    named = DNNClassifier(**FAST).fit(frame, groups % 2)
+    permuted = frame[frame.columns[::-1]]
+    with pytest.raises(ValueError, match=r"sources\[0\] was fitted on features named"):
+        ProgressiveNetClassifier(sources=[named], **FAST).fit(permuted, y)
+    with pytest.raises(ValueError, match="source was fitted on features named"):
+        FineTunedClassifier(source=named, **FAST).fit(permuted, y)
+    # arrays have no names to compare
+    ProgressiveNetClassifier(sources=[named], **FAST).fit(X, y)
 
 
 # -- fine-tuning --------------------------------------------------------------
@@ -339,6 +400,13 @@ def test_fine_tuning_errors_and_warnings(small_data, source):
         FineTunedClassifier(source=source, **{**FAST, "hidden_layer_sizes": (8,)}).fit(
             X, y
         )
+    # the default architecture is no choice of the user's: no warning
+    defaults = {k: v for k, v in FAST.items() if k != "hidden_layer_sizes"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FineTunedClassifier(source=source, **defaults).fit(X, y)
+    with pytest.raises(TypeError, match="^source is a type"):
+        FineTunedClassifier(source=DNNClassifier, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="n_frozen_layers=3 exceeds"):
         FineTunedClassifier(source=source, n_frozen_layers=3, **FAST).fit(X, y)
     prognet = ProgressiveNetClassifier(sources=[source], **FAST).fit(X, y)
@@ -346,6 +414,21 @@ def test_fine_tuning_errors_and_warnings(small_data, source):
         FineTunedClassifier(source=prognet, **FAST).fit(X, y)
     unfitted = FineTunedClassifier(source=DNNClassifier(**FAST), **FAST)
     assert list(unfitted.fit(X, y, source_y=groups).source_.classes_) == list(range(9))
+
+
+def test_parameters_of_a_fitted_source_cannot_be_set(small_data, source):
+    X, y, groups = small_data
+    clf = FineTunedClassifier(source=source, **FAST)
+    with pytest.raises(ValueError, match="Cannot set source__lr: source is a fitted"):
+        clf.set_params(source__lr=0.5)
+    assert source.lr == FAST["lr"]
+    # an unfitted source is tuned as usual, and a new one can replace it
+    unfitted = FineTunedClassifier(source=DNNClassifier(**FAST), **FAST)
+    search = GridSearchCV(unfitted, {"source__lr": [0.01, 0.02]}, cv=2)
+    search.fit(X, y, source_y=groups % 2)
+    assert search.best_estimator_.source_.lr in (0.01, 0.02)
+    clf.set_params(source=DNNClassifier(), source__lr=0.5)
+    assert clf.source.lr == 0.5
 
 
 # -- real data ----------------------------------------------------------------
