@@ -5,9 +5,9 @@
 UAR, the mean over classes of the recall of each class, is the usual measure
 of emotion recognition on unbalanced corpora. It is what scikit-learn calls
 balanced accuracy (:func:`~sklearn.metrics.balanced_accuracy_score`, with
-``adjusted=False``) and macro-averaged recall
-(``recall_score(average="macro")``). With scikit-learn's model selection
-tools, pass ``scoring="balanced_accuracy"`` or :data:`uar_scorer`.
+``adjusted=False``): macro-averaged recall over the classes of ``y_true``.
+With scikit-learn's model selection tools, pass
+``scoring="balanced_accuracy"`` or :data:`uar_scorer`.
 """
 
 from sklearn.metrics import balanced_accuracy_score, make_scorer
@@ -18,10 +18,10 @@ __all__ = ["uar_score", "uar_scorer"]
 def uar_score(y_true, y_pred, *, sample_weight=None):
     """Unweighted average recall (UAR), the paper's measure.
 
-    The mean over classes of the recall of each class, so that every class
-    counts the same whatever its size. Chance level is ``1 / n_classes``.
-    This is scikit-learn's balanced accuracy (not adjusted for chance) and
-    macro-averaged recall.
+    The mean over the classes of ``y_true`` of the recall of each class, so
+    that every class counts the same whatever its size. Chance level is
+    ``1 / n_classes``. This is scikit-learn's balanced accuracy (not
+    adjusted for chance).
 
     Read more in the :ref:`User Guide <model_selection>`.
 
@@ -44,12 +44,17 @@ def uar_score(y_true, y_pred, *, sample_weight=None):
     See Also
     --------
     sklearn.metrics.balanced_accuracy_score : The same measure.
-    sklearn.metrics.recall_score : ``average="macro"`` gives the same value.
+    sklearn.metrics.recall_score : ``average="macro"`` gives the same value
+        when every predicted label is also a true label.
 
     Notes
     -----
     ``uar_score(y_true, y_pred) == balanced_accuracy_score(y_true, y_pred)``;
     this function exists so that code and reports can use the paper's name.
+    A predicted label that is not among the true labels lowers the recall of
+    the true class but adds no class of its own (``recall_score`` with
+    ``average="macro"`` would average in a recall of 0 for it, and
+    scikit-learn warns).
 
     References
     ----------

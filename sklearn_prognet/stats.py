@@ -342,13 +342,16 @@ def corrected_repeated_cv_ttest(
     >>> print(f"p = {res.pvalue:.4f}")
     p = 0.0094
     """
+    # Compared before flattening: (n_repeats, n_splits) against its transpose
+    # has as many scores but pairs the wrong ones.
+    if np.shape(scores_a) != np.shape(scores_b):
+        raise ValueError(
+            "scores_a and scores_b must hold the scores of the same splits, in "
+            f"the same layout; got shapes {np.shape(scores_a)} and "
+            f"{np.shape(scores_b)}."
+        )
     scores_a = _as_scores(scores_a, "scores_a")
     scores_b = _as_scores(scores_b, "scores_b")
-    if scores_a.shape != scores_b.shape:
-        raise ValueError(
-            "scores_a and scores_b must hold the scores of the same splits; got "
-            f"{len(scores_a)} and {len(scores_b)} scores."
-        )
     n = len(scores_a)
     if n < 2:
         raise ValueError(f"At least 2 paired scores are needed; got {n}.")

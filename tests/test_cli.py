@@ -121,6 +121,7 @@ def test_quick_defaults_and_explicit_options_win():
         (["paralinguistic", "--emotions", "angry,fear"], "emotion(s) ['fear']"),
         (["paralinguistic", "--sources", "age"], "Unknown source task"),
         (["paralinguistic", "--scheduler", "tcp://x:1"], "only used with --backend"),
+        (["paralinguistic", "--device", "gpu0"], "device='gpu0' is not a torch"),
         (["cross-corpus", "--source", "emodb", "--target", "nope:/x"], "Unknown"),
         (["report", "/no/such/folder"], "not a results folder"),
     ],
@@ -133,6 +134,7 @@ def test_bad_input_is_a_clear_message(args, message, capsys, tmp_path):
     assert message in err
     assert "Traceback" not in err
     assert not (tmp_path / "out" / "fits.jsonl").exists()
+    assert not (tmp_path / "out" / "config.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -202,14 +204,16 @@ def test_extract_then_use_the_table(tmp_path, emodb_table, capsys):
 
 def test_cross_corpus_default_out_folder(tmp_path, emodb_table, monkeypatch, capsys):
     frame = pd.read_csv(emodb_table, dtype={"speaker": str})
-    target = tmp_path / "target.csv"
-    frame.iloc[::2].to_csv(target, index=False)
+    female = frame["gender"] == "female"  # disjoint speakers
+    source, target = tmp_path / "source.csv", tmp_path / "target.csv"
+    frame[female].to_csv(source, index=False)
+    frame[~female].to_csv(target, index=False)
     monkeypatch.chdir(tmp_path)
-    args = ["cross-corpus", "--source", "emodb", "--target", target,
+    args = ["cross-corpus", "--source", source, "--target", target,
             "--train-folds", "1", *TINY]  # fmt: skip
     status, stdout, err = _run(args, capsys)
     assert status == 0, err
-    folder = tmp_path / "results" / "cross-corpus-emodb-to-target"
+    folder = tmp_path / "results" / "cross-corpus-source-to-target"
     assert (folder / "report.md").exists()
     assert "| 1 training fold |" in stdout
 

@@ -313,10 +313,14 @@ def test_paralinguistic_tiny_run_report_and_resume(tmp_path, emodb):
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"]["n_splits"] == 3 and "torch" in saved["versions"]
 
-    # a rerun recomputes nothing
+    # a rerun, with the sources in another order, recomputes nothing; its
+    # statistics settings are saved for the report command
     before = (out / "fits.jsonl").read_bytes()
-    _tiny_para(out, emodb, sources=["speaker", "gender"])
+    _tiny_para(out, emodb, sources=["gender", "speaker"], ttest_df=4)
     assert (out / "fits.jsonl").read_bytes() == before
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["analysis"]["ttest_df"] == 4
+    assert "| 4 |" in render_report(out).read_text()
 
 
 def test_paralinguistic_same_seed_same_results(tmp_path, emodb):
@@ -360,11 +364,11 @@ def test_paralinguistic_speaker_independent(tmp_path, small_table):
     result = _tiny_para(
         tmp_path / "si",
         str(small_table),
-        sources=["speaker"],
+        sources=["speaker", "gender"],
         protocol="speaker-independent",
     )
     scores = result.scores
-    assert len(scores) == 9
+    assert len(scores) == 15
     corpus = load_corpus(str(small_table))
     folds, _ = make_folds(
         corpus, protocol="speaker-independent", n_splits=3, n_repeats=1, seed=0
@@ -372,7 +376,11 @@ def test_paralinguistic_speaker_independent(tmp_path, small_table):
     for f in folds:
         assert not set(corpus.speaker[f.test]) & set(corpus.speaker[f.train])
     # unseen test speakers: no speaker-ID score
-    assert "source_test_uar" not in scores or scores["source_test_uar"].isna().all()
+    assert scores.loc[scores["source"] == "speaker", "source_test_uar"].isna().all()
+    # gender: scored only on test folds that hold both genders
+    gender = scores[scores["source"] == "gender"]
+    both = [len(set(corpus.gender[f.test])) == 2 for f in folds]
+    assert gender["source_test_uar"].notna().tolist() == [both[i] for i in gender.fold]
 
 
 def test_paralinguistic_input_errors(tmp_path, small_table, emodb):
@@ -401,10 +409,19 @@ def test_paralinguistic_input_errors(tmp_path, small_table, emodb):
 # -- cross-corpus ----------------------------------------
 
 
-def test_cross_corpus_tiny_run(tmp_path, emodb, small_table):
+@pytest.fixture(scope="module")
+def other_speakers(tmp_path_factory, emodb):
+    """The EmoDB speakers that small_table leaves out, as a source corpus."""
+    keep = np.isin(emodb.speaker, ["12", "14", "15", "16"])
+    path = tmp_path_factory.mktemp("table") / "other.csv"
+    corpus_to_frame(emodb.select(keep)).to_csv(path, index=False)
+    return str(path)
+
+
+def test_cross_corpus_tiny_run(tmp_path, other_speakers, small_table):
     out = tmp_path / "cross"
     params = {"n_splits": 4, "n_repeats": 1, "network": TINY, **QUIET}
-    result = run_cross_corpus(out, emodb, str(small_table), **params)
+    result = run_cross_corpus(out, other_speakers, str(small_table), **params)
     scores = result.scores
     fits = scores[scores["method"] != "source"]
     assert sorted(fits["n_train_folds"].unique()) == [1, 2]
@@ -421,8 +438,28 @@ def test_cross_corpus_tiny_run(tmp_path, emodb, small_table):
     assert "| ProgNet |" in text and "Source model, not adapted" in text
     # resuming loads the saved source model instead of training it again
     before = (out / "fits.jsonl").read_bytes()
-    run_cross_corpus(out, emodb, str(small_table), **params)
+    run_cross_corpus(out, other_speakers, str(small_table), **params)
     assert (out / "fits.jsonl").read_bytes() == before
+
+
+def test_cross_corpus_refuses_overlapping_corpora(tmp_path, emodb, small_table):
+    # small_table is a part of EmoDB: its files are in the source
+    with pytest.raises(ExperimentInputError, match="holds 120 utterances of"):
+        run_cross_corpus(tmp_path / "x", emodb, str(small_table), **QUIET)
+    # the same rows under other file names
+    frame = pd.read_csv(small_table, dtype={"speaker": str})
+    renamed = tmp_path / "renamed.csv"
+    frame.assign(file="x.wav", corpus="other").to_csv(renamed, index=False)
+    with pytest.raises(ExperimentInputError, match=r"\['row 0', 'row 1'"):
+        run_cross_corpus(tmp_path / "x", emodb, str(renamed), **QUIET)
+    # the same corpus name and shared speakers, without shared utterances
+    jittered = tmp_path / "jittered.csv"
+    frame.assign(file="x.wav").assign(
+        **{name: frame[name] * 1.001 for name in emodb.feature_names}
+    ).to_csv(jittered, index=False)
+    with pytest.raises(ExperimentInputError, match="both 'emodb' and share speakers"):
+        run_cross_corpus(tmp_path / "x", emodb, str(jittered), **QUIET)
+    assert not (tmp_path / "x").exists()
 
 
 def test_cross_corpus_needs_common_emotions_and_features(tmp_path, emodb, small_table):

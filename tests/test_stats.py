@@ -209,7 +209,12 @@ def test_result_is_frozen_and_interval_is_consistent():
         ({"df": 0}, InvalidParameterError, "'df' parameter"),
         ({"n_train": [80, 80]}, ValueError, r"one value per score \(3\)"),
         ({"n_test": [1, 0, 1]}, ValueError, "n_test must be positive"),
-        ({"scores_b": [0.1, 0.2]}, ValueError, "got 3 and 2 scores"),
+        ({"scores_b": [0.1, 0.2]}, ValueError, r"got shapes \(3,\) and \(2,\)"),
+        (
+            {"scores_a": np.ones((2, 3)), "scores_b": np.ones((3, 2))},
+            ValueError,
+            r"same layout; got shapes \(2, 3\) and \(3, 2\)",
+        ),
         ({"scores_a": [0.1, np.nan, 0.3]}, ValueError, "scores_a must be finite"),
         ({"scores_a": [0.1], "scores_b": [0.2]}, ValueError, "At least 2"),
     ],

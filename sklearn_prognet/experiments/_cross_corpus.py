@@ -4,6 +4,7 @@
 
 import io
 import math
+import os
 import time
 
 import numpy as np
@@ -97,6 +98,44 @@ def _align_features(source, target):
         files=target.files,
         description=target.description,
     )
+
+
+def _check_disjoint(source, target):
+    """Refuse a source corpus that holds target utterances or speakers.
+
+    The source model trains on all of the source, so anything it shares with
+    the target is in the target's test folds too.
+    """
+    shared = []
+    if source.files is not None and target.files is not None:
+        # the same file of the same speaker: the same utterance
+        shared = sorted(name for name, _ in _utterances(source) & _utterances(target))
+    if not shared:
+        rows = {row.tobytes() for row in np.ascontiguousarray(source.X)}
+        shared = [
+            f"row {i}"
+            for i, row in enumerate(np.ascontiguousarray(target.X))
+            if row.tobytes() in rows
+        ]
+    if shared:
+        raise ExperimentInputError(
+            f"The source corpus {source.name!r} holds {len(shared)} utterances of "
+            f"the target corpus {target.name!r} (e.g. {shared[:3]}): the source "
+            "model would train on the target's test folds. Use disjoint corpora."
+        )
+    if source.name == target.name:
+        speakers = sorted(set(source.speaker) & set(target.speaker))
+        if speakers:
+            raise ExperimentInputError(
+                f"Source and target are both {source.name!r} and share speakers "
+                f"{speakers[:5]}: the source model would train on speakers of the "
+                "target's test folds. Use another corpus, or disjoint speakers."
+            )
+
+
+def _utterances(corpus):
+    names = [os.path.basename(str(file)) for file in corpus.files]
+    return set(zip(names, corpus.speaker, strict=True))
 
 
 def fit_source_model(
@@ -222,7 +261,11 @@ def run_cross_corpus(
     source : str or Corpus
         Source corpus spec (see :func:`load_corpus`), e.g. ``'emodb'``.
     target : str or Corpus
-        Target corpus spec, e.g. ``'urdu:/data/urdu'``.
+        Target corpus spec, e.g. ``'urdu:/data/urdu'``. It must share no
+        utterance with the source (the same file of the same speaker, or the
+        same feature row), nor, if both have the same name, any speaker: the
+        source model trains on all of the source, so whatever the two share
+        would leak into the target's test folds.
     emotions : sequence of str, default=('angry', 'happy', 'neutral', 'sad')
         Emotion classes; both corpora must have them all.
     protocol : {'speaker-stratified', 'speaker-independent'}, \
@@ -313,6 +356,7 @@ default='speaker-stratified'
             f"{sorted(set(target_corpus.emotion))}; choose common ones with --emotions."
         )
     target_corpus = _align_features(source_corpus, target_corpus)
+    _check_disjoint(source_corpus, target_corpus)
     if verbose:
         log("Source: " + _describe(source_corpus))
         log("Target: " + _describe(target_corpus))

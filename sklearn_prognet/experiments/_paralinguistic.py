@@ -159,7 +159,6 @@ default='speaker-stratified'
     """
     from sklearn_prognet.experiments._report import ExperimentResult, render_report
 
-    sources = list(dict.fromkeys(sources))
     if not sources:
         raise ExperimentInputError("sources is empty: pass 'speaker' and/or 'gender'.")
     unknown = [s for s in sources if s not in SOURCE_TASKS]
@@ -167,6 +166,8 @@ default='speaker-stratified'
         raise ExperimentInputError(
             f"Unknown source task(s) {unknown}; choose among {list(SOURCE_TASKS)}."
         )
+    # One order, so that "gender,speaker" resumes a "speaker,gender" run.
+    sources = [task for task in SOURCE_TASKS if task in sources]
     check_execution(n_jobs, backend, scheduler, torch_threads)
     torch_threads = threads_per_fit(torch_threads, n_jobs, backend)
     params = network_params(network, device)

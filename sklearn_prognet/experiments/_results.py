@@ -271,6 +271,12 @@ class ResultsStore:
                     + "\nRerun with the saved settings (see config.json) to resume "
                     "it, or choose another --out folder."
                 )
+            analysis = self.extra.get("analysis")
+            if analysis is not None and saved.get("analysis") != analysis:
+                # The statistics of the latest run are those the ``report``
+                # command reuses.
+                saved["analysis"] = analysis
+                write_atomic(path, json.dumps(saved, indent=2) + "\n")
             return
         if self.fits_path.exists() and self.fits_path.stat().st_size:
             raise ExperimentInputError(

@@ -59,7 +59,13 @@ def network_params(network=None, device="cpu"):
             )
         params.update(network)
     params["hidden_layer_sizes"] = tuple(int(s) for s in params["hidden_layer_sizes"])
-    params["device"] = device
+    # Checked before the results folder records it, not in the first fit.
+    from sklearn_prognet._estimators import _check_device
+
+    try:
+        params["device"] = _check_device(device)
+    except ValueError as error:
+        raise ExperimentInputError(str(error)) from None
     return params
 
 
@@ -269,7 +275,8 @@ def _source_scores(task, data, pipe, source):
     """How well the source network does its own task on the test fold.
 
     Paralinguistic: speaker or gender UAR (skipped when the test fold has
-    labels the source never saw, as with unseen speakers). Cross-corpus: the
+    labels the source never saw, as with unseen speakers, or a single
+    class). Cross-corpus: the
     source emotion model applied to the target's test fold without any
     adaptation (a zero-shot cross-corpus score).
     """
@@ -282,9 +289,14 @@ def _source_scores(task, data, pipe, source):
     else:
         labels = data.source_labels[task.source]
     y_test = labels[task.test]
-    if np.isin(y_test, source.classes_).all():
+    # A UAR over one class (a single-gender test fold) is that class's recall,
+    # not comparable with the others: no score then.
+    if np.isin(y_test, source.classes_).all() and len(np.unique(y_test)) > 1:
         X_test = pipe[:-1].transform(data.X[task.test])
-        scores["source_test_uar"] = uar_score(y_test, source.predict(X_test))
+        with warnings.catch_warnings():
+            # predicted speakers that are absent from this fold
+            warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+            scores["source_test_uar"] = uar_score(y_test, source.predict(X_test))
     return scores
 
 
