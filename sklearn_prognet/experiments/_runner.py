@@ -275,10 +275,9 @@ def _source_scores(task, data, pipe, source):
     """How well the source network does its own task on the test fold.
 
     Paralinguistic: speaker or gender UAR (skipped when the test fold has
-    labels the source never saw, as with unseen speakers, or a single
-    class). Cross-corpus: the
-    source emotion model applied to the target's test fold without any
-    adaptation (a zero-shot cross-corpus score).
+    labels the source never saw, as with unseen speakers, or one class
+    only). Cross-corpus: the source emotion model applied to the target's
+    test fold without any adaptation (a zero-shot cross-corpus score).
     """
     scores = {
         "source_n_epochs": int(source.n_iter_),
