@@ -54,7 +54,8 @@ _TRAINING_PARAMETERS = """
         Dropout probability after every hidden layer of the trained column.
 
     lr : float, default=0.0005
-        Learning rate of Adam.
+        Learning rate of Adam (the paper's Table 1; the paper does not name
+        its optimiser).
 
     batch_size : int, default=64
         Samples per mini-batch (the paper does not give it). Measured on
@@ -569,10 +570,11 @@ class DNNClassifier(_BaseNetwork):
     """Feed-forward network trained on the target task alone (no transfer).
 
     The paper's baseline (Gideon et al. 2017, Figure 1): dense hidden layers,
-    a softmax output, dropout, Adam and early stopping on the unweighted
-    average recall of a validation set. Inputs should be standardised, for
-    example with :class:`~sklearn.preprocessing.StandardScaler` in a
-    :class:`~sklearn.pipeline.Pipeline` (the paper z-normalises every corpus).
+    a softmax output and dropout, trained here with Adam and early stopping
+    on the unweighted average recall of a validation set (choices the paper
+    leaves open). Inputs should be standardised, for example with
+    :class:`~sklearn.preprocessing.StandardScaler` in a
+    :class:`~sklearn.pipeline.Pipeline`.
 
     Read more in the :ref:`User Guide <networks>`.
 

@@ -275,6 +275,9 @@ class ProgressiveNet(nn.Module):
                 _parameters_to_buffers(column)
             modules.append(column)
         self.columns = nn.ModuleList(modules)
+        # A new module is in training mode: put the frozen columns in eval
+        # mode from the start, not only from the first mode switch.
+        self.train()
 
     def train(self, mode=True):
         """Set the trainable column's mode; frozen columns stay in eval mode."""

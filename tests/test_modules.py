@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sklearn_prognet import ProgressiveNetClassifier
-from sklearn_prognet._modules import FastDropout, keep_mask
+from sklearn_prognet._modules import FastDropout, ProgressiveNet, keep_mask
 
 
 @pytest.mark.parametrize("p", [0.5, 0.2, 0.9])
@@ -55,6 +55,13 @@ def test_fast_dropout_modes_and_gradient():
     # inverted dropout keeps the expectation of the activations
     torch.manual_seed(1)
     assert dropout(torch.ones(1000, 1000)).mean().item() == pytest.approx(1, abs=0.01)
+
+
+def test_frozen_columns_are_in_eval_mode_from_construction():
+    column = ((8,), 2, "sigmoid", (), "linear")
+    net = ProgressiveNet(4, [column, ((8,), 3, "sigmoid", (0,), "linear")], 1)
+    assert net.training and net.columns[1].training
+    assert not any(m.training for m in net.columns[0].modules())
 
 
 def test_trainer_switches_the_whole_tree(small_data):

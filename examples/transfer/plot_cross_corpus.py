@@ -48,9 +48,10 @@ pd.crosstab(emodb.gender, emodb.target)
 #
 # As in the paper, the source network is trained once, on all of the source
 # corpus; ``groups`` makes early stopping hold out a whole speaker. Each corpus
-# is z-normalised **on its own** data (the paper's
-# "dataset-specific global z-normalization"): the source with its own mean and
-# standard deviation here, the target on its training folds below. The
+# is z-normalised **on its own** data, as in the paper's "dataset-specific"
+# normalisation, but only with statistics of training data: the source with
+# its own mean and standard deviation here, the target on its training folds
+# below (the paper uses all of a corpus). The
 # source network is then used on target features that were normalised with
 # the target's statistics, which removes differences of level between the
 # corpora.
