@@ -1,7 +1,7 @@
 # The two set-up commands of the README: `make demo` and `make test`.
-# Each creates .venv on first use, installs the CPU build of torch first (a bare
-# `torch` can pull a multi-GB CUDA build), then this package with its extras.
-# Override TORCH_SPEC / TORCH_PIP_ARGS for another build, e.g.
+# Each creates .venv on first use, installs a pinned torch first (a bare `torch`
+# can pull a newer multi-GB CUDA build), then this package with its extras.
+# Where PyPI's torch==2.13.0 is a CUDA build, ask for the CPU one:
 #   make test TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 PYTHON ?= python3
 VENV ?= .venv

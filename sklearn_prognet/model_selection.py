@@ -284,7 +284,10 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
         if groups is None:
             raise ValueError(
                 "The 'groups' parameter should not be None: pass the speaker "
-                "(group) of each sample."
+                "(group) of each sample. In cross_validate or cross_val_score, "
+                "pass groups=... when metadata routing is off; params={'groups': "
+                "...} reaches the splitter only with "
+                "sklearn.set_config(enable_metadata_routing=True)."
             )
         X, y, groups = indexable(X, y, groups)
         y = column_or_1d(y)

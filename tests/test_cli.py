@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_prognet import EGeMAPSTransformer
 from sklearn_prognet.experiments._results import read_records
 from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
 
@@ -308,6 +309,15 @@ def test_extract_real_corpus(corpora_dir, tmp_path, capsys):
     args = ["extract", f"urdu:{urdu}", "-o", again, "--cache-dir", tmp_path / "c"]
     assert _run(args, capsys)[0] == 0
     pd.testing.assert_frame_equal(pd.read_csv(again), table)
+    # --resample converts URDU's 44.1 kHz audio before extraction
+    at_16k = tmp_path / "urdu16k.csv"
+    args = ["extract", f"urdu:{urdu}", "-o", at_16k, "--resample", "16000",
+            "--cache-dir", "none"]  # fmt: skip
+    assert _run(args, capsys)[0] == 0
+    resampled = pd.read_csv(at_16k)
+    expected = EGeMAPSTransformer(resample=16000).transform(resampled["file"])
+    np.testing.assert_allclose(resampled.iloc[:, 5:], expected, rtol=1e-6)
+    assert not np.allclose(resampled.iloc[:, 5:], table.iloc[:, 5:])
 
 
 @pytest.mark.corpora
@@ -315,9 +325,10 @@ def test_extract_real_corpus(corpora_dir, tmp_path, capsys):
 def test_cross_corpus_emodb_to_real_urdu(corpora_dir, tmp_path, capsys):
     urdu = _urdu_subset(corpora_dir, tmp_path / "urdu", per_class=12)
     out = tmp_path / "run"
+    # EmoDB is 16 kHz, URDU 44.1 kHz: compared at EmoDB's rate
     args = ["cross-corpus", "--source", "emodb", "--target", f"urdu:{urdu}",
-            "--cache-dir", tmp_path / "c", "--out", out, "--train-folds", "1",
-            *TINY]  # fmt: skip
+            "--resample", "16000", "--cache-dir", tmp_path / "c", "--out", out,
+            "--train-folds", "1", *TINY]  # fmt: skip
     status, stdout, err = _run(args, capsys)
     assert status == 0, err
     assert "| ProgNet |" in stdout

@@ -23,7 +23,11 @@ from sklearn_prognet.experiments import (
 )
 from sklearn_prognet.experiments._corpora import corpus_to_frame, parse_spec
 from sklearn_prognet.experiments._plots import curve_statistics
-from sklearn_prognet.experiments._results import ResultsStore, read_records
+from sklearn_prognet.experiments._results import (
+    ResultsStore,
+    read_records,
+    write_atomic,
+)
 from sklearn_prognet.experiments._runner import (
     FitData,
     FitTask,
@@ -115,6 +119,12 @@ def test_parse_spec(spec, expected):
 def test_load_corpus_bad_spec(spec, message):
     with pytest.raises(ExperimentInputError, match=message):
         load_corpus(spec)
+
+
+def test_resample_applies_to_audio_only():
+    assert load_corpus("emodb", resample=16000).n_samples == 339
+    with pytest.raises(ExperimentInputError, match="extracted at 16000 Hz"):
+        load_corpus("emodb", resample=8000)
 
 
 def test_load_embedded_corpus(emodb):
@@ -330,6 +340,17 @@ def test_paralinguistic_same_seed_same_results(tmp_path, emodb):
     np.testing.assert_array_equal(a["random_state"], b["random_state"])
     c = _tiny_para(tmp_path / "c", emodb, seed=4).scores.sort_values("key")
     assert not np.array_equal(a["random_state"], c["random_state"])
+
+
+def test_atomic_writes_get_the_mode_of_a_plain_open(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.md", "text")
+        (tmp_path / "plain.md").write_text("text")
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "report.md").stat().st_mode & 0o777
+    assert mode == (tmp_path / "plain.md").stat().st_mode & 0o777 == 0o644
 
 
 def test_resume_after_lost_lines_recomputes_only_those(tmp_path, emodb):

@@ -303,7 +303,7 @@ def test_speaker_stratified_small_speaker_warns():
 def test_groups_required(protocol):
     y = np.array([0, 1] * 10)
     cv = RepeatedStratifiedGroupKFold(n_splits=2, protocol=protocol)
-    with pytest.raises(ValueError, match="'groups' parameter should not be None"):
+    with pytest.raises(ValueError, match="should not be None.*enable_metadata_routing"):
         next(cv.split(y, y))
 
 

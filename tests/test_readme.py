@@ -25,9 +25,11 @@ def test_readme_example_on_embedded_corpus(routing_restored, capsys):
 
 @pytest.mark.slow
 @pytest.mark.corpora
-def test_readme_audio_example_on_real_emodb(routing_restored):
+def test_readme_audio_example_on_real_emodb(routing_restored, tmp_path):
     namespace = {}
     exec(BLOCKS[0].replace("n_splits=5", "n_splits=2"), namespace)
-    exec(BLOCKS[1].replace("path/to/emodb", str(CORPORA / "emodb")), namespace)
+    block = BLOCKS[1].replace("path/to/emodb", str(CORPORA / "emodb"))
+    assert '"egemaps_cache"' in block
+    exec(block.replace('"egemaps_cache"', repr(str(tmp_path / "cache"))), namespace)
     pipe, table = namespace["pipe"], namespace["table"]
     assert pipe.score(table["file"][:20], table["emotion"][:20]) > 0.5

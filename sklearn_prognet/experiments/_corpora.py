@@ -37,6 +37,7 @@ _LOADERS = {
 }
 _ALIASES = {"msp_improv": "msp-improv", "mspimprov": "msp-improv"}
 _EMBEDDED = ("emodb", "emodb-embedded")
+EMBEDDED_SAMPLING_RATE = 16000  # EmoDB's own rate
 _TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 # Columns of a feature table that are not features.
 METADATA_COLUMNS = ("file", "emotion", "speaker", "gender", "corpus", "session")
@@ -228,7 +229,13 @@ def _unknown_message(name):
 
 
 def load_corpus(
-    spec="emodb", *, emotions=PAPER_EMOTIONS, cache_dir=None, n_jobs=None, verbose=0
+    spec="emodb",
+    *,
+    emotions=PAPER_EMOTIONS,
+    cache_dir=None,
+    resample=None,
+    n_jobs=None,
+    verbose=0,
 ):
     """Load the features and labels of a corpus.
 
@@ -248,6 +255,13 @@ def load_corpus(
     cache_dir : str, os.PathLike or None, default=None
         Folder of the feature cache of audio corpora (``joblib.Memory``).
         None means :func:`default_cache_dir`; ``'none'`` disables caching.
+    resample : int or None, default=None
+        Sampling rate in Hz to convert audio to before extraction (the
+        ``resample`` of :class:`~sklearn_prognet.EGeMAPSTransformer`). The
+        features depend on the rate, so corpora recorded at different rates
+        (EmoDB 16 kHz, URDU 44.1 kHz) are compared at a common one. Feature
+        tables are used as they are; the embedded EmoDB features are at
+        16 kHz.
     n_jobs : int or None, default=None
         Processes used to extract features from audio.
     verbose : int, default=0
@@ -281,12 +295,23 @@ def load_corpus(
     else:
         kind, name, path = parse_spec(spec)
         if kind == "embedded":
+            if resample not in (None, EMBEDDED_SAMPLING_RATE):
+                raise ExperimentInputError(
+                    f"The embedded EmoDB features were extracted at "
+                    f"{EMBEDDED_SAMPLING_RATE} Hz, so resample={resample} cannot "
+                    "apply to them; extract the audio instead (emodb:PATH)."
+                )
             corpus = _load_embedded()
         elif kind == "table":
             corpus = read_feature_table(path)
         else:
             corpus = _load_audio(
-                name, path, cache_dir=cache_dir, n_jobs=n_jobs, verbose=verbose
+                name,
+                path,
+                cache_dir=cache_dir,
+                resample=resample,
+                n_jobs=n_jobs,
+                verbose=verbose,
             )
         corpus.spec = str(spec)
     return select_emotions(corpus, emotions)
@@ -410,7 +435,7 @@ def read_feature_table(path):
     )
 
 
-def _load_audio(name, path, *, cache_dir=None, n_jobs=None, verbose=0):
+def _load_audio(name, path, *, cache_dir=None, resample=None, n_jobs=None, verbose=0):
     from sklearn_prognet import datasets
     from sklearn_prognet._features import EGeMAPSTransformer
 
@@ -432,7 +457,9 @@ def _load_audio(name, path, *, cache_dir=None, n_jobs=None, verbose=0):
     if cache_dir is None:
         cache_dir = default_cache_dir()
     memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
-    extractor = EGeMAPSTransformer(n_jobs=n_jobs, memory=memory, verbose=verbose)
+    extractor = EGeMAPSTransformer(
+        resample=resample, n_jobs=n_jobs, memory=memory, verbose=verbose
+    )
     try:
         X = extractor.fit_transform(table["file"].tolist())
     except (ValueError, OSError) as exc:
@@ -447,7 +474,8 @@ def _load_audio(name, path, *, cache_dir=None, n_jobs=None, verbose=0):
         gender=_as_str_array(table["gender"]) if "gender" in table else None,
         feature_names=[str(n) for n in extractor.get_feature_names_out()],
         files=_as_str_array(table["file"]),
-        description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)",
+        description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)"
+        + ("" if resample is None else f", resampled to {resample} Hz"),
     )
 
 

@@ -239,6 +239,7 @@ def run_cross_corpus(
     scheduler=None,
     torch_threads=None,
     cache_dir=None,
+    resample=None,
     progress=False,
     verbose=True,
     command=None,
@@ -301,6 +302,10 @@ default='speaker-stratified'
         the ``n_jobs`` fits that run at once (one thread per fit with dask).
     cache_dir : str or None, default=None
         Feature cache of audio corpora.
+    resample : int or None, default=None
+        Sampling rate to convert audio corpora to before extraction (see
+        :func:`load_corpus`); corpora recorded at different rates should be
+        compared at a common one.
     progress : bool, default=False
         Show a progress bar on stderr.
     verbose : bool, default=True
@@ -344,6 +349,7 @@ default='speaker-stratified'
     options = {
         "emotions": emotions,
         "cache_dir": cache_dir,
+        "resample": resample,
         "n_jobs": n_jobs,
         "verbose": int(progress),
     }

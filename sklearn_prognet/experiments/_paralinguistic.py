@@ -60,6 +60,7 @@ def run_paralinguistic(
     scheduler=None,
     torch_threads=None,
     cache_dir=None,
+    resample=None,
     progress=False,
     verbose=True,
     command=None,
@@ -125,6 +126,9 @@ default='speaker-stratified'
         the ``n_jobs`` fits that run at once (one thread per fit with dask).
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
+    resample : int or None, default=None
+        Sampling rate to convert audio corpora to before extraction (see
+        :func:`load_corpus`).
     progress : bool, default=False
         Show a progress bar with an ETA on stderr.
     verbose : bool, default=True
@@ -175,6 +179,7 @@ default='speaker-stratified'
         corpus,
         emotions=emotions,
         cache_dir=cache_dir,
+        resample=resample,
         n_jobs=n_jobs,
         verbose=int(progress),
     )

@@ -112,6 +112,12 @@ def config_differences(saved, current):
     return lines
 
 
+def _umask():
+    mask = os.umask(0)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path, data):
     """Write bytes or text to ``path`` through a temporary file and a rename."""
     path = Path(path)
@@ -119,6 +125,9 @@ def write_atomic(path, data):
         data = data.encode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file private (0600); give it the mode a plain
+        # open() would, so that colleagues can read a shared results folder.
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

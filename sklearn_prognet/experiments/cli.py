@@ -278,7 +278,7 @@ def _add_run_options(parser, *, paralinguistic):
         help="torch threads per fit (default: the cores divided among the "
         "fits that run at once; 1 with dask)",
     )
-    _add_cache_option(run)
+    _add_audio_options(run)
     run.add_argument(
         "--no-progress",
         dest="progress",
@@ -287,12 +287,20 @@ def _add_run_options(parser, *, paralinguistic):
     )
 
 
-def _add_cache_option(group):
+def _add_audio_options(group):
     group.add_argument(
         "--cache-dir",
         metavar="DIR",
         help="cache of features extracted from audio ('none' to disable) (default: "
         "$SKLEARN_PROGNET_CACHE or ~/.cache/sklearn_prognet)",
+    )
+    group.add_argument(
+        "--resample",
+        type=_positive_int,
+        metavar="HZ",
+        help="convert audio corpora to this sampling rate before extraction; "
+        "features depend on the rate, so compare corpora recorded at different "
+        "rates at a common one (default: each file's own rate)",
     )
 
 
@@ -396,7 +404,7 @@ def build_parser():
         metavar="N",
         help="processes for the extraction; -1: all cores (default: %(default)s)",
     )
-    _add_cache_option(extract)
+    _add_audio_options(extract)
     extract.set_defaults(func=_cmd_extract)
 
     report = sub.add_parser(
@@ -455,6 +463,7 @@ def _run_settings(args):
         "scheduler": args.scheduler,
         "torch_threads": args.torch_threads,
         "cache_dir": args.cache_dir,
+        "resample": args.resample,
         "progress": args.progress,
         "command": ["sklearn-prognet", *sys.argv[1:]],
     }
@@ -516,6 +525,7 @@ def _cmd_extract(args):
         args.corpus,
         emotions=args.emotions,
         cache_dir=args.cache_dir,
+        resample=args.resample,
         n_jobs=args.n_jobs,
         verbose=1,
     )
