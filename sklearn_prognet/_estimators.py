@@ -251,6 +251,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             delattr(self, name)
         X, y = validate_data(self, X, y, dtype=_DTYPES)
         check_classification_targets(y)
+        # What the inputs looked like, to catch a network later used as a
+        # source on inputs scaled differently (see _check_source_scale).
+        self._input_mean = X.mean(axis=0, dtype=np.float64)
+        self._input_std = X.std(axis=0, dtype=np.float64)
         self._label_encoder = LabelEncoder().fit(y)
         self.classes_ = self._label_encoder.classes_
         if len(self.classes_) < 2:
@@ -413,6 +417,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                         " Sources and target must share the input features."
                     )
                 self._check_source_feature_names(source, label)
+                _check_source_scale(source, label, X)
             else:
                 unfitted.append(i)
             resolved.append(source)
@@ -455,6 +460,32 @@ def _tensor_X(X):
 
 def _tensor_y(y):
     return torch.as_tensor(np.asarray(y, dtype=np.int64))
+
+
+def _check_source_scale(source, label, X):
+    """Warn when X is scaled unlike the inputs the source was trained on.
+
+    A feature counts as rescaled when its mean moved by more than two of the
+    source's standard deviations or its spread changed more than fourfold.
+    On EmoDB, a source fitted on raw eGeMAPS features and used on
+    standardised ones rescales 86 of 88 features; a source and a target both
+    standardised on their own speakers, 7 to 9.
+    """
+    mean = getattr(source, "_input_mean", None)
+    std = getattr(source, "_input_std", None)
+    if mean is None or std is None:
+        return
+    safe_std = np.where(std > 0, std, 1.0)
+    shift = np.abs(X.mean(axis=0, dtype=np.float64) - mean) / safe_std
+    spread = np.maximum(X.std(axis=0, dtype=np.float64), 1e-12) / safe_std
+    rescaled = (shift > 2) | (np.abs(np.log(spread)) > np.log(4))
+    if rescaled.mean() > 0.5:
+        warn(
+            f"{label} was trained on inputs scaled unlike X: {rescaled.sum()} of "
+            f"{len(rescaled)} features have another mean or spread. Fit sources "
+            "on features scaled as the target's are (e.g. both standardised), "
+            "or the frozen columns see inputs they were never trained on."
+        )
 
 
 def _source_label(name, i):

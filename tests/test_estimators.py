@@ -363,6 +363,18 @@ def test_bad_sources_get_clear_errors(small_data, source):
         )
 
 
+def test_a_source_trained_on_other_scales_is_warned_about(small_data, source):
+    X, y, groups = small_data
+    raw = DNNClassifier(**FAST).fit(X * 100 + 50, groups % 2)
+    with pytest.warns(UserWarning, match=r"sources\[0\] was trained on inputs sc"):
+        ProgressiveNetClassifier(sources=[raw], **FAST).fit(X, y)
+    with pytest.warns(UserWarning, match="^source was trained on inputs scaled"):
+        FineTunedClassifier(source=raw, **FAST).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ProgressiveNetClassifier(sources=[source], **FAST).fit(X[:60], y[:60])
+
+
 def test_sources_must_have_the_same_feature_names(small_data):
     X, y, groups = small_data
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
