@@ -111,7 +111,6 @@ def _report(problems, corpus, where, rule, strict):
     )
     if strict:
         raise ValueError(message + "\n(strict=True)")
-    # _report < loader < validate_params wrapper < caller
     warn(message)
 
 
