@@ -453,7 +453,7 @@ def test_iemocap_problems_reported(iemocap_dir):
         f.write(_iemocap_header(90.0, "Ses01F_impro01_F009", "neu") + "\n")  # no wav
         f.write(_iemocap_header(95.0, "Ses01F_impro01_F010", "joy") + "\n")
         f.write("[12.0 - oops]\tSes01F_impro01_F011\tneu\n")
-    with pytest.warns(UserWarning, match="3 file") as record:
+    with pytest.warns(UserWarning, match=r"3 label line\(s\)") as record:
         table = load_iemocap(iemocap_dir, emotions=None)
     message = str(record[0].message)
     assert "Ses01F_impro01_F009: audio" in message and "not found" in message
