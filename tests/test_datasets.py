@@ -222,6 +222,20 @@ def test_missing_and_empty_folder(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("corpus", list(LOADERS))
+def test_path_is_a_file(corpus, request):
+    # Issue #18: load_emodb("03a01Wa.wav") said the folder did not exist.
+    loader, fixture, _ = LOADERS[corpus]
+    root = request.getfixturevalue(fixture)
+    file = next(p for p in sorted(root.rglob("*")) if p.is_file())
+    with pytest.raises(NotADirectoryError) as info:
+        loader(file)
+    message = str(info.value)
+    assert "is a file, not a folder" in message
+    assert repr(str(file)) in message
+    assert "does not exist" not in message
+
+
+@pytest.mark.parametrize("corpus", list(LOADERS))
 def test_parameter_validation(corpus, tmp_path):
     loader = LOADERS[corpus][0]
     with pytest.raises(InvalidParameterError, match="path"):

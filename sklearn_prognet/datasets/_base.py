@@ -78,8 +78,16 @@ def check_dir(path, name):
     """
     # abspath, not resolve(): keep the user's symbolic links in the paths.
     root = Path(os.path.abspath(Path(path).expanduser()))
-    if not root.is_dir():
+    if not root.exists():
         raise FileNotFoundError(f"{name} folder {str(root)!r} does not exist.")
+    if not root.is_dir():
+        # A user who passes one audio file of the corpus must not be told
+        # that it does not exist.
+        kind = "a file, not a folder" if root.is_file() else "not a folder"
+        raise NotADirectoryError(
+            f"{name} path {str(root)!r} is {kind}: pass the folder that holds "
+            f"the {name} corpus."
+        )
     return root
 
 

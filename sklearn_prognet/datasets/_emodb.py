@@ -79,6 +79,8 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
     ValueError
         If an emotion is not an EmoDB emotion, or no usable file is found.
 

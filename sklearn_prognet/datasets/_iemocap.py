@@ -144,6 +144,8 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
     ValueError
         If ``path`` holds no ``SessionN/dialog/EmoEvaluation`` folder or no
         usable utterance, or an emotion is not an IEMOCAP emotion.

@@ -114,6 +114,8 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ------
     FileNotFoundError
         If ``path`` or the label file does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
     ValueError
         If no usable utterance is found, or an emotion is not an MSP-IMPROV
         emotion.

@@ -97,6 +97,8 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
     ValueError
         If ``path`` holds no ``Actor_XX`` folder or no usable file, or an
         emotion is not a RAVDESS emotion.

@@ -68,6 +68,8 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
     ValueError
         If ``path`` holds none of the emotion folders or no usable file, or
         an emotion is not a URDU emotion.
