@@ -513,11 +513,25 @@ def test_msp_improv_problems_reported(msp_dir):
         table = load_msp_improv(msp_dir)
     message = str(record[0].message)
     assert "MSP-IMPROV-S07N-F04-R-FM01: labelled in Evaluation.txt" in message
-    assert "MSP-IMPROV-S08H-M05-R-MF01.wav: no (single) label" in message
+    assert "MSP-IMPROV-S08H-M05-R-MF01.wav: no label" in message
     assert "MSP-IMPROV-S08H.wav: name is not like" in message
     assert len(table) == 5
     with pytest.raises(ValueError, match="strict=True"):
         load_msp_improv(msp_dir, strict=True)
+
+
+def test_msp_improv_bad_label_reported_once(msp_dir):
+    # One bad label line is one problem, not one more for its audio file.
+    with open(msp_dir / "Evaluation.txt", "a") as f:
+        f.write("\nUTD-IMPROV-S01A-F01-S-FM01.avi; N; A:3.0; V:3.0; D:3.0 ; N:3.0;")
+        f.write("\nUTD-IMPROV-S02H-F01-P-FM03.avi; Z; A:3.0; V:3.0; D:3.0 ; N:3.0;\n")
+    with pytest.warns(UserWarning, match=r"^2 file\(s\) or label\(s\)") as record:
+        table = load_msp_improv(msp_dir, emotions=None)
+    message = str(record[0].message)
+    assert "MSP-IMPROV-S01A-F01-S-FM01: two different labels" in message
+    assert "unknown label 'Z'" in message
+    assert "no label" not in message
+    assert len(table) == 3
 
 
 def test_msp_improv_label_file(msp_dir, tmp_path):

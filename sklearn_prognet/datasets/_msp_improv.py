@@ -53,8 +53,9 @@ def _find_label_file(root, expected):
 def _read_labels(evaluation):
     """Consensus letter per utterance name, and the problems met.
 
-    An utterance labelled twice with different letters maps to None: its
-    audio is then reported as having no single label.
+    An utterance with an unknown letter, or labelled twice with different
+    letters, maps to None: it is reported here, so its audio is skipped
+    without being reported a second time.
     """
     labels, problems = {}, []
     with open(evaluation, encoding="utf-8", errors="replace") as f:
@@ -67,6 +68,7 @@ def _read_labels(evaluation):
                 problems.append(
                     (f"{evaluation.name}:{line_no}", f"unknown label {letter!r}")
                 )
+                labels[name] = None
             elif labels.setdefault(name, letter) != letter:
                 problems.append((name, f"two different labels in {evaluation.name}"))
                 labels[name] = None
@@ -185,13 +187,13 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                 )
             )
             continue
+        if file.stem not in labels:
+            problems.append((file.name, f"no label in {evaluation.name}"))
+            continue
         # pop: what is left in labels afterwards has no audio.
-        letter = labels.pop(file.stem, None)
-        if letter is None:
-            problems.append((file.name, f"no (single) label in {evaluation.name}"))
-            continue
-        if letter in _DROPPED:
-            continue
+        letter = labels.pop(file.stem)
+        if letter is None or letter in _DROPPED:
+            continue  # None: a bad label, already reported by _read_labels
         speaker, gender, number = match.groups()
         records.append(
             {
