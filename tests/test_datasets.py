@@ -222,6 +222,20 @@ def test_missing_and_empty_folder(corpus, tmp_path):
 
 
 @pytest.mark.parametrize("corpus", list(LOADERS))
+def test_path_is_a_file(corpus, request):
+    # Issue #18: load_emodb("03a01Wa.wav") said the folder did not exist.
+    loader, fixture, _ = LOADERS[corpus]
+    root = request.getfixturevalue(fixture)
+    file = next(p for p in sorted(root.rglob("*")) if p.is_file())
+    with pytest.raises(NotADirectoryError) as info:
+        loader(file)
+    message = str(info.value)
+    assert "is a file, not a folder" in message
+    assert repr(str(file)) in message
+    assert "does not exist" not in message
+
+
+@pytest.mark.parametrize("corpus", list(LOADERS))
 def test_parameter_validation(corpus, tmp_path):
     loader = LOADERS[corpus][0]
     with pytest.raises(InvalidParameterError, match="path"):
@@ -453,7 +467,7 @@ def test_iemocap_problems_reported(iemocap_dir):
         f.write(_iemocap_header(90.0, "Ses01F_impro01_F009", "neu") + "\n")  # no wav
         f.write(_iemocap_header(95.0, "Ses01F_impro01_F010", "joy") + "\n")
         f.write("[12.0 - oops]\tSes01F_impro01_F011\tneu\n")
-    with pytest.warns(UserWarning, match="3 file") as record:
+    with pytest.warns(UserWarning, match=r"3 label line\(s\)") as record:
         table = load_iemocap(iemocap_dir, emotions=None)
     message = str(record[0].message)
     assert "Ses01F_impro01_F009: audio" in message and "not found" in message
@@ -499,11 +513,25 @@ def test_msp_improv_problems_reported(msp_dir):
         table = load_msp_improv(msp_dir)
     message = str(record[0].message)
     assert "MSP-IMPROV-S07N-F04-R-FM01: labelled in Evaluation.txt" in message
-    assert "MSP-IMPROV-S08H-M05-R-MF01.wav: no (single) label" in message
+    assert "MSP-IMPROV-S08H-M05-R-MF01.wav: no label" in message
     assert "MSP-IMPROV-S08H.wav: name is not like" in message
     assert len(table) == 5
     with pytest.raises(ValueError, match="strict=True"):
         load_msp_improv(msp_dir, strict=True)
+
+
+def test_msp_improv_bad_label_reported_once(msp_dir):
+    # One bad label line is one problem, not one more for its audio file.
+    with open(msp_dir / "Evaluation.txt", "a") as f:
+        f.write("\nUTD-IMPROV-S01A-F01-S-FM01.avi; N; A:3.0; V:3.0; D:3.0 ; N:3.0;")
+        f.write("\nUTD-IMPROV-S02H-F01-P-FM03.avi; Z; A:3.0; V:3.0; D:3.0 ; N:3.0;\n")
+    with pytest.warns(UserWarning, match=r"^2 file\(s\) or label\(s\)") as record:
+        table = load_msp_improv(msp_dir, emotions=None)
+    message = str(record[0].message)
+    assert "MSP-IMPROV-S01A-F01-S-FM01: two different labels" in message
+    assert "unknown label 'Z'" in message
+    assert "no label" not in message
+    assert len(table) == 3
 
 
 def test_msp_improv_label_file(msp_dir, tmp_path):

@@ -14,15 +14,13 @@ plus, where a corpus has them, ``'boredom'``, ``'calm'``, ``'disgust'``,
 ``'excited'``, ``'fear'``, ``'frustration'`` and ``'surprise'``.
 """
 
-from sklearn_prognet.datasets._corpora import (
-    DEFAULT_EMOTIONS,
-    load_emodb,
-    load_iemocap,
-    load_msp_improv,
-    load_ravdess,
-    load_urdu,
-)
+from sklearn_prognet.datasets._base import DEFAULT_EMOTIONS
 from sklearn_prognet.datasets._embedded import load_emodb_features
+from sklearn_prognet.datasets._emodb import load_emodb
+from sklearn_prognet.datasets._iemocap import load_iemocap
+from sklearn_prognet.datasets._msp_improv import load_msp_improv
+from sklearn_prognet.datasets._ravdess import load_ravdess
+from sklearn_prognet.datasets._urdu import load_urdu
 
 __all__ = [
     "DEFAULT_EMOTIONS",

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from sklearn_prognet.datasets._corpora import DEFAULT_EMOTIONS, load_emodb
+from sklearn_prognet.datasets._base import DEFAULT_EMOTIONS
+from sklearn_prognet.datasets._emodb import load_emodb
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_emodb_features"]

@@ -1,0 +1,224 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Loader of MSP-IMPROV with the evaluators' consensus labels."""
+
+import re
+
+from sklearn_prognet.datasets._base import (
+    COMMON_PARAMS,
+    DEFAULT_EMOTIONS,
+    GENDERS,
+    check_dir,
+    check_emotions,
+    fill_table_doc,
+    finish_table,
+)
+from sklearn_prognet.utils._compat import validate_params
+
+__all__ = ["load_msp_improv"]
+
+_NAME = "MSP-IMPROV"
+_CORPUS = "msp_improv"
+# Utterance line of Evalution.txt (one per utterance, followed by one line per
+# evaluator): "UTD-IMPROV-S01A-F01-S-FM01.avi; N; A:2.83; V:3.00; D:3.17 ; N:3.17;"
+# The letter is the consensus (majority) label: A, H, S, N, O (other) or X (no
+# agreement).
+_HEADER = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi;\s*([A-Z]);")
+# MSP-IMPROV-S01A-F01-S-FM01: sentence 01, target emotion A, speaker F01
+# (session 01), scenario S (R read, S/T improvised, P natural), dyad and turn.
+_FILE_NAME = re.compile(r"^MSP-IMPROV-S\d\d[AHSN]-(([FM])(\d\d))-[PRST]-[FM][FM]\d\d$")
+_LABELS = {"A": "angry", "H": "happy", "S": "sad", "N": "neutral"}
+_DROPPED = {"O", "X"}
+# The release spells its label file "Evalution.txt"; a copy where someone
+# corrected the spelling must load too.
+_LABEL_FILES = ("Evalution.txt", "Evaluation.txt")
+
+
+def _find_label_file(root, expected):
+    """The label file in ``root`` or in a folder one level below it."""
+    candidates = [
+        place / name
+        for place in [root, *sorted(p for p in root.iterdir() if p.is_dir())]
+        for name in _LABEL_FILES
+    ]
+    evaluation = next((p for p in candidates if p.is_file()), None)
+    if evaluation is None:
+        raise FileNotFoundError(
+            f"MSP-IMPROV label file Evalution.txt (or Evaluation.txt) not found "
+            f"in {str(root)!r}: expected {expected}."
+        )
+    return evaluation
+
+
+def _read_labels(evaluation):
+    """Consensus letter per utterance name, and the problems met.
+
+    An utterance with an unknown letter, or labelled twice with different
+    letters, maps to None: it is reported here, so its audio is skipped
+    without being reported a second time.
+    """
+    labels, problems = {}, []
+    with open(evaluation, encoding="utf-8", errors="replace") as f:
+        for line_no, line in enumerate(f, start=1):
+            match = _HEADER.match(line.strip())
+            if match is None:
+                continue  # evaluator lines
+            name, letter = "MSP-IMPROV-" + match.group(1), match.group(2)
+            if letter not in _LABELS and letter not in _DROPPED:
+                problems.append(
+                    (f"{evaluation.name}:{line_no}", f"unknown label {letter!r}")
+                )
+                labels[name] = None
+            elif labels.setdefault(name, letter) != letter:
+                problems.append((name, f"two different labels in {evaluation.name}"))
+                labels[name] = None
+    return labels, problems
+
+
+@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
+@fill_table_doc(_CORPUS, "1 to 6 (the speaker number)")
+def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+    r"""Load the utterance table of MSP-IMPROV with consensus labels.
+
+    Lists the utterances of MSP-IMPROV (Busso et al., 2016) whose consensus
+    (majority) categorical label in ``Evalution.txt`` is angry, happy, sad
+    or neutral, as Gideon et al. (2017) use them.
+
+    Read more in the :ref:`User Guide <datasets>`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The MSP-IMPROV folder. Its label file, ``Evalution.txt`` (as the
+        release spells it) or ``Evaluation.txt``, lies in it or in a folder
+        one level below; the audio lies anywhere below, e.g.
+        ``Audio/session1/S01A/S/MSP-IMPROV-S01A-F01-S-FM01.wav``.
+
+    emotions : sequence of str or None, default=DEFAULT_EMOTIONS
+        Emotions to keep (by default ``('angry', 'happy', 'sad', 'neutral')``),
+        among ``'angry'``, ``'happy'``, ``'sad'`` and
+        ``'neutral'``. None keeps all.
+
+    strict : bool, default=False
+        If True, a ``.wav`` file whose name does not follow the naming rule,
+        a labelled utterance without audio or a file without a label raises a
+        :class:`ValueError`; otherwise these are skipped with one
+        :class:`UserWarning` that lists them.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        {table}
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` or the label file does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
+    ValueError
+        If no usable utterance is found, or an emotion is not an MSP-IMPROV
+        emotion.
+
+    See Also
+    --------
+    load_iemocap : The same table for IEMOCAP.
+
+    Notes
+    -----
+    In ``MSP-IMPROV-S01A-F01-S-FM01``, ``S01A`` is sentence 01 with target
+    emotion A, ``F01`` the speaker and ``S`` the scenario. Each of the six
+    sessions pairs one female and one male actor with the same number (F01
+    and M01 form session 1), so the speaker number is the session.
+    Utterances labelled O (other) or X (no agreement) are dropped.
+
+    References
+    ----------
+    .. [1] C. Busso, S. Parthasarathy, A. Burmania, M. AbdelWahab,
+       N. Sadoughi, E. Mower Provost, "MSP-IMPROV: An Acted Corpus of Dyadic
+       Interactions to Study Emotion Perception", IEEE Transactions on
+       Affective Computing 8(1), 2017.
+
+    Examples
+    --------
+    A miniature copy of the layout, with empty audio files:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from sklearn_prognet.datasets import load_msp_improv
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = Path(tmp.name)
+    >>> _ = (root / "Evaluation.txt").write_text(
+    ...     "UTD-IMPROV-S01A-F01-S-FM01.avi; A; A:4.2; V:1.8; D:3.6 ; N:3.0;\n"
+    ...     "MSP-IMPROV-S01A-F01-S-FM01; Angry; ; A:4.0; V:2.0; D:4.0; N:3.0;\n"
+    ...     "UTD-IMPROV-S02H-M01-R-FM01.avi; N; A:3.0; V:3.2; D:3.0 ; N:2.6;\n"
+    ... )
+    >>> for name in ["S01A/S/MSP-IMPROV-S01A-F01-S-FM01.wav",
+    ...              "S02H/R/MSP-IMPROV-S02H-M01-R-FM01.wav"]:
+    ...     (root / "Audio" / "session1" / name).parent.mkdir(parents=True)
+    ...     (root / "Audio" / "session1" / name).touch()
+    >>> load_msp_improv(root, emotions=["angry", "neutral"]).drop(columns="file")
+       emotion speaker  gender  session      corpus
+    0    angry     F01  female        1  msp_improv
+    1  neutral     M01    male        1  msp_improv
+    >>> tmp.cleanup()
+    """
+    emotions = check_emotions(emotions, list(_LABELS.values()), _NAME)
+    root = check_dir(path, _NAME)
+    expected = (
+        f"{str(root)!r}/Evalution.txt (or Evaluation.txt) and audio files named "
+        "like MSP-IMPROV-S01A-F01-S-FM01.wav below it (e.g. in "
+        "Audio/session1/S01A/S/)"
+    )
+    evaluation = _find_label_file(root, expected)
+    labels, problems = _read_labels(evaluation)
+    records = []
+    for file in sorted(root.rglob("*.wav")):
+        if file.name.startswith("."):
+            continue
+        match = _FILE_NAME.match(file.stem)
+        if match is None:
+            problems.append(
+                (
+                    str(file.relative_to(root)),
+                    "name is not like MSP-IMPROV-S01A-F01-S-FM01.wav",
+                )
+            )
+            continue
+        if file.stem not in labels:
+            problems.append((file.name, f"no label in {evaluation.name}"))
+            continue
+        # pop: what is left in labels afterwards has no audio.
+        letter = labels.pop(file.stem)
+        if letter is None or letter in _DROPPED:
+            continue  # None: a bad label, already reported by _read_labels
+        speaker, gender, number = match.groups()
+        records.append(
+            {
+                "file": str(file),
+                "emotion": _LABELS[letter],
+                "speaker": speaker,
+                "gender": GENDERS[gender],
+                "session": int(number),
+            }
+        )
+    problems += [
+        (name, f"labelled in {evaluation.name} but its audio was not found")
+        for name, letter in labels.items()
+        if letter is not None and letter not in _DROPPED
+    ]
+    return finish_table(
+        records,
+        problems,
+        corpus=_CORPUS,
+        name=_NAME,
+        folder=root,
+        rule=f"{evaluation.name} labels for audio like MSP-IMPROV-S01A-F01-S-FM01.wav",
+        expected=expected,
+        emotions=emotions,
+        strict=strict,
+        what="file(s) or label(s)",
+        with_session=True,
+    )
