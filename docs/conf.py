@@ -322,7 +322,7 @@ def document_reexported_data(app, what, name, obj, options, lines):
 
     autodoc reads the ``#:`` comment of a module attribute from the module it
     documents. ``sklearn_prognet.datasets.DEFAULT_EMOTIONS`` is defined, with
-    its comment, in ``sklearn_prognet.datasets._corpora``; without this hook
+    its comment, in ``sklearn_prognet.datasets._base``; without this hook
     its page would show the docstring of ``tuple``.
     """
     if what != "data":
