@@ -77,11 +77,15 @@ _MAX_LISTED = 20
 # features differ from those of the same speech at 16 kHz or more.
 _MIN_RESAMPLE = 16000
 
-# What a WAV writer that cannot seek back (ffmpeg writing to a pipe, and every
-# RF64 file, whose real sizes are in its ds64 chunk) leaves as the RIFF and
-# data sizes: "until the end of the file". libsndfile then reads all the bytes
-# there are, and so the header promises nothing that could be missing.
-_UNKNOWN_SIZE = 0xFFFFFFFF
+# What WAV writers that cannot seek back to fill in the header leave as its
+# sizes, meaning "until the end of the file": 0xFFFFFFFF (ffmpeg writing to a
+# pipe; RF64 files, whose real sizes are in their ds64 chunk) and 0x7FFFF000
+# (SoX's MS_UNSPEC, also written for lengths beyond 32 bits). libsndfile then
+# reads all the bytes there are. Such a header promises nothing that could be
+# missing, so these files are accepted: refusing them would refuse every WAV
+# file streamed through a pipe. A data size of 0 is not accepted: libsndfile
+# reads 0 samples from it, whatever follows.
+_UNKNOWN_SIZES = (0xFFFFFFFF, 0x7FFFF000)
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,9 @@ def _check_wav_header(path, name):
             f"{available} bytes follow: the header was never finished (the "
             "writer stopped or wrote to a pipe); rewrite the file with its length",
         )
-    if data_size != _UNKNOWN_SIZE and data_size > available:
+    if data_size in _UNKNOWN_SIZES:
+        return
+    if data_size > available:
         raise _InputError(
             name,
             f"is truncated: its WAV header promises {data_size} bytes of audio "
@@ -236,7 +242,7 @@ def _check_wav_header(path, name):
             "short while being copied, downloaded or written)",
         )
     # One byte short is a missing final pad byte, which loses nothing.
-    if riff_size not in (0, _UNKNOWN_SIZE) and riff_size + 8 > file_size + 1:
+    if riff_size not in (0, *_UNKNOWN_SIZES) and riff_size + 8 > file_size + 1:
         raise _InputError(
             name,
             f"is truncated: its RIFF header gives a size of {riff_size + 8} "
@@ -623,8 +629,9 @@ default=None
         edited one does not. ``None`` disables caching.
 
     on_error : {'raise', 'nan'}, default='raise'
-        What to do with an input that cannot be analyzed (missing file, empty
-        or non-audio file, clip too short for openSMILE, NaN samples...).
+        What to do with an input that cannot be analyzed (missing, empty,
+        truncated or non-audio file, clip too short for openSMILE, NaN or
+        infinite samples...; see :ref:`audio_checks`).
         'raise' raises :class:`FileNotFoundError` (missing file) or
         :class:`ValueError` naming the input; 'nan' returns a row of NaN for
         it and emits one :class:`UserWarning` that lists all such inputs.
@@ -660,6 +667,14 @@ default=None
     ``audiofile`` if ffmpeg is installed. openSMILE returns no
     functionals for clips shorter than its longest analysis window (60 ms for
     eGeMAPSv02, measured at 8, 16 and 44.1 kHz); such clips are errors.
+
+    WAV files shorter than their header says (cut short in a copy) are
+    errors, where libsndfile would read the part that is there. A
+    :class:`UserWarning` reports digitally silent inputs (most features are
+    0), files at several sampling rates when neither ``sampling_rate`` nor
+    ``resample`` is set, and ``resample`` below 16 kHz, the rate that the
+    8 kHz filter banks of every offered feature set need. The
+    :ref:`User Guide <audio_checks>` lists every check.
 
     With ``n_jobs > 1`` the inputs are split into small chunks, longest
     first, and analyzed by a :class:`concurrent.futures.ProcessPoolExecutor`

@@ -659,6 +659,14 @@ def test_wav_header_variants(tmp_path):
     check("rifx_ok.wav", data, ok=True)
     check("rifx_cut.wav", data[: len(data) // 2], ok=False)
 
+    # RF64: the sizes are in the ds64 chunk
+    rf64 = tmp_path / "rf64.wav"
+    soundfile.write(rf64, signal, SR, subtype="PCM_16", format="RF64")
+    data = bytearray(rf64.read_bytes())
+    assert data[:4] == b"RF64" and _chunks(data)[0][0] == b"ds64"
+    check("rf64_ok.wav", data, ok=True)
+    check("rf64_cut.wav", data[: len(data) // 2], ok=False)
+
     # an odd-sized chunk (with its pad byte) before data; a LIST chunk after it
     data = bytearray(Path(FILES[0]).read_bytes())
     junk = b"junk" + (3).to_bytes(4, "little") + b"abc\x00"
@@ -683,6 +691,11 @@ def test_wav_header_variants(tmp_path):
     _set_u32(streamed, 4, 0xFFFFFFFF)
     _set_u32(streamed, 40, 0xFFFFFFFF)
     check("streamed.wav", streamed, ok=True)
+    # SoX's placeholder (MS_UNSPEC), for output it cannot seek back in
+    sox = data.copy()
+    _set_u32(sox, 4, 0x7FFFF000 + 36)
+    _set_u32(sox, 40, 0x7FFFF000)
+    check("sox_pipe.wav", sox, ok=True)
     # a data size of 0 with audio after it: libsndfile would read 0 samples
     unfinished = data.copy()
     _set_u32(unfinished, 40, 0)
