@@ -9,11 +9,13 @@ so that importing this module stays cheap.
 import hashlib
 import multiprocessing
 import os
+import struct
 import sys
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from joblib import effective_n_jobs
@@ -50,8 +52,9 @@ _FEATURE_SETS = (
 )
 _FEATURE_LEVELS = {"functionals": "Functionals"}
 
-# Bump when the way a row is computed changes: old cache entries then miss.
-_CACHE_VERSION = 1
+# Bump when the way a row is computed (or what is cached with it) changes:
+# old cache entries then miss. 2: entries are _Row records, not bare rows.
+_CACHE_VERSION = 2
 
 # openSMILE converts float signals with ``(x * 32768).astype(np.int16)``, so a
 # sample of exactly 1.0 would wrap around to -32768. Clip to the largest value
@@ -63,6 +66,26 @@ _MAX_FLOAT_PEAK = 2.0
 # How many failed inputs one warning or error message lists before it
 # summarizes the rest.
 _MAX_LISTED = 20
+
+# Every feature set offered analyzes frequencies up to 8 kHz: the Mel or
+# auditory band filters of loudness and MFCCs end at 8000 Hz (``hifreq = 8000``
+# in openSMILE's eGeMAPSv02, GeMAPS, ComParE_2016, emobase and IS09-13
+# configs). eGeMAPS also estimates formants by LPC on a spectrum resampled to
+# 11 kHz (``targetFs = 11000``, formants up to ``maxF = 5450`` Hz) and the
+# alpha ratio, Hammarberg index and spectral flux up to 5000 Hz
+# (``freqRange = 0-5000``). Below 2 * 8 kHz some bands are empty, so the
+# features differ from those of the same speech at 16 kHz or more.
+_MIN_RESAMPLE = 16000
+
+# What WAV writers that cannot seek back to fill in the header leave as its
+# sizes, meaning "until the end of the file": 0xFFFFFFFF (ffmpeg writing to a
+# pipe; RF64 files, whose real sizes are in their ds64 chunk) and 0x7FFFF000
+# (SoX's MS_UNSPEC, also written for lengths beyond 32 bits). libsndfile then
+# reads all the bytes there are. Such a header promises nothing that could be
+# missing, so these files are accepted: refusing them would refuse every WAV
+# file streamed through a pipe. A data size of 0 is not accepted: libsndfile
+# reads 0 samples from it, whatever follows.
+_UNKNOWN_SIZES = (0xFFFFFFFF, 0x7FFFF000)
 
 
 @dataclass(frozen=True)
@@ -93,6 +116,14 @@ class _Config:
             self.resample,
             self.channel,
         )
+
+
+class _Row(NamedTuple):
+    """The features of one input, and what the checks after extraction need."""
+
+    values: np.ndarray  # float32 of shape (n_features,)
+    sampling_rate: int  # of the input, before any resampling
+    silent: bool  # every sample is 0 once converted to 16-bit PCM
 
 
 class _InputError(Exception):
@@ -157,6 +188,81 @@ def _read_audio(path):
     return signal.T, int(sampling_rate)
 
 
+def _check_file(path, name):
+    """Raise _InputError for a missing file or a WAV file cut short."""
+    if not os.path.isfile(path):
+        raise _InputError(name, "does not exist or is not a file", kind="missing")
+    try:
+        _check_wav_header(path, name)
+    except OSError as exc:
+        raise _InputError(name, f"cannot be read ({exc})") from None
+
+
+def _check_wav_header(path, name):
+    """Raise _InputError if a WAV file holds fewer bytes than its header says.
+
+    libsndfile reads a truncated WAV file without complaint, up to the last
+    whole frame on disk, so a file cut short in a copy would give the
+    features of its first part. Other formats are left to their readers.
+    """
+    file_size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] not in (b"RIFF", b"RIFX", b"RF64") or head[8:12] != b"WAVE":
+            return
+        endian = ">" if head[:4] == b"RIFX" else "<"
+        riff_size = struct.unpack(endian + "I", head[4:8])[0]
+        data_size = data_start = None
+        for chunk_id, size, start in _riff_chunks(f, endian, file_size):
+            if chunk_id == b"ds64" and size >= 16:  # RF64: the 64-bit sizes
+                f.seek(start)
+                riff_size, data_size = struct.unpack("<QQ", f.read(16))
+            elif chunk_id == b"data":
+                data_start = start
+                if head[:4] != b"RF64" or data_size is None:
+                    data_size = size
+                break
+    if data_start is None:
+        return  # no data chunk: the reader reports that
+    available = file_size - data_start
+    if data_size == 0 and available > 0:
+        raise _InputError(
+            name,
+            f"has a WAV header that gives its audio data as 0 bytes, but "
+            f"{available} bytes follow: the header was never finished (the "
+            "writer stopped or wrote to a pipe); rewrite the file with its length",
+        )
+    if data_size in _UNKNOWN_SIZES:
+        return
+    if data_size > available:
+        raise _InputError(
+            name,
+            f"is truncated: its WAV header promises {data_size} bytes of audio "
+            f"data, but only {available} are in the file (it was probably cut "
+            "short while being copied, downloaded or written)",
+        )
+    # One byte short is a missing final pad byte, which loses nothing.
+    if riff_size not in (0, *_UNKNOWN_SIZES) and riff_size + 8 > file_size + 1:
+        raise _InputError(
+            name,
+            f"is truncated: its RIFF header gives a size of {riff_size + 8} "
+            f"bytes, but the file has {file_size} (the chunks after the audio "
+            "data are cut short)",
+        )
+
+
+def _riff_chunks(f, endian, file_size):
+    """Yield (id, size, offset of the body) of each chunk of a RIFF file."""
+    offset = 12
+    while offset + 8 <= file_size:
+        f.seek(offset)
+        chunk_id, size = struct.unpack(endian + "4sI", f.read(8))
+        yield chunk_id, size, offset + 8
+        # Chunks of odd size are followed by a pad byte. (libsndfile rejects
+        # files whose writer left it out, so there is no need to guess.)
+        offset += 8 + size + size % 2
+
+
 def _as_float_signal(signal, name):
     """Scale integer PCM to [-1, 1]; reject float signals that are not scaled."""
     kind = signal.dtype.kind
@@ -165,8 +271,9 @@ def _as_float_signal(signal, name):
         # Peaks a little above full scale (after resampling or filtering) are
         # clipped later, as a sound card would. Far above, the signal is most
         # likely integer PCM stored as float, which openSMILE would wrap around.
-        # NaN is reported later, once the analyzed channel is known.
-        peak = np.nanmax(np.abs(signal), initial=0.0)
+        # NaN and infinity are reported later, once the analyzed channel is
+        # known.
+        peak = np.max(np.abs(signal), initial=0.0, where=np.isfinite(signal))
         if peak > _MAX_FLOAT_PEAK:
             raise _InputError(
                 name,
@@ -207,8 +314,7 @@ def _prepare(signal, sampling_rate, config, name):
         )
     else:
         signal = signal[config.channel : config.channel + 1]
-    if not np.isfinite(signal).all():
-        raise _InputError(name, "contains NaN or infinite samples")
+    _check_finite(signal, name)
     if config.resample is not None and sampling_rate != config.resample:
         import audresample
 
@@ -218,6 +324,22 @@ def _prepare(signal, sampling_rate, config, name):
         sampling_rate = config.resample
     # Clipping also removes resampling overshoot above full scale.
     return np.clip(signal, -1.0, _MAX_SAMPLE), sampling_rate
+
+
+def _check_finite(signal, name):
+    finite = np.isfinite(signal)
+    if finite.all():
+        return
+    n_nan = int(np.isnan(signal).sum())
+    counts = [f"{n_nan} NaN"] if n_nan else []
+    if finite.size - finite.sum() > n_nan:
+        counts.append(f"{finite.size - finite.sum() - n_nan} infinite")
+    first = np.flatnonzero(~finite.all(axis=0))[0]
+    raise _InputError(
+        name,
+        f"has samples that are not finite ({', '.join(counts)}, the first at "
+        f"sample {first}); remove or interpolate them",
+    )
 
 
 def _extract(signal, sampling_rate, config, name):
@@ -238,7 +360,7 @@ def _extract(signal, sampling_rate, config, name):
 
 
 def _compute(source, config, name):
-    """Features of one file path or one signal, as float32 of shape (n,)."""
+    """Features of one file path or one signal, as a _Row."""
     if isinstance(source, str):
         if not os.path.isfile(source):
             raise _InputError(name, "does not exist or is not a file", kind="missing")
@@ -247,14 +369,66 @@ def _compute(source, config, name):
         signal, sampling_rate = np.atleast_2d(source), config.sampling_rate
     # Float WAV files can hold unscaled samples too, so files are checked.
     signal = _as_float_signal(signal, name)
+    input_rate = sampling_rate
     signal, sampling_rate = _prepare(signal, sampling_rate, config, name)
-    return _extract(signal, sampling_rate, config, name)
+    # openSMILE converts to int16 by truncation, so |x| < 1 / 32768 becomes 0.
+    silent = not (np.abs(signal) >= 1 / 32768).any()
+    row = _extract(signal, sampling_rate, config, name)
+    return _Row(row, int(input_rate), bool(silent))
 
 
 def _cached_compute(content_key, config_key, source, config, name):
     # joblib.Memory hashes only content_key and config_key (see ``ignore``):
     # the cache follows the audio content, not the path it was read from.
     return _compute(source, config, name)
+
+
+class _Results:
+    """The rows of one transform call, and what its warnings need."""
+
+    def __init__(self, n_items, n_features, is_file):
+        self.X = np.full((n_items, n_features), np.nan)
+        self.rates = np.zeros(n_items, dtype=np.int64)  # 0: no row
+        self.silent = np.zeros(n_items, dtype=bool)
+        self.errors = []  # (index, _InputError)
+        self.is_file = is_file
+
+    def add(self, index, row):
+        self.X[index] = row.values
+        self.rates[index] = row.sampling_rate
+        self.silent[index] = row.silent
+
+    def warn_silent(self, items):
+        # Digital silence gives 0 for most functionals (77 of the 88 of
+        # eGeMAPSv02), a row that looks valid and is meaningless.
+        (silent,) = np.nonzero(self.silent)
+        if not len(silent):
+            return
+        names = [repr(items[i]) if self.is_file else f"X[{i}]" for i in silent]
+        listed = ", ".join(names[:_MAX_LISTED])
+        if len(names) > _MAX_LISTED:
+            listed += f" and {len(names) - _MAX_LISTED} more"
+        warn(
+            f"{len(silent)} of {len(self.X)} inputs are silent (every sample is "
+            "0 in 16-bit PCM), so openSMILE returns 0 for most of their "
+            f"features: {listed}. Check the recordings or the channel."
+        )
+
+    def warn_mixed_rates(self):
+        rates, counts = np.unique(self.rates[self.rates > 0], return_counts=True)
+        if len(rates) < 2:
+            return
+        found = ", ".join(
+            f"{rate} Hz ({count} file{'s' if count > 1 else ''})"
+            for rate, count in zip(rates, counts, strict=True)
+        )
+        warn(
+            f"The files have different sampling rates: {found}. Each is analyzed "
+            "at its own rate, so their spectral features (loudness, MFCCs, "
+            "formants) are not comparable. Set resample (e.g. resample="
+            f"{max(rates)}) to convert them to one rate, or sampling_rate to "
+            "require one."
+        )
 
 
 def _run_chunk(chunk, config, memory):
@@ -455,8 +629,9 @@ default=None
         edited one does not. ``None`` disables caching.
 
     on_error : {'raise', 'nan'}, default='raise'
-        What to do with an input that cannot be analyzed (missing file, empty
-        or non-audio file, clip too short for openSMILE, NaN samples...).
+        What to do with an input that cannot be analyzed (missing, empty,
+        truncated or non-audio file, clip too short for openSMILE, NaN or
+        infinite samples...; see :ref:`audio_checks`).
         'raise' raises :class:`FileNotFoundError` (missing file) or
         :class:`ValueError` naming the input; 'nan' returns a row of NaN for
         it and emits one :class:`UserWarning` that lists all such inputs.
@@ -492,6 +667,14 @@ default=None
     ``audiofile`` if ffmpeg is installed. openSMILE returns no
     functionals for clips shorter than its longest analysis window (60 ms for
     eGeMAPSv02, measured at 8, 16 and 44.1 kHz); such clips are errors.
+
+    WAV files shorter than their header says (cut short in a copy) are
+    errors, where libsndfile would read the part that is there. A
+    :class:`UserWarning` reports digitally silent inputs (most features are
+    0), files at several sampling rates when neither ``sampling_rate`` nor
+    ``resample`` is set, and ``resample`` below 16 kHz, the rate that the
+    8 kHz filter banks of every offered feature set need. The
+    :ref:`User Guide <audio_checks>` lists every check.
 
     With ``n_jobs > 1`` the inputs are split into small chunks, longest
     first, and analyzed by a :class:`concurrent.futures.ProcessPoolExecutor`
@@ -606,6 +789,7 @@ default=None
         # and must check the parameters itself.
         self._validate_params()
         items, is_file = self._check_input(X)
+        self._check_resample()
         config = _Config(
             feature_set=self.feature_set,
             feature_level=self.feature_level,
@@ -614,36 +798,38 @@ default=None
             channel=self.channel,
         )
         names = _feature_names(self.feature_set, self.feature_level)
-        n_items = len(items)
-        out = np.full((n_items, len(names)), np.nan)
-        errors = []  # (index, _InputError)
-
+        results = _Results(len(items), len(names), is_file)
         tasks = []  # (index, source, name, content_key)
         for i, source in enumerate(items):
             name = repr(source) if is_file else f"X[{i}]"
-            if is_file and not os.path.isfile(source):
-                errors.append(
-                    (i, _InputError(name, "does not exist or is not a file", "missing"))
-                )
+            try:
+                if is_file:
+                    # Before the cache, whose entries skip _compute.
+                    _check_file(source, name)
+            except _InputError as error:
+                results.errors.append((i, error))
                 continue
             tasks.append((i, source, name, None))
-        if errors and self.on_error == "raise":
-            _raise(errors, n_items)
+        if results.errors and self.on_error == "raise":
+            _raise(results.errors, len(items))
 
         memory = self._get_memory()
         if memory is not None:
-            tasks = self._load_cached(tasks, memory, config, out, is_file, errors)
-        errors += self._run(tasks, config, memory, out, is_file)
+            tasks = self._load_cached(tasks, memory, config, results)
+        self._run(tasks, config, memory, results)
 
-        if errors:
+        if results.errors:
             if self.on_error == "raise":
-                _raise(errors, n_items)
-            errors.sort(key=lambda e: e[0])
+                _raise(results.errors, len(items))
+            results.errors.sort(key=lambda e: e[0])
             warn(
                 "EGeMAPSTransformer returned rows of NaN for inputs it could not "
-                "analyze. " + _summarize([e for _, e in errors], n_items),
+                "analyze. " + _summarize([e for _, e in results.errors], len(items)),
             )
-        return out
+        results.warn_silent(items)
+        if is_file and self.resample is None and self.sampling_rate is None:
+            results.warn_mixed_rates()
+        return results.X
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output features, as openSMILE names them.
@@ -690,17 +876,41 @@ default=None
             )
         return items, is_file
 
+    def _check_resample(self):
+        if self.resample is not None and self.resample < _MIN_RESAMPLE:
+            warn(
+                f"resample={self.resample} keeps frequencies up to "
+                f"{self.resample / 2:g} Hz, but {self.feature_set} analyzes up to "
+                f"8000 Hz (loudness and MFCC bands; eGeMAPS formants up to 5450 "
+                f"Hz, alpha ratio and Hammarberg index up to 5000 Hz), which needs "
+                f"a rate of at least {_MIN_RESAMPLE} Hz: the empty bands change "
+                "the features. Use it only to match audio that is band-limited "
+                "anyway, such as telephone speech."
+            )
+
     def _get_memory(self):
         memory = self.memory
         if isinstance(memory, os.PathLike):
             memory = os.fspath(memory)
+        if isinstance(memory, str):
+            # joblib.Memory creates the folder, with a bare OSError on failure.
+            try:
+                os.makedirs(memory, exist_ok=True)
+                if not os.access(memory, os.W_OK | os.X_OK):
+                    raise PermissionError("not writable")
+            except OSError as exc:
+                raise ValueError(
+                    f"memory={self.memory!r}: cannot use {memory!r} as the cache "
+                    f"folder ({exc.strerror or exc}). Pass a writable folder, or "
+                    "memory=None to disable caching."
+                ) from exc
         memory = check_memory(memory)
         if getattr(memory, "location", "") is None:  # joblib.Memory(None)
             return None
         return memory
 
-    def _load_cached(self, tasks, memory, config, out, is_file, errors):
-        """Fill ``out`` from the cache; return the tasks still to compute."""
+    def _load_cached(self, tasks, memory, config, results):
+        """Fill ``results`` from the cache; return the tasks still to compute."""
         func = _compute_func(memory)
         config_key = config.cache_key()
         check = getattr(func, "check_call_in_cache", None)
@@ -709,44 +919,40 @@ default=None
             try:
                 key = (
                     _file_key(source)
-                    if is_file
+                    if results.is_file
                     else _signal_key(source, self.sampling_rate)
                 )
             except OSError as exc:
-                errors.append((i, _InputError(name, f"cannot be read ({exc})")))
+                results.errors.append((i, _InputError(name, f"cannot be read ({exc})")))
                 continue
             if check is not None and check(key, config_key, source, config, name):
-                out[i] = func(key, config_key, source, config, name)
+                results.add(i, func(key, config_key, source, config, name))
             else:
                 todo.append((i, source, name, key))
         return todo
 
-    def _run(self, tasks, config, memory, out, is_file):
-        """Compute the features of ``tasks`` into ``out``; return the errors."""
+    def _run(self, tasks, config, memory, results):
+        """Compute the features of ``tasks`` into ``results``."""
         if not tasks:
-            return []
-        errors = []
+            return
         n_workers = min(effective_n_jobs(self.n_jobs), len(tasks))
         progress = self._progress_bar(len(tasks))
         try:
             if n_workers <= 1:
                 for task in tasks:
                     (result,) = _run_chunk([task], config, memory)
-                    self._store(result, out, errors)
+                    self._store(result, results)
                     progress.update(1)
             else:
-                self._run_parallel(
-                    tasks, config, memory, out, errors, is_file, progress
-                )
+                self._run_parallel(tasks, config, memory, results, progress)
         finally:
             progress.close()
-        return errors
 
-    def _run_parallel(self, tasks, config, memory, out, errors, is_file, progress):
+    def _run_parallel(self, tasks, config, memory, results, progress):
         n_workers = min(effective_n_jobs(self.n_jobs), len(tasks))
         # Longest inputs first, in small chunks: the pool then ends with short
         # tasks and the workers finish together.
-        if is_file:
+        if results.is_file:
             size = {i: os.path.getsize(src) for i, src, _, _ in tasks}
         else:
             size = {i: src.size for i, src, _, _ in tasks}
@@ -765,23 +971,23 @@ default=None
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    results = future.result()
-                    for result in results:
-                        self._store(result, out, errors)
-                    progress.update(len(results))
-                if errors and self.on_error == "raise":
+                    chunk_results = future.result()
+                    for result in chunk_results:
+                        self._store(result, results)
+                    progress.update(len(chunk_results))
+                if results.errors and self.on_error == "raise":
                     break
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
 
-    def _store(self, result, out, errors):
+    def _store(self, result, results):
         index, row, error = result
         if error is not None:
-            errors.append((index, error))
+            results.errors.append((index, error))
             if self.on_error == "raise":
-                _raise(errors, len(out))
+                _raise(results.errors, len(results.X))
         else:
-            out[index] = row
+            results.add(index, row)
 
     def _progress_bar(self, total):
         if not self.verbose:

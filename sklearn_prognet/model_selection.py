@@ -310,10 +310,12 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                     f"n_splits={self.n_splits} cannot be greater than the number "
                     f"of samples ({len(y)})."
                 )
+            _warn_small_classes(y_ids, self.n_splits)
             group_sizes = np.bincount(group_ids, minlength=n_groups)
             if group_sizes.min() < self.n_splits:
+                smallest = group_names[group_sizes.argmin()].item()
                 warn(
-                    f"The least populated group ({group_names[group_sizes.argmin()]!r})"
+                    f"The least populated group ({smallest!r})"
                     f" has only {group_sizes.min()} samples, fewer than "
                     f"n_splits={self.n_splits}: with protocol='speaker_stratified' "
                     "it cannot appear in every fold.",
@@ -329,6 +331,7 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                 f"fold needs at least one whole group. Use n_splits <= {n_groups}, "
                 "or protocol='speaker_stratified'."
             )
+        _warn_small_classes(y_ids, self.n_splits)
         if n_groups == self.n_splits and self.n_repeats > 1:
             warn(
                 f"n_splits={self.n_splits} equals the number of groups: every "
@@ -359,6 +362,21 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                     warned = True
             seen.add(key)
             yield fold_of_group[group_ids]
+
+
+def _warn_small_classes(y_ids, n_splits):
+    """Warn as sklearn's StratifiedKFold does about classes smaller than n_splits.
+
+    Same words and condition as StratifiedKFold and StratifiedGroupKFold, so
+    that a search for the message finds both. Such a class is missing from
+    some test folds, where its recall (and so UAR) is undefined.
+    """
+    n_least = np.bincount(y_ids).min()
+    if n_least < n_splits:
+        warn(
+            f"The least populated class in y has only {n_least} members, which "
+            f"is less than n_splits={n_splits}."
+        )
 
 
 def _partition_key(fold_of_group, n_splits):

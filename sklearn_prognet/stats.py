@@ -21,6 +21,7 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from sklearn_prognet.utils._compat import Interval, StrOptions, validate_params
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "CorrectedTTestResult",
@@ -357,6 +358,16 @@ def corrected_repeated_cv_ttest(
         raise ValueError(f"At least 2 paired scores are needed; got {n}.")
     n_train = _as_sizes(n_train, "n_train", n)
     n_test = _as_sizes(n_test, "n_test", n)
+    if n_train.sum() < n_test.sum():
+        # k-fold CV trains on (k - 1) / k of the data and tests on 1 / k, so
+        # n_train >= n_test (equal for k = 2). The reverse inflates the
+        # correction and is almost always a swap of the two arguments.
+        warn(
+            f"n_train is smaller than n_test ({n_train.mean():g} vs "
+            f"{n_test.mean():g} samples per split): the correction n_test / n_train "
+            "assumes the usual k-fold setting, where each model trains on more "
+            "samples than it is tested on. The arguments look swapped."
+        )
     return _corrected_ttest(
         scores_a - scores_b,
         n_test.sum() / n_train.sum(),

@@ -5,6 +5,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import joblib
@@ -317,6 +318,7 @@ def test_channel_selection_and_mixdown(stereo_file):
         EGeMAPSTransformer(channel=2).transform([path])
 
 
+@pytest.mark.filterwarnings("ignore:resample=8000 keeps")  # tested below
 def test_resample(tmp_path):
     import audresample
 
@@ -408,7 +410,7 @@ def test_bad_signals(features):
     too_loud = x * 40000
     a_bit_loud = x / np.abs(x).max() * 1.5  # clipped, not rejected
     egemaps = EGeMAPSTransformer(sampling_rate=SR)
-    with pytest.raises(ValueError, match=r"X\[1\]: contains NaN|X\[1\] contains NaN"):
+    with pytest.raises(ValueError, match=r"X\[1\] has samples that are not finite"):
         egemaps.transform([x, with_nan])
     with pytest.raises(ValueError, match=r"X\[1\].*far outside \[-1, 1\]"):
         egemaps.transform([x, too_loud])
@@ -579,3 +581,193 @@ def test_shortest_clip_is_60_ms():
     assert np.isfinite(egemaps.transform([x[:960]])).all()
     with pytest.raises(ValueError, match=r"X\[0\].*too short.*959 samples"):
         egemaps.transform([x[:959]])
+
+
+# -- reliability checks (issue #18) ---------------------------------------------
+
+
+def _chunks(data, endian="<"):
+    """(id, size, body offset) of the chunks of a RIFF/RIFX file, up to data."""
+    chunks, offset = [], 12
+    while offset + 8 <= len(data):
+        size = int.from_bytes(
+            data[offset + 4 : offset + 8], "little" if endian == "<" else "big"
+        )
+        chunks.append((bytes(data[offset : offset + 4]), size, offset + 8))
+        if data[offset : offset + 4] == b"data":
+            break
+        offset += 8 + size + (size & 1)
+    return chunks
+
+
+def _set_u32(data, offset, value, byteorder="little"):
+    data[offset : offset + 4] = value.to_bytes(4, byteorder)
+
+
+def test_truncated_wav_raises_naming_it(tmp_path, features):
+    data = Path(FILES[0]).read_bytes()
+    (_, _, _), (_, data_size, start) = _chunks(data)
+    half = tmp_path / "half.wav"
+    half.write_bytes(data[: len(data) // 2])
+    on_disk = len(data) // 2 - start
+    for n_jobs in (1, 2):
+        egemaps = EGeMAPSTransformer(n_jobs=n_jobs)
+        with pytest.raises(ValueError, match="truncated") as info:
+            egemaps.transform([FILES[1], str(half)])
+        message = str(info.value)
+        assert repr(str(half)) in message
+        assert f"promises {data_size} bytes" in message
+        assert f"only {on_disk} are in the file" in message
+    with pytest.warns(UserWarning, match=r"half\.wav.*truncated"):
+        out = EGeMAPSTransformer(on_error="nan").transform([FILES[0], str(half)])
+    assert np.isnan(out[1]).all()
+    np.testing.assert_array_equal(out[0], features[0])
+
+
+def test_wav_header_variants(tmp_path):
+    signal, _ = soundfile.read(FILES[0], dtype="float64")
+    expected = EGeMAPSTransformer(sampling_rate=SR).transform([signal])
+
+    def check(name, data, ok):
+        path = tmp_path / name
+        path.write_bytes(bytes(data))
+        if ok:
+            got = EGeMAPSTransformer().transform([str(path)])
+            np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+        else:
+            with pytest.raises(ValueError, match=rf"{name}.*(truncated|header)"):
+                EGeMAPSTransformer().transform([str(path)])
+
+    # 24-bit WAVE_FORMAT_EXTENSIBLE with fact and LIST chunks before data
+    wavex = tmp_path / "wavex.wav"
+    with soundfile.SoundFile(wavex, "w", SR, 1, "PCM_24", format="WAVEX") as f:
+        f.title = "odd"  # a LIST chunk
+        f.write(signal)
+    data = bytearray(wavex.read_bytes())
+    assert [c[0] for c in _chunks(data)] == [b"fmt ", b"fact", b"LIST", b"data"]
+    check("wavex_ok.wav", data, ok=True)
+    check("wavex_cut.wav", data[:-1000], ok=False)
+    # the data size is odd: one byte less only drops the final pad byte
+    check("wavex_no_pad.wav", data[:-1], ok=True)
+    check("wavex_two_bytes_short.wav", data[:-2], ok=False)
+
+    # big-endian RIFX
+    rifx = tmp_path / "rifx.wav"
+    soundfile.write(rifx, signal, SR, subtype="PCM_16", endian="BIG")
+    data = bytearray(rifx.read_bytes())
+    assert data[:4] == b"RIFX"
+    check("rifx_ok.wav", data, ok=True)
+    check("rifx_cut.wav", data[: len(data) // 2], ok=False)
+
+    # RF64: the sizes are in the ds64 chunk
+    rf64 = tmp_path / "rf64.wav"
+    soundfile.write(rf64, signal, SR, subtype="PCM_16", format="RF64")
+    data = bytearray(rf64.read_bytes())
+    assert data[:4] == b"RF64" and _chunks(data)[0][0] == b"ds64"
+    check("rf64_ok.wav", data, ok=True)
+    check("rf64_cut.wav", data[: len(data) // 2], ok=False)
+
+    # an odd-sized chunk (with its pad byte) before data; a LIST chunk after it
+    data = bytearray(Path(FILES[0]).read_bytes())
+    junk = b"junk" + (3).to_bytes(4, "little") + b"abc\x00"
+    listing = b"LIST" + (4).to_bytes(4, "little") + b"INFO"
+    data = data[:36] + junk + data[36:] + listing
+    _set_u32(data, 4, len(data) - 8)
+    assert [c[0] for c in _chunks(data)] == [b"fmt ", b"junk", b"data"]
+    check("odd_chunk.wav", data, ok=True)
+    # cutting the chunk after data loses no audio, but the file is damaged
+    check("list_cut.wav", data[:-2], ok=False)
+    # a writer that omitted the pad byte of the odd chunk: libsndfile rejects it
+    unpadded = data[:36] + junk[:-1] + data[36 + len(junk) :]
+    _set_u32(unpadded, 4, len(unpadded) - 8)
+    (tmp_path / "unpadded.wav").write_bytes(bytes(unpadded))
+    with pytest.raises(ValueError, match=r"unpadded\.wav.*not a readable audio"):
+        EGeMAPSTransformer().transform([str(tmp_path / "unpadded.wav")])
+
+    # placeholders of writers that could not seek back (ffmpeg to a pipe):
+    # 0xFFFFFFFF means "until the end of the file" and is accepted
+    data = bytearray(Path(FILES[0]).read_bytes())
+    streamed = data.copy()
+    _set_u32(streamed, 4, 0xFFFFFFFF)
+    _set_u32(streamed, 40, 0xFFFFFFFF)
+    check("streamed.wav", streamed, ok=True)
+    # SoX's placeholder (MS_UNSPEC), for output it cannot seek back in
+    sox = data.copy()
+    _set_u32(sox, 4, 0x7FFFF000 + 36)
+    _set_u32(sox, 40, 0x7FFFF000)
+    check("sox_pipe.wav", sox, ok=True)
+    # a data size of 0 with audio after it: libsndfile would read 0 samples
+    unfinished = data.copy()
+    _set_u32(unfinished, 40, 0)
+    path = tmp_path / "unfinished.wav"
+    path.write_bytes(bytes(unfinished))
+    with pytest.raises(ValueError, match=r"unfinished\.wav.*header.*0 bytes"):
+        EGeMAPSTransformer().transform([str(path)])
+
+
+def test_non_finite_samples_are_named_as_such():
+    x = np.sin(np.arange(SR) / 10) / 2
+    for value, word in [(np.inf, "infinite"), (-np.inf, "infinite"), (np.nan, "NaN")]:
+        bad = x.copy()
+        bad[[5, 7]] = value
+        with pytest.raises(ValueError, match=rf"X\[0\].*not finite.*2 {word}") as info:
+            EGeMAPSTransformer(sampling_rate=SR).transform([bad])
+        assert "integer PCM" not in str(info.value)
+        assert "sample 5" in str(info.value)
+
+
+def test_uncreatable_cache_folder():
+    for memory in ("/proc/x/cache", Path("/proc/x/cache")):
+        with pytest.raises(ValueError, match=r"memory=.*cannot use '/proc/x/cache'"):
+            EGeMAPSTransformer(memory=memory).transform(FILES[:1])
+
+
+def test_silent_clips_warn_once(tmp_path):
+    x = _int16(FILES[0])[0] / 32768
+    silent = np.zeros(SR)
+    below_lsb = np.full(SR, 0.9 / 32768)  # rounds to 0 in 16-bit PCM
+    with pytest.warns(UserWarning) as record:
+        out = EGeMAPSTransformer(sampling_rate=SR).transform([x, silent, below_lsb])
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1, messages
+    assert record[0].filename == __file__
+    assert "2 of 3 inputs are silent" in messages[0]
+    assert "X[1]" in messages[0] and "X[2]" in messages[0]
+    assert "X[0]" not in messages[0]
+    assert (out[1] == 0).sum() >= 70  # what the warning is about
+    # files, also when the rows come from the cache
+    path = _write(tmp_path / "silence.wav", np.zeros(SR, dtype=np.int16))
+    egemaps = EGeMAPSTransformer(memory=str(tmp_path / "cache"))
+    for _ in range(2):
+        with pytest.warns(UserWarning, match=r"1 of 2 inputs are silent.*silence\.wav"):
+            egemaps.transform([FILES[0], path])
+
+
+def test_mixed_sampling_rates_warn(tmp_path):
+    import audresample
+
+    signal, _ = soundfile.read(FILES[0], dtype="float32")
+    low = _write(tmp_path / "low.wav", audresample.resample(signal, SR, 8000)[0], 8000)
+    X = [FILES[0], low, FILES[1]]
+    with pytest.warns(UserWarning) as record:
+        EGeMAPSTransformer().transform(X)
+    messages = [str(w.message) for w in record]
+    rates = [m for m in messages if "sampling rates" in m]
+    assert len(rates) == 1, messages
+    assert "8000 Hz (1 file)" in rates[0] and "16000 Hz (2 files)" in rates[0]
+    assert "resample" in rates[0]
+    assert record[0].filename == __file__
+    # converted to one rate: no warning about rates
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EGeMAPSTransformer(resample=SR).transform(X)
+        EGeMAPSTransformer().transform(FILES)
+
+
+def test_low_resample_rate_warns():
+    with pytest.warns(UserWarning, match=r"resample=8000.*16000 Hz") as record:
+        EGeMAPSTransformer(resample=8000).fit_transform(FILES[:1])
+    assert len(record) == 1 and record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EGeMAPSTransformer(resample=SR).transform(FILES[:1])

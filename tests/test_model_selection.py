@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Tests of sklearn_prognet.model_selection."""
 
+import re
 import subprocess
 import sys
 import warnings
@@ -137,6 +138,7 @@ def test_speaker_independent_properties(data, n_repeats, seed):
     n_repeats=st.integers(1, 3),
     seed=st.integers(0, 100),
 )
+@pytest.mark.filterwarnings("ignore:The least populated class")
 def test_speaker_stratified_properties(data, n_repeats, seed):
     X, y, groups, n_splits = data
     cv = RepeatedStratifiedGroupKFold(
@@ -283,6 +285,33 @@ def test_unavoidable_duplicate_partition_warns():
         fold_ids_per_repeat(cv, y, y, groups)
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_small_class_warns_like_sklearn(protocol):
+    # class 2 has 3 members, fewer than n_splits=4 (sklearn's StratifiedKFold
+    # and StratifiedGroupKFold warn with the same words and condition)
+    y = np.array([0, 1] * 12 + [2] * 3)
+    groups = np.arange(len(y)) % 6
+    cv = RepeatedStratifiedGroupKFold(
+        n_splits=4, n_repeats=2, protocol=protocol, random_state=0
+    )
+    expected = (
+        r"The least populated class in y has only 3 members, which is less "
+        r"than n_splits=4\."
+    )
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        list(cv.split(y, y, groups))
+    messages = [str(w.message) for w in record]
+    assert sum(bool(re.search(expected, m)) for m in messages) == 1, messages
+    assert record[0].filename == __file__
+    # exactly n_splits members: no warning
+    y4 = np.array([0, 1] * 12 + [2] * 4)
+    groups4 = np.arange(len(y4)) % 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(cv.split(y4, y4, groups4))
+
+
 def test_speaker_stratified_small_speaker_warns():
     y = np.array([0, 1] * 10)
     groups = np.array([0] * 18 + [1] * 2)
@@ -381,6 +410,7 @@ def test_routing_requests_groups():
     validation=st.sampled_from(["next", "random", None]),
     seed=st.integers(0, 100),
 )
+@pytest.mark.filterwarnings("ignore:The least populated class")
 def test_fold_roles_properties(data, validation, seed):
     X, y, groups, n_splits = data
     n_splits = max(n_splits, 3)

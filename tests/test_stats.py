@@ -97,6 +97,8 @@ def test_zero_correction_confidence_interval_matches_scipy():
 # -- properties ---------------------------------------------------------------
 
 
+# the properties hold for any sizes; n_train < n_test warns (tested below)
+@pytest.mark.filterwarnings("ignore:n_train is smaller than n_test")
 @SETTINGS
 @given(
     scores=scores_strategy,
@@ -332,3 +334,21 @@ def test_uar_is_balanced_accuracy_and_macro_recall(small_data):
         cross_val_score(NearestCentroid(), X, y, scoring=uar_scorer, **kw),
         cross_val_score(NearestCentroid(), X, y, scoring="balanced_accuracy", **kw),
     )
+
+
+def test_swapped_sizes_warn():
+    a, b = np.linspace(0.6, 0.8, 10), np.linspace(0.5, 0.75, 10)
+    expected = r"n_train is smaller than n_test \(20 vs 80 .*look swapped"
+    with pytest.warns(UserWarning, match=expected) as rec:
+        swapped = corrected_repeated_cv_ttest(a, b, n_train=20, n_test=80)
+    assert rec[0].filename == __file__
+    # per-split sizes are compared by their sums
+    with pytest.warns(UserWarning, match="swapped"):
+        corrected_repeated_cv_ttest(a, b, n_train=[20] * 10, n_test=[80] * 10)
+    # the usual k-fold setting (and 2-fold, n_train == n_test) is quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        usual = corrected_repeated_cv_ttest(a, b, n_train=80, n_test=20)
+        corrected_repeated_cv_ttest(a, b, n_train=50, n_test=50)
+    # the warning changes nothing in the result
+    assert swapped.pvalue > usual.pvalue
