@@ -599,6 +599,39 @@ class DNNClassifier(_BaseNetwork):
     ['epoch', 'train_loss', 'valid_loss', 'valid_uar']
     """
 
+    # Its own __init__, not _BaseNetwork's: Python names the function in the
+    # error for an unknown keyword, and it should be the class the user called.
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=_PAPER_LAYERS,
+        activation=_PAPER_ACTIVATION,
+        dropout=0.5,
+        lr=0.0005,
+        batch_size=64,
+        max_epochs=600,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=100,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None, X_val=None, y_val=None):
         """Train the network.

@@ -220,6 +220,16 @@ def test_clear_errors_for_bad_input(small_data):
             clf.predict(huge)
 
 
+@pytest.mark.parametrize("cls", NETWORKS)
+def test_an_unknown_parameter_is_named_with_the_public_class(cls):
+    message = f"{cls.__name__}.__init__() got an unexpected keyword argument 'foo'"
+    with pytest.raises(TypeError) as error:
+        cls(foo=1)
+    assert str(error.value) == message
+    with pytest.raises(TypeError, match="positional"):
+        cls((16,))
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
 def test_cuda_without_cuda_is_a_clear_error(small_data):
     X, y, _ = small_data
