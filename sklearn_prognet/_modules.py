@@ -280,15 +280,12 @@ class ProgressiveNet(nn.Module):
         self.n_frozen = n_frozen
         self.specs = tuple(ColumnSpec._make(spec) for spec in columns)
         self.lateral_from = tuple(tuple(spec.lateral_from) for spec in self.specs)
+        sizes = [spec.hidden_layer_sizes for spec in self.specs]
         modules = []
         for i, spec in enumerate(self.specs):
             lateral_widths = tuple(
-                tuple(
-                    self.specs[j].hidden_layer_sizes[k]
-                    for j in spec.lateral_from
-                    if k < len(self.specs[j].hidden_layer_sizes)
-                )
-                for k in range(len(spec.hidden_layer_sizes))
+                tuple(sizes[j][k] for j in spec.lateral_from if k < len(sizes[j]))
+                for k in range(len(sizes[i]))
             )
             column = Column(
                 n_features,
