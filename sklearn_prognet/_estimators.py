@@ -2,17 +2,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The three methods of Gideon et al. (2017) as scikit-learn classifiers.
 
-This module is the sklearn layer only: parameter validation, label encoding,
-sources and fitted state. Training is delegated to a skorch net built by
-:mod:`sklearn_prognet._training`; the torch modules live in
-:mod:`sklearn_prognet._modules`.
+This module is the sklearn layer only: parameters, validation, label encoding,
+sources, fitted state and the order of the steps of ``fit``. The columns of a
+new network are assembled by :mod:`sklearn_prognet._columns`; training and
+inference run in a skorch net driven by :mod:`sklearn_prognet._training`; the
+torch modules live in :mod:`sklearn_prognet._modules`. Nothing here touches a
+tensor.
 """
 
-import re
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -22,15 +22,27 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_prognet._columns import (
+    exported_columns,
+    fine_tuned_columns,
+    progressive_columns,
+    single_column,
+)
 from sklearn_prognet._training import (
+    DEVICE_TYPES,
+    best_epoch,
+    check_device,
+    fit_net,
     history_arrays,
     inner_validation_split,
-    make_net,
-    seeded_torch,
+    predict_logits,
 )
 from sklearn_prognet.utils._compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
+
+# The former name, still imported by sklearn_prognet.experiments._runner.
+_check_device = check_device
 
 # The networks compute in float32, so X is validated as float32: a float64
 # value beyond float32's range is then an error, not an infinity in training.
@@ -155,7 +167,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str, torch.device],
+        "device": list(DEVICE_TYPES),
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -264,49 +276,39 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             )
         y_encoded = self._label_encoder.transform(y)
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
-        device = _check_device(self.device)
+        device = check_device(self.device)
         rng = check_random_state(self.random_state)
 
-        columns, n_frozen, state, freeze = self._build_columns(
-            X, sizes, len(self.classes_), source_y, rng
+        # The order of these steps fixes the draws from rng: keep it.
+        plan = self._plan_columns(X, sizes, len(self.classes_), source_y, rng)
+        train, valid = self._training_data(X, y_encoded, groups, X_val, y_val, rng)
+        net = fit_net(
+            plan,
+            train,
+            valid,
+            frozen_nets=self._frozen_nets(),
+            seed=rng.randint(np.iinfo(np.int32).max),
+            n_features=X.shape[1],
+            dropout=self.dropout,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience if self.early_stopping else None,
+            device=device,
+            verbose=self.verbose,
         )
-        X_train, y_train, valid_data = self._training_data(
-            X, y_encoded, groups, X_val, y_val, rng
-        )
-        if n_frozen:
-            X_train = self._with_frozen(X_train)
-            if valid_data is not None:
-                valid_data = (self._with_frozen(valid_data[0]), valid_data[1])
-        seed = rng.randint(np.iinfo(np.int32).max)
-        with seeded_torch(seed, device):
-            net = make_net(
-                n_features=X.shape[1],
-                columns=columns,
-                n_frozen=n_frozen,
-                dropout=self.dropout,
-                lr=self.lr,
-                batch_size=self.batch_size,
-                max_epochs=self.max_epochs,
-                valid_data=valid_data,
-                patience=self.patience if self.early_stopping else None,
-                device=device,
-                verbose=self.verbose,
-                freeze_patterns=freeze,
-            )
-            net.initialize()
-            if state:
-                _load_state(net.module_, state)
-            net.partial_fit(X_train, y_train)
-
-        self.net_ = net
         self.history_ = history_arrays(net)
-        early = dict(net.callbacks_).get("early_stopping")
         self.n_iter_ = len(net.history)
-        self.best_epoch_ = int(early.best_epoch_) if early else self.n_iter_
+        self.best_epoch_ = best_epoch(net)
+        self.net_ = net
         return self
 
     def _training_data(self, X, y, groups, X_val, y_val, rng):
-        """Tensors for training and, with early stopping, for validation."""
+        """``(X, y)`` to train on and, with validation data, to validate on.
+
+        Labels are encoded. The validation pair is None without early
+        stopping and without ``X_val``.
+        """
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val to fit, or neither.")
         if X_val is not None:
@@ -321,21 +323,23 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"X_val has {len(X_val)} samples but y_val has {len(y_val)}."
                 )
-            valid = (_tensor_X(X_val), _tensor_y(self._label_encoder.transform(y_val)))
-            return _tensor_X(X), _tensor_y(y), valid
+            return (X, y), (X_val, self._label_encoder.transform(y_val))
         if not self.early_stopping:
-            return _tensor_X(X), _tensor_y(y), None
+            return (X, y), None
         train, valid = inner_validation_split(y, groups, self.validation_fraction, rng)
-        return (
-            _tensor_X(X[train]),
-            _tensor_y(y[train]),
-            (_tensor_X(X[valid]), _tensor_y(y[valid])),
-        )
+        return (X[train], y[train]), (X[valid], y[valid])
 
-    def _build_columns(self, X, sizes, n_classes, source_y, rng):
-        """Return ``(columns, n_frozen, state_to_load, freeze_patterns)``."""
-        column = (sizes, n_classes, self.activation, (), "linear")
-        return (column,), 0, {}, ()
+    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
+        """The :class:`~sklearn_prognet._columns.ColumnPlan` of the network.
+
+        Subclasses with sources resolve (and if needed train) them here and
+        set ``sources_`` or ``source_``.
+        """
+        return single_column(sizes, n_classes, self.activation)
+
+    def _frozen_nets(self):
+        """The fitted nets whose columns are the plan's frozen columns."""
+        return ()
 
     # -- prediction ---------------------------------------------------------
 
@@ -357,9 +361,9 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         return self._predict_proba(X)
 
     def _predict_proba(self, X):
-        logits = self.net_.forward(_tensor_X(X), training=False)
+        logits = predict_logits(self.net_, X)
         # softmax in float64 so that every row sums to 1 to double precision
-        return softmax(logits.numpy().astype(np.float64), axis=1)
+        return softmax(logits.astype(np.float64), axis=1)
 
     def predict(self, X):
         """Predict class labels.
@@ -385,17 +389,13 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        columns : tuple of tuple
+        columns : tuple of ColumnSpec
             Column specs of :class:`~sklearn_prognet._modules.ProgressiveNet`.
         state : dict of torch.Tensor
             CPU copies of the module's tensors, keyed ``columns.<i>.<name>``.
         """
         check_is_fitted(self)
-        state = {
-            name: tensor.detach().to("cpu", copy=True)
-            for name, tensor in self.net_.module_.state_dict().items()
-        }
-        return self.net_.module__columns, state
+        return exported_columns(self.net_.module_)
 
     def _resolve_sources(self, name, sources, X, source_y, rng):
         """Fitted copies of ``sources``; unfitted ones are trained on X."""
@@ -454,14 +454,6 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             )
 
 
-def _tensor_X(X):
-    return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
-
-
-def _tensor_y(y):
-    return torch.as_tensor(np.asarray(y, dtype=np.int64))
-
-
 def _check_source_scale(source, label, X):
     """Warn when X is scaled unlike the inputs the source was trained on.
 
@@ -505,30 +497,6 @@ def _check_layer_sizes(hidden_layer_sizes):
     return sizes
 
 
-def _check_device(device):
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'cpu', 'cuda' "
-            "(or 'cuda:1', ...) or 'mps'."
-        ) from None
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available(),
-        "mps": torch.backends.mps.is_available(),
-    }
-    if device.type not in available:
-        raise ValueError(
-            f"device={str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'."
-        )
-    if not available[device.type]:
-        raise ValueError(
-            f"device={str(device)!r}, but {device.type.upper()} is not available here."
-        )
-    return str(device)
-
-
 def _unwrap(source):
     """The network inside a FrozenEstimator, or the source itself."""
     return source.estimator if isinstance(source, FrozenEstimator) else source
@@ -570,26 +538,6 @@ def _check_source_y(source_y, name, unfitted, n_samples):
             f"{np.shape(source_y)}."
         )
     return labels
-
-
-_COLUMN_KEY = re.compile(r"^columns\.(\d+)\.(.*)$")
-
-
-def _renumber(state, offset):
-    """Shift the column index of every ``columns.<i>.<name>`` key."""
-    shifted = {}
-    for key, tensor in state.items():
-        i, rest = _COLUMN_KEY.match(key).groups()
-        shifted[f"columns.{int(i) + offset}.{rest}"] = tensor
-    return shifted
-
-
-def _load_state(module, state):
-    """Copy ``state`` into ``module`` in place, so the optimizer keeps its tensors."""
-    own = module.state_dict()
-    with torch.no_grad():
-        for key, tensor in state.items():
-            own[key].copy_(tensor)
 
 
 @Substitution(
@@ -650,6 +598,39 @@ class DNNClassifier(_BaseNetwork):
     >>> sorted(clf.history_)
     ['epoch', 'train_loss', 'valid_loss', 'valid_uar']
     """
+
+    # Its own __init__, not _BaseNetwork's: Python names the function in the
+    # error for an unknown keyword, and it should be the class the user called.
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=_PAPER_LAYERS,
+        activation=_PAPER_ACTIVATION,
+        dropout=0.5,
+        lr=0.0005,
+        batch_size=64,
+        max_epochs=600,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=100,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            lr=lr,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups=None, X_val=None, y_val=None):
@@ -854,34 +835,20 @@ class ProgressiveNetClassifier(_BaseNetwork):
         """
         return self._fit(X, y, groups, source_y, X_val, y_val)
 
-    def _build_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         self.sources_ = self._resolve_sources(
             "sources", list(self.sources or ()), X, source_y, rng
         )
-        columns, state = [], {}
-        for source in self.sources_:
-            source_columns, source_state = source._transfer_columns()
-            offset = len(columns)
-            for hidden, n_out, activation, lateral_from, lateral in source_columns:
-                shifted = tuple(offset + j for j in lateral_from)
-                columns.append((hidden, n_out, activation, shifted, lateral))
-            state.update(_renumber(source_state, offset))
-        n_frozen = len(columns)
-        new = (sizes, n_classes, self.activation, tuple(range(n_frozen)), self.lateral)
-        return (*columns, new), n_frozen, state, ()
+        return progressive_columns(
+            [source._transfer_columns() for source in self.sources_],
+            sizes,
+            n_classes,
+            self.activation,
+            self.lateral,
+        )
 
-    def _with_frozen(self, X):
-        """Training input with the frozen columns' activations computed once.
-
-        The frozen columns are the sources' columns in order, so their
-        activations are the sources' own, concatenated. skorch passes the
-        dict to the module as keyword arguments.
-        """
-        frozen = [
-            source.net_.module_.hidden_activations(X.to(source.net_.device)).cpu()
-            for source in self.sources_
-        ]
-        return {"x": X, "frozen": torch.cat(frozen, dim=1)}
+    def _frozen_nets(self):
+        return [source.net_ for source in self.sources_]
 
 
 @Substitution(
@@ -1023,7 +990,7 @@ class FineTunedClassifier(_BaseNetwork):
         """
         return self._fit(X, y, groups, source_y, X_val, y_val)
 
-    def _build_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         if self.source is None:
             self.source_ = None
             if self.n_frozen_layers:
@@ -1031,7 +998,7 @@ class FineTunedClassifier(_BaseNetwork):
                     f"n_frozen_layers={self.n_frozen_layers} is ignored: there is "
                     "no source to keep layers from.",
                 )
-            return super()._build_columns(X, sizes, n_classes, source_y, rng)
+            return super()._plan_columns(X, sizes, n_classes, source_y, rng)
         (self.source_,) = self._resolve_sources(
             "source", [self.source], X, source_y, rng
         )
@@ -1042,7 +1009,8 @@ class FineTunedClassifier(_BaseNetwork):
                 "FineTunedClassifier, or a ProgressiveNetClassifier without "
                 f"sources); it has {len(source_columns)} columns."
             )
-        hidden, _, activation, _, _ = source_columns[0]
+        (column,) = source_columns
+        hidden, activation = column.hidden_layer_sizes, column.activation
         chosen = (tuple(sizes), self.activation)
         # The defaults are no choice of the user's: no warning for them.
         if chosen not in {(tuple(hidden), activation), _PAPER_ARCHITECTURE}:
@@ -1056,12 +1024,4 @@ class FineTunedClassifier(_BaseNetwork):
                 f"n_frozen_layers={self.n_frozen_layers} exceeds the number of "
                 f"hidden layers of the source ({len(hidden)})."
             )
-        # the source's hidden layers only: the output layer is the target's own
-        state = {
-            key: tensor
-            for key, tensor in source_state.items()
-            if key.startswith("columns.0.hidden.")
-        }
-        freeze = tuple(f"columns.0.hidden.{k}.*" for k in range(self.n_frozen_layers))
-        column = (tuple(hidden), n_classes, activation, (), "linear")
-        return (column,), 0, state, freeze
+        return fine_tuned_columns(column, source_state, n_classes, self.n_frozen_layers)

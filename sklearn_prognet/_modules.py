@@ -8,6 +8,7 @@ floats, strings and tuples only: skorch rebuilds modules from them.
 """
 
 import itertools
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -18,6 +19,32 @@ ACTIVATIONS = {
     "tanh": torch.tanh,
     "relu": F.relu,
 }
+
+
+class ColumnSpec(NamedTuple):
+    """The architecture of one column of a :class:`ProgressiveNet`.
+
+    A tuple of plain values, so that skorch can rebuild the module from it.
+
+    Attributes
+    ----------
+    hidden_layer_sizes : tuple of int
+        Widths of the hidden layers.
+    n_outputs : int
+        Width of the output layer (logits).
+    activation : str
+        Hidden non-linearity, a key of ``ACTIVATIONS``.
+    lateral_from : tuple of int
+        Indices of the earlier columns that feed this one laterally.
+    lateral : {"linear", "adapter"}
+        Kind of lateral connection.
+    """
+
+    hidden_layer_sizes: tuple
+    n_outputs: int
+    activation: str
+    lateral_from: tuple
+    lateral: str
 
 
 class FastDropout(nn.Module):
@@ -230,19 +257,18 @@ def _sources_at(lateral_inputs, k):
 class ProgressiveNet(nn.Module):
     """A progressive neural network: frozen columns and one trainable column.
 
-    Every column ``i`` is described by a spec
-    ``(hidden_layer_sizes, n_outputs, activation, lateral_from, lateral)``
-    where ``lateral_from`` lists the earlier columns feeding it laterally.
-    The first ``n_frozen`` columns are frozen: their weights are registered
-    as buffers, not parameters, so no optimizer can ever see them, and they
-    always run in eval mode (no dropout), even while the last column trains.
+    Every column is described by a :class:`ColumnSpec`. The first
+    ``n_frozen`` columns are frozen: their weights are registered as buffers,
+    not parameters, so no optimizer can ever see them, and they always run in
+    eval mode (no dropout), even while the last column trains.
 
     Parameters
     ----------
     n_features : int
         Input width, shared by all columns.
-    columns : tuple of tuple
-        One spec per column; the last column is the one that is trained.
+    columns : sequence of ColumnSpec
+        One spec per column (plain 5-tuples in the same order are accepted);
+        the last column is the one that is trained.
     n_frozen : int
         Number of leading frozen columns.
     dropout : float
@@ -252,24 +278,23 @@ class ProgressiveNet(nn.Module):
     def __init__(self, n_features, columns, n_frozen=0, dropout=0.5):
         super().__init__()
         self.n_frozen = n_frozen
-        self.specs = tuple(columns)
-        self.lateral_from = tuple(tuple(spec[3]) for spec in columns)
+        self.specs = tuple(ColumnSpec._make(spec) for spec in columns)
+        self.lateral_from = tuple(tuple(spec.lateral_from) for spec in self.specs)
+        sizes = [spec.hidden_layer_sizes for spec in self.specs]
         modules = []
-        for i, (sizes, n_outputs, activation, lateral_from, lateral) in enumerate(
-            columns
-        ):
+        for i, spec in enumerate(self.specs):
             lateral_widths = tuple(
-                tuple(columns[j][0][k] for j in lateral_from if k < len(columns[j][0]))
-                for k in range(len(sizes))
+                tuple(sizes[j][k] for j in spec.lateral_from if k < len(sizes[j]))
+                for k in range(len(sizes[i]))
             )
             column = Column(
                 n_features,
-                tuple(sizes),
-                n_outputs,
-                activation,
+                tuple(spec.hidden_layer_sizes),
+                spec.n_outputs,
+                spec.activation,
                 dropout if i >= n_frozen else 0.0,
                 lateral_widths,
-                lateral,
+                spec.lateral,
             )
             if i < n_frozen:
                 _parameters_to_buffers(column)
@@ -278,6 +303,11 @@ class ProgressiveNet(nn.Module):
         # A new module is in training mode: put the frozen columns in eval
         # mode from the start, not only from the first mode switch.
         self.train()
+
+    def __setstate__(self, state):
+        # Modules pickled before ColumnSpec existed hold plain tuples.
+        state["specs"] = tuple(ColumnSpec._make(spec) for spec in state["specs"])
+        super().__setstate__(state)
 
     def train(self, mode=True):
         """Set the trainable column's mode; frozen columns stay in eval mode."""
@@ -317,10 +347,11 @@ class ProgressiveNet(nn.Module):
             with torch.no_grad():
                 hidden = self._columns_hidden(x, self.n_frozen)
         else:
-            widths = [w for spec in self.specs[: self.n_frozen] for w in spec[0]]
+            frozen_specs = self.specs[: self.n_frozen]
+            widths = [w for spec in frozen_specs for w in spec.hidden_layer_sizes]
             flat = iter(torch.split(frozen, widths, dim=1))
             hidden = [
-                [next(flat) for _ in spec[0]] for spec in self.specs[: self.n_frozen]
+                [next(flat) for _ in spec.hidden_layer_sizes] for spec in frozen_specs
             ]
         last = len(self.columns) - 1
         _, logits = self.columns[last](x, [hidden[j] for j in self.lateral_from[last]])

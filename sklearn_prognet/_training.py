@@ -1,9 +1,10 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""skorch glue: the net factory, callbacks, seeding and the inner validation split.
+"""skorch glue: device checks, training and inference, callbacks, seeding.
 
-Nothing here knows about scikit-learn's estimator API; ``_estimators`` calls
-these functions with plain values.
+Also the inner validation split. Nothing here knows about scikit-learn's
+estimator API; ``_estimators`` calls these functions with numpy arrays and
+plain values, and tensors are made here.
 """
 
 import contextlib
@@ -19,8 +20,56 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 
+from sklearn_prognet._columns import load_state
 from sklearn_prognet._modules import ProgressiveNet
 from sklearn_prognet.metrics import uar_score
+
+# The types a ``device`` parameter may have, for parameter constraints.
+DEVICE_TYPES = (str, torch.device)
+
+
+def check_device(device):
+    """Check that ``device`` names a torch device available here.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        For example ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or ``'mps'``.
+
+    Returns
+    -------
+    device : str
+        The device, as torch spells it.
+    """
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'cpu', 'cuda' "
+            "(or 'cuda:1', ...) or 'mps'."
+        ) from None
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if device.type not in available:
+        raise ValueError(
+            f"device={str(device)!r} is not supported; use 'cpu', 'cuda' or 'mps'."
+        )
+    if not available[device.type]:
+        raise ValueError(
+            f"device={str(device)!r}, but {device.type.upper()} is not available here."
+        )
+    return str(device)
+
+
+def _tensors(X, y):
+    """Features as a float32 tensor and encoded labels as an int64 one."""
+    return (
+        torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)),
+        torch.as_tensor(np.asarray(y, dtype=np.int64)),
+    )
 
 
 class TensorBatchIterator:
@@ -191,6 +240,79 @@ def make_net(
         verbose=verbose,
         **silent,
     )
+
+
+def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
+    """Build, initialise and train the net of a :class:`ColumnPlan`.
+
+    Parameters
+    ----------
+    plan : ColumnPlan
+        The columns, the weights to load and the parameters to freeze.
+    train : tuple of ndarray
+        ``(X, y)`` to train on, with encoded labels.
+    valid : tuple of ndarray or None
+        ``(X, y)`` scored after every epoch, or None.
+    frozen_nets : sequence of skorch nets
+        The fitted nets whose columns are the plan's frozen columns, in
+        order.
+    seed : int
+        Seed of torch's random state, forked for the training.
+    **params
+        The remaining parameters of :func:`make_net`.
+
+    Returns
+    -------
+    net : ProgressiveNetTrainer
+        The trained net.
+    """
+    X_train, y_train = _tensors(*train)
+    valid_data = None if valid is None else _tensors(*valid)
+    if plan.n_frozen:
+        X_train = _with_frozen(X_train, frozen_nets)
+        if valid_data is not None:
+            valid_data = (_with_frozen(valid_data[0], frozen_nets), valid_data[1])
+    with seeded_torch(seed, params["device"]):
+        net = make_net(
+            columns=plan.columns,
+            n_frozen=plan.n_frozen,
+            valid_data=valid_data,
+            freeze_patterns=plan.freeze_patterns,
+            **params,
+        )
+        net.initialize()
+        if plan.state:
+            load_state(net.module_, plan.state)
+        net.partial_fit(X_train, y_train)
+    return net
+
+
+def _with_frozen(X, frozen_nets):
+    """Training input with the frozen columns' activations computed once.
+
+    The frozen columns are the columns of ``frozen_nets`` in order, so their
+    activations are those nets' own, concatenated. skorch passes the dict to
+    the module as keyword arguments.
+    """
+    frozen = [
+        net.module_.hidden_activations(X.to(net.device)).cpu() for net in frozen_nets
+    ]
+    return {"x": X, "frozen": torch.cat(frozen, dim=1)}
+
+
+def predict_logits(net, X):
+    """The logits of a trained net for ``X``, as a numpy array."""
+    X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+    return net.forward(X, training=False).numpy()
+
+
+def best_epoch(net):
+    """The epoch whose weights a trained net kept.
+
+    The last epoch when training ran without early stopping.
+    """
+    early = dict(net.callbacks_).get("early_stopping")
+    return int(early.best_epoch_) if early else len(net.history)
 
 
 def history_arrays(net):

@@ -141,21 +141,14 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
     12
     """
     plt = _import_pyplot()
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
 
     y_arr = np.asarray(y)
-    n_samples = len(y_arr)
-    if groups is None:
-        group_names, group_ids = np.array(["all"]), np.zeros(n_samples, dtype=int)
-    else:
-        group_names, group_ids = np.unique(np.asarray(groups), return_inverse=True)
     class_names, class_ids = np.unique(y_arr, return_inverse=True)
+    group_names, group_ids = _group_codes(groups, len(y_arr))
 
     roles = _split_roles_matrix(cv, X, y, groups)
-    n_total = len(roles)
     n_repeats = getattr(cv, "n_repeats", 1)
-    n_splits = max(n_total // n_repeats, 1)
+    n_splits = max(len(roles) // n_repeats, 1)
     if max_repeats is not None:
         roles = roles[: max_repeats * n_splits]
     n_rows = len(roles)
@@ -166,22 +159,43 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
         first_test_fold = np.argmax(roles[:n_splits] == 1, axis=0)
         order = np.lexsort((first_test_fold, class_ids, group_ids))
     else:
-        order = np.arange(n_samples)
+        order = np.arange(len(y_arr))
     roles, class_ids, group_ids = roles[:, order], class_ids[order], group_ids[order]
 
     if ax is None:
         _, ax = plt.subplots(
             figsize=(9, 1.2 + 0.25 * (n_rows + 2)), layout="constrained"
         )
+    class_cmap = _draw_strips(ax, plt, roles, class_ids, group_ids, len(class_names))
+    _label_rows(ax, n_rows, n_splits, n_repeats)
+    _label_samples(ax, group_names, group_ids, sort)
+    _add_legend(ax, roles, class_names, class_cmap)
+    ax.set_title(type(cv).__name__)
+    return ax
 
-    present = [r for r, name in enumerate(_ROLE_COLORS) if np.any(roles == r)]
+
+def _group_codes(groups, n_samples):
+    """Group names and the group index of every sample ("all" without groups)."""
+    if groups is None:
+        return np.array(["all"]), np.zeros(n_samples, dtype=int)
+    return np.unique(np.asarray(groups), return_inverse=True)
+
+
+def _draw_strips(ax, plt, roles, class_ids, group_ids, n_classes):
+    """Draw the role of every sample per split, then the class and group strips.
+
+    Returns the class colormap, which the legend reuses.
+    """
+    from matplotlib.colors import ListedColormap
+
+    n_rows, n_samples = roles.shape
     role_cmap = ListedColormap(list(_ROLE_COLORS.values()))
     imshow_kw = {"aspect": "auto", "interpolation": "nearest"}
     ax.imshow(
         roles, cmap=role_cmap, vmin=-0.5, vmax=3.5,
         extent=(0, n_samples, n_rows, 0), **imshow_kw,
     )  # fmt: skip
-    class_cmap = plt.get_cmap("Set2" if len(class_names) <= 8 else "tab20")
+    class_cmap = plt.get_cmap("Set2" if n_classes <= 8 else "tab20")
     ax.imshow(
         class_ids[None], cmap=class_cmap, vmin=-0.5, vmax=class_cmap.N - 0.5,
         extent=(0, n_samples, n_rows + 1.25, n_rows + 0.25), **imshow_kw,
@@ -194,9 +208,14 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
     )  # fmt: skip
     ax.set_xlim(0, n_samples)
     ax.set_ylim(n_rows + 2.5, 0)
+    return class_cmap
 
-    # Rows: one label per split when they fit, otherwise one per repeat;
-    # a line separates the repeats.
+
+def _label_rows(ax, n_rows, n_splits, n_repeats):
+    """Label the rows and draw a line between the repeats.
+
+    One label per split when they fit, otherwise one per repeat.
+    """
     if n_rows <= 40:
         ticks = np.arange(n_rows) + 0.5
         labels = [
@@ -213,8 +232,14 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
     for boundary in range(n_splits, n_rows, n_splits):
         ax.axhline(boundary, color="black", linewidth=1.0)
 
-    # Columns: when sorted by group, thin white lines between the group
-    # blocks and the group names under their blocks.
+
+def _label_samples(ax, group_names, group_ids, sort):
+    """Label the x axis.
+
+    When sorted by group: thin white lines between the group blocks and the
+    group names under their blocks.
+    """
+    n_samples = len(group_ids)
     if sort and len(group_names) <= 60:
         edges = np.flatnonzero(np.diff(group_ids)) + 1
         for edge in edges:
@@ -232,9 +257,15 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
             "sample index" + (" (sorted by group, then class)" if sort else "")
         )
 
-    role_names = list(_ROLE_COLORS)
+
+def _add_legend(ax, roles, class_names, class_cmap):
+    """A legend of the roles drawn and, when there are few, of the classes."""
+    from matplotlib.patches import Patch
+
     handles = [
-        Patch(color=_ROLE_COLORS[role_names[r]], label=role_names[r]) for r in present
+        Patch(color=color, label=role)
+        for r, (role, color) in enumerate(_ROLE_COLORS.items())
+        if np.any(roles == r)
     ]
     if len(class_names) <= 20:
         handles += [
@@ -248,5 +279,3 @@ def plot_cv_folds(cv, X, y, groups=None, *, ax=None, max_repeats=2, sort=True):
         fontsize="small",
         frameon=False,
     )
-    ax.set_title(type(cv).__name__)
-    return ax

@@ -220,6 +220,16 @@ def test_clear_errors_for_bad_input(small_data):
             clf.predict(huge)
 
 
+@pytest.mark.parametrize("cls", NETWORKS)
+def test_an_unknown_parameter_is_named_with_the_public_class(cls):
+    message = f"{cls.__name__}.__init__() got an unexpected keyword argument 'foo'"
+    with pytest.raises(TypeError) as error:
+        cls(foo=1)
+    assert str(error.value) == message
+    with pytest.raises(TypeError, match="positional"):
+        cls((16,))
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
 def test_cuda_without_cuda_is_a_clear_error(small_data):
     X, y, _ = small_data
@@ -276,8 +286,11 @@ def test_sources_of_other_widths_several_sources_and_chains(small_data, source):
     chain.fit(X, y)
     columns = chain.net_.module__columns
     assert len(columns) == 4
-    assert columns[2][3] == (0, 1)  # clf's own column keeps its laterals
-    assert columns[3][3] == (0, 1, 2)
+    assert columns[2].lateral_from == (0, 1)  # clf's own column keeps its laterals
+    assert columns[3].lateral_from == (0, 1, 2)
+    sizes = [(16, 16), (24, 8, 8), (16, 16), (16, 16)]
+    assert [c.hidden_layer_sizes for c in columns] == sizes
+    assert [c.lateral for c in columns] == ["linear", "linear", "linear", "adapter"]
     _assert_same_state(
         {k: v for k, v in _state(chain).items() if not k.startswith("columns.3")},
         _state(clf),
@@ -474,3 +487,28 @@ def test_precomputed_frozen_activations_match_the_columns(small_data, source):
     assert frozen.shape == (len(X), 32)
     with torch.no_grad():
         torch.testing.assert_close(module(x, frozen=frozen), module(x))
+
+
+def test_layers_import_only_downward():
+    """_estimators -> _training -> _columns -> _modules; the top needs no torch."""
+    import ast
+    import importlib
+
+    layers = ["_estimators", "_training", "_columns", "_modules"]
+
+    def imports(name):
+        module = importlib.import_module(f"sklearn_prognet.{name}")
+        tree = ast.parse(open(module.__file__).read())
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        return found
+
+    for i, name in enumerate(layers):
+        above = {f"sklearn_prognet.{layer}" for layer in layers[: i + 1]}
+        assert not imports(name) & above, name
+    top = {name.split(".")[0] for name in imports("_estimators")}
+    assert not top & {"torch", "skorch"}

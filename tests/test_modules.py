@@ -1,11 +1,13 @@
 """The torch modules: dropout's mask and the modes of a progressive net."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
 
 from sklearn_prognet import ProgressiveNetClassifier
-from sklearn_prognet._modules import FastDropout, ProgressiveNet, keep_mask
+from sklearn_prognet._modules import ColumnSpec, FastDropout, ProgressiveNet, keep_mask
 
 
 @pytest.mark.parametrize("p", [0.5, 0.2, 0.9])
@@ -75,3 +77,31 @@ def test_trainer_switches_the_whole_tree(small_data):
         assert all(m.training == training for m in trainable.modules())
         assert all(m.training == training for m in net.criterion_.modules())
         assert not any(m.training for m in frozen.modules())
+
+
+def test_column_specs_are_named_and_plain_tuples_are_accepted():
+    source = ColumnSpec((8, 4), 2, "tanh", (), "linear")
+    net = ProgressiveNet(5, [tuple(source), ((6,), 3, "relu", (0,), "adapter")], 1)
+    assert net.specs == (source, ColumnSpec((6,), 3, "relu", (0,), "adapter"))
+    assert all(isinstance(spec, ColumnSpec) for spec in net.specs)
+    assert [layer.out_features for layer in net.columns[0].hidden] == [8, 4]
+    # the new column's single hidden layer feeds its output from layer 0 of
+    # the source; the source's layer 1 has no receiver
+    assert [len(lats) for lats in net.columns[1].laterals] == [1]
+
+
+def test_a_module_pickled_with_plain_tuple_specs_still_runs():
+    """Modules pickled before ColumnSpec existed hold plain tuples."""
+    torch.manual_seed(0)
+    specs = [
+        ((8, 4), 2, "sigmoid", (), "linear"),
+        ((8, 4), 3, "sigmoid", (0,), "linear"),
+    ]
+    net = ProgressiveNet(5, specs, 1).eval()
+    net.specs = tuple(tuple(spec) for spec in net.specs)  # the old format
+    loaded = pickle.loads(pickle.dumps(net))
+    assert all(isinstance(spec, ColumnSpec) for spec in loaded.specs)
+    x = torch.randn(7, 5)
+    frozen = torch.cat(loaded._columns_hidden(x, 1)[0], dim=1)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x, frozen=frozen), net(x))
