@@ -23,6 +23,7 @@ _LAZY_NAMES = {
     "FineTunedClassifier": "sklearn_prognet._estimators",
     "ProgressiveNetClassifier": "sklearn_prognet._estimators",
     "EGeMAPSTransformer": "sklearn_prognet._features",
+    "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
     "FoldRoles": "sklearn_prognet.model_selection",
     "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
@@ -36,6 +37,7 @@ _SUBMODULES = [
     "metrics",
     "model_selection",
     "plotting",
+    "preprocessing",
     "stats",
 ]
 
