@@ -29,6 +29,8 @@ _LAZY_NAMES = {
     "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
     "compare_cv_results": "sklearn_prognet.stats",
     "summarize_repeated_cv": "sklearn_prognet.stats",
+    "bayesian_correlated_ttest": "sklearn_prognet.stats",
+    "mcnemar_test": "sklearn_prognet.stats",
     "uar_score": "sklearn_prognet.metrics",
 }
 _SUBMODULES = [
