@@ -979,7 +979,7 @@ def _mcnemar(n_a_only, n_b_only, exact):
     prefer_skip_nested_validation=True,
 )
 def mcnemar_test(y_true, y_pred_a, y_pred_b, *, exact=None):
-    r"""McNemar's test of two classifiers on the same test samples.
+    r"""Compare two classifiers on the same test samples with McNemar's test.
 
     Tests whether two models, evaluated on the same test set, have the same
     error rate, using only the samples on which they disagree about
