@@ -48,7 +48,7 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
 
     Read more in the :ref:`User Guide <preprocessing>`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------

@@ -654,7 +654,7 @@ class BayesianTTestResult:
     Student t distribution with ``df`` degrees of freedom, location ``mean``
     and scale ``scale``.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -791,7 +791,7 @@ def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01)
 
     Read more in the :ref:`User Guide <bayesian_ttest>`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -907,7 +907,7 @@ def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01)
 class McNemarResult:
     """Result of :func:`mcnemar_test`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -992,7 +992,7 @@ def mcnemar_test(y_true, y_pred_a, y_pred_b, *, exact=None):
 
     Read more in the :ref:`User Guide <mcnemar>`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------
