@@ -23,11 +23,14 @@ _LAZY_NAMES = {
     "FineTunedClassifier": "sklearn_prognet._estimators",
     "ProgressiveNetClassifier": "sklearn_prognet._estimators",
     "EGeMAPSTransformer": "sklearn_prognet._features",
+    "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
     "FoldRoles": "sklearn_prognet.model_selection",
     "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
     "compare_cv_results": "sklearn_prognet.stats",
     "summarize_repeated_cv": "sklearn_prognet.stats",
+    "bayesian_correlated_ttest": "sklearn_prognet.stats",
+    "mcnemar_test": "sklearn_prognet.stats",
     "uar_score": "sklearn_prognet.metrics",
 }
 _SUBMODULES = [
@@ -36,6 +39,7 @@ _SUBMODULES = [
     "metrics",
     "model_selection",
     "plotting",
+    "preprocessing",
     "stats",
 ]
 

@@ -9,7 +9,11 @@
   :func:`~sklearn.model_selection.cross_validate` results, with the fold sizes
   read from them;
 - :func:`summarize_repeated_cv`: mean score and mean within-repeat standard
-  deviation, as reported in the paper's Table 2.
+  deviation, as reported in the paper's Table 2;
+- :func:`bayesian_correlated_ttest`: the Bayesian correlated t-test (Corani
+  and Benavoli 2015), the probabilities that one model is better or that the
+  two are practically equivalent;
+- :func:`mcnemar_test`: McNemar's test of two models on one test set.
 
 This module only needs numpy and scipy.
 """
@@ -24,10 +28,14 @@ from sklearn_prognet.utils._compat import Interval, StrOptions, validate_params
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
+    "BayesianTTestResult",
     "CorrectedTTestResult",
+    "McNemarResult",
     "RepeatedCVSummary",
+    "bayesian_correlated_ttest",
     "compare_cv_results",
     "corrected_repeated_cv_ttest",
+    "mcnemar_test",
     "summarize_repeated_cv",
 ]
 
@@ -643,4 +651,448 @@ def summarize_repeated_cv(scores, n_repeats=None, *, ddof=1):
         repeat_stds=repeat_stds,
         n_repeats=n_repeats,
         n_splits=n_splits,
+    )
+
+
+# -- Bayesian correlated t-test and McNemar's test -----------------------------
+
+
+@dataclass(frozen=True)
+class BayesianTTestResult:
+    """Result of :func:`bayesian_correlated_ttest`.
+
+    The posterior of the mean score difference ``scores_a - scores_b`` is a
+    Student t distribution with ``df`` degrees of freedom, location ``mean``
+    and scale ``scale``.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    mean : float
+        Location of the posterior: the mean of the differences.
+    scale : float
+        Scale of the posterior, ``sqrt(correction * var(differences,
+        ddof=1))``. Zero when all differences are equal.
+    df : float
+        Degrees of freedom of the posterior, ``n_differences - 1``.
+    rope : float
+        Half-width of the region of practical equivalence ``[-rope, rope]``.
+    p_a_better : float
+        Posterior probability that the mean difference exceeds ``rope``.
+    p_rope : float
+        Posterior probability that it lies within ``[-rope, rope]``.
+    p_b_better : float
+        Posterior probability that it is below ``-rope``.
+    correction : float
+        The variance factor ``1 / n_differences + n_test / n_train``.
+    n_differences : int
+        Number of paired differences.
+
+    See Also
+    --------
+    bayesian_correlated_ttest : Computes this result.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.stats import bayesian_correlated_ttest
+    >>> res = bayesian_correlated_ttest(
+    ...     [0.80, 0.82, 0.79, 0.85], [0.78, 0.80, 0.79, 0.81], n_train=75, n_test=25)
+    >>> round(res.p_a_better, 3), round(res.p_rope, 3), round(res.p_b_better, 3)
+    (0.759, 0.193, 0.048)
+    """
+
+    mean: float
+    scale: float
+    df: float
+    rope: float
+    p_a_better: float
+    p_rope: float
+    p_b_better: float
+    correction: float
+    n_differences: int
+
+    def credible_interval(self, credibility=0.95):
+        """Central credible interval of the mean score difference.
+
+        Parameters
+        ----------
+        credibility : float, default=0.95
+            Posterior probability of the interval, in (0, 1).
+
+        Returns
+        -------
+        low : float
+            Lower bound.
+        high : float
+            Upper bound (equal to ``low`` when ``scale`` is zero).
+
+        See Also
+        --------
+        bayesian_correlated_ttest : Computes the result.
+
+        Examples
+        --------
+        >>> from sklearn_prognet.stats import bayesian_correlated_ttest
+        >>> res = bayesian_correlated_ttest(
+        ...     [0.80, 0.82, 0.79, 0.85], [0.78, 0.80, 0.79, 0.81],
+        ...     n_train=75, n_test=25)
+        >>> low, high = res.credible_interval(0.95)
+        >>> round(low, 3), round(high, 3)
+        (-0.02, 0.06)
+        """
+        if not 0 < credibility < 1:
+            raise ValueError(
+                f"credibility must be in (0, 1); got credibility={credibility!r}."
+            )
+        q = _scipy_stats.t.ppf(0.5 + credibility / 2, self.df)
+        return float(self.mean - q * self.scale), float(self.mean + q * self.scale)
+
+
+def _bayesian_ttest(differences, test_train_ratio, rope):
+    """Core of the Bayesian correlated t-test on validated 1-D differences."""
+    n = len(differences)
+    correction = 1.0 / n + float(test_train_ratio)
+    mean = float(np.mean(differences))
+    scale = 0.0
+    if not np.all(differences == differences[0]):
+        scale = float(np.sqrt(correction * np.var(differences, ddof=1)))
+    if scale == 0:
+        # All differences equal: the posterior is a point mass at their mean
+        # (the limit of the Student posterior as the scale goes to 0), as in
+        # baycomp. The ROPE is closed, so mean == rope counts as equivalent.
+        p_a, p_b = float(mean > rope), float(mean < -rope)
+    else:
+        posterior = _scipy_stats.t(df=n - 1, loc=mean, scale=scale)
+        p_a, p_b = float(posterior.sf(rope)), float(posterior.cdf(-rope))
+    return BayesianTTestResult(
+        mean=mean,
+        scale=scale,
+        df=float(n - 1),
+        rope=float(rope),
+        p_a_better=p_a,
+        p_rope=float(np.clip(1.0 - p_a - p_b, 0.0, 1.0)),
+        p_b_better=p_b,
+        correction=correction,
+        n_differences=n,
+    )
+
+
+@validate_params(
+    {
+        "scores_a": ["array-like"],
+        "scores_b": ["array-like"],
+        "n_train": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "n_test": [Interval(Real, 0, None, closed="neither"), "array-like"],
+        "rope": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01):
+    r"""Bayesian correlated t-test of two models evaluated by repeated CV.
+
+    The Bayesian counterpart of :func:`corrected_repeated_cv_ttest` (Corani
+    and Benavoli 2015). Instead of a p-value, it gives the posterior
+    distribution of the mean score difference ``scores_a - scores_b`` and the
+    probabilities that model a is better, that the two are practically
+    equivalent (the difference lies in the region of practical equivalence,
+    ROPE, ``[-rope, rope]``), and that model b is better. Unlike a p-value,
+    these answer "how probable is it that a is better by more than ``rope``?",
+    and a large ``p_rope`` is evidence **for** equivalence.
+
+    Read more in the :ref:`User Guide <bayesian_ttest>`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    scores_a : array-like of shape (n_splits * n_repeats,)
+        Score of the first model on every split, e.g. the UAR. A 2-D array of
+        shape ``(n_repeats, n_splits)`` is flattened.
+    scores_b : array-like of the same shape as ``scores_a``
+        Score of the second model on the **same** splits, in the same order.
+    n_train : float or array-like of shape (n_splits * n_repeats,)
+        Number of training samples, one number or one per split.
+    n_test : float or array-like of shape (n_splits * n_repeats,)
+        Number of test samples, one number or one per split.
+    rope : float, default=0.01
+        Half-width of the region of practical equivalence, in the units of the
+        scores: with the default, differences of less than one point of UAR
+        count as no difference. ``0`` gives only ``p_a_better`` and
+        ``p_b_better`` (``p_rope`` is then 0 unless the scale is zero).
+
+    Returns
+    -------
+    result : BayesianTTestResult
+        Frozen dataclass with the posterior's ``mean``, ``scale`` and ``df``,
+        ``rope``, ``p_a_better``, ``p_rope``, ``p_b_better``, ``correction``
+        and ``n_differences``, and a ``credible_interval(credibility)``
+        method.
+
+    See Also
+    --------
+    corrected_repeated_cv_ttest : The frequentist test with the same
+        correlation correction.
+    mcnemar_test : Paired test of two models on one test set.
+
+    Notes
+    -----
+    The ``J`` differences ``d`` are correlated because the training sets
+    overlap; Corani and Benavoli (2015) model their correlation as
+    :math:`\rho = n_{test} / (n_{test} + n_{train})` (Nadeau and Bengio 2003)
+    and, with a non-informative prior, obtain a Student posterior for the mean
+    difference :math:`\mu`:
+
+    .. math::
+
+        \mu \sim \mathrm{St}\left(J - 1,\ \bar d,\
+            \left(\frac{1}{J} + \frac{n_{test}}{n_{train}}\right)
+            \hat\sigma^2_d\right)
+
+    (degrees of freedom, location, squared scale), with
+    :math:`\hat\sigma^2_d` the sample variance of the differences. Then
+    ``p_a_better`` :math:`= P(\mu > r)`, ``p_b_better`` :math:`= P(\mu < -r)`
+    and ``p_rope`` :math:`= P(-r \le \mu \le r)`. The location and scale are
+    those of :func:`corrected_repeated_cv_ttest` (its ``mean_difference`` and
+    ``standard_error``).
+
+    The reference implementation, ``baycomp.two_on_single(a, b, rope, runs)``
+    (Benavoli et al. 2017), takes ``n_test / n_train = 1 / (n_splits - 1)``,
+    as for equal folds, and returns ``(p_a_better, p_rope, p_b_better)``;
+    this function takes the actual fold sizes, which differ with grouped
+    folds.
+
+    If all differences are equal, the sample variance is zero and the
+    posterior is a point mass at their mean: each probability is 0 or 1
+    (the ROPE is closed). baycomp does the same when ``rope > 0``.
+
+    References
+    ----------
+    .. [1] G. Corani and A. Benavoli, "A Bayesian approach for comparing
+       cross-validated algorithms on multiple data sets", Machine Learning,
+       100(2):285-304, 2015.
+    .. [2] A. Benavoli, G. Corani, J. Demšar and M. Zaffalon, "Time for a
+       Change: a Tutorial for Comparing Multiple Classifiers Through Bayesian
+       Analysis", Journal of Machine Learning Research, 18(77):1-36, 2017.
+    .. [3] C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
+       Machine Learning, 52(3):239-281, 2003.
+
+    Examples
+    --------
+    Score differences of two models on 5 folds x 2 repeats, with 80 training
+    and 20 test samples per split:
+
+    >>> import numpy as np
+    >>> from sklearn_prognet.stats import bayesian_correlated_ttest
+    >>> d = np.array([.021, .035, -.004, .018, .027, .012, .030, .009, .024, .016])
+    >>> scores_b = np.full(10, 0.6)
+    >>> res = bayesian_correlated_ttest(scores_b + d, scores_b, n_train=80, n_test=20)
+    >>> print(f"P(a better) = {res.p_a_better:.3f}, P(equivalent) = "
+    ...       f"{res.p_rope:.3f}, P(b better) = {res.p_b_better:.3f}")
+    P(a better) = 0.889, P(equivalent) = 0.110, P(b better) = 0.001
+    >>> print(f"mean = {res.mean:.4f}, scale = {res.scale:.4f}, df = {res.df:g}")
+    mean = 0.0188, scale = 0.0067, df = 9
+
+    The same splits give a p-value of 0.0206 with
+    :func:`corrected_repeated_cv_ttest`; the posterior adds that model a is
+    very unlikely to be worse, but that a gain below one point (``rope``) has
+    an 11 % probability.
+    """
+    if np.shape(scores_a) != np.shape(scores_b):
+        raise ValueError(
+            "scores_a and scores_b must hold the scores of the same splits, in "
+            f"the same layout; got shapes {np.shape(scores_a)} and "
+            f"{np.shape(scores_b)}."
+        )
+    scores_a = _as_scores(scores_a, "scores_a")
+    scores_b = _as_scores(scores_b, "scores_b")
+    n = len(scores_a)
+    if n < 2:
+        raise ValueError(f"At least 2 paired scores are needed; got {n}.")
+    n_train = _as_sizes(n_train, "n_train", n)
+    n_test = _as_sizes(n_test, "n_test", n)
+    return _bayesian_ttest(scores_a - scores_b, n_test.sum() / n_train.sum(), rope)
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    """Result of :func:`mcnemar_test`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    statistic : float
+        With ``exact=True``, ``min(n_a_only, n_b_only)``, the binomial count
+        (as in statsmodels); otherwise the chi-square statistic with
+        continuity correction.
+    pvalue : float
+        Two-sided p-value.
+    n_a_only : int
+        Number of samples that model a classifies correctly and model b
+        wrongly.
+    n_b_only : int
+        Number of samples that model b classifies correctly and model a
+        wrongly.
+    exact : bool
+        Whether the exact binomial test was used.
+
+    See Also
+    --------
+    mcnemar_test : Computes this result.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.stats import mcnemar_test
+    >>> res = mcnemar_test([0, 1, 1, 0, 1], [0, 1, 1, 1, 1], [1, 0, 1, 0, 0])
+    >>> res.n_a_only, res.n_b_only, res.exact, res.pvalue
+    (3, 1, True, 0.625)
+    """
+
+    statistic: float
+    pvalue: float
+    n_a_only: int
+    n_b_only: int
+    exact: bool
+
+
+# Below this many discordant pairs, exact=None uses the binomial test.
+_MCNEMAR_EXACT_BELOW = 25
+
+
+def _mcnemar(n_a_only, n_b_only, exact):
+    """Core of McNemar's test on the two discordant counts."""
+    n = n_a_only + n_b_only
+    if exact is None:
+        exact = n < _MCNEMAR_EXACT_BELOW
+    common = {"n_a_only": int(n_a_only), "n_b_only": int(n_b_only), "exact": exact}
+    if n == 0:
+        # The models agree on every sample: no evidence of a difference.
+        return McNemarResult(statistic=0.0, pvalue=1.0, **common)
+    if exact:
+        low = min(n_a_only, n_b_only)
+        pvalue = min(1.0, 2 * _scipy_stats.binom.cdf(low, n, 0.5))
+        return McNemarResult(statistic=float(low), pvalue=float(pvalue), **common)
+    # Edwards' continuity correction, capped so that it never pushes the
+    # difference past zero (|b - c| = 0 gives 0, not 1 / n as uncapped).
+    statistic = max(abs(n_a_only - n_b_only) - 1, 0) ** 2 / n
+    pvalue = _scipy_stats.chi2.sf(statistic, df=1)
+    return McNemarResult(statistic=float(statistic), pvalue=float(pvalue), **common)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_pred_a": ["array-like"],
+        "y_pred_b": ["array-like"],
+        "exact": ["boolean", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def mcnemar_test(y_true, y_pred_a, y_pred_b, *, exact=None):
+    r"""Compare two classifiers on the same test samples with McNemar's test.
+
+    Tests whether two models, evaluated on the same test set, have the same
+    error rate, using only the samples on which they disagree about
+    correctness: ``n_a_only`` that only model a gets right and ``n_b_only``
+    that only model b gets right. Under the null hypothesis each such sample
+    is equally likely to favour either model. Dietterich (1998) recommends it
+    when the models can be trained only once (one train/test split); for
+    repeated cross-validation, use :func:`corrected_repeated_cv_ttest` or
+    :func:`bayesian_correlated_ttest`.
+
+    Read more in the :ref:`User Guide <mcnemar>`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred_a : array-like of shape (n_samples,)
+        Predictions of the first model.
+    y_pred_b : array-like of shape (n_samples,)
+        Predictions of the second model, on the same samples.
+    exact : bool, default=None
+        If True, the exact binomial test; if False, the chi-square test with
+        Edwards' continuity correction. None uses the exact test when there
+        are fewer than 25 discordant samples (``n_a_only + n_b_only < 25``),
+        where the chi-square approximation is poor.
+
+    Returns
+    -------
+    result : McNemarResult
+        Frozen dataclass with ``statistic``, ``pvalue``, ``n_a_only``,
+        ``n_b_only`` and ``exact``.
+
+    See Also
+    --------
+    bayesian_correlated_ttest : Comparison on repeated cross-validation.
+    corrected_repeated_cv_ttest : Frequentist comparison on repeated
+        cross-validation.
+
+    Notes
+    -----
+    With :math:`b` = ``n_a_only`` and :math:`c` = ``n_b_only``, the exact
+    test's two-sided p-value is :math:`\min(1, 2 F(\min(b, c)))`, with
+    :math:`F` the distribution function of the binomial distribution with
+    :math:`b + c` trials and probability 1/2 (McNemar 1947). The chi-square
+    test compares
+
+    .. math::
+
+        \chi^2 = \frac{\left(\max(|b - c| - 1, 0)\right)^2}{b + c}
+
+    with a chi-square distribution with one degree of freedom (Edwards 1948).
+    The formula without ``max`` (statsmodels' and R's) gives
+    :math:`1 / (b + c)` instead of 0 when :math:`b = c`; otherwise the two
+    agree. The threshold of 25 discordant samples is the usual rule of thumb
+    for the exact test (Raschka 2018). When the models agree on every sample
+    (:math:`b + c = 0`), the statistic is 0 and the p-value 1.
+
+    McNemar's test compares accuracies, not UARs: on unbalanced test sets a
+    difference in the rare classes weighs little.
+
+    References
+    ----------
+    .. [1] Q. McNemar, "Note on the sampling error of the difference between
+       correlated proportions or percentages", Psychometrika, 12(2):153-157,
+       1947.
+    .. [2] A. L. Edwards, "Note on the 'correction for continuity' in testing
+       the significance of the difference between correlated proportions",
+       Psychometrika, 13(3):185-187, 1948.
+    .. [3] T. G. Dietterich, "Approximate Statistical Tests for Comparing
+       Supervised Classification Learning Algorithms", Neural Computation,
+       10(7):1895-1923, 1998.
+    .. [4] S. Raschka, "Model Evaluation, Model Selection, and Algorithm
+       Selection in Machine Learning", arXiv:1811.12808, 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_prognet.stats import mcnemar_test
+    >>> y_true = np.array([0] * 60 + [1] * 60)
+    >>> y_pred_a = y_true.copy()
+    >>> y_pred_a[:10] = 1                      # a misses 10 samples
+    >>> y_pred_b = y_true.copy()
+    >>> y_pred_b[50:80] = 1 - y_pred_b[50:80]  # b misses 30 others
+    >>> res = mcnemar_test(y_true, y_pred_a, y_pred_b)
+    >>> res.n_a_only, res.n_b_only, res.exact
+    (30, 10, False)
+    >>> print(f"chi2 = {res.statistic:.3f}, p = {res.pvalue:.4f}")
+    chi2 = 9.025, p = 0.0027
+    """
+    y_true, y_pred_a, y_pred_b = map(np.asarray, (y_true, y_pred_a, y_pred_b))
+    for name, y in (("y_true", y_true), ("y_pred_a", y_pred_a), ("y_pred_b", y_pred_b)):
+        if y.ndim != 1:
+            raise ValueError(f"{name} must be 1-D; got shape {y.shape}.")
+    if not len(y_true) == len(y_pred_a) == len(y_pred_b):
+        raise ValueError(
+            "y_true, y_pred_a and y_pred_b must have the same length; got "
+            f"{len(y_true)}, {len(y_pred_a)} and {len(y_pred_b)}."
+        )
+    correct_a = y_pred_a == y_true
+    correct_b = y_pred_b == y_true
+    return _mcnemar(
+        int(np.sum(correct_a & ~correct_b)), int(np.sum(correct_b & ~correct_a)), exact
     )

@@ -19,6 +19,7 @@ PUBLIC_MODULES = (
     "sklearn_prognet.metrics",
     "sklearn_prognet.model_selection",
     "sklearn_prognet.plotting",
+    "sklearn_prognet.preprocessing",
     "sklearn_prognet.stats",
     "sklearn_prognet.utils.discovery",
 )
@@ -49,6 +50,7 @@ def all_estimators():
     EGeMAPSTransformer
     FineTunedClassifier
     ProgressiveNetClassifier
+    SpeakerStandardScaler
     """
     found = []
     for name in sklearn_prognet.__all__:
