@@ -21,21 +21,20 @@ from sklearn_prognet.experiments import (
     run_cross_corpus,
     run_paralinguistic,
 )
-from sklearn_prognet.experiments._corpora import corpus_to_frame, parse_spec
-from sklearn_prognet.experiments._plots import curve_statistics
-from sklearn_prognet.experiments._results import (
+from sklearn_prognet.experiments._execution import check_execution, threads_per_fit
+from sklearn_prognet.experiments._fits import (
+    FitData,
+    FitTask,
+    derive_seed,
+    make_estimator,
+)
+from sklearn_prognet.experiments._folds import make_folds
+from sklearn_prognet.experiments._inputs import corpus_to_frame, parse_spec
+from sklearn_prognet.experiments._stats import curve_statistics
+from sklearn_prognet.experiments._store import (
     ResultsStore,
     read_records,
     write_atomic,
-)
-from sklearn_prognet.experiments._runner import (
-    FitData,
-    FitTask,
-    check_execution,
-    derive_seed,
-    make_estimator,
-    make_folds,
-    threads_per_fit,
 )
 
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
@@ -198,13 +197,14 @@ def test_source_is_trained_on_the_training_folds_only(emodb):
     )
     f = folds[0]
     task = FitTask(
-        "k", "prognet", "speaker", 0, 0, 1, f.train, f.validation, f.test, 1, 2
-    )
+        "k", "prognet", 0, 0, 1, f.train, f.validation, f.test, 1,
+        source_task="speaker", source_random_state=2,
+    )  # fmt: skip
     data = FitData(
         X=emodb.X,
         y=emodb.emotion,
         network={**TINY, "device": "cpu"},
-        source_labels={"speaker": emodb.speaker},
+        source_task_labels={"speaker": emodb.speaker},
     )
     import sklearn
 
