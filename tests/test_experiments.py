@@ -611,3 +611,5 @@ def test_results_without_confusion_counts_still_render(tmp_path):
     assert "saved without their confusion counts" in text
     assert not (folder / "confusion_matrices.csv").exists()
     assert "| Gender | ProgNet |" in text
+    assert "| N/A | DNN | 0." in text  # the DNN, shared by every source task
+    assert "| Gender | ProgNet vs DNN | +" in text

@@ -141,7 +141,7 @@ class Paralinguistic(Experiment):
         frames = frames_by_arm(results.scores)
         return {
             task: compare_methods(
-                {m: frames.get(arm_name(m, task)) for m in METHOD_LABELS},
+                {m: frames.get(_arm_of(m, task)) for m in METHOD_LABELS},
                 n_repeats=config["n_repeats"],
                 alpha=analysis.alpha,
                 ttest_df=analysis.ttest_df,
@@ -205,6 +205,11 @@ def arm_name(method, source_task):
     ('dnn', 'ptft-gender')
     """
     return method if source_task is None else f"{method}-{source_task}"
+
+
+def _arm_of(method, source_task):
+    """The arm of a method in the group of a source task (the DNN is shared)."""
+    return arm_name(method, None if method == "dnn" else source_task)
 
 
 def _corpus_id(corpus):
@@ -320,8 +325,7 @@ def _learning_curve_lines(folder, results):
     rows, epoch_rows = [], []
     for task in tasks if not scores.empty else []:
         label = SOURCE_TASKS.get(task, task)
-        arms_labels = [(arm_name(m, task if m != "dnn" else None), METHOD_LABELS[m])
-                       for m in METHOD_LABELS]  # fmt: skip
+        arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
         curves, best = learning_curves(scores, results.histories, arms_labels)
         png = f"learning_curves_{task}.png"
         plot_learning_curves(curves, Path(folder) / png, chance=chance,
