@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sklearn_prognet import EGeMAPSTransformer
-from sklearn_prognet.experiments._results import read_records
+from sklearn_prognet.experiments._store import read_records
 from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
 
 TINY = [

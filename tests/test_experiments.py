@@ -21,21 +21,20 @@ from sklearn_prognet.experiments import (
     run_cross_corpus,
     run_paralinguistic,
 )
-from sklearn_prognet.experiments._corpora import corpus_to_frame, parse_spec
-from sklearn_prognet.experiments._plots import curve_statistics
-from sklearn_prognet.experiments._results import (
+from sklearn_prognet.experiments._execution import check_execution, threads_per_fit
+from sklearn_prognet.experiments._fits import (
+    FitData,
+    FitTask,
+    derive_seed,
+    make_estimator,
+)
+from sklearn_prognet.experiments._folds import make_folds
+from sklearn_prognet.experiments._inputs import corpus_to_frame, parse_spec
+from sklearn_prognet.experiments._stats import curve_statistics
+from sklearn_prognet.experiments._store import (
     ResultsStore,
     read_records,
     write_atomic,
-)
-from sklearn_prognet.experiments._runner import (
-    FitData,
-    FitTask,
-    check_execution,
-    derive_seed,
-    make_estimator,
-    make_folds,
-    threads_per_fit,
 )
 
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
@@ -198,13 +197,14 @@ def test_source_is_trained_on_the_training_folds_only(emodb):
     )
     f = folds[0]
     task = FitTask(
-        "k", "prognet", "speaker", 0, 0, 1, f.train, f.validation, f.test, 1, 2
-    )
+        "k", "prognet", 0, 0, 1, f.train, f.validation, f.test, 1,
+        source_task="speaker", source_random_state=2,
+    )  # fmt: skip
     data = FitData(
         X=emodb.X,
         y=emodb.emotion,
         network={**TINY, "device": "cpu"},
-        source_labels={"speaker": emodb.speaker},
+        source_task_labels={"speaker": emodb.speaker},
     )
     import sklearn
 
@@ -558,3 +558,58 @@ def test_corpus_summary_and_select():
     sub = corpus.select(corpus.speaker == "a")
     assert sub.n_samples == 2 and sub.fingerprint() != corpus.fingerprint()
     assert os.fspath(parse_spec("x.csv")[2]) == "x.csv"
+
+
+# -- confusion matrices ----------------------------------
+
+
+def _copy_results(tmp_path, drop_confusion=False):
+    source = os.path.join(os.path.dirname(__file__), "data", "results_confusion")
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for name in ("config.json", "fits.jsonl"):
+        text = open(os.path.join(source, name)).read()
+        if drop_confusion and name == "fits.jsonl":
+            records = [json.loads(line) for line in text.splitlines()]
+            text = "".join(
+                json.dumps({k: v for k, v in r.items() if k != "confusion"}) + "\n"
+                for r in records
+            )
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_confusion_matrices_against_hand_computed_values(tmp_path):
+    # tests/data/results_confusion: 3 folds of dnn, ptft-gender, prognet-gender
+    # on angry/sad. DNN counts [[3,1],[0,2]] + [[2,2],[1,1]] + [[4,0],[1,3]]
+    # = [[9,3],[2,6]]: recalls 9/12 and 6/8.
+    folder = _copy_results(tmp_path)
+    text = render_report(folder).read_text()
+    assert "## Confusion matrices" in text and "confusion_matrices.png" in text
+    assert (folder / "confusion_matrices.png").stat().st_size > 10_000
+    table = pd.read_csv(folder / "confusion_matrices.csv").set_index(["arm", "true"])
+    np.testing.assert_allclose(
+        table.loc["dnn"][["angry", "sad"]].to_numpy(), [[0.75, 0.25], [0.25, 0.75]]
+    )
+    assert table.loc[("dnn", "angry"), "n"] == 12
+    # ptft-gender: [[10,2],[2,6]]; prognet-gender: [[12,0],[1,7]]
+    np.testing.assert_allclose(
+        table.loc["ptft-gender"][["angry", "sad"]].to_numpy(),
+        [[10 / 12, 2 / 12], [2 / 8, 6 / 8]],
+        atol=1e-5,  # the CSV keeps 5 decimals
+    )
+    np.testing.assert_allclose(
+        table.loc["prognet-gender"][["angry", "sad"]].to_numpy(),
+        [[1.0, 0.0], [1 / 8, 7 / 8]],
+        atol=1e-5,
+    )
+
+
+def test_results_without_confusion_counts_still_render(tmp_path):
+    folder = _copy_results(tmp_path, drop_confusion=True)
+    text = render_report(folder).read_text()
+    assert "saved without their confusion counts" in text
+    assert not (folder / "confusion_matrices.csv").exists()
+    assert "| Gender | ProgNet |" in text
+    assert "| N/A | DNN | 0." in text  # the DNN, shared by every source task
+    assert "| Gender | ProgNet vs DNN | +" in text

@@ -15,18 +15,19 @@ The same is available on the command line: ``sklearn-prognet --help`` (or
 ``python -m sklearn_prognet``).
 """
 
-from sklearn_prognet.experiments._corpora import (
+# Importing an experiment's module registers it (see _skeleton.register).
+from sklearn_prognet.experiments._cross_corpus import (
+    default_train_folds,
+    run_cross_corpus,
+)
+from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
     Corpus,
     ExperimentInputError,
     load_corpus,
 )
-from sklearn_prognet.experiments._cross_corpus import (
-    default_train_folds,
-    run_cross_corpus,
-)
 from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
-from sklearn_prognet.experiments._report import (
+from sklearn_prognet.experiments._skeleton import (
     ExperimentResult,
     load_results,
     render_report,

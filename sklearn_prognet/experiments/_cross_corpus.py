@@ -1,45 +1,86 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Cross-corpus transfer with fewer target training folds (Figure 4)."""
+"""Cross-corpus transfer with fewer target training folds (Figure 4).
+
+A source model (a DNN) is trained once on all of the source corpus. Arms: on
+the target corpus, a DNN, the source model fine-tuned (PT/FT) and a ProgNet
+with the source model as frozen column, each with 8, 4, 2 and 1 training
+folds.
+"""
 
 import io
 import math
 import os
 import time
 
+import joblib
 import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
-from sklearn_prognet.experiments._corpora import (
-    PAPER_EMOTIONS,
-    Corpus,
-    ExperimentInputError,
-    load_corpus,
+from sklearn_prognet.experiments._execution import (
+    log,
+    parallel_context,
+    threads_per_fit,
 )
-from sklearn_prognet.experiments._results import (
-    ResultsStore,
-    package_versions,
-    write_atomic,
-)
-from sklearn_prognet.experiments._runner import (
+from sklearn_prognet.experiments._fits import (
+    METHOD_LABELS,
     METHODS,
     FitData,
     FitTask,
-    check_execution,
     derive_seed,
-    execute,
-    log,
-    make_folds,
-    network_params,
-    parallel_context,
-    threads_per_fit,
     torch_thread_limit,
     training_record,
 )
+from sklearn_prognet.experiments._folds import (
+    SPEAKER_INDEPENDENT,
+    SPEAKER_STRATIFIED,
+    make_folds,
+)
+from sklearn_prognet.experiments._format import (
+    corpus_text,
+    df_text,
+    epoch_cells,
+    md_table,
+    network_text,
+    protocol_text,
+    score_cell,
+    significance_table,
+)
+from sklearn_prognet.experiments._inputs import (
+    PAPER_EMOTIONS,
+    Corpus,
+    ExperimentInputError,
+    describe_corpus,
+    load_corpus,
+)
+from sklearn_prognet.experiments._plots import plot_cross_corpus
+from sklearn_prognet.experiments._skeleton import (
+    NETWORK_PARAMETERS,
+    RUN_PARAMETERS,
+    Arm,
+    Experiment,
+    Plan,
+    RunOptions,
+    frames_by_arm,
+    register,
+    run_experiment,
+)
+from sklearn_prognet.experiments._stats import (
+    compare_methods,
+    curve_rows,
+    epoch_summary,
+    learning_curves,
+    summarize,
+)
+from sklearn_prognet.experiments._store import write_atomic
+from sklearn_prognet.utils._docstring import Substitution
 
 __all__ = ["default_train_folds", "run_cross_corpus"]
 
-FORMAT_VERSION = 2
 SOURCE_MODEL_FILE = "source_model.joblib"
+# The row of the source model applied to the target without adaptation.
+_ZERO_SHOT = ("source", "Source model, not adapted")
 
 
 def default_train_folds(n_splits):
@@ -139,7 +180,7 @@ def _utterances(corpus):
 
 
 def fit_source_model(
-    corpus, network, random_state, torch_threads=1, protocol="speaker-stratified"
+    corpus, network, random_state, torch_threads=1, protocol=SPEAKER_STRATIFIED
 ):
     """Train the source emotion model on all of a corpus.
 
@@ -156,10 +197,9 @@ def fit_source_model(
         The fit's record for ``fits.jsonl``.
     """
     import sklearn
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    from sklearn_prognet import DNNClassifier
+    # torch is imported when a network is first needed, not with the package
+    from sklearn_prognet._estimators import DNNClassifier
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
@@ -167,13 +207,13 @@ def fit_source_model(
             net = DNNClassifier(**network, random_state=random_state)
             net.set_fit_request(groups=True)
             pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
-            groups = corpus.speaker if protocol == "speaker-independent" else None
+            groups = corpus.speaker if protocol == SPEAKER_INDEPENDENT else None
             pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
     record = {
         "key": "source",
         "experiment": "cross-corpus",
         "method": "source",
-        "source": corpus.name,
+        "source": corpus.name,  # the source corpus
         "n_train": corpus.n_samples,
         "random_state": random_state,
         **training_record(pipe[-1]),
@@ -184,8 +224,6 @@ def fit_source_model(
 
 def _source_model(store, source, params, seed, protocol, execution):
     """Load the saved source model, or train it and save it."""
-    import joblib
-
     path = store.folder / SOURCE_MODEL_FILE
     done = any(r["key"] == "source" for r in store.records())
     if done and path.exists():
@@ -218,6 +256,341 @@ def _source_model(store, source, params, seed, protocol, execution):
     return pipe
 
 
+def arm_name(method, n_train_folds):
+    """The arm of a method with some training folds (the one home of arm names).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._cross_corpus import arm_name
+    >>> arm_name("ptft", 4)
+    'ptft@4'
+    """
+    return f"{method}@{n_train_folds}"
+
+
+def _corpus_id(corpus):
+    return {
+        "name": corpus.name,
+        "fingerprint": corpus.fingerprint(),
+        "n_samples": corpus.n_samples,
+    }
+
+
+def _check_train_folds(train_folds, n_splits):
+    if train_folds is None:
+        train_folds = default_train_folds(n_splits)
+    train_folds = sorted({int(n) for n in train_folds}, reverse=True)
+    if not train_folds or train_folds[-1] < 1 or train_folds[0] > n_splits - 2:
+        raise ExperimentInputError(
+            f"train_folds={train_folds}: each must be between 1 and n_splits - 2 = "
+            f"{n_splits - 2} (one fold is for testing, one for validation)."
+        )
+    return train_folds
+
+
+def _load_corpora(source, target, options):
+    """The source and target corpora, checked to suit each other."""
+    source_corpus = load_corpus(source, **options.corpus_options())
+    target_corpus = load_corpus(target, **options.corpus_options())
+    if sorted(set(source_corpus.emotion)) != sorted(set(target_corpus.emotion)):
+        raise ExperimentInputError(
+            f"Source and target corpora have different emotions: "
+            f"{sorted(set(source_corpus.emotion))} and "
+            f"{sorted(set(target_corpus.emotion))}; choose common ones (emotions=)."
+        )
+    target_corpus = _align_features(source_corpus, target_corpus)
+    _check_disjoint(source_corpus, target_corpus)
+    if options.verbose:
+        log("Source: " + describe_corpus(source_corpus))
+        log("Target: " + describe_corpus(target_corpus))
+    if len(np.unique(source_corpus.speaker)) < 2:
+        raise ExperimentInputError(
+            f"Source corpus {source_corpus.name!r} has a single speaker; its model "
+            "holds out whole speakers for early stopping, so it needs at least 2."
+        )
+    return source_corpus, target_corpus
+
+
+@register
+class CrossCorpus(Experiment):
+    """An emotion model of one corpus transferred to another."""
+
+    name = "cross-corpus"
+    format_version = 2
+
+    def __init__(self, source=None, target=None, train_folds=None):
+        self.source = source
+        self.target = target
+        self.train_folds = train_folds
+
+    def arms(self, config):
+        """Every method with every number of training folds."""
+        return [
+            Arm(arm_name(m, n), m, f"{METHOD_LABELS[m]}, {n} training folds", None, n)
+            for n in config["train_folds"]
+            for m in METHODS
+        ]
+
+    def arm_name(self, record):
+        """``source`` (the source model), or ``<method>@<training folds>``."""
+        if record.get("method") == "source":
+            return "source"
+        return arm_name(record["method"], record["n_train_folds"])
+
+    def n_expected(self, config):
+        """Training sizes × folds × repeats × methods."""
+        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
+
+    def plan(self, options, network):
+        """Load both corpora, make the nested folds, plan the target fits."""
+        train_folds = _check_train_folds(self.train_folds, options.n_splits)
+        source, target = _load_corpora(self.source, self.target, options)
+        tasks, notes = [], []
+        for n in train_folds:
+            folds, new = make_folds(target, **options.fold_options(), n_train_folds=n)
+            notes += [note for note in new if note not in notes]
+            tasks += [_task(f, n, m, source.name, options.seed)
+                      for f in folds for m in METHODS]  # fmt: skip
+        return Plan(
+            settings={
+                "source": _corpus_id(source),
+                "target": _corpus_id(target),
+                "train_folds": train_folds,
+            },
+            emotions=sorted(set(target.emotion)),
+            tasks=tasks,
+            info={"source_info": source.summary(), "target_info": target.summary()},
+            notes=notes,
+            state={"source": source, "target": target, "network": network},
+        )
+
+    def fit_data(self, store, plan, options):
+        """Train (or load) the source model, then share it with the tasks."""
+        network, target = plan.state["network"], plan.state["target"]
+        # the source model trains alone, the target fits n_jobs at a time
+        threads = threads_per_fit(options.torch_threads, 1, options.backend)
+        execution = (options.n_jobs, options.backend, options.scheduler, threads)
+        pipe = _source_model(store, plan.state["source"], network, options.seed,
+                             options.protocol, execution)  # fmt: skip
+        return FitData(
+            X=target.X,
+            y=np.asarray(target.emotion),
+            network=network,
+            lateral=options.lateral,
+            source_network=pipe[-1],
+            experiment=self.name,
+        )
+
+    def _statistics(self, results, analysis):
+        """Per number of training folds: the method comparison and zero-shot."""
+        config = results.config
+        frames = frames_by_arm(results.scores)
+        out = {}
+        for n in config["train_folds"]:
+            comparison = compare_methods(
+                {m: frames.get(arm_name(m, n)) for m in METHODS},
+                n_repeats=config["n_repeats"],
+                alpha=analysis.alpha,
+                ttest_df=analysis.ttest_df,
+            )
+            comparison.summaries["source"] = _zero_shot(
+                frames.get(arm_name("prognet", n)), frames.get(arm_name("ptft", n)),
+                config["n_repeats"])  # fmt: skip
+            out[n] = comparison
+        return out
+
+    def summary_table(self, results, analysis):
+        """Mean test UAR of every method against the number of training folds."""
+        train_folds = results.config["train_folds"]
+        stats = self._statistics(results, analysis)
+        header = ["Method"] + [
+            f"{n} training fold{'s' if n > 1 else ''}" for n in train_folds
+        ]
+        rows = []
+        for method, label in (*METHOD_LABELS.items(), _ZERO_SHOT):
+            cells = [score_cell(stats[n].summaries.get(method))
+                     + stats[n].marks.get(method, "") for n in train_folds]  # fmt: skip
+            rows.append([label, *cells])
+        return md_table(header, rows, [":--"] + ["--:"] * len(train_folds))
+
+    def report(self, folder, results, analysis):
+        """Figure 4, the table, the t-tests and the training of every arm."""
+        stats = self._statistics(results, analysis)
+        tests = [(str(n), label, result) for n, c in stats.items()
+                 for label, result in c.tests]  # fmt: skip
+        lines = _introduction(self.status(results), results)
+        lines += [
+            "## Test UAR on the target",
+            "",
+            self.summary_table(results, analysis),
+            "",
+            _TABLE_NOTE.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df)),
+            "",
+        ]
+        lines += _figure_lines(folder, results, stats)
+        lines += [
+            "## Significance tests",
+            "",
+            significance_table("Training folds", tests, analysis.alpha),
+            "",
+        ]
+        return lines + _training_lines(results), _curve_rows(results)
+
+
+def _task(fold, n_train_folds, method, source_corpus, seed):
+    return FitTask(
+        key=f"t{n_train_folds}/r{fold.repeat:02d}/f{fold.fold:02d}/{method}",
+        method=method,
+        repeat=fold.repeat,
+        fold=fold.fold,
+        n_train_folds=n_train_folds,
+        train=fold.train,
+        validation=fold.validation,
+        test=fold.test,
+        random_state=derive_seed(
+            seed, fold.repeat, fold.fold, arm_name(method, n_train_folds)
+        ),
+        source_corpus=None if method == "dnn" else source_corpus,
+    )
+
+
+def _zero_shot(prognet, ptft, n_repeats):
+    """The source model's test UAR on the target (saved with either fit)."""
+    frame = prognet if prognet is not None else ptft
+    if frame is None or "source_test_uar" not in frame:
+        return None
+    zero = frame[["repeat", "fold", "source_test_uar", "n_train", "n_test"]]
+    zero = zero.rename(columns={"source_test_uar": "uar"}).dropna()
+    return summarize(zero, n_repeats) if len(zero) else None
+
+
+_TABLE_NOTE = (
+    "Mean test UAR ± mean within-repeat standard deviation of the fold UARs. * "
+    "significantly better than DNN with the same training folds; † also "
+    "significantly better than the other transfer method. Corrected repeated "
+    "cross-validation t-test, two-sided, p < {alpha}, degrees of freedom: "
+    "{df}. *Source model, not adapted*: the source emotion network applied "
+    "to the target's (target-normalised) test folds without any target "
+    "training."
+)
+
+
+def _names(results):
+    config, saved = results.config, results.saved
+    source = saved.get("source_info", {"name": config["source"]["name"]})
+    target = saved.get("target_info", {"name": config["target"]["name"]})
+    return source, target
+
+
+def _introduction(status, results):
+    config = results.config
+    source, target = _names(results)
+    train_folds = config["train_folds"]
+    return [
+        f"# Cross-corpus transfer: {source['name']} → {target['name']}",
+        "",
+        "Analogue of Figure 4 of Gideon et al., *Progressive Neural Networks for "
+        "Transfer Learning in Emotion Recognition* (Interspeech 2017): an emotion "
+        f"model trained on all of **{source['name']}** (the source) is transferred "
+        f"to **{target['name']}** (the target) by pre-training / fine-tuning "
+        "(PT/FT) or as the frozen column of a progressive network (ProgNet); the "
+        "DNN is trained on the target alone. The target is trained on "
+        + ", ".join(str(n) for n in train_folds)
+        + " of its training folds.",
+        "",
+        f"- Status: {status}",
+        f"- Source corpus: {corpus_text(source)}.",
+        f"- Target corpus: {corpus_text(target)}.",
+        "- Protocol (target): "
+        + protocol_text(config, "/".join(map(str, train_folds)))
+        + " The kept training folds are nested (those of 1 fold are among those of "
+        "2, ...), and every number of training folds uses the same test and "
+        "validation folds.",
+        "- Normalisation: each corpus is z-normalised on its own training data "
+        "(dataset-specific normalisation): the source on all of its data, the "
+        "target on the training folds of each step.",
+        f"- Source model: {_source_model_text(results.scores, source, config)}",
+        f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
+        f"- Seed {config['seed']}.",
+        "",
+    ]
+
+
+def _source_model_text(scores, info, config):
+    if scores.empty or not (scores["method"] == "source").any():
+        return "not trained yet."
+    row = scores[scores["method"] == "source"].iloc[0]
+    held_out = (
+        "whole speakers"
+        if config["protocol"] == SPEAKER_INDEPENDENT
+        else "stratified on emotion, as the protocol's folds"
+    )
+    return (
+        f"a DNN trained on all {int(row['n_train'])} utterances of {info['name']}, "
+        f"with 10% of them ({held_out}) held out for early stopping: best epoch "
+        f"{int(row['best_epoch'])} of {int(row['n_epochs'])}, validation UAR "
+        f"{row['best_valid_uar']:.3f}."
+    )
+
+
+def _figure_lines(folder, results, stats):
+    """Figure 4: test UAR against the number of training folds."""
+    rows = []
+    for n, comparison in stats.items():
+        for method, label in (*METHOD_LABELS.items(), ("source", "source model")):
+            summary = comparison.summaries.get(method)
+            if summary is not None:
+                better = bool(comparison.marks.get(method))
+                rows.append({"label": label, "n_train_folds": n,
+                             "mean": summary.mean, "std": summary.std,
+                             "better_than_dnn": better})  # fmt: skip
+    if not rows:
+        return []
+    source, target = _names(results)
+    direction = f"{source['name']} → {target['name']}"
+    chance = 1.0 / len(results.config["emotions"])
+    png = "cross_corpus.png"
+    plot_cross_corpus(rows, os.path.join(folder, png), chance=chance,
+                      title=f"Cross-corpus transfer {direction}")  # fmt: skip
+    return [
+        f"![Cross-corpus transfer {direction}]({png})",
+        "",
+        "Lines: mean test UAR; bands: mean within-repeat standard deviation; "
+        "circles: significantly better than DNN (the paper's Figure 4 marks).",
+        "",
+    ]
+
+
+def _training_lines(results):
+    frames = frames_by_arm(results.scores)
+    rows = [
+        [str(n), label, *epoch_cells(epoch_summary(frames[arm_name(m, n)]),
+                                     with_std=False)]
+        for n in results.config["train_folds"]
+        for m, label in METHOD_LABELS.items()
+        if arm_name(m, n) in frames
+    ]  # fmt: skip
+    if not rows:
+        return []
+    header = ["Training folds", "Method", "best epoch (mean)", "epochs run",
+              "fit time (s)"]  # fmt: skip
+    align = [":--", ":--", "--:", "--:", "--:"]
+    return ["## Training", "", md_table(header, rows, align), ""]
+
+
+def _curve_rows(results):
+    scores, rows = results.scores, []
+    if scores.empty:
+        return rows
+    for n in results.config["train_folds"]:
+        arms_labels = [(arm_name(m, n), f"{label}@{n}")
+                       for m, label in METHOD_LABELS.items()]  # fmt: skip
+        curves, _ = learning_curves(scores, results.histories, arms_labels)
+        rows += curve_rows(curves, {lab: arm for arm, lab in arms_labels})
+    return rows
+
+
+@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
 def run_cross_corpus(
     out,
     source,
@@ -253,7 +626,8 @@ def run_cross_corpus(
     source model fine-tuned (PT/FT) and a progressive network with the
     source model as frozen column (ProgNet). Each corpus is z-normalised on
     its own training data. Every fit is saved as it finishes (a killed run
-    resumes), then the report (Figure 4 analogue) is written to ``out``.
+    resumes), then the report (Figure 4 analogue, and a normalised confusion
+    matrix per arm) is written to ``out``.
 
     Parameters
     ----------
@@ -267,51 +641,15 @@ def run_cross_corpus(
         same feature row), nor, if both have the same name, any speaker: the
         source model trains on all of the source, so whatever the two share
         would leak into the target's test folds.
-    emotions : sequence of str, default=('angry', 'happy', 'neutral', 'sad')
+    emotions : sequence of str, default=PAPER_EMOTIONS
         Emotion classes; both corpora must have them all.
-    protocol : {'speaker-stratified', 'speaker-independent'}, \
-default='speaker-stratified'
-        Folds of the target corpus.
-    n_splits : int, default=10
-        Folds per repeat.
-    n_repeats : int, default=10
-        Repeats.
+    {run_parameters}
     train_folds : sequence of int, default=None
         Numbers of training folds to use; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
     seed : int, default=0
         Seed of the folds, the source model and every fit.
-    network : dict, default=None
-        Changes to the paper's network settings.
-    lateral : {'linear', 'adapter'}, default='linear'
-        Lateral connections of the progressive networks.
-    device : str, default='cpu'
-        The torch device of the networks.
-    alpha : float, default=0.05
-        Significance level of the marks in the report.
-    ttest_df : int or None, default=10
-        Degrees of freedom of the corrected t-test.
-    n_jobs : int, default=1
-        Fits run in parallel.
-    backend : {'loky', 'dask'}, default='loky'
-        joblib backend.
-    scheduler : str, default=None
-        Address of a dask scheduler.
-    torch_threads : int or None, default=None
-        The torch threads of each fit. None divides the machine's cores among
-        the ``n_jobs`` fits that run at once (one thread per fit with dask).
-    cache_dir : str or None, default=None
-        Feature cache of audio corpora.
-    resample : int or None, default=None
-        Sampling rate to convert audio corpora to before extraction (see
-        :func:`load_corpus`); corpora recorded at different rates should be
-        compared at a common one.
-    progress : bool, default=False
-        Show a progress bar on stderr.
-    verbose : bool, default=True
-        Print what is done on stderr.
-    command : list of str, default=None
-        Command line saved in ``config.json``.
+    {network_parameters}
 
     Returns
     -------
@@ -330,144 +668,9 @@ default='speaker-stratified'
     ...     "results/emodb-to-urdu", "emodb", "urdu:../shared/corpora/urdu",
     ...     n_splits=5, n_repeats=2)
     """
-    from sklearn_prognet.experiments._paralinguistic import _describe
-    from sklearn_prognet.experiments._report import ExperimentResult, render_report
-
-    check_execution(n_jobs, backend, scheduler, torch_threads)
-    # the source model trains alone, the target fits n_jobs at a time
-    source_threads = threads_per_fit(torch_threads, 1, backend)
-    torch_threads = threads_per_fit(torch_threads, n_jobs, backend)
-    params = network_params(network, device)
-    if train_folds is None:
-        train_folds = default_train_folds(n_splits)
-    train_folds = sorted({int(n) for n in train_folds}, reverse=True)
-    if not train_folds or train_folds[-1] < 1 or train_folds[0] > n_splits - 2:
-        raise ExperimentInputError(
-            f"train_folds={train_folds}: each must be between 1 and n_splits - 2 = "
-            f"{n_splits - 2} (one fold is for testing, one for validation)."
-        )
-    options = {
-        "emotions": emotions,
-        "cache_dir": cache_dir,
-        "resample": resample,
-        "n_jobs": n_jobs,
-        "verbose": int(progress),
-    }
-    source_corpus = load_corpus(source, **options)
-    target_corpus = load_corpus(target, **options)
-    if sorted(set(source_corpus.emotion)) != sorted(set(target_corpus.emotion)):
-        raise ExperimentInputError(
-            f"Source and target corpora have different emotions: "
-            f"{sorted(set(source_corpus.emotion))} and "
-            f"{sorted(set(target_corpus.emotion))}; choose common ones with --emotions."
-        )
-    target_corpus = _align_features(source_corpus, target_corpus)
-    _check_disjoint(source_corpus, target_corpus)
-    if verbose:
-        log("Source: " + _describe(source_corpus))
-        log("Target: " + _describe(target_corpus))
-    if len(np.unique(source_corpus.speaker)) < 2:
-        raise ExperimentInputError(
-            f"Source corpus {source_corpus.name!r} has a single speaker; its model "
-            "holds out whole speakers for early stopping, so it needs at least 2."
-        )
-    folds_by_n, notes = {}, []
-    for n in train_folds:
-        folds, new = make_folds(
-            target_corpus,
-            protocol=protocol,
-            n_splits=n_splits,
-            n_repeats=n_repeats,
-            seed=seed,
-            n_train_folds=n,
-        )
-        folds_by_n[n] = folds
-        notes += [note for note in new if note not in notes]
-    for note in notes:
-        log(f"note: {note}")
-
-    def corpus_id(corpus):
-        return {
-            "name": corpus.name,
-            "fingerprint": corpus.fingerprint(),
-            "n_samples": corpus.n_samples,
-        }
-
-    config = {
-        "experiment": "cross-corpus",
-        "format_version": FORMAT_VERSION,
-        "source": corpus_id(source_corpus),
-        "target": corpus_id(target_corpus),
-        "emotions": sorted(set(target_corpus.emotion)),
-        "protocol": protocol,
-        "n_splits": n_splits,
-        "n_repeats": n_repeats,
-        "train_folds": train_folds,
-        "seed": seed,
-        "network": params,
-        "lateral": lateral,
-    }
-    extra = {
-        "analysis": {"alpha": alpha, "ttest_df": ttest_df},
-        "source_info": source_corpus.summary(),
-        "target_info": target_corpus.summary(),
-        "notes": notes,
-        "runtime": {
-            "n_jobs": n_jobs,
-            "backend": backend,
-            "scheduler": scheduler,
-            "torch_threads": torch_threads,
-        },
-        "command": command,
-        "versions": package_versions(),
-    }
-    tasks = []
-    for n in train_folds:
-        for f in folds_by_n[n]:
-            for method in METHODS:
-                arm = f"{method}@{n}"
-                tasks.append(
-                    FitTask(
-                        key=f"t{n}/r{f.repeat:02d}/f{f.fold:02d}/{method}",
-                        method=method,
-                        source=None if method == "dnn" else source_corpus.name,
-                        repeat=f.repeat,
-                        fold=f.fold,
-                        n_train_folds=n,
-                        train=f.train,
-                        validation=f.validation,
-                        test=f.test,
-                        random_state=derive_seed(seed, f.repeat, f.fold, arm),
-                    )
-                )
-    with ResultsStore(out, config, extra) as store:
-        pipe = _source_model(
-            store,
-            source_corpus,
-            params,
-            seed,
-            protocol,
-            (n_jobs, backend, scheduler, source_threads),
-        )
-        data = FitData(
-            X=target_corpus.X,
-            y=np.asarray(target_corpus.emotion),
-            network=params,
-            lateral=lateral,
-            fitted_source=pipe[-1],
-            experiment="cross-corpus",
-        )
-        execute(
-            store,
-            tasks,
-            data,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-            torch_threads=torch_threads,
-            desc="cross-corpus",
-            verbose=verbose,
-        )
-    report = render_report(out, alpha=alpha, ttest_df=ttest_df)
-    return ExperimentResult.load(out, report)
+    options = RunOptions(
+        emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
+        alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
+        resample, progress, verbose, command,
+    )  # fmt: skip
+    return run_experiment(CrossCorpus(source, target, train_folds), out, options)

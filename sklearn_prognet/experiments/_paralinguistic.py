@@ -1,50 +1,367 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Paralinguistic transfer: speaker and gender to emotion (Table 2, Figure 3)."""
+"""Paralinguistic transfer: speaker and gender to emotion (Table 2, Figure 3).
+
+Arms: a DNN, and for every source task a PT/FT network and a ProgNet whose
+source network is trained on that task's labels, on the training folds of
+each step only.
+"""
+
+from pathlib import Path
 
 import numpy as np
 
-from sklearn_prognet.experiments._corpora import (
-    PAPER_EMOTIONS,
-    ExperimentInputError,
-    load_corpus,
-)
-from sklearn_prognet.experiments._results import ResultsStore, package_versions
-from sklearn_prognet.experiments._runner import (
+from sklearn_prognet.experiments._execution import log
+from sklearn_prognet.experiments._fits import (
+    METHOD_LABELS,
     FitData,
     FitTask,
-    check_execution,
-    check_source_labels,
     derive_seed,
-    execute,
-    log,
-    make_folds,
-    network_params,
-    threads_per_fit,
 )
+from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
+from sklearn_prognet.experiments._format import (
+    corpus_text,
+    df_text,
+    epoch_cells,
+    md_table,
+    network_text,
+    protocol_text,
+    score_cell,
+    significance_table,
+)
+from sklearn_prognet.experiments._inputs import (
+    PAPER_EMOTIONS,
+    ExperimentInputError,
+    describe_corpus,
+    load_corpus,
+)
+from sklearn_prognet.experiments._plots import plot_learning_curves
+from sklearn_prognet.experiments._skeleton import (
+    NETWORK_PARAMETERS,
+    RUN_PARAMETERS,
+    Arm,
+    Experiment,
+    Plan,
+    RunOptions,
+    frames_by_arm,
+    register,
+    run_experiment,
+)
+from sklearn_prognet.experiments._stats import (
+    compare_methods,
+    curve_rows,
+    epoch_summary,
+    learning_curves,
+)
+from sklearn_prognet.utils._docstring import Substitution
 
 __all__ = ["run_paralinguistic"]
 
-SOURCE_TASKS = ("speaker", "gender")
-FORMAT_VERSION = 1
+#: Source task -> its name in reports.
+SOURCE_TASKS = {"speaker": "Speaker", "gender": "Gender"}
 
 
-def arms(sources):
-    """(arm id, method, source) of the paralinguistic experiment."""
-    out = [("dnn", "dnn", None)]
-    for source in sources:
-        out += [
-            (f"ptft-{source}", "ptft", source),
-            (f"prognet-{source}", "prognet", source),
+@register
+class Paralinguistic(Experiment):
+    """Speaker identity and gender as source tasks for emotion."""
+
+    name = "paralinguistic"
+    format_version = 1
+
+    def __init__(self, corpus="emodb", source_tasks=tuple(SOURCE_TASKS)):
+        self.corpus = corpus
+        self.source_tasks = source_tasks
+
+    def check(self, options):
+        """Refuse unknown or no source tasks."""
+        if not self.source_tasks:
+            raise ExperimentInputError(
+                "sources is empty: pass 'speaker' and/or 'gender'."
+            )
+        unknown = [s for s in self.source_tasks if s not in SOURCE_TASKS]
+        if unknown:
+            raise ExperimentInputError(
+                f"Unknown source task(s) {unknown}; choose among {list(SOURCE_TASKS)}."
+            )
+
+    def arms(self, config):
+        """DNN, then PT/FT and ProgNet of every source task."""
+        arms = [Arm("dnn", "dnn", "DNN")]
+        for task in config["sources"]:
+            for method in ("ptft", "prognet"):
+                title = f"{METHOD_LABELS[method]} ({task})"
+                arms.append(Arm(arm_name(method, task), method, title, task))
+        return arms
+
+    def arm_name(self, record):
+        """``dnn``, or ``<method>-<source task>``."""
+        return arm_name(record["method"], record.get("source"))
+
+    def n_expected(self, config):
+        """Folds × repeats × arms."""
+        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
+
+    def plan(self, options, network):
+        """Load the corpus, make the folds, check the source labels, plan fits."""
+        # One order, so that "gender,speaker" resumes a "speaker,gender" run.
+        tasks = [task for task in SOURCE_TASKS if task in self.source_tasks]
+        corpus = load_corpus(self.corpus, **options.corpus_options())
+        if options.verbose:
+            log(describe_corpus(corpus))
+        if "gender" in tasks and corpus.gender is None:
+            raise ExperimentInputError(
+                f"Corpus {corpus.name!r} has no gender labels; use sources=['speaker']."
+            )
+        folds, notes = make_folds(corpus, **options.fold_options())
+        labels = {}
+        for task in tasks:
+            values = corpus.speaker if task == "speaker" else corpus.gender
+            check_source_task_labels(folds, values, task, corpus.name)
+            labels[task] = np.asarray(values)
+        settings = {"corpus": _corpus_id(corpus), "sources": tasks}
+        arms = self.arms(settings)
+        return Plan(
+            settings=settings,
+            emotions=sorted(set(corpus.emotion)),
+            tasks=[_task(f, arm, options) for f in folds for arm in arms],
+            info={"corpus_info": corpus.summary()},
+            notes=notes,
+            data=FitData(
+                X=corpus.X,
+                y=np.asarray(corpus.emotion),
+                network=network,
+                lateral=options.lateral,
+                source_task_labels=labels,
+                experiment=self.name,
+            ),
+        )
+
+    def _comparisons(self, results, analysis):
+        config = results.config
+        frames = frames_by_arm(results.scores)
+        return {
+            task: compare_methods(
+                {m: frames.get(_arm_of(m, task)) for m in METHOD_LABELS},
+                n_repeats=config["n_repeats"],
+                alpha=analysis.alpha,
+                ttest_df=analysis.ttest_df,
+            )
+            for task in config["sources"]
+        }
+
+    def summary_table(self, results, analysis):
+        """Table 2: mean test UAR of every arm, marks and the best in bold."""
+        config = results.config
+        info = results.saved.get("corpus_info", {"name": config["corpus"]["name"]})
+        comparisons = self._comparisons(results, analysis)
+        cells = {}  # (source task label, method) -> (summary, mark)
+        for arm in self.arms(config):
+            comparison = comparisons[arm.source_task or config["sources"][0]]
+            label = SOURCE_TASKS.get(arm.source_task, "N/A")
+            summary = comparison.summaries[arm.method]
+            cells[label, arm.method] = (summary, comparison.marks.get(arm.method, ""))
+        means = {k: s.mean for k, (s, _) in cells.items() if s is not None}
+        best = max(means, key=means.get) if means else None
+        rows = []
+        for (label, method), (summary, mark) in cells.items():
+            cell = score_cell(summary)
+            cell = f"**{cell}**" if (label, method) == best else cell
+            rows.append([label, METHOD_LABELS[method], cell + mark])
+        return md_table(["Source", "Method", info["name"]], rows, [":--", ":--", "--:"])
+
+    def report(self, folder, results, analysis):
+        """Table 2, the t-tests, the source networks and the learning curves."""
+        comparisons = self._comparisons(results, analysis)
+        tests = [
+            (SOURCE_TASKS.get(task, task), label, result)
+            for task, comparison in comparisons.items()
+            for label, result in comparison.tests
         ]
-    return out
+        lines = _introduction(self.status(results), results.saved)
+        lines += [
+            "## Table 2 analogue: test UAR",
+            "",
+            self.summary_table(results, analysis),
+            "",
+            _TABLE_NOTE.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df)),
+            "",
+            "## Significance tests",
+            "",
+            significance_table("Source", tests, analysis.alpha),
+            "",
+        ]
+        lines += _source_network_lines(results)
+        curve_lines, rows = _learning_curve_lines(folder, results)
+        return lines + curve_lines, rows
 
 
+def arm_name(method, source_task):
+    """The arm of a method and its source task (the one home of arm names).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._paralinguistic import arm_name
+    >>> arm_name("dnn", None), arm_name("ptft", "gender")
+    ('dnn', 'ptft-gender')
+    """
+    return method if source_task is None else f"{method}-{source_task}"
+
+
+def _arm_of(method, source_task):
+    """The arm of a method in the group of a source task (the DNN is shared)."""
+    return arm_name(method, None if method == "dnn" else source_task)
+
+
+def _corpus_id(corpus):
+    return {
+        "name": corpus.name,
+        "fingerprint": corpus.fingerprint(),
+        "n_samples": corpus.n_samples,
+    }
+
+
+def _task(fold, arm, options):
+    seed, repeat, index = options.seed, fold.repeat, fold.fold
+    source_seed = None
+    if arm.source_task is not None:
+        source_seed = derive_seed(seed, repeat, index, f"source-{arm.source_task}")
+    return FitTask(
+        key=f"r{repeat:02d}/f{index:02d}/{arm.name}",
+        method=arm.method,
+        repeat=repeat,
+        fold=index,
+        n_train_folds=options.n_splits - 2,
+        train=fold.train,
+        validation=fold.validation,
+        test=fold.test,
+        random_state=derive_seed(seed, repeat, index, arm.name),
+        source_task=arm.source_task,
+        source_random_state=source_seed,
+    )
+
+
+_TABLE_NOTE = (
+    "Mean test UAR over all folds and repeats ± the mean over repeats of the "
+    "standard deviation of the fold UARs within a repeat (the paper's mean "
+    "within-fold standard deviation). † significantly better than both other "
+    "methods of the same source (DNN and the other transfer method); * "
+    "significantly better than DNN. Corrected repeated cross-validation t-test "
+    "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), two-sided, p < {alpha}, "
+    "degrees of freedom: {df}. Bold: best mean."
+)
+
+
+def _introduction(status, saved):
+    config = saved["config"]
+    info = saved.get("corpus_info", {"name": config["corpus"]["name"]})
+    return [
+        "# Paralinguistic transfer: speaker and gender to emotion",
+        "",
+        "Analogue of Table 2 and Figure 3 of Gideon et al., *Progressive Neural "
+        "Networks for Transfer Learning in Emotion Recognition* (Interspeech 2017): "
+        "emotion is the target task; speaker identity and gender are the source tasks "
+        "of pre-training / fine-tuning (PT/FT) and of progressive networks (ProgNet); "
+        "the DNN uses no source.",
+        "",
+        f"- Status: {status}",
+        f"- Corpus: {corpus_text(info)}.",
+        f"- Protocol: {protocol_text(config)}",
+        f"- Networks (the paper's Table 1 unless changed): "
+        f"{network_text(config['network'], config.get('lateral'))}. The source "
+        "networks have the same architecture; in every step they are trained on the "
+        "training folds only (on speaker or gender labels, with 10% of the training "
+        "folds held out for their own early stopping), so the test fold never "
+        "reaches them.",
+        f"- Seed {config['seed']}: the folds and, with (repeat, fold, method), every "
+        "fit's random state derive from it.",
+        "",
+    ]
+
+
+def _source_network_lines(results):
+    """PT/FT and ProgNet of one step train the same source network."""
+    frames = frames_by_arm(results.scores)
+    rows = []
+    for task in results.config["sources"]:
+        candidates = [frames.get(arm_name(m, task)) for m in ("prognet", "ptft")]
+        frame = next((f for f in candidates if f is not None and not f.empty), None)
+        if frame is None:
+            continue
+        uar = frame.get("source_test_uar")
+        uar = uar.dropna() if uar is not None else []
+        rows.append(
+            [
+                SOURCE_TASKS.get(task, task),
+                f"{uar.mean():.3f}" if len(uar) else "– (unseen labels)",
+                f"{frame['source_best_epoch'].mean():.0f}",
+                f"{frame['source_n_epochs'].mean():.0f}",
+            ]
+        )
+    if not rows:
+        return []
+    header = ["Source task", "test UAR", "best epoch (mean)", "epochs run (mean)"]
+    return [
+        "## Source networks",
+        "",
+        md_table(header, rows, [":--", "--:", "--:", "--:"]),
+        "",
+        "UAR of the source network on its own task (speaker identification or "
+        "gender) on the test fold of each step. PT/FT and ProgNet of one step "
+        "train the same source network (same data and random state). With "
+        "speaker-independent folds the test speakers are unseen, so no speaker "
+        "UAR is given.",
+        "",
+    ]
+
+
+def _learning_curve_lines(folder, results):
+    """Figure 3 (one plot per source task), the training table, curve rows."""
+    config, scores = results.config, results.scores
+    tasks = config["sources"]
+    frames = frames_by_arm(scores)
+    chance = 1.0 / len(config["emotions"])
+    name = results.saved.get("corpus_info", {"name": config["corpus"]["name"]})
+    lines = ["## Learning curves (Figure 3 analogue)", ""]
+    rows, epoch_rows = [], []
+    for task in tasks if not scores.empty else []:
+        label = SOURCE_TASKS.get(task, task)
+        arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
+        curves, best = learning_curves(scores, results.histories, arms_labels)
+        png = f"learning_curves_{task}.png"
+        plot_learning_curves(curves, Path(folder) / png, chance=chance,
+                             title=f"{label} → emotion ({name['name']})",
+                             best_epochs=best)  # fmt: skip
+        lines += [f"![{label} to emotion learning curves]({png})", ""]
+        first = task == tasks[0]  # the DNN is shared: listed once
+        arm_of = {lab: arm for arm, lab in arms_labels}
+        rows += [r for r in curve_rows(curves, arm_of) if r[0] != "dnn" or first]
+        for arm, method_label in arms_labels[(0 if first else 1) :]:
+            if arm in frames:
+                source = label if arm != "dnn" else "N/A"
+                cells = epoch_cells(epoch_summary(frames[arm]), with_std=True)
+                epoch_rows.append([source, method_label, *cells])
+    lines += [_CURVES_NOTE, ""]
+    if epoch_rows:
+        header = ["Source", "Method", "best epoch", "epochs run (mean)", "fit time (s)"]
+        align = [":--", ":--", "--:", "--:", "--:"]
+        lines += [md_table(header, epoch_rows, align), ""]
+    return lines, rows
+
+
+_CURVES_NOTE = (
+    "Validation-fold UAR after every epoch: mean (line) ± standard deviation "
+    "(band) across all fits (folds × repeats) of each method. Fits stop early "
+    "at different epochs; each curve averages the fits still training and ends "
+    "when fewer than half of them are. Dotted: chance."
+)
+
+
+@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
 def run_paralinguistic(
     out,
     corpus="emodb",
     *,
-    sources=SOURCE_TASKS,
+    sources=tuple(SOURCE_TASKS),
     emotions=PAPER_EMOTIONS,
     protocol="speaker-stratified",
     n_splits=10,
@@ -76,7 +393,8 @@ def run_paralinguistic(
     (a :class:`~sklearn.preprocessing.StandardScaler` in a
     :class:`~sklearn.pipeline.Pipeline`). Every fit is saved as it finishes,
     so a killed run resumes where it stopped; then the report (Table 2 and
-    Figure 3 analogues) is written to ``out``.
+    Figure 3 analogues, and a normalised confusion matrix per arm) is
+    written to ``out``.
 
     Parameters
     ----------
@@ -88,53 +406,12 @@ def run_paralinguistic(
         by default.
     sources : sequence of {'speaker', 'gender'}, default=('speaker', 'gender')
         Source tasks.
-    emotions : sequence of str, default=('angry', 'happy', 'neutral', 'sad')
-        Emotion classes (the paper's four).
-    protocol : {'speaker-stratified', 'speaker-independent'}, \
-default='speaker-stratified'
-        Folds stratified on speaker (the paper; every speaker is in every
-        fold) or made of whole speakers.
-    n_splits : int, default=10
-        Folds per repeat.
-    n_repeats : int, default=10
-        Repeats of the cross-validation.
+    emotions : sequence of str, default=PAPER_EMOTIONS
+        Emotion classes (the paper's four: angry, happy, sad, neutral).
+    {run_parameters}
     seed : int, default=0
         Seed of the folds and, with (repeat, fold, method), of every fit.
-    network : dict, default=None
-        Changes to the paper's network settings (``hidden_layer_sizes``,
-        ``activation``, ``dropout``, ``lr``, ``batch_size``, ``max_epochs``,
-        ``patience``).
-    lateral : {'linear', 'adapter'}, default='linear'
-        Lateral connections of the progressive networks.
-    device : str, default='cpu'
-        The torch device of the networks.
-    alpha : float, default=0.05
-        Significance level of the marks in the report.
-    ttest_df : int or None, default=10
-        Degrees of freedom of the corrected t-test (the paper's 10; None
-        means the number of paired scores minus one).
-    n_jobs : int, default=1
-        Fits run in parallel (joblib; -1 means all cores or all dask
-        workers).
-    backend : {'loky', 'dask'}, default='loky'
-        joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
-        local cluster of ``n_jobs`` worker processes.
-    scheduler : str, default=None
-        Address of a dask scheduler (with ``backend='dask'``).
-    torch_threads : int or None, default=None
-        The torch threads of each fit. None divides the machine's cores among
-        the ``n_jobs`` fits that run at once (one thread per fit with dask).
-    cache_dir : str or None, default=None
-        Feature cache of audio corpora (see :func:`load_corpus`).
-    resample : int or None, default=None
-        Sampling rate to convert audio corpora to before extraction (see
-        :func:`load_corpus`).
-    progress : bool, default=False
-        Show a progress bar with an ETA on stderr.
-    verbose : bool, default=True
-        Print what is done on stderr.
-    command : list of str, default=None
-        Command line saved in ``config.json``.
+    {network_parameters}
 
     Returns
     -------
@@ -161,127 +438,9 @@ default='speaker-stratified'
     ptft-gender       3
     Name: uar, dtype: int64
     """
-    from sklearn_prognet.experiments._report import ExperimentResult, render_report
-
-    if not sources:
-        raise ExperimentInputError("sources is empty: pass 'speaker' and/or 'gender'.")
-    unknown = [s for s in sources if s not in SOURCE_TASKS]
-    if unknown:
-        raise ExperimentInputError(
-            f"Unknown source task(s) {unknown}; choose among {list(SOURCE_TASKS)}."
-        )
-    # One order, so that "gender,speaker" resumes a "speaker,gender" run.
-    sources = [task for task in SOURCE_TASKS if task in sources]
-    check_execution(n_jobs, backend, scheduler, torch_threads)
-    torch_threads = threads_per_fit(torch_threads, n_jobs, backend)
-    params = network_params(network, device)
-    corpus = load_corpus(
-        corpus,
-        emotions=emotions,
-        cache_dir=cache_dir,
-        resample=resample,
-        n_jobs=n_jobs,
-        verbose=int(progress),
-    )
-    if verbose:
-        log(_describe(corpus))
-    if "gender" in sources and (corpus.gender is None):
-        raise ExperimentInputError(
-            f"Corpus {corpus.name!r} has no gender labels; use --sources speaker."
-        )
-    folds, notes = make_folds(
-        corpus, protocol=protocol, n_splits=n_splits, n_repeats=n_repeats, seed=seed
-    )
-    source_labels = {}
-    for source in sources:
-        labels = corpus.speaker if source == "speaker" else corpus.gender
-        check_source_labels(folds, labels, source, corpus.name)
-        source_labels[source] = np.asarray(labels)
-    for note in notes:
-        log(f"note: {note}")
-
-    config = {
-        "experiment": "paralinguistic",
-        "format_version": FORMAT_VERSION,
-        "corpus": {
-            "name": corpus.name,
-            "fingerprint": corpus.fingerprint(),
-            "n_samples": corpus.n_samples,
-        },
-        "emotions": sorted(set(corpus.emotion)),
-        "sources": sources,
-        "protocol": protocol,
-        "n_splits": n_splits,
-        "n_repeats": n_repeats,
-        "seed": seed,
-        "network": params,
-        "lateral": lateral,
-    }
-    extra = {
-        "analysis": {"alpha": alpha, "ttest_df": ttest_df},
-        "corpus_info": corpus.summary(),
-        "notes": notes,
-        "runtime": {
-            "n_jobs": n_jobs,
-            "backend": backend,
-            "scheduler": scheduler,
-            "torch_threads": torch_threads,
-        },
-        "command": command,
-        "versions": package_versions(),
-    }
-    tasks = []
-    for f in folds:
-        for arm, method, source in arms(sources):
-            tasks.append(
-                FitTask(
-                    key=f"r{f.repeat:02d}/f{f.fold:02d}/{arm}",
-                    method=method,
-                    source=source,
-                    repeat=f.repeat,
-                    fold=f.fold,
-                    n_train_folds=n_splits - 2,
-                    train=f.train,
-                    validation=f.validation,
-                    test=f.test,
-                    random_state=derive_seed(seed, f.repeat, f.fold, arm),
-                    source_random_state=(
-                        None
-                        if source is None
-                        else derive_seed(seed, f.repeat, f.fold, f"source-{source}")
-                    ),
-                )
-            )
-    data = FitData(
-        X=corpus.X,
-        y=np.asarray(corpus.emotion),
-        network=params,
-        lateral=lateral,
-        source_labels=source_labels,
-        experiment="paralinguistic",
-    )
-    with ResultsStore(out, config, extra) as store:
-        execute(
-            store,
-            tasks,
-            data,
-            n_jobs=n_jobs,
-            backend=backend,
-            scheduler=scheduler,
-            progress=progress,
-            torch_threads=torch_threads,
-            desc="paralinguistic",
-            verbose=verbose,
-        )
-    report = render_report(out, alpha=alpha, ttest_df=ttest_df)
-    return ExperimentResult.load(out, report)
-
-
-def _describe(corpus):
-    info = corpus.summary()
-    emotions = ", ".join(f"{e} {n}" for e, n in info["emotions"].items())
-    return (
-        f"Corpus {info['name']} ({info['description'] or info['spec']}): "
-        f"{info['n_samples']} utterances, {info['n_speakers']} speakers, "
-        f"{info['n_features']} features; {emotions}."
-    )
+    options = RunOptions(
+        emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
+        alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
+        resample, progress, verbose, command,
+    )  # fmt: skip
+    return run_experiment(Paralinguistic(corpus, sources), out, options)

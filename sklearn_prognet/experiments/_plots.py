@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Figures of the experiment reports (Figure 3 and Figure 4 analogues).
 
+They draw numbers computed by :mod:`._stats`; they compute nothing new.
+
 matplotlib is imported inside the functions, and only its object-oriented
 API is used (no pyplot), so plotting works without a display and never
 changes the user's backend.
@@ -9,46 +11,13 @@ changes the user's backend.
 
 import numpy as np
 
-__all__ = ["curve_statistics", "plot_cross_corpus", "plot_learning_curves"]
+from sklearn_prognet.experiments._stats import curve_statistics
+
+__all__ = ["plot_confusion_matrices", "plot_cross_corpus", "plot_learning_curves"]
 
 # Colour-blind friendly colours (Paul Tol's bright scheme), one per method.
 COLORS = {"DNN": "#555555", "PT/FT": "#4477aa", "ProgNet": "#ee6677"}
 _SOURCE_MODEL = "#228833"
-
-
-def curve_statistics(curves, min_fraction=0.5):
-    """Mean and standard deviation per epoch of learning curves of any length.
-
-    Parameters
-    ----------
-    curves : list of array-like
-        One curve per fit; fits that stopped early have shorter curves.
-    min_fraction : float, default=0.5
-        The statistics end at the last epoch that at least this fraction of
-        the fits reached.
-
-    Returns
-    -------
-    epochs, mean, std, n_fits : ndarray
-        Epoch numbers (from 1), mean and standard deviation over the fits
-        still training, and how many fits that is.
-    """
-    curves = [np.asarray(c, dtype=float) for c in curves if len(c)]
-    if not curves:
-        empty = np.array([])
-        return empty, empty, empty, empty.astype(int)
-    length = max(len(c) for c in curves)
-    matrix = np.full((len(curves), length), np.nan)
-    for i, c in enumerate(curves):
-        matrix[i, : len(c)] = c
-    n_fits = np.sum(np.isfinite(matrix), axis=0)
-    keep = n_fits >= max(1, int(np.ceil(min_fraction * len(curves))))
-    last = np.flatnonzero(keep).max() + 1 if keep.any() else 0
-    matrix, n_fits = matrix[:, :last], n_fits[:last]
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(matrix, axis=0)
-        std = np.nanstd(matrix, axis=0)
-    return np.arange(1, last + 1), mean, std, n_fits
 
 
 def _figure(figsize):
@@ -172,5 +141,50 @@ def plot_cross_corpus(rows, path, *, title, chance=None):
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="best")
+    fig.savefig(path)
+    return path
+
+
+def plot_confusion_matrices(matrices, labels, path, *, title):
+    """One panel per arm: a row-normalised confusion matrix, recall on the diagonal.
+
+    Parameters
+    ----------
+    matrices : dict of str to ndarray of shape (n_classes, n_classes)
+        Panel title (an arm) -> shares of each true class (rows) predicted as
+        each class (columns).
+    labels : list of str
+        The classes, in the matrices' order.
+    path : str or os.PathLike
+        PNG file to write.
+    title : str
+        Figure title.
+    """
+    from matplotlib.figure import Figure
+
+    n = len(matrices)
+    n_cols = min(n, 3)
+    n_rows = -(-n // n_cols)
+    fig = Figure(figsize=(3.2 * n_cols, 3.0 * n_rows + 0.4), dpi=150)
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
+    for ax, (name, shares) in zip(axes, matrices.items(), strict=False):
+        image = ax.imshow(shares, vmin=0, vmax=1, cmap="Blues")
+        for (i, j), value in np.ndenumerate(shares):
+            if np.isfinite(value):
+                color = "white" if value > 0.6 else "black"
+                ax.text(j, i, f"{value:.2f}", ha="center", va="center",
+                        color=color, fontsize="small")  # fmt: skip
+        ax.set_xticks(range(len(labels)), labels, rotation=45, fontsize="small")
+        ax.set_yticks(range(len(labels)), labels, fontsize="small")
+        ax.set_title(name, fontsize="medium")
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[:n:n_cols]:
+        ax.set_ylabel("true")
+    for ax in axes[max(0, n - n_cols) : n]:
+        ax.set_xlabel("predicted")
+    fig.colorbar(image, ax=axes[:n].tolist(), shrink=0.8, label="share of true class")
+    fig.suptitle(title)
     fig.savefig(path)
     return path

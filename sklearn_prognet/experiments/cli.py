@@ -7,11 +7,33 @@ Run ``sklearn-prognet --help``, or ``sklearn-prognet COMMAND --help``.
 
 import argparse
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
 
+from sklearn_prognet.experiments._fits import paper_network
+from sklearn_prognet.experiments._folds import PROTOCOLS
+from sklearn_prognet.experiments._inputs import (
+    PAPER_EMOTIONS,
+    ExperimentInputError,
+    corpus_to_frame,
+    load_corpus,
+    parse_spec,
+)
+from sklearn_prognet.experiments._skeleton import EXPERIMENTS
+from sklearn_prognet.experiments._store import write_atomic
+
 __all__ = ["main"]
+
+#: What ``--quick`` changes (the network keeps the paper's architecture).
+QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
+
+# Python parameters that the library's messages name -> the flags they are
+# given with here (``device`` is left alone: its message is the estimators').
+_TRANSLATED = ("sources", "emotions", "protocol", "n_splits", "n_repeats",
+               "backend", "scheduler", "out", "n_jobs", "torch_threads",
+               "train_folds")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -122,24 +144,29 @@ def _n_jobs(text):
     return value
 
 
-def _add_run_options(parser, *, paralinguistic):
-    from sklearn_prognet.experiments._runner import PAPER_NETWORK, PROTOCOLS, QUICK
+def _add_run_options(parser):
+    _add_protocol_options(parser)
+    _add_network_options(parser)
+    _add_statistics_options(parser)
+    _add_execution_options(parser)
 
-    net = PAPER_NETWORK
+
+def _add_protocol_options(parser):
+    emotions = ",".join(PAPER_EMOTIONS)
     protocol = parser.add_argument_group(
         "protocol (defaults: the paper's 10 folds x 10 repeats)"
     )
     protocol.add_argument(
         "--emotions",
         type=_name_list,
-        default=["angry", "happy", "neutral", "sad"],
+        default=list(PAPER_EMOTIONS),
         metavar="LIST",
         help="comma-separated emotion classes; the corpus must have each one "
-        "(default: angry,happy,neutral,sad, the paper's four)",
+        f"(default: {emotions}, the paper's four)",
     )
     protocol.add_argument(
         "--protocol",
-        choices=PROTOCOLS,
+        choices=tuple(PROTOCOLS),
         default="speaker-stratified",
         help="speaker-stratified: every speaker's utterances are spread over all "
         "folds, as in the paper ('folds stratified based on speaker ID'; needed to "
@@ -170,12 +197,18 @@ def _add_run_options(parser, *, paralinguistic):
         help="seed of the folds; each fit's random state derives from (seed, "
         "repeat, fold, method) (default: %(default)s)",
     )
+
+
+def _add_network_options(parser):
+    net = paper_network()
+    sizes = net["hidden_layer_sizes"]
     network = parser.add_argument_group("networks (defaults: the paper's Table 1)")
     network.add_argument(
         "--hidden-layer-sizes",
         type=_hidden_sizes,
         metavar="SIZES",
-        help="hidden layer widths, e.g. 256,256,256,256 or 256x4 (default: 256x4)",
+        help="hidden layer widths, e.g. 256,256,256,256 or 256x4 (default: "
+        f"{sizes[0]}x{len(sizes)})",
     )
     network.add_argument(
         "--activation",
@@ -217,6 +250,9 @@ def _add_run_options(parser, *, paralinguistic):
     network.add_argument(
         "--device", default="cpu", help="torch device (default: %(default)s)"
     )
+
+
+def _add_statistics_options(parser):
     analysis = parser.add_argument_group("statistics")
     analysis.add_argument(
         "--alpha",
@@ -233,6 +269,9 @@ def _add_run_options(parser, *, paralinguistic):
         "the paper's 10, or 'n-1' for the number of paired scores minus one "
         "(Bouckaert & Frank) (default: %(default)s)",
     )
+
+
+def _add_execution_options(parser):
     run = parser.add_argument_group("execution")
     run.add_argument(
         "--out",
@@ -320,7 +359,16 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    # one command per registered experiment that has flags here
+    for name, add_command in _EXPERIMENT_COMMANDS.items():
+        if name in EXPERIMENTS:
+            add_command(sub)
+    _add_extract_command(sub)
+    _add_report_command(sub)
+    return parser
 
+
+def _add_paralinguistic_command(sub):
     para = sub.add_parser(
         "paralinguistic",
         help="speaker and gender as source tasks for emotion (Table 2, Figure 3)",
@@ -345,9 +393,11 @@ def build_parser():
         metavar="LIST",
         help="source tasks, comma-separated: speaker, gender (default: speaker,gender)",
     )
-    _add_run_options(para, paralinguistic=True)
+    _add_run_options(para)
     para.set_defaults(func=_cmd_paralinguistic)
 
+
+def _add_cross_corpus_command(sub):
     cross = sub.add_parser(
         "cross-corpus",
         help="transfer between emotion corpora with 8, 4, 2, 1 training folds "
@@ -372,9 +422,11 @@ def build_parser():
         help="numbers of target training folds (default: 8,4,2,1 with 10 folds; "
         "in general K-2 and the powers of 2 below it)",
     )
-    _add_run_options(cross, paralinguistic=False)
+    _add_run_options(cross)
     cross.set_defaults(func=_cmd_cross_corpus)
 
+
+def _add_extract_command(sub):
     extract = sub.add_parser(
         "extract",
         help="write the features of a corpus to a CSV table",
@@ -407,6 +459,8 @@ def build_parser():
     _add_audio_options(extract)
     extract.set_defaults(func=_cmd_extract)
 
+
+def _add_report_command(sub):
     report = sub.add_parser(
         "report",
         help="render the report of a results folder again",
@@ -425,12 +479,17 @@ def build_parser():
         help="t-test degrees of freedom, or 'n-1' (default: the run's)",
     )
     report.set_defaults(func=_cmd_report)
-    return parser
+
+
+# Experiment name -> the function that adds its command (in --help's order).
+_EXPERIMENT_COMMANDS = {
+    "paralinguistic": _add_paralinguistic_command,
+    "cross-corpus": _add_cross_corpus_command,
+}
 
 
 def _run_settings(args):
     """Keyword arguments shared by both experiments, with --quick applied."""
-    from sklearn_prognet.experiments._runner import QUICK
 
     def pick(name, paper):
         value = getattr(args, name)
@@ -470,15 +529,7 @@ def _run_settings(args):
 
 
 def _print_result(result):
-    text = result.report.read_text()
-    table = []
-    for line in text.splitlines():
-        if line.startswith("|"):
-            table.append(line)
-        elif table:
-            break
-    if table:
-        print("\n".join(table))
+    print(result.summary_table())
     print(f"\nReport: {result.report}")
 
 
@@ -495,7 +546,6 @@ def _cmd_paralinguistic(args):
 
 def _cmd_cross_corpus(args):
     from sklearn_prognet.experiments import run_cross_corpus
-    from sklearn_prognet.experiments._corpora import parse_spec
 
     out = args.out
     if out is None:
@@ -513,13 +563,6 @@ def _cmd_cross_corpus(args):
 
 
 def _cmd_extract(args):
-    from sklearn_prognet.experiments._corpora import (
-        corpus_to_frame,
-        load_corpus,
-        parse_spec,
-    )
-    from sklearn_prognet.experiments._results import write_atomic
-
     output = args.output or Path(f"{parse_spec(args.corpus)[1]}_egemaps.csv")
     corpus = load_corpus(
         args.corpus,
@@ -546,6 +589,19 @@ def _cmd_report(args):
     path = render_report(args.folder, alpha=args.alpha, ttest_df=args.ttest_df)
     print(f"Report: {path}")
     return 0
+
+
+def _in_flags(message):
+    """The library's message with its Python parameters named as flags.
+
+    ``scheduler='x'`` becomes ``--scheduler 'x'``, and a bare ``sources=``
+    becomes ``--sources``.
+    """
+    for name in _TRANSLATED:
+        flag = "--" + name.replace("_", "-")
+        message = re.sub(rf"\b{name}=(?=[\s.,;:)]|$)", flag, message)
+        message = re.sub(rf"\b{name}=", flag + " ", message)
+    return message
 
 
 def main(argv=None):
@@ -575,8 +631,6 @@ def main(argv=None):
     >>> main(["--version"])  # doctest: +SKIP
     sklearn-prognet 0.1.0
     """
-    from sklearn_prognet.experiments._corpora import ExperimentInputError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     # loky replaces a worker whose memory grew (torch's allocator caches); no
@@ -587,7 +641,7 @@ def main(argv=None):
     try:
         return args.func(args)
     except ExperimentInputError as exc:
-        print(f"sklearn-prognet: error: {exc}", file=sys.stderr)
+        print(f"sklearn-prognet: error: {_in_flags(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

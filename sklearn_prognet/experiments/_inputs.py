@@ -22,10 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Corpus", "ExperimentInputError", "load_corpus"]
+from sklearn_prognet.datasets import DEFAULT_EMOTIONS
 
-#: The four classes of Gideon et al. (2017).
-PAPER_EMOTIONS = ("angry", "happy", "neutral", "sad")
+__all__ = [
+    "PAPER_EMOTIONS",
+    "Corpus",
+    "ExperimentInputError",
+    "describe_corpus",
+    "load_corpus",
+]
+
+#: The four classes of Gideon et al. (2017): the datasets' default emotions.
+PAPER_EMOTIONS = DEFAULT_EMOTIONS
 
 # loader name -> function of sklearn_prognet.datasets
 _LOADERS = {
@@ -249,8 +257,9 @@ def load_corpus(
         with numeric feature columns and ``emotion``, ``speaker`` and
         optionally ``gender`` columns). A :class:`Corpus` is returned as it
         is, after the emotion selection.
-    emotions : sequence of str or None, default=('angry', 'happy', 'neutral', 'sad')
-        Emotions to keep; every one must be present in the corpus. None
+    emotions : sequence of str or None, default=PAPER_EMOTIONS
+        Emotions to keep (by default the paper's four: angry, happy, sad,
+        neutral); every one must be present in the corpus. None
         keeps all.
     cache_dir : str, os.PathLike or None, default=None
         Folder of the feature cache of audio corpora (``joblib.Memory``).
@@ -331,13 +340,24 @@ def select_emotions(corpus, emotions):
     if missing:
         raise ExperimentInputError(
             f"Corpus {corpus.name!r} ({corpus.spec}) has no utterance with emotion(s)"
-            f" {missing}; its emotions are {present}. Choose others with --emotions."
+            f" {missing}; its emotions are {present}. Choose others (emotions=)."
         )
     if len(emotions) < 2:
         raise ExperimentInputError(
             f"emotions={emotions}: emotion recognition needs at least 2 emotions."
         )
     return corpus.select(np.isin(corpus.emotion, emotions))
+
+
+def describe_corpus(corpus):
+    """One line on a corpus (size, speakers, emotions), for progress messages."""
+    info = corpus.summary()
+    emotions = ", ".join(f"{e} {n}" for e, n in info["emotions"].items())
+    return (
+        f"Corpus {info['name']} ({info['description'] or info['spec']}): "
+        f"{info['n_samples']} utterances, {info['n_speakers']} speakers, "
+        f"{info['n_features']} features; {emotions}."
+    )
 
 
 def _as_str_array(values):

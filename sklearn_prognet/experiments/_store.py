@@ -26,9 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_prognet.experiments._corpora import ExperimentInputError
+from sklearn_prognet.experiments._inputs import ExperimentInputError
 
-__all__ = ["ResultsStore", "config_hash", "package_versions"]
+__all__ = [
+    "ResultsStore",
+    "config_hash",
+    "package_versions",
+    "read_config",
+    "read_records",
+    "write_atomic",
+]
 
 CONFIG_FILE = "config.json"
 FITS_FILE = "fits.jsonl"
@@ -257,7 +264,7 @@ class ResultsStore:
             self._lock_fd = None
             raise ExperimentInputError(
                 f"Another run is writing to {str(self.folder)!r}; wait for it to "
-                "finish or use another --out folder."
+                "finish or use another results folder (out=)."
             ) from None
 
     def _check_config(self):
@@ -269,7 +276,7 @@ class ResultsStore:
             except (ValueError, KeyError, OSError) as exc:
                 raise ExperimentInputError(
                     f"{str(path)!r} is not a valid configuration ({exc}); use "
-                    "another --out folder."
+                    "another results folder (out=)."
                 ) from None
             if config_hash(saved_config) != self.hash:
                 diff = config_differences(saved_config, self.config)
@@ -278,7 +285,7 @@ class ResultsStore:
                     "settings:\n"
                     + "\n".join(diff)
                     + "\nRerun with the saved settings (see config.json) to resume "
-                    "it, or choose another --out folder."
+                    "it, or choose another results folder (out=)."
                 )
             analysis = self.extra.get("analysis")
             if analysis is not None and saved.get("analysis") != analysis:
@@ -290,7 +297,7 @@ class ResultsStore:
         if self.fits_path.exists() and self.fits_path.stat().st_size:
             raise ExperimentInputError(
                 f"{str(self.folder)!r} holds {FITS_FILE} but no {CONFIG_FILE}; "
-                "choose another --out folder."
+                "choose another results folder (out=)."
             )
         content = {"config": self.config, "config_hash": self.hash, **self.extra}
         write_atomic(path, json.dumps(content, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,177 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Running the fits: joblib or dask, torch threads, progress, messages.
+
+Tasks run through joblib, locally (loky processes) or on a dask cluster
+(joblib's dask backend); only the main process writes records, as results
+arrive, so a dask cluster needs no shared file system.
+"""
+
+import contextlib
+import sys
+
+import joblib
+
+from sklearn_prognet.experiments._fits import run_fit
+from sklearn_prognet.experiments._inputs import ExperimentInputError
+
+__all__ = ["check_execution", "execute", "log", "parallel_context", "threads_per_fit"]
+
+BACKENDS = ("loky", "dask")
+
+
+def log(message):
+    """Print a progress message on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def check_execution(n_jobs, backend, scheduler, torch_threads):
+    """Check the execution options before anything is loaded or written."""
+    if backend not in BACKENDS:
+        raise ExperimentInputError(
+            f"backend={backend!r} is not one of {list(BACKENDS)}."
+        )
+    if scheduler is not None and backend != "dask":
+        raise ExperimentInputError(
+            f"scheduler={scheduler!r} is only used with backend='dask'."
+        )
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ExperimentInputError(f"n_jobs={n_jobs!r}: use 1, N or -1 (all cores).")
+    if torch_threads is not None and (
+        not isinstance(torch_threads, int) or torch_threads < 1
+    ):
+        raise ExperimentInputError(
+            f"torch_threads={torch_threads!r} must be None or a positive integer."
+        )
+
+
+def threads_per_fit(torch_threads, n_jobs, backend):
+    """The torch threads of each fit: the given count, or the cores shared out.
+
+    By default (None) the machine's cores are divided among the fits that run
+    at once: running fits side by side scales better than torch's intra-op
+    threads for these small networks (two threads make one fit of the paper's
+    network only about 1.4 times as fast as one thread), but a core left idle
+    is wasted. A dask worker gets one thread, as the cluster's workers do.
+    """
+    if torch_threads is not None:
+        return torch_threads
+    if backend == "dask":
+        return 1
+    return max(1, joblib.cpu_count() // joblib.effective_n_jobs(n_jobs))
+
+
+@contextlib.contextmanager
+def parallel_context(n_jobs=1, backend="loky", scheduler=None, scatter=None):
+    """Configure joblib for the run; yield the n_jobs to pass to Parallel.
+
+    ``backend='dask'`` connects to ``scheduler`` (an address), or starts a
+    :class:`distributed.LocalCluster` with ``n_jobs`` single-threaded worker
+    processes.
+    """
+    check_execution(n_jobs, backend, scheduler, None)
+    if backend != "dask":
+        with joblib.parallel_config(backend=backend):
+            yield n_jobs
+        return
+    with contextlib.ExitStack() as stack:
+        client = _dask_client(stack, n_jobs, scheduler)
+        stack.enter_context(client)
+        stack.enter_context(client.as_current())
+        config = {"backend": "dask", "wait_for_workers_timeout": 60}
+        if scatter:
+            config["scatter"] = scatter
+        with joblib.parallel_config(**config):
+            yield -1
+
+
+def _dask_client(stack, n_jobs, scheduler):
+    """A client of the scheduler, or of a local cluster kept open by ``stack``."""
+    try:
+        from distributed import Client, LocalCluster  # an optional dependency
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ExperimentInputError(
+            "backend='dask' needs dask.distributed: "
+            "pip install 'sklearn-prognet[dask]'."
+        ) from None
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExperimentInputError(
+                f"Cannot connect to the dask scheduler {scheduler!r}: {exc}"
+            ) from None
+    cluster = stack.enter_context(
+        LocalCluster(
+            n_workers=joblib.effective_n_jobs(n_jobs),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+    )
+    return Client(cluster, set_as_default=False)
+
+
+def _progress_bar(total, initial, desc, enabled):
+    from tqdm.auto import tqdm  # an optional nicety, imported when shown
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="fit",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        smoothing=0.05,
+    )
+
+
+def execute(
+    store,
+    tasks,
+    data,
+    *,
+    n_jobs=1,
+    backend="loky",
+    scheduler=None,
+    progress=False,
+    torch_threads=1,
+    desc="fits",
+    verbose=True,
+):
+    """Run the tasks not yet in ``store``, appending each record as it arrives.
+
+    Returns
+    -------
+    n_run : int
+        Number of fits run (and saved) by this call.
+    """
+    done = {record["key"] for record in store.records()}
+    todo = [task for task in tasks if task.key not in done]
+    n_done = len(tasks) - len(todo)
+    if verbose:
+        if n_done:
+            log(
+                f"Resuming: {n_done} of {len(tasks)} fits are already saved in "
+                f"{store.fits_path}; {len(todo)} to run."
+            )
+        else:
+            log(f"{len(todo)} fits to run; results go to {store.folder}.")
+    if not todo:
+        return 0
+    n_run = 0
+    bar = _progress_bar(len(tasks), n_done, desc, progress)
+    try:
+        with parallel_context(n_jobs, backend, scheduler, scatter=[data]) as jobs:
+            parallel = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")
+            results = parallel(
+                joblib.delayed(run_fit)(task, data, torch_threads) for task in todo
+            )
+            for record in results:
+                store.append(record)
+                n_run += 1
+                bar.update(1)
+    finally:
+        bar.close()
+    return n_run

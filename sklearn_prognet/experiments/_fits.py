@@ -1,0 +1,330 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""One fit: the methods, the paper's network, seeds, and a fit's record.
+
+One task is one fit of one method on the training folds of one step of the
+cross-validation (repeat, fold). It is evaluated on the step's test fold and
+becomes one record (one line of ``fits.jsonl``). Nothing here knows which
+experiment it serves: the experiments build the tasks, :mod:`._execution`
+runs them.
+
+Three words for three things: a *source task* is what a source network is
+trained on in the paralinguistic experiment (speaker or gender labels); a
+*source corpus* is the corpus of the cross-corpus source model; the *source
+network* is the fitted estimator either gives the transfer methods.
+"""
+
+import contextlib
+import os
+import platform
+import time
+import warnings
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.metrics import uar_score
+
+__all__ = [
+    "METHODS",
+    "METHOD_LABELS",
+    "FitData",
+    "FitTask",
+    "derive_seed",
+    "network_params",
+    "paper_network",
+    "run_fit",
+]
+
+#: Method -> its name in reports and plots, in the reports' order.
+METHOD_LABELS = {"dnn": "DNN", "ptft": "PT/FT", "prognet": "ProgNet"}
+METHODS = tuple(METHOD_LABELS)
+
+# The network settings an experiment may change; their defaults are the
+# estimators' own (Table 1 of Gideon et al., 2017, and early stopping).
+NETWORK_SETTINGS = (
+    "hidden_layer_sizes",
+    "activation",
+    "dropout",
+    "lr",
+    "batch_size",
+    "max_epochs",
+    "patience",
+)
+
+# Decimals kept in the saved learning curves.
+_CURVE_DECIMALS = 5
+
+
+def paper_network():
+    """The paper's network settings: the defaults of :class:`DNNClassifier`.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import paper_network
+    >>> paper_network()["hidden_layer_sizes"], paper_network()["lr"]
+    ((256, 256, 256, 256), 0.0005)
+    """
+    # torch is imported when a network is first needed, not with the package
+    from sklearn_prognet._estimators import DNNClassifier
+
+    defaults = DNNClassifier().get_params()
+    return {name: defaults[name] for name in NETWORK_SETTINGS}
+
+
+def network_params(network=None, device="cpu"):
+    """The paper's network settings, updated with ``network``, and the device."""
+    params = paper_network()
+    if network:
+        unknown = set(network) - set(params)
+        if unknown:
+            raise ExperimentInputError(
+                f"Unknown network setting(s) {sorted(unknown)}; known: "
+                f"{sorted(params)}."
+            )
+        params.update(network)
+    params["hidden_layer_sizes"] = tuple(int(s) for s in params["hidden_layer_sizes"])
+    # Checked before the results folder records it, not in the first fit.
+    from sklearn_prognet._estimators import _check_device
+
+    try:
+        params["device"] = _check_device(device)
+    except ValueError as error:
+        raise ExperimentInputError(str(error)) from None
+    return params
+
+
+def derive_seed(seed, *parts):
+    """A 31-bit random state derived from ``seed`` and any labels.
+
+    The same arguments always give the same value (no use of Python's
+    salted ``hash``), and different labels give independent streams.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import derive_seed
+    >>> derive_seed(0, 1, 2, "dnn") == derive_seed(0, 1, 2, "dnn")
+    True
+    >>> derive_seed(0, 1, 2, "dnn") == derive_seed(0, 1, 2, "prognet")
+    False
+    """
+    entropy = [int(seed)] + [zlib.crc32(str(part).encode()) for part in parts]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0] % (2**31 - 1))
+
+
+@dataclass(frozen=True, eq=False)
+class FitTask:
+    """One fit: a method on the training folds of one cross-validation step.
+
+    ``source_task`` names the labels a source network is trained on inside
+    the fit (paralinguistic); ``source_corpus`` names the corpus of an
+    already fitted source network (cross-corpus). Both are None for a DNN.
+    """
+
+    key: str
+    method: str
+    repeat: int
+    fold: int
+    n_train_folds: int
+    train: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+    random_state: int
+    source_task: str | None = None
+    source_corpus: str | None = None
+    source_random_state: int | None = None
+
+
+@dataclass(eq=False)
+class FitData:
+    """Data shared by all tasks of a run (shipped once per task).
+
+    ``source_task_labels`` maps a source task to its labels (one per
+    utterance); ``source_network`` is a source network fitted beforehand.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    network: dict
+    lateral: str = "linear"
+    source_task_labels: dict = field(default_factory=dict)
+    source_network: object = None
+    experiment: str = ""
+
+
+def make_estimator(task, data):
+    """The Pipeline (StandardScaler + network) of a task, and its fit params.
+
+    The scaler is fitted on the training folds only; ``transform_input``
+    passes the validation fold through it before it reaches the network,
+    which uses it for early stopping.
+    """
+    from sklearn_prognet._estimators import (
+        DNNClassifier,
+        FineTunedClassifier,
+        ProgressiveNetClassifier,
+    )
+
+    params = dict(data.network)
+    fit_params = {}
+    source = None
+    if task.method != "dnn":
+        if data.source_network is not None:
+            source = data.source_network
+        else:
+            # Trained inside fit, on the training folds only, from source_y.
+            source = DNNClassifier(**params, random_state=task.source_random_state)
+            fit_params["source_y"] = data.source_task_labels[task.source_task][
+                task.train
+            ]
+    if task.method == "dnn":
+        net = DNNClassifier(**params, random_state=task.random_state)
+    elif task.method == "ptft":
+        net = FineTunedClassifier(
+            source=source, **params, random_state=task.random_state
+        )
+    elif task.method == "prognet":
+        net = ProgressiveNetClassifier(
+            sources=[source],
+            lateral=data.lateral,
+            **params,
+            random_state=task.random_state,
+        )
+    else:  # pragma: no cover - tasks are built by this package
+        raise ValueError(f"Unknown method {task.method!r}.")
+    request = {"X_val": True, "y_val": True}
+    if "source_y" in fit_params:
+        request["source_y"] = True
+    net.set_fit_request(**request)
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("net", net)], transform_input=["X_val"]
+    )
+    return pipe, fit_params
+
+
+def _curve(values):
+    values = np.asarray(values, dtype=float)
+    return [
+        None if not np.isfinite(v) else round(float(v), _CURVE_DECIMALS) for v in values
+    ]
+
+
+@contextlib.contextmanager
+def torch_thread_limit(n_threads):
+    """Run torch with ``n_threads`` intra-op threads, then restore the count.
+
+    None or 0 leaves torch's setting alone.
+    """
+    import torch  # only in the process that fits, after the lazy imports
+
+    threads = torch.get_num_threads()
+    if n_threads:
+        torch.set_num_threads(int(n_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def training_record(net):
+    """The fields of a fit's record that describe the network's training."""
+    return {
+        "best_epoch": int(net.best_epoch_),
+        "n_epochs": int(net.n_iter_),
+        "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
+        "history": {
+            key: _curve(net.history_[key])
+            for key in ("valid_uar", "train_loss", "valid_loss")
+        },
+    }
+
+
+def run_fit(task, data, torch_threads=1):
+    """Fit and evaluate one task; return its record (a JSON-able dict).
+
+    The record's ``source`` field holds the source task or the source corpus
+    (its name predates the distinction; old results folders use it), and
+    ``confusion`` the test fold's confusion counts: rows are the true
+    emotions, columns the predicted ones, both in sorted order.
+    """
+    import sklearn
+
+    start = time.perf_counter()
+    with torch_thread_limit(torch_threads):
+        X, y = data.X, data.y
+        with sklearn.config_context(enable_metadata_routing=True):
+            pipe, fit_params = make_estimator(task, data)
+            pipe.fit(
+                X[task.train],
+                y[task.train],
+                X_val=X[task.validation],
+                y_val=y[task.validation],
+                **fit_params,
+            )
+        y_pred = pipe.predict(X[task.test])
+        net = pipe[-1]
+        record = {
+            "key": task.key,
+            "experiment": data.experiment,
+            "method": task.method,
+            "source": task.source_task or task.source_corpus,
+            "repeat": task.repeat,
+            "fold": task.fold,
+            "n_train_folds": task.n_train_folds,
+            "uar": uar_score(y[task.test], y_pred),
+            "n_train": len(task.train),
+            "n_val": len(task.validation),
+            "n_test": len(task.test),
+            "random_state": task.random_state,
+        }
+        source_network = _source_network(net)
+        if source_network is not None:
+            record.update(_source_scores(task, data, pipe, source_network))
+        record.update(training_record(net))
+        record["confusion"] = confusion_matrix(
+            y[task.test], y_pred, labels=np.unique(y)
+        )
+        record["fit_time"] = round(time.perf_counter() - start, 3)
+        record["worker"] = f"{platform.node()}:{os.getpid()}"
+        return record
+
+
+def _source_network(net):
+    if hasattr(net, "sources_"):
+        return net.sources_[0] if net.sources_ else None
+    return getattr(net, "source_", None)
+
+
+def _source_scores(task, data, pipe, source_network):
+    """How well the source network does its own task on the test fold.
+
+    Paralinguistic: speaker or gender UAR (skipped when the test fold has
+    labels the source never saw, as with unseen speakers, or one class
+    only). Cross-corpus: the source emotion model applied to the target's
+    test fold without any adaptation (a zero-shot cross-corpus score).
+    """
+    scores = {
+        "source_n_epochs": int(source_network.n_iter_),
+        "source_best_epoch": int(source_network.best_epoch_),
+    }
+    if data.source_network is not None:
+        labels = data.y
+    else:
+        labels = data.source_task_labels[task.source_task]
+    y_test = labels[task.test]
+    # A UAR over one class (a single-gender test fold) is that class's recall,
+    # not comparable with the others: no score then.
+    if np.isin(y_test, source_network.classes_).all() and len(np.unique(y_test)) > 1:
+        X_test = pipe[:-1].transform(data.X[task.test])
+        with warnings.catch_warnings():
+            # predicted speakers that are absent from this fold
+            warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
+            scores["source_test_uar"] = uar_score(
+                y_test, source_network.predict(X_test)
+            )
+    return scores

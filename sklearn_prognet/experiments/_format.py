@@ -1,0 +1,207 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Markdown of the reports: tables, numbers and the sentences around them.
+
+Everything here turns data (from :mod:`._stats` and ``config.json``) into
+text; nothing computes statistics or writes files.
+"""
+
+import math
+
+from sklearn_prognet.experiments._folds import PROTOCOLS, SPEAKER_STRATIFIED
+
+__all__ = ["md_table", "score_cell", "significance_table"]
+
+_STAT_HEADER = ["Comparison", "mean ΔUAR", "t", "df", "p"]
+_STAT_ALIGN = [":--", ":--", "--:", "--:", "--:", "--:", ":-:"]
+
+
+def md_table(header, rows, align=None):
+    """A Markdown table.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import md_table
+    >>> print(md_table(["a", "b"], [[1, 2]], [":--", "--:"]))
+    | a | b |
+    |:--|--:|
+    | 1 | 2 |
+    """
+    align = align or ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def p_value(p):
+    """A p-value with 3 decimals, or in scientific notation below 0.001."""
+    if p is None or not math.isfinite(p):
+        return "–"
+    return f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
+
+
+def score_cell(summary):
+    """``mean±std`` of a :class:`~._stats.Summary`, or a dash."""
+    if summary is None:
+        return "–"
+    if not math.isfinite(summary.std):
+        return f"{summary.mean:.3f}"
+    return f"{summary.mean:.3f}±{summary.std:.3f}"
+
+
+def df_text(ttest_df):
+    """The degrees of freedom of the t-test, in words."""
+    if ttest_df is None:
+        return "the number of paired scores − 1"
+    return f"{ttest_df} (the paper's; the number of paired scores − 1 if smaller)"
+
+
+def _stat_row(group, comparison, result, alpha):
+    if result is None:
+        return [group, comparison, "–", "–", "–", "–", ""]
+    return [
+        group,
+        comparison,
+        f"{result.mean_difference:+.3f}",
+        f"{result.statistic:.2f}",
+        f"{result.df:g}",
+        p_value(result.pvalue),
+        "yes" if result.pvalue < alpha else "",
+    ]
+
+
+def significance_table(group_header, tests, alpha):
+    """The table of t-tests: ``tests`` holds (group, comparison, result)."""
+    return md_table(
+        [group_header, *_STAT_HEADER, f"p < {alpha}"],
+        [_stat_row(g, c, r, alpha) for g, c, r in tests],
+        _STAT_ALIGN,
+    )
+
+
+def network_text(net, lateral=None):
+    """The network settings of ``config.json``, in words."""
+    sizes = net["hidden_layer_sizes"]
+    if len(set(sizes)) == 1:
+        layers = f"{len(sizes)} × {sizes[0]}"
+    else:
+        layers = "-".join(str(s) for s in sizes)
+    text = (
+        f"{layers} {net['activation']} hidden units, dropout {net['dropout']}, Adam "
+        f"lr {net['lr']}, batch {net['batch_size']}, at most {net['max_epochs']} "
+        f"epochs, early stopping on the validation UAR with patience "
+        f"{net['patience']}"
+    )
+    if lateral:
+        text += f"; ProgNet lateral connections: {lateral}"
+    return text + f"; device {net.get('device', 'cpu')}"
+
+
+def corpus_text(info):
+    """A corpus summary (see :meth:`Corpus.summary`), in words."""
+    emotions = ", ".join(f"{e} {n}" for e, n in info.get("emotions", {}).items())
+    text = (
+        f"**{info['name']}** ({info.get('description') or info.get('spec')}): "
+        f"{info['n_samples']} utterances, {info['n_speakers']} speakers; {emotions}"
+    )
+    if info.get("genders"):
+        text += "; " + ", ".join(f"{g} {n}" for g, n in info["genders"].items())
+    return text
+
+
+def protocol_text(config, n_train_folds=None):
+    """The folds of a run, in words."""
+    n = config["n_splits"]
+    kind = PROTOCOLS[config["protocol"]]
+    train = f"{n - 2}" if n_train_folds is None else n_train_folds
+    repeats = config["n_repeats"]
+    return (
+        f"{n} folds × {repeats} repeat{'s' if repeats > 1 else ''}, {kind}; in every "
+        f"step one test fold, one validation fold (early stopping) and {train} "
+        f"training fold{'s' if str(train) != '1' else ''}. "
+        "Features are z-normalised with a StandardScaler fitted on the training "
+        "folds (a Pipeline)."
+    )
+
+
+def status_text(n_done, n_expected, fit_time):
+    """Whether the run is complete, and its total fit time."""
+    hours = fit_time / 3600
+    timing = f"{hours:.2f} h" if hours >= 1 else f"{fit_time / 60:.1f} min"
+    if n_done >= n_expected:
+        return f"**complete**: {n_done} of {n_expected} fits (total fit time {timing})."
+    return (
+        f"**partial**: {n_done} of {n_expected} fits finished (total fit time "
+        f"{timing}); rerun the same command to finish the run. Statistics below "
+        "use the finished fits only."
+    )
+
+
+def epoch_cells(summary, *, with_std):
+    """Cells of a training table from :func:`~._stats.epoch_summary`."""
+    best = f"{summary['best_epoch']:.0f}"
+    if with_std:
+        best += f"±{summary['best_epoch_std']:.0f}"
+    return [best, f"{summary['n_epochs']:.0f}", f"{summary['fit_time']:.1f}"]
+
+
+def curves_csv(rows):
+    """``learning_curves.csv`` from :func:`~._stats.curve_rows`."""
+    return "arm,epoch,mean_valid_uar,std_valid_uar,n_fits\n" + "".join(
+        f"{a},{e},{m:.5f},{s:.5f},{n}\n" for a, e, m, s, n in rows
+    )
+
+
+def confusion_csv(matrices, labels):
+    """One row per (arm, true emotion): utterances, then the predicted shares."""
+    lines = [",".join(["arm", "true", "n", *labels])]
+    for arm, (counts, shares) in matrices.items():
+        for label, row_counts, row in zip(labels, counts, shares, strict=True):
+            cells = [f"{v:.5f}" for v in row]
+            lines.append(",".join([arm, label, str(int(row_counts.sum())), *cells]))
+    return "\n".join(lines) + "\n"
+
+
+def confusion_section(figure, csv_name, n_arms):
+    """The report's paragraph on the confusion matrices."""
+    if not n_arms:
+        return [
+            "## Confusion matrices",
+            "",
+            "Not available: the fits of this results folder were saved without "
+            "their confusion counts (a results folder of an older version).",
+            "",
+        ]
+    return [
+        "## Confusion matrices",
+        "",
+        f"![Normalised confusion matrices]({figure})",
+        "",
+        "Test-fold predictions of each method, summed over all folds and "
+        "repeats, divided by the number of utterances of each true emotion: "
+        "rows are the true emotions, columns the predicted ones, and the "
+        f"diagonal holds each emotion's recall (UAR is its mean). `{csv_name}` "
+        "holds the same numbers.",
+        "",
+    ]
+
+
+def footer(saved, files):
+    """Notes, the folder's files and the versions, closing every report."""
+    lines = []
+    notes = list(saved.get("notes") or [])
+    if saved["config"].get("protocol") == SPEAKER_STRATIFIED:
+        notes.append(
+            "Speaker-stratified folds put every speaker in the training and the test "
+            "folds (the paper's protocol, needed to evaluate a speaker-identity "
+            "model); emotion UARs are therefore optimistic compared with unseen "
+            "speakers (--protocol speaker-independent)."
+        )
+    if notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    versions = ", ".join(f"{k} {v}" for k, v in saved.get("versions", {}).items())
+    lines += ["## Files", "", *files, "", "## Versions", "", versions, ""]
+    command = saved.get("command")
+    if command:
+        lines[-1:-1] = ["", "Command: `" + " ".join(command) + "`"]
+    return lines

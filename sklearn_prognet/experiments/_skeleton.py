@@ -1,0 +1,569 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""What every experiment shares, written once.
+
+An experiment is a subclass of :class:`Experiment`, registered with
+:func:`register`: it names its arms, plans its fit tasks and writes its
+report section. This module does the rest, the same way for all:
+
+- :class:`RunOptions`: the options every experiment takes (protocol,
+  network, statistics, execution);
+- :func:`run_experiment`: check the options, plan, open the results store,
+  execute the fits, render the report, load the result;
+- :func:`render_report`: the experiment's section, then the confusion
+  matrices, the learning-curve table and the footer every report has;
+- :func:`load_results` and :class:`ExperimentResult`: a results folder read
+  back.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sklearn_prognet.experiments._execution import (
+    check_execution,
+    execute,
+    log,
+    threads_per_fit,
+)
+from sklearn_prognet.experiments._fits import network_params
+from sklearn_prognet.experiments._format import (
+    confusion_csv,
+    confusion_section,
+    curves_csv,
+    footer,
+    status_text,
+)
+from sklearn_prognet.experiments._inputs import PAPER_EMOTIONS, ExperimentInputError
+from sklearn_prognet.experiments._plots import plot_confusion_matrices
+from sklearn_prognet.experiments._stats import confusion_by_arm, normalise_confusion
+from sklearn_prognet.experiments._store import (
+    FITS_FILE,
+    ResultsStore,
+    package_versions,
+    read_config,
+    read_records,
+    write_atomic,
+)
+
+__all__ = [
+    "Experiment",
+    "ExperimentResult",
+    "RunOptions",
+    "load_results",
+    "register",
+    "render_report",
+    "run_experiment",
+]
+
+REPORT_FILE = "report.md"
+SCORES_FILE = "scores.csv"
+CURVES_FILE = "learning_curves.csv"
+CONFUSION_CSV = "confusion_matrices.csv"
+CONFUSION_PNG = "confusion_matrices.png"
+
+#: Experiment name (``config.json``'s ``experiment``) -> its Experiment.
+EXPERIMENTS = {}
+
+#: The parameters every ``run_*`` function shares, for their docstrings.
+RUN_PARAMETERS = """
+    protocol : {'speaker-stratified', 'speaker-independent'}, \
+default='speaker-stratified'
+        Folds stratified on speaker (the paper; every speaker is in every
+        fold) or made of whole speakers.
+    n_splits : int, default=10
+        Folds per repeat.
+    n_repeats : int, default=10
+        Repeats of the cross-validation.
+"""
+NETWORK_PARAMETERS = """
+    network : dict, default=None
+        Changes to the paper's network settings (``hidden_layer_sizes``,
+        ``activation``, ``dropout``, ``lr``, ``batch_size``, ``max_epochs``,
+        ``patience``), whose defaults are those of
+        :class:`~sklearn_prognet.DNNClassifier`.
+    lateral : {'linear', 'adapter'}, default='linear'
+        Lateral connections of the progressive networks.
+    device : str, default='cpu'
+        The torch device of the networks.
+    alpha : float, default=0.05
+        Significance level of the marks in the report.
+    ttest_df : int or None, default=10
+        Degrees of freedom of the corrected t-test (the paper's 10; None
+        means the number of paired scores minus one).
+    n_jobs : int, default=1
+        Fits run in parallel (joblib; -1 means all cores or all dask
+        workers).
+    backend : {'loky', 'dask'}, default='loky'
+        joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
+        local cluster of ``n_jobs`` worker processes.
+    scheduler : str, default=None
+        Address of a dask scheduler (with ``backend='dask'``).
+    torch_threads : int or None, default=None
+        The torch threads of each fit. None divides the machine's cores among
+        the ``n_jobs`` fits that run at once (one thread per fit with dask).
+    cache_dir : str or None, default=None
+        Feature cache of audio corpora (see :func:`load_corpus`).
+    resample : int or None, default=None
+        Sampling rate to convert audio corpora to before extraction (see
+        :func:`load_corpus`); corpora recorded at different rates should be
+        compared at a common one.
+    progress : bool, default=False
+        Show a progress bar with an ETA on stderr.
+    verbose : bool, default=True
+        Print what is done on stderr.
+    command : list of str, default=None
+        Command line saved in ``config.json``.
+"""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The options every experiment takes (see the ``run_*`` functions)."""
+
+    emotions: tuple = PAPER_EMOTIONS
+    protocol: str = "speaker-stratified"
+    n_splits: int = 10
+    n_repeats: int = 10
+    seed: int = 0
+    network: dict | None = None
+    lateral: str = "linear"
+    device: str = "cpu"
+    alpha: float = 0.05
+    ttest_df: int | None = 10
+    n_jobs: int = 1
+    backend: str = "loky"
+    scheduler: str | None = None
+    torch_threads: int | None = None
+    cache_dir: str | None = None
+    resample: int | None = None
+    progress: bool = False
+    verbose: bool = True
+    command: list | None = None
+
+    def corpus_options(self):
+        """Keyword arguments of :func:`load_corpus`."""
+        return {
+            "emotions": self.emotions,
+            "cache_dir": self.cache_dir,
+            "resample": self.resample,
+            "n_jobs": self.n_jobs,
+            "verbose": int(self.progress),
+        }
+
+    def fold_options(self):
+        """Keyword arguments of :func:`._folds.make_folds`."""
+        return {
+            "protocol": self.protocol,
+            "n_splits": self.n_splits,
+            "n_repeats": self.n_repeats,
+            "seed": self.seed,
+        }
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of an experiment: a method with one source and training size.
+
+    ``name`` is the ``arm`` column of the scores; ``title`` names it in
+    figures.
+    """
+
+    name: str
+    method: str
+    title: str
+    source_task: str | None = None
+    n_train_folds: int | None = None
+
+
+@dataclass
+class Plan:
+    """What an experiment plans before anything is written.
+
+    ``settings`` are the experiment's entries of ``config.json`` (they decide
+    the results); ``info`` is saved beside them (corpus summaries); ``data``
+    is shared by the tasks (None if the experiment builds it in
+    :meth:`Experiment.fit_data`); ``state`` is kept for that method.
+    """
+
+    settings: dict
+    emotions: list
+    tasks: list
+    info: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    data: object = None
+    state: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The statistics settings of a report."""
+
+    alpha: float
+    ttest_df: int | None
+
+
+@dataclass
+class Results:
+    """A results folder read back: its ``config.json`` and fit records."""
+
+    saved: dict
+    scores: object
+    histories: dict
+    confusions: dict
+
+    @property
+    def config(self):
+        """The settings of the run (``config.json``'s ``config``)."""
+        return self.saved["config"]
+
+
+class Experiment:
+    """An experiment: its arms, its fit tasks and its report section.
+
+    Subclasses set :attr:`name` and :attr:`format_version` and implement
+    the methods that raise NotImplementedError; :func:`register` makes them
+    known to :func:`render_report` and the command line.
+    """
+
+    name = ""
+    format_version = 1
+
+    def check(self, options):
+        """Refuse options that need no data to be judged (default: none)."""
+
+    def plan(self, options, network):
+        """Load the corpora, make the folds and the tasks; return a :class:`Plan`."""
+        raise NotImplementedError
+
+    def fit_data(self, store, plan, options):
+        """The data of the tasks, once the results store is open."""
+        return plan.data
+
+    def arms(self, config):
+        """The arms of a run, in the report's order (a list of :class:`Arm`)."""
+        raise NotImplementedError
+
+    def arm_name(self, record):
+        """The arm of a fit record."""
+        raise NotImplementedError
+
+    def n_expected(self, config):
+        """Number of fits of a complete run."""
+        raise NotImplementedError
+
+    def summary_table(self, results, analysis):
+        """The main table of the report, in Markdown."""
+        raise NotImplementedError
+
+    def report(self, folder, results, analysis):
+        """The experiment's report section: ``(lines, learning-curve rows)``."""
+        raise NotImplementedError
+
+    def status(self, results):
+        """Whether the run is complete, in words."""
+        scores = results.scores
+        n_done = 0 if scores.empty else int((scores.get("method") != "source").sum())
+        fit_time = float(scores["fit_time"].sum()) if len(scores) else 0.0
+        return status_text(n_done, self.n_expected(results.config), fit_time)
+
+
+def register(cls):
+    """Class decorator: make an :class:`Experiment` known by its name."""
+    EXPERIMENTS[cls.name] = cls()
+    return cls
+
+
+def get_experiment(name, folder=None):
+    """The registered experiment called ``name``."""
+    try:
+        return EXPERIMENTS[name]
+    except KeyError:
+        where = "" if folder is None else f"{str(folder)!r} holds "
+        raise ExperimentInputError(
+            f"{where}an unknown experiment {name!r}; known: {sorted(EXPERIMENTS)}."
+        ) from None
+
+
+def run_experiment(experiment, out, options):
+    """Run ``experiment`` into the results folder ``out``: the shared skeleton.
+
+    Options are checked and the corpora loaded before anything is written;
+    fits already saved in ``out`` are not run again.
+
+    Returns
+    -------
+    result : ExperimentResult
+        The results folder, the per-fit scores and the report's path.
+    """
+    experiment.check(options)
+    check_execution(
+        options.n_jobs, options.backend, options.scheduler, options.torch_threads
+    )
+    torch_threads = threads_per_fit(
+        options.torch_threads, options.n_jobs, options.backend
+    )
+    network = network_params(options.network, options.device)
+    plan = experiment.plan(options, network)
+    for note in plan.notes:
+        log(f"note: {note}")
+    config = {
+        "experiment": experiment.name,
+        "format_version": experiment.format_version,
+        "emotions": plan.emotions,
+        **plan.settings,
+        **options.fold_options(),
+        "network": network,
+        "lateral": options.lateral,
+    }
+    extra = {
+        "analysis": {"alpha": options.alpha, "ttest_df": options.ttest_df},
+        **plan.info,
+        "notes": plan.notes,
+        "runtime": {
+            "n_jobs": options.n_jobs,
+            "backend": options.backend,
+            "scheduler": options.scheduler,
+            "torch_threads": torch_threads,
+        },
+        "command": options.command,
+        "versions": package_versions(),
+    }
+    with ResultsStore(out, config, extra) as store:
+        data = experiment.fit_data(store, plan, options)
+        execute(
+            store,
+            plan.tasks,
+            data,
+            n_jobs=options.n_jobs,
+            backend=options.backend,
+            scheduler=options.scheduler,
+            progress=options.progress,
+            torch_threads=torch_threads,
+            desc=experiment.name,
+            verbose=options.verbose,
+        )
+    report = render_report(out, alpha=options.alpha, ttest_df=options.ttest_df)
+    return ExperimentResult.load(out, report)
+
+
+def read_results(folder):
+    """Configuration, scores, learning curves and confusion counts of a folder."""
+    import pandas as pd  # a heavy import, needed only to read results
+
+    saved = read_config(folder)
+    experiment = get_experiment(saved["config"].get("experiment"), folder)
+    records, _ = read_records(Path(folder) / FITS_FILE)
+    histories = {r["key"]: r.pop("history", {}) for r in records}
+    confusions = {}
+    for r in records:
+        counts = r.pop("confusion", None)
+        if counts is not None:
+            confusions[r["key"]] = counts
+    scores = pd.DataFrame.from_records(records)
+    if len(scores):
+        scores["arm"] = [experiment.arm_name(r) for r in records]
+    return Results(saved, scores, histories, confusions)
+
+
+def load_results(folder):
+    """Configuration and fit records of a results folder.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A results folder written by :func:`run_paralinguistic` or
+        :func:`run_cross_corpus`.
+
+    Returns
+    -------
+    saved : dict
+        The content of ``config.json``.
+    scores : pandas.DataFrame
+        One row per finished fit (learning curves and confusion counts left
+        out).
+    histories : dict of str to dict
+        Fit key -> learning curves (``valid_uar``, ``train_loss``,
+        ``valid_loss``).
+
+    See Also
+    --------
+    render_report : Renders the report of a results folder.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import load_results
+    >>> saved, scores, histories = load_results("results/demo")  # doctest: +SKIP
+    >>> scores.groupby("arm")["uar"].mean()  # doctest: +SKIP
+    """
+    results = read_results(folder)
+    return results.saved, results.scores, results.histories
+
+
+def _analysis(saved, alpha, ttest_df):
+    settings = saved.get("analysis", {})
+    if alpha is None:
+        alpha = settings.get("alpha", 0.05)
+    if ttest_df == "saved":
+        ttest_df = settings.get("ttest_df", 10)
+    return Analysis(alpha, ttest_df)
+
+
+@dataclass
+class ExperimentResult:
+    """What a run returns: its folder, per-fit scores and report.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The results folder.
+    report : pathlib.Path
+        The Markdown report.
+    scores : pandas.DataFrame
+        One row per fit: ``key``, ``arm``, ``method``, ``source``, ``repeat``,
+        ``fold``, ``n_train_folds``, ``uar`` (test UAR), fold sizes, epochs...
+    config : dict
+        The content of ``config.json``.
+
+    See Also
+    --------
+    load_results : Read the records of a results folder.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import ExperimentResult
+    >>> result = ExperimentResult.load("results/demo")  # doctest: +SKIP
+    >>> result.scores.groupby("arm")["uar"].mean()  # doctest: +SKIP
+    """
+
+    folder: Path
+    report: Path
+    scores: object
+    config: dict
+
+    @classmethod
+    def load(cls, folder, report=None):
+        """Read a results folder.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            The results folder.
+        report : str or os.PathLike, default=None
+            The report's path; None means ``folder / 'report.md'``.
+
+        Returns
+        -------
+        result : ExperimentResult
+            The folder's scores and configuration.
+        """
+        saved, scores, _ = load_results(folder)
+        folder = Path(folder)
+        return cls(folder, Path(report or folder / REPORT_FILE), scores, saved)
+
+    def summary_table(self, *, alpha=None, ttest_df="saved"):
+        """The report's main table (mean test UAR per method), in Markdown.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Significance level of the marks; None uses the run's.
+        ttest_df : int, None or 'saved', default='saved'
+            Degrees of freedom of the t-test; ``'saved'`` uses the run's.
+
+        Returns
+        -------
+        table : str
+            A Markdown table.
+        """
+        experiment = get_experiment(self.config["config"].get("experiment"))
+        results = Results(self.config, self.scores, {}, {})
+        analysis = _analysis(self.config, alpha, ttest_df)
+        return experiment.summary_table(results, analysis)
+
+
+def _confusion_lines(folder, results, experiment):
+    """Write the normalised confusion matrices (CSV, PNG); return the section."""
+    arms = experiment.arms(results.config)
+    counts = confusion_by_arm(
+        results.scores, results.confusions, [a.name for a in arms]
+    )
+    if not counts:
+        return confusion_section(CONFUSION_PNG, CONFUSION_CSV, 0)
+    labels = list(results.config["emotions"])
+    matrices = {arm: (c, normalise_confusion(c)) for arm, c in counts.items()}
+    write_atomic(Path(folder) / CONFUSION_CSV, confusion_csv(matrices, labels))
+    titles = {a.name: a.title for a in arms}
+    plot_confusion_matrices(
+        {titles[arm]: shares for arm, (_, shares) in matrices.items()},
+        labels,
+        Path(folder) / CONFUSION_PNG,
+        title="Test-fold confusion matrices (rows: true emotion)",
+    )
+    return confusion_section(CONFUSION_PNG, CONFUSION_CSV, len(matrices))
+
+
+_FILES = [
+    f"- `{FITS_FILE}`: one JSON line per fit (test UAR, fold sizes, epochs, "
+    "learning curve, confusion counts); `scores.csv`: the same without curves "
+    f"and counts; `{CURVES_FILE}`: mean learning curves; `{CONFUSION_CSV}`: "
+    "normalised confusion matrices; `config.json`: settings, their hash and "
+    "package versions.",
+    "- Re-render this report with `sklearn-prognet report FOLDER`.",
+]
+
+
+def render_report(folder, *, alpha=None, ttest_df="saved"):
+    """Write the report of a results folder: Markdown, CSV tables and PNG plots.
+
+    Reads ``config.json`` and ``fits.jsonl`` (a partial run gives a partial
+    report) and writes ``report.md``, ``scores.csv``,
+    ``learning_curves.csv``, ``confusion_matrices.csv`` and the plots into
+    the folder.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The results folder.
+    alpha : float, default=None
+        Significance level; None uses the level the run was started with.
+    ttest_df : int, None or 'saved', default='saved'
+        Degrees of freedom of the corrected t-test; ``'saved'`` uses those of
+        the run, None means the number of paired scores minus one.
+
+    Returns
+    -------
+    report : pathlib.Path
+        Path of ``report.md``.
+
+    See Also
+    --------
+    run_paralinguistic : Runs the paralinguistic experiment.
+    run_cross_corpus : Runs the cross-corpus experiment.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import render_report
+    >>> render_report("results/demo")  # doctest: +SKIP
+    PosixPath('results/demo/report.md')
+    """
+    folder = Path(folder)
+    results = read_results(folder)
+    analysis = _analysis(results.saved, alpha, ttest_df)
+    experiment = get_experiment(results.config.get("experiment"), folder)
+    lines, curve_rows = experiment.report(folder, results, analysis)
+    lines += _confusion_lines(folder, results, experiment)
+    lines += footer(results.saved, _FILES)
+    write_atomic(folder / CURVES_FILE, curves_csv(curve_rows))
+    scores = results.scores
+    if len(scores):
+        write_atomic(folder / SCORES_FILE, scores.to_csv(index=False))
+    path = folder / REPORT_FILE
+    write_atomic(path, "\n".join(lines).rstrip() + "\n")
+    return path
+
+
+def frames_by_arm(scores):
+    """Arm -> its fits (a DataFrame); absent arms are missing."""
+    if scores.empty:
+        return {}
+    return dict(list(scores.groupby("arm", sort=False)))
