@@ -13,7 +13,11 @@ from scipy import stats as scipy_stats
 from sklearn.model_selection import KFold
 
 from sklearn_prognet.metrics import uar_score
-from sklearn_prognet.model_selection import FoldRoles, cv_fold_sizes
+from sklearn_prognet.model_selection import (
+    FoldRoles,
+    RepeatedStratifiedGroupKFold,
+    cv_fold_sizes,
+)
 from sklearn_prognet.stats import corrected_repeated_cv_ttest
 
 
@@ -58,3 +62,35 @@ def test_cv_fold_sizes_by_hand():
     n_train, n_test = cv_fold_sizes(roles, np.zeros((20, 1)))
     np.testing.assert_array_equal(n_train, [4] * 5)
     np.testing.assert_array_equal(n_test, [4] * 5)
+
+
+def test_fold_roles_by_hand():
+    # KFold(4) on 8 samples: fold k tests samples 2k and 2k + 1; with
+    # validation="next" fold k + 1 validates and the two others train
+    roles = FoldRoles(KFold(4), random_state=0)
+    folds = list(roles.split_roles(np.zeros((8, 1))))
+    fold_of = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    for k, f in enumerate(folds):
+        assert (f.repeat, f.fold) == (0, k)
+        assert f.test.tolist() == fold_of[k]
+        assert f.validation.tolist() == fold_of[(k + 1) % 4]
+        others = [i for j in range(4) if j not in (k, (k + 1) % 4) for i in fold_of[j]]
+        assert f.train.tolist() == others
+    # split() is the same steps, with the validation fold in neither part
+    for f, (train, test) in zip(folds, roles.split(np.zeros((8, 1))), strict=True):
+        assert train.tolist() == f.train.tolist() and test.tolist() == f.test.tolist()
+
+
+def test_speaker_independent_folds_keep_every_speaker_whole():
+    rng = np.random.RandomState(0)
+    groups = np.repeat(np.arange(12), rng.randint(5, 15, size=12))
+    y = rng.randint(0, 3, size=len(groups))
+    cv = RepeatedStratifiedGroupKFold(n_splits=4, n_repeats=3, random_state=0)
+    n_tested = np.zeros(len(y), dtype=int)
+    for train, test in cv.split(np.zeros((len(y), 1)), y, groups):
+        assert set(groups[train]).isdisjoint(groups[test])
+        # a speaker in the test fold is there with all of their samples
+        for g in np.unique(groups[test]):
+            assert np.sum(groups[test] == g) == np.sum(groups == g)
+        n_tested[test] += 1
+    assert np.all(n_tested == 3)  # once per repeat
