@@ -15,7 +15,7 @@ comma := ,
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: demo test lint format docs bench install clean
+.PHONY: demo test mutants lint format docs bench install clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest --cov=sklearn_prognet --cov-report=term --durations=15 $(PYTEST_ARGS)
+
+# Deliberate bugs that the tests must catch (scripts/mutants.py, docs/contributing.rst)
+mutants: $(STAMP)
+	$(BIN)/python scripts/mutants.py
 
 docs:
 	$(MAKE) install EXTRAS=tests,plot,dask,docs

@@ -28,6 +28,7 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
 )
 from sklearn_prognet._training import inner_validation_split
+from sklearn_prognet.metrics import uar_score
 
 FAST = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "max_epochs": 8, "random_state": 0}
 NETWORKS = [DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier]
@@ -87,7 +88,9 @@ def test_string_labels_feature_names_and_fitted_attributes(small_data):
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
     clf = DNNClassifier(**FAST).fit(frame, labels)
     assert list(clf.classes_) == ["angry", "happy", "sad"]
-    assert set(clf.predict(frame)) <= set(clf.classes_)
+    # the same fit as on the integer labels, predicting the names
+    by_index = DNNClassifier(**FAST).fit(X, y).predict(X)
+    np.testing.assert_array_equal(clf.predict(frame), clf.classes_[by_index])
     assert clf.n_features_in_ == X.shape[1]
     assert list(clf.feature_names_in_) == list(frame.columns)
     assert clf.n_iter_ == len(clf.history_["epoch"]) <= FAST["max_epochs"]
@@ -105,10 +108,10 @@ def test_early_stopping_stops_and_restores_the_best_epoch(small_data):
     assert clf.n_iter_ - clf.best_epoch_ == 3
     # the kept weights are those of the best epoch: rescoring the inner
     # validation set reproduces its best UAR
-    assert (
-        clf.history_["valid_uar"].max()
-        == clf.history_["valid_uar"][clf.best_epoch_ - 1]
-    )
+    valid = clf.net_.train_split.keywords["valid_ds"]
+    rescored = uar_score(valid.y.numpy(), clf.predict(valid.X.numpy()))
+    assert rescored == clf.history_["valid_uar"].max()
+    assert rescored == clf.history_["valid_uar"][clf.best_epoch_ - 1]
 
 
 def test_without_early_stopping_runs_all_epochs(small_data):
@@ -123,7 +126,9 @@ def test_without_early_stopping_explicit_validation_data_is_only_scored(small_da
     clf = DNNClassifier(**{**FAST, "max_epochs": 30, "patience": 2})
     clf.set_params(early_stopping=False).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
     assert clf.n_iter_ == clf.best_epoch_ == 30
-    assert np.all(np.isfinite(clf.history_["valid_uar"]))
+    # the last weights are kept, and the last score is theirs on X_val
+    last = clf.history_["valid_uar"][-1]
+    assert uar_score(y[60:], clf.predict(X[60:])) == pytest.approx(last, abs=1e-12)
 
 
 def test_a_failed_refit_leaves_the_estimator_unfitted(small_data):
@@ -155,7 +160,8 @@ def test_verbose_prints_the_epoch_table_and_silent_prints_nothing(small_data, ca
 def test_explicit_validation_data_is_used(small_data):
     X, y, _ = small_data
     clf = DNNClassifier(**FAST).fit(X[:60], y[:60], X_val=X[60:], y_val=y[60:])
-    assert np.all(np.isfinite(clf.history_["valid_uar"]))
+    best = clf.history_["valid_uar"][clf.best_epoch_ - 1]
+    assert uar_score(y[60:], clf.predict(X[60:])) == pytest.approx(best, abs=1e-12)
     with pytest.raises(ValueError, match="both X_val and y_val"):
         DNNClassifier(**FAST).fit(X, y, X_val=X)
     with pytest.raises(ValueError, match="not in y"):
@@ -275,6 +281,12 @@ def test_lateral_connections_feed_every_layer_including_output(source, small_dat
     # layer k of the source feeds layer k + 1: hidden layer 1 and the output
     assert [len(lats) for lats in new.laterals] == [1, 1]
     assert new.laterals[1][0].weight.shape == (3, 16)
+    # and they are used: zeroing them changes the predictions
+    proba = clf.predict_proba(X)
+    with torch.no_grad():
+        for lats in new.laterals:
+            lats[0].weight.zero_()
+    assert not np.allclose(clf.predict_proba(X), proba)
 
 
 def test_sources_of_other_widths_several_sources_and_chains(small_data, source):

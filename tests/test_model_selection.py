@@ -522,6 +522,9 @@ def test_cv_fold_sizes():
     assert np.all(n_train + n_test < len(y))
     n_train, n_test = cv_fold_sizes(KFold(4), X)
     assert np.all(n_train + n_test == len(y)) and n_test.sum() == len(y)
+    # by hand: KFold(4) on 10 samples tests 3, 3, 2 and 2
+    n_train, n_test = cv_fold_sizes(KFold(4), np.zeros((10, 1)))
+    assert n_train.tolist() == [7, 7, 8, 8] and n_test.tolist() == [3, 3, 2, 2]
 
 
 @pytest.mark.parametrize(

@@ -262,6 +262,15 @@ def test_compare_cv_results(small_data, two_cv_results):
     )
     assert res == ref
     assert res.n_differences == 9 and res.pvalue < 0.01
+    # by hand: the sizes are read from the indices, n_test over n_train
+    d = res_a["test_score"] - res_b["test_score"]
+    ratio = sum(map(len, res_a["indices"]["test"])) / sum(
+        map(len, res_a["indices"]["train"])
+    )
+    assert ratio == pytest.approx(1 / 2, abs=0.1)  # 3 folds: a third tests
+    t = d.mean() / np.sqrt((1 / 9 + ratio) * d.var(ddof=1))
+    assert res.statistic == pytest.approx(t)
+    assert res.pvalue == pytest.approx(scipy_stats.t.sf(t, 8))
 
 
 def test_compare_cv_results_errors(small_data, two_cv_results):
@@ -328,6 +337,8 @@ def test_uar_is_balanced_accuracy_and_macro_recall(small_data):
     uar = uar_score(y, y_pred)
     assert uar == pytest.approx(balanced_accuracy_score(y, y_pred))
     assert uar == pytest.approx(recall_score(y, y_pred, average="macro"))
+    # imbalanced labels, where UAR and accuracy differ: recalls 3/4 and 1/2
+    assert uar_score([0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]) == pytest.approx(0.625)
     cv = RepeatedStratifiedGroupKFold(n_splits=3, n_repeats=1, random_state=0)
     kw = {"cv": cv, "groups": groups}
     np.testing.assert_allclose(

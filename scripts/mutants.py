@@ -1,0 +1,248 @@
+"""Mutation spot-check: break each central mechanism on purpose, expect a test to fail.
+
+A mutant is the behaviour it breaks, one exact snippet of the package with its
+replacement, and the tests meant to catch it. Each runs on a copy of the package
+and tests in a temporary folder: a failing test kills it; if the tests pass, it
+survived. The tests first run once unmutated, where they must pass. See
+docs/contributing.rst.
+
+    python scripts/mutants.py              # all mutants (make mutants)
+    python scripts/mutants.py --list       # what each mutant breaks
+    python scripts/mutants.py NAME [NAME]  # some of them
+
+Exit status 1 if a mutant survived, or if a run could not be judged (a snippet
+that no longer matches exactly once, a collection error, a timeout).
+"""
+
+# The table of mutants is data: its lines are as long as its snippets need.
+# ruff: noqa: E501
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ("sklearn_prognet", "tests", "pyproject.toml", "setup.cfg")
+TIMEOUT_S = 600
+
+
+# breaks: the behaviour, in words; original: a snippet found exactly once in file
+Mutant = namedtuple("Mutant", "name breaks file original replacement tests")
+
+
+# fmt: off
+NET, SCI = "tests/test_science_networks.py::", "tests/test_science_evaluation.py::"
+EST, MOD = "tests/test_estimators.py::", "tests/test_modules.py::"
+SEL, STA = "tests/test_model_selection.py::", "tests/test_stats.py::"
+FEA = "tests/test_features.py::"
+M, T, E = "sklearn_prognet/_modules.py", "sklearn_prognet/_training.py", "sklearn_prognet/_estimators.py"
+S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
+FE = "sklearn_prognet/_features.py"
+ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
+
+MUTANTS = [
+    # -- networks
+    Mutant("laterals_ignored", "lateral connections feed the new column", M,
+           "z = z + lateral(source)", "z = z + 0 * lateral(source)",
+           (NET + "test_a_task_solvable_only_through_the_source_is_solved_by_its_laterals",
+            EST + "test_lateral_connections_feed_every_layer_including_output")),
+    Mutant("last_weights_kept", "early stopping restores the best epoch's weights", T,
+           "load_best=True,", "load_best=False,",
+           (NET + "test_restored_weights_reproduce_the_best_epochs_validation_score",
+            EST + "test_early_stopping_stops_and_restores_the_best_epoch")),
+    Mutant("x_val_ignored", "early stopping scores X_val, y_val when given", E,
+           "if X_val is not None:", "if X_val is not None and not self.early_stopping:",
+           (NET + "test_explicit_validation_data_is_what_early_stopping_scores", EST + "test_explicit_validation_data_is_used")),
+    Mutant("inner_split_ignores_groups", "the inner validation split holds out whole groups", E,
+           "inner_validation_split(y, groups,", "inner_validation_split(y, None,",
+           (NET + "test_inner_validation_split_holds_out_whole_groups",)),
+    Mutant("no_dropout_in_trained_column", "the trained column uses dropout", M,
+           "dropout if i >= n_frozen else 0.0,", "0.0,",
+           (NET + "test_the_trained_column_uses_dropout_while_training_only",)),
+    Mutant("dropout_p_swapped", "FastDropout drops a share p of the units", M,
+           "x * keep_mask(x, self.p)", "x * keep_mask(x, 1 - self.p)",
+           (NET + "test_dropout_drops_a_share_p_of_units_and_rescales_the_rest", MOD + "test_fast_dropout_modes_and_gradient")),
+    Mutant("no_batch_shuffle", "every epoch draws a new batch order", T,
+           "iterator_train__shuffle=True,", "iterator_train__shuffle=False,",
+           (NET + "test_every_epoch_sees_the_rows_in_a_new_random_order",)),
+    Mutant("frozen_columns_trainable", "frozen weights are buffers no optimizer sees", M,
+           "_parameters_to_buffers(column)\n", "pass\n",
+           (NET + "test_no_optimizer_can_change_a_frozen_column",
+            EST + "test_frozen_columns_stay_bit_identical_and_out_of_the_optimizer")),
+    Mutant("frozen_columns_train_mode", "frozen columns always run in eval mode", M,
+           "column.eval()", "column.train(mode)",
+           (MOD + "test_frozen_columns_are_in_eval_mode_from_construction", MOD + "test_trainer_switches_the_whole_tree")),
+    Mutant("source_weights_not_loaded", "sources' weights are copied into the new net", E,
+           "own[key].copy_(tensor)", "pass",
+           (EST + "test_frozen_columns_stay_bit_identical_and_out_of_the_optimizer",
+            EST + "test_fine_tuning_copies_hidden_layers_and_leaves_the_source")),
+    Mutant("source_y_first_column", "unfitted source j trains on source_y[:, j]", E,
+           "labels[:, column]", "labels[:, 0]",
+           (EST + "test_unfitted_sources_are_trained_on_source_y",)),
+    Mutant("torch_unseeded", "same random_state, same model, whatever torch's state", T,
+           "torch.manual_seed(seed)", "pass",
+           (NET + "test_same_random_state_same_model_whatever_torchs_global_state",)),
+    Mutant("random_state_ignored", "another random_state gives another model", E,
+           "rng = check_random_state(self.random_state)", "rng = check_random_state(0)",
+           (EST + "test_same_random_state_same_result_and_global_rng_untouched",)),
+    # -- evaluation protocol
+    Mutant("uar_is_accuracy", "uar_score is the mean of per-class recalls", "sklearn_prognet/metrics.py",
+           "float(balanced_accuracy_score(", f"float({ACCURACY}(",
+           (SCI + "test_uar_on_imbalanced_labels_is_the_mean_recall_not_accuracy",
+            STA + "test_uar_is_balanced_accuracy_and_macro_recall")),
+    Mutant("speakers_split_across_folds", "no speaker in both training and test folds", S,
+           "yield fold_of_group[group_ids]", "yield rng.permutation(fold_of_group[group_ids])",
+           (SCI + "test_speaker_independent_folds_keep_every_speaker_whole", SEL + "test_speaker_independent_properties")),
+    Mutant("repeats_identical", "the repeats are different partitions", S,
+           "_assign_groups(y_counts_per_group, self.n_splits, rng)",
+           "_assign_groups(y_counts_per_group, self.n_splits, check_random_state(0))",
+           (SEL + "test_repeats_are_different_partitions",)),
+    Mutant("duplicate_partitions_kept", "a repeat that duplicates another is redrawn", S,
+           "if key not in seen:", "if True:",
+           (SEL + "test_repeats_differ_with_few_groups",)),
+    Mutant("validation_fold_trains", "the validation fold is never a training fold", S,
+           "np.array([k for k in others if k != val_fold])", "np.array(others)",
+           (SCI + "test_fold_roles_by_hand", SEL + "test_fold_roles_properties")),
+    Mutant("validation_not_next_fold", "validation='next' validates on fold k + 1", S,
+           "val_fold = (fold + 1) % n_splits", "val_fold = (fold + 2) % n_splits",
+           (SCI + "test_fold_roles_by_hand", SEL + "test_fold_roles_properties")),
+    Mutant("split_trains_on_validation", "FoldRoles.split leaves the validation fold out", S,
+           "yield fold.train, fold.test", "yield np.union1d(fold.train, fold.validation), fold.test",
+           (SCI + "test_fold_roles_by_hand", SCI + "test_cv_fold_sizes_by_hand")),
+    Mutant("fold_sizes_swapped", "cv_fold_sizes returns (n_train, n_test)", S,
+           "(len(train), len(test)) for", "(len(test), len(train)) for",
+           (SCI + "test_cv_fold_sizes_by_hand", SEL + "test_cv_fold_sizes")),
+    Mutant("ttest_uncorrected_variance", "the t-test's variance factor is 1/J + n_test/n_train", F,
+           "correction = 1.0 / n + float(test_train_ratio)", "correction = 1.0 / n",
+           (SCI + "test_corrected_ttest_equals_the_nadeau_bengio_formula_by_hand", STA + "test_worked_example")),
+    Mutant("ttest_ratio_inverted", "the correction uses n_test / n_train, not its inverse", F,
+           "n_test.sum() / n_train.sum()", "n_train.sum() / n_test.sum()",
+           (SCI + "test_corrected_ttest_equals_the_nadeau_bengio_formula_by_hand", STA + "test_worked_example")),
+    Mutant("ttest_df_is_j", "the t-test has J - 1 degrees of freedom", F,
+           "float(n - 1 if df is None else df)", "float(n if df is None else df)",
+           (SCI + "test_corrected_ttest_equals_the_nadeau_bengio_formula_by_hand", STA + "test_worked_example")),
+    Mutant("compare_sizes_swapped", "compare_cv_results reads n_train from the train indices", F,
+           'n_train=[len(train) for train in ind_a["train"]]', 'n_train=[len(test) for test in ind_a["test"]]',
+           (STA + "test_compare_cv_results",)),
+    # -- feature cache
+    Mutant("cache_keyed_on_size", "the feature cache follows the file's content", FE,
+           'return "file:" + digest.hexdigest()', 'return "file:" + str(os.path.getsize(path))',
+           ("tests/test_science_features.py::"
+            "test_files_of_equal_size_and_other_content_get_their_own_features",)),
+    Mutant("cache_ignores_sampling_rate", "sampling_rate is part of the cache key", FE,
+           "self.sampling_rate,\n            self.resample,", "self.resample,",
+           (FEA + "test_cache_follows_content_and_config",)),
+]
+# fmt: on
+
+
+def copy_repo(dest):
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", ".pytest_cache")
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=ignore)
+        else:
+            shutil.copy2(source, dest / name)
+
+
+def mutated(mutant, root):
+    """The text of the mutant's file under ``root``, with the snippet replaced."""
+    text = (root / mutant.file).read_text()
+    if text.count(mutant.original) != 1:
+        raise ValueError(
+            f"mutant {mutant.name} no longer applies: snippet not found exactly "
+            f"once in {mutant.file}: {mutant.original!r}"
+        )
+    return text.replace(mutant.original, mutant.replacement)
+
+
+def run_tests(tests, mutant=None):
+    """Run ``tests`` on a (mutated) copy; return (pytest exit code, output, s)."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+        dest = Path(tmp)
+        copy_repo(dest)
+        if mutant is not None:
+            (dest / mutant.file).write_text(mutated(mutant, dest))
+        env = {**os.environ, "PYTHONPATH": str(dest), "PYTHONDONTWRITEBYTECODE": "1"}
+        # two runs share the CPUs: one thread each
+        env.setdefault("OMP_NUM_THREADS", "1")
+        command = [sys.executable, "-m", "pytest", "-x", "-q", "-p"]
+        command += ["no:cacheprovider", "-o", "addopts=", *tests]
+        kwargs = {"cwd": dest, "env": env, "capture_output": True, "text": True}
+        try:
+            done = subprocess.run(command, timeout=TIMEOUT_S, **kwargs)
+            code, output = done.returncode, done.stdout + done.stderr
+        except subprocess.TimeoutExpired:
+            code, output = -1, f"timed out after {TIMEOUT_S} s"
+    return code, output, time.monotonic() - start
+
+
+def judge(mutant):
+    code, output, seconds = run_tests(mutant.tests, mutant)
+    if code == 1:
+        failed = re.findall(r"^FAILED (\S+)", output, flags=re.MULTILINE)
+        return "killed", failed[0] if failed else "", seconds
+    if code == 0:
+        return "SURVIVED", "", seconds
+    return "ERROR", f"pytest exit code {code}\n{output[-3000:]}", seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the mutants")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel runs")
+    args = parser.parse_args(argv)
+    by_name = {m.name: m for m in MUTANTS}
+    unknown = sorted(set(args.names) - set(by_name))
+    if unknown:
+        parser.error(f"unknown mutants {unknown}; see --list")
+    selected = [by_name[n] for n in args.names] or MUTANTS
+    if args.list:
+        for m in selected:
+            print(f"{m.name:30} {m.breaks}\n{'':30} {m.file}: {m.original!r}")
+        return 0
+    try:  # a refactor must not disable a mutant silently
+        for m in selected:
+            mutated(m, ROOT)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+    start = time.monotonic()
+    tests = list(dict.fromkeys(t for m in selected for t in m.tests))
+    code, output, seconds = run_tests(tests)
+    if code != 0:
+        print(output[-5000:])
+        print(f"the unmutated tests do not pass (pytest exit code {code})")
+        return 1
+    print(f"unmutated: {len(tests)} tests pass ({seconds:.0f} s)", flush=True)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(judge, selected))
+
+    width = max(len(m.name) for m in selected)
+    problems = []
+    for m, (result, detail, seconds) in zip(selected, results, strict=True):
+        caught = detail.split("::")[-1] if result == "killed" else ""
+        print(f"{m.name:{width}}  {result:8}  {seconds:5.1f} s  {m.breaks}  {caught}")
+        if result != "killed":
+            problems.append(f"\n{m.name}: {result}\n{detail or m.tests}")
+    print(*problems, sep="\n")
+    n_killed = len(selected) - len(problems)
+    total = time.monotonic() - start
+    print(f"\n{n_killed}/{len(selected)} mutants killed in {total:.0f} s")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""The networks' central mechanisms, tested so that breaking one fails a test.
+
+Each test states a behaviour the estimators promise and checks it against an
+independent computation (never against the code under test). ``make mutants``
+(scripts/mutants.py) breaks each mechanism on purpose and checks that these
+tests notice.
+"""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier
+from sklearn_prognet._modules import FastDropout
+from sklearn_prognet._training import ProgressiveNetTrainer
+
+FAST = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "max_epochs": 8, "random_state": 0}
+
+
+def _uar(y_true, y_pred):
+    """Unweighted average recall, by hand: the mean of the per-class recalls."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return np.mean([np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)])
+
+
+def _rows_of(X, rows):
+    """Indices in X of each of ``rows`` (rows of X are unique)."""
+    index = {row.tobytes(): i for i, row in enumerate(np.asarray(X))}
+    return np.array([index[row.tobytes()] for row in np.asarray(rows)])
+
+
+def _inner_validation_X(clf):
+    """The validation set the fitted net scored every epoch."""
+    return clf.net_.train_split.keywords["valid_ds"].X.numpy()
+
+
+@pytest.fixture(scope="module")
+def noisy_split():
+    """A noisy 3-class problem, split into training and validation parts."""
+    X, y = make_classification(
+        n_samples=120,
+        n_features=8,
+        n_informative=3,
+        flip_y=0.3,
+        n_classes=3,
+        random_state=0,
+    )
+    X = X.astype(np.float32)
+    return X[:80], y[:80], X[80:], y[80:]
+
+
+# -- lateral connections ------------------------------------------------------
+
+
+def test_a_task_solvable_only_through_the_source_is_solved_by_its_laterals():
+    # XOR of two signs. A one-unit hidden layer cannot represent it, so the
+    # new column alone fails; a source that learned the four quadrants holds
+    # the answer in its hidden layer, which reaches the output only through
+    # the lateral connection.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(400, 2)).astype(np.float32)
+    quadrant = 2 * (X[:, 0] > 0) + (X[:, 1] > 0)
+    xor = (X[:, 0] > 0) ^ (X[:, 1] > 0)
+    common = {
+        "activation": "relu",
+        "dropout": 0.0,
+        "lr": 0.03,
+        "max_epochs": 40,
+        "early_stopping": False,
+        "random_state": 0,
+    }
+    source = DNNClassifier(hidden_layer_sizes=(16,), **common).fit(X, quadrant)
+    narrow = {**common, "hidden_layer_sizes": (1,)}
+    alone = DNNClassifier(**narrow).fit(X, xor)
+    prognet = ProgressiveNetClassifier(sources=[source], **narrow).fit(X, xor)
+    assert np.mean(alone.predict(X) == xor) < 0.8
+    assert np.mean(prognet.predict(X) == xor) > 0.95
+    # the same network with its laterals zeroed predicts differently
+    proba = prognet.predict_proba(X)
+    with torch.no_grad():
+        for laterals in prognet.net_.module_.columns[-1].laterals:
+            for lateral in laterals:
+                lateral.weight.zero_()
+    assert np.abs(prognet.predict_proba(X) - proba).max() > 0.1
+
+
+# -- early stopping and validation data ---------------------------------------
+
+
+def test_restored_weights_reproduce_the_best_epochs_validation_score(noisy_split):
+    X, y, X_val, y_val = noisy_split
+    clf = DNNClassifier(
+        hidden_layer_sizes=(32,),
+        lr=0.05,
+        max_epochs=60,
+        patience=10,
+        dropout=0.0,
+        random_state=0,
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    curve = clf.history_["valid_uar"]
+    best = curve[clf.best_epoch_ - 1]
+    # meaningful only if the last epoch scored worse than the best one
+    assert curve[-1] < best
+    assert _uar(y_val, clf.predict(X_val)) == pytest.approx(best, abs=1e-12)
+
+
+def test_explicit_validation_data_is_what_early_stopping_scores(noisy_split):
+    X, y, X_val, y_val = noisy_split
+    # labels unrelated to X_val: the recorded scores must be those of this
+    # set, not of an informative inner split of X
+    y_noise = np.random.RandomState(1).permutation(y_val)
+    clf = DNNClassifier(**{**FAST, "patience": 100}).fit(
+        X, y, X_val=X_val, y_val=y_noise
+    )
+    batches = clf.net_.history[-1]["batches"]
+    assert sum(b.get("valid_batch_size", 0) for b in batches) == len(X_val)
+    assert sum(b.get("train_batch_size", 0) for b in batches) == len(X)
+    best = clf.history_["valid_uar"][clf.best_epoch_ - 1]
+    assert _uar(y_noise, clf.predict(X_val)) == pytest.approx(best, abs=1e-12)
+
+
+def test_inner_validation_split_holds_out_whole_groups(small_data):
+    X, y, groups = small_data
+    clf = DNNClassifier(**{**FAST, "max_epochs": 2}).fit(X, y, groups=groups)
+    held_out = _rows_of(X, _inner_validation_X(clf))
+    assert 0 < len(held_out) < len(X)
+    for g in np.unique(groups[held_out]):
+        # every sample of a held-out group is held out
+        assert np.sum(groups[held_out] == g) == np.sum(groups == g)
+
+
+# -- dropout and batches ------------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [0.2, 0.7])
+def test_dropout_drops_a_share_p_of_units_and_rescales_the_rest(p):
+    dropout = FastDropout(p).train()
+    x = torch.rand(200, 100) + 1.0  # no zeros of its own
+    torch.manual_seed(0)
+    out = dropout(x)
+    dropped = out == 0
+    assert dropped.float().mean().item() == pytest.approx(p, abs=0.02)
+    torch.testing.assert_close(out[~dropped], x[~dropped] / (1 - p))
+    assert not torch.equal(dropout(x), out)  # a new mask every call
+    assert dropout.eval()(x) is x
+
+
+def test_the_trained_column_uses_dropout_while_training_only(small_data):
+    X, y, _ = small_data
+    clf = DNNClassifier(
+        **{**FAST, "hidden_layer_sizes": (64,), "dropout": 0.3, "max_epochs": 2}
+    ).fit(X, y)
+    column = clf.net_.module_.columns[-1]
+    x = torch.as_tensor(X)
+    with torch.no_grad():
+        column.train()
+        (hidden,), _ = column(x)
+        (again,), _ = column(x)
+        column.eval()
+        (plain,), _ = column(x)
+    # sigmoid units are never exactly 0: the zeros are dropped units
+    assert (hidden == 0).float().mean().item() == pytest.approx(0.3, abs=0.03)
+    assert not torch.equal(hidden, again)
+    assert not (plain == 0).any()
+
+
+def test_every_epoch_sees_the_rows_in_a_new_random_order(small_data, monkeypatch):
+    X, y, _ = small_data
+    X = X.copy()
+    X[:, 0] = np.arange(len(X))  # the row number, readable from a batch
+    seen = []
+    on_batch_begin = ProgressiveNetTrainer.on_batch_begin
+
+    def record(self, net, batch=None, training=None, **kwargs):
+        if training:
+            seen.append(batch[0].numpy()[:, 0].astype(int))
+        on_batch_begin(self, net, batch=batch, training=training, **kwargs)
+
+    monkeypatch.setattr(ProgressiveNetTrainer, "on_batch_begin", record)
+    DNNClassifier(
+        **{**FAST, "batch_size": 30, "max_epochs": 2, "early_stopping": False}
+    ).fit(X, y)
+    first, second = np.concatenate(seen[:3]), np.concatenate(seen[3:])
+    assert len(seen) == 6
+    for order in (first, second):
+        np.testing.assert_array_equal(np.sort(order), np.arange(len(X)))
+    assert not np.array_equal(seen[0], np.arange(30))
+    assert not np.array_equal(first, second)
+
+
+# -- frozen columns and reproducibility ---------------------------------------
+
+
+def test_no_optimizer_can_change_a_frozen_column(small_data):
+    X, y, groups = small_data
+    source = DNNClassifier(**FAST).fit(X, groups % 2)
+    clf = ProgressiveNetClassifier(sources=[source], **FAST).fit(X, y)
+    module = clf.net_.module_
+    frozen = {k: v.clone() for k, v in module.columns[0].state_dict().items()}
+    # a gradient that flows through the frozen column itself, and an
+    # optimizer over everything the module calls parameters
+    x = torch.as_tensor(X)
+    _, source_logits = module.columns[0](x)
+    loss = source_logits.pow(2).sum() + module(x).pow(2).sum()
+    loss.backward()
+    torch.optim.SGD(module.parameters(), lr=1.0).step()
+    after = module.columns[0].state_dict()
+    assert all(torch.equal(after[k], frozen[k]) for k in frozen)
+
+
+def test_same_random_state_same_model_whatever_torchs_global_state(small_data):
+    X, y, _ = small_data
+    torch.manual_seed(1)
+    first = DNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    torch.manual_seed(2)
+    second = DNNClassifier(**FAST).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
