@@ -44,6 +44,7 @@ EST, MOD = "tests/test_estimators.py::", "tests/test_modules.py::"
 SEL, STA = "tests/test_model_selection.py::", "tests/test_stats.py::"
 FEA = "tests/test_features.py::"
 M, T, E = "sklearn_prognet/_modules.py", "sklearn_prognet/_training.py", "sklearn_prognet/_estimators.py"
+C = "sklearn_prognet/_columns.py"
 S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
 FE = "sklearn_prognet/_features.py"
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
@@ -80,7 +81,7 @@ MUTANTS = [
     Mutant("frozen_columns_train_mode", "frozen columns always run in eval mode", M,
            "column.eval()", "column.train(mode)",
            (MOD + "test_frozen_columns_are_in_eval_mode_from_construction", MOD + "test_trainer_switches_the_whole_tree")),
-    Mutant("source_weights_not_loaded", "sources' weights are copied into the new net", E,
+    Mutant("source_weights_not_loaded", "sources' weights are copied into the new net", C,
            "own[key].copy_(tensor)", "pass",
            (EST + "test_frozen_columns_stay_bit_identical_and_out_of_the_optimizer",
             EST + "test_fine_tuning_copies_hidden_layers_and_leaves_the_source")),
@@ -121,7 +122,7 @@ MUTANTS = [
            "(len(train), len(test)) for", "(len(test), len(train)) for",
            (SCI + "test_cv_fold_sizes_by_hand", SEL + "test_cv_fold_sizes")),
     Mutant("ttest_uncorrected_variance", "the t-test's variance factor is 1/J + n_test/n_train", F,
-           "correction = 1.0 / n + float(test_train_ratio)", "correction = 1.0 / n",
+           "return 1.0 / n_differences + float(test_train_ratio)", "return 1.0 / n_differences",
            (SCI + "test_corrected_ttest_equals_the_nadeau_bengio_formula_by_hand", STA + "test_worked_example")),
     Mutant("ttest_ratio_inverted", "the correction uses n_test / n_train, not its inverse", F,
            "n_test.sum() / n_train.sum()", "n_train.sum() / n_test.sum()",

@@ -154,7 +154,7 @@ def _corrected_ttest(
     """
     n = len(differences)
     df = float(n - 1 if df is None else df)
-    correction = 1.0 / n + float(test_train_ratio)
+    correction = _variance_correction(n, test_train_ratio)
     mean = float(np.mean(differences))
     common = {
         "df": df,
@@ -351,6 +351,16 @@ def corrected_repeated_cv_ttest(
     >>> print(f"p = {res.pvalue:.4f}")
     p = 0.0094
     """
+    differences, test_train_ratio = _paired_differences(
+        scores_a, scores_b, n_train, n_test
+    )
+    return _corrected_ttest(
+        differences, test_train_ratio, alternative=alternative, df=df
+    )
+
+
+def _paired_differences(scores_a, scores_b, n_train, n_test):
+    """Validated score differences a - b and the ratio n_test / n_train."""
     # Compared before flattening: (n_repeats, n_splits) against its transpose
     # has as many scores but pairs the wrong ones.
     if np.shape(scores_a) != np.shape(scores_b):
@@ -376,12 +386,12 @@ def corrected_repeated_cv_ttest(
             "assumes the usual k-fold setting, where each model trains on more "
             "samples than it is tested on. The arguments look swapped."
         )
-    return _corrected_ttest(
-        scores_a - scores_b,
-        n_test.sum() / n_train.sum(),
-        alternative=alternative,
-        df=df,
-    )
+    return scores_a - scores_b, n_test.sum() / n_train.sum()
+
+
+def _variance_correction(n_differences, test_train_ratio):
+    """Nadeau and Bengio's factor on the variance: ``1 / J + n_test / n_train``."""
+    return 1.0 / n_differences + float(test_train_ratio)
 
 
 @validate_params(
@@ -752,7 +762,7 @@ class BayesianTTestResult:
 def _bayesian_ttest(differences, test_train_ratio, rope):
     """Core of the Bayesian correlated t-test on validated 1-D differences."""
     n = len(differences)
-    correction = 1.0 / n + float(test_train_ratio)
+    correction = _variance_correction(n, test_train_ratio)
     mean = float(np.mean(differences))
     scale = 0.0
     if not np.all(differences == differences[0]):
@@ -898,20 +908,10 @@ def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01)
     very unlikely to be worse, but that a gain below one point (``rope``) has
     an 11 % probability.
     """
-    if np.shape(scores_a) != np.shape(scores_b):
-        raise ValueError(
-            "scores_a and scores_b must hold the scores of the same splits, in "
-            f"the same layout; got shapes {np.shape(scores_a)} and "
-            f"{np.shape(scores_b)}."
-        )
-    scores_a = _as_scores(scores_a, "scores_a")
-    scores_b = _as_scores(scores_b, "scores_b")
-    n = len(scores_a)
-    if n < 2:
-        raise ValueError(f"At least 2 paired scores are needed; got {n}.")
-    n_train = _as_sizes(n_train, "n_train", n)
-    n_test = _as_sizes(n_test, "n_test", n)
-    return _bayesian_ttest(scores_a - scores_b, n_test.sum() / n_train.sum(), rope)
+    differences, test_train_ratio = _paired_differences(
+        scores_a, scores_b, n_train, n_test
+    )
+    return _bayesian_ttest(differences, test_train_ratio, rope)
 
 
 @dataclass(frozen=True)

@@ -312,13 +312,22 @@ def test_small_class_warns_like_sklearn(protocol):
         list(cv.split(y4, y4, groups4))
 
 
-def test_speaker_stratified_small_speaker_warns():
+@pytest.mark.parametrize(
+    "speakers, named",
+    [((0, 1), "1"), (("03", "16"), "'16'"), (np.array(["03", "16"], object), "'16'")],
+)
+def test_speaker_stratified_small_speaker_warns(speakers, named):
+    # speaker ids come as ints, numpy strings or Python strings (a DataFrame
+    # column); the warning names the speaker in each case
     y = np.array([0, 1] * 10)
-    groups = np.array([0] * 18 + [1] * 2)
+    groups = np.array([speakers[0]] * 18 + [speakers[1]] * 2, dtype=object)
     cv = RepeatedStratifiedGroupKFold(
         n_splits=5, n_repeats=1, protocol="speaker_stratified", random_state=0
     )
-    with pytest.warns(UserWarning, match=r"only 2 samples, fewer than n_splits=5"):
+    with pytest.warns(
+        UserWarning,
+        match=rf"group \({named}\) has only 2 samples, fewer than n_splits=5",
+    ):
         list(cv.split(y, y, groups))
     with pytest.raises(ValueError, match="number of samples"):
         list(
