@@ -22,13 +22,13 @@ from sklearn_prognet._modules import (
 
 
 class AdaptedNet(nn.Module):
-    """Dense trunk with per-domain residual adapters, biases and output layers.
+    r"""Dense trunk with per-domain residual adapters, biases and output layers.
 
     Hidden layer ``l`` of domain ``d`` computes
 
     .. math::
 
-        h_l = \\mathrm{act}(W_l h_{l-1} + b_{l,d} + U_{l,d} V_{l,d} h_{l-1})
+        h_l = \mathrm{act}(W_l h_{l-1} + b_{l,d} + U_{l,d} V_{l,d} h_{l-1})
 
     where ``W_l`` is the shared trunk's weight matrix, ``b_{l,d}`` the domain's
     own bias and ``U_{l,d} V_{l,d}`` a rank-``adapter_rank`` residual adapter
@@ -92,7 +92,9 @@ class AdaptedNet(nn.Module):
         ranks = self.n_domains * adapter_rank
         self.down = nn.ModuleList(nn.Linear(i, ranks, bias=False) for i, _ in pairs)
         self.up = nn.ModuleList(nn.Linear(ranks, o, bias=False) for _, o in pairs)
-        self.heads = nn.ModuleList(nn.Linear(widths[-1], len(c)) for c in domain_classes)
+        self.heads = nn.ModuleList(
+            nn.Linear(widths[-1], len(c)) for c in domain_classes
+        )
         for d, classes in enumerate(domain_classes):
             self.register_buffer(f"classes_{d}", torch.tensor(classes).long())
         self.dropout = FastDropout(dropout)
@@ -149,6 +151,19 @@ class AdaptedNet(nn.Module):
                 h = self.dropout(h)
             hidden.append(h)
         return hidden
+
+    def hidden_activations(self, x):
+        """The hidden activations, concatenated, in eval mode (one domain).
+
+        What a network that takes this one as its source reads through its
+        lateral connections, as :meth:`ProgressiveNet.hidden_activations`.
+        """
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            hidden = self.hidden(x)
+        self.train(was_training)
+        return torch.cat(hidden, dim=1)
 
     def _own_ranks(self, a, domain):
         """Zero every domain's block of the adapter's inner units but the row's."""
