@@ -347,7 +347,9 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     whole ``groups``), and scored by the UAR of all its rows.
 
     Dropout (``dropout``) applies after every hidden layer. Inputs should be
-    standardised (for example per corpus, or per speaker).
+    standardised (for example per corpus, or per speaker). Unlike the other
+    networks, ``fit`` takes no ``X_val``: pass ``groups`` to choose what is
+    held out.
 
     References
     ----------
@@ -468,6 +470,9 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             )
         y = encoder.transform(y)
         corpus_names, codes = np.unique(corpora, return_inverse=True)
+        if self.early_stopping and groups is None:
+            strata = codes * len(encoder.classes_) + y
+            _check_strata(strata, corpus_names, encoder.classes_)
         domain_classes = tuple(
             tuple(np.unique(y[codes == d]).tolist()) for d in range(len(corpus_names))
         )
@@ -588,6 +593,19 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         validate_data(self, X, reset=reset, skip_check_array=True)
         features = check_array(X.drop(columns=self.corpus_column), dtype=np.float32)
         return features, corpora.astype(str).to_numpy()
+
+
+def _check_strata(strata, corpus_names, classes):
+    """Raise if a corpus has a class too rare to stratify the validation split."""
+    values, counts = np.unique(strata, return_counts=True)
+    if counts.min() < 2:
+        corpus, label = divmod(values[counts.argmin()], len(classes))
+        raise ValueError(
+            "early_stopping holds out a validation set stratified by corpus and "
+            f"class, which needs at least 2 samples of each; corpus "
+            f"{corpus_names[corpus]!r} has 1 sample of class {classes[label]!r}. "
+            "Pass groups, or set early_stopping=False."
+        )
 
 
 def _with_codes(features, codes):

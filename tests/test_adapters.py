@@ -395,6 +395,10 @@ def test_multi_corpus_errors(multi):
         MultiCorpusClassifier().fit(X, np.full(len(y), "sad"))
     with pytest.raises(InvalidParameterError, match="adapter_rank"):
         MultiCorpusClassifier(adapter_rank=0).fit(X, y)
+    rare = y.copy()
+    rare[np.flatnonzero(X["corpus"] == "b")[0]] = "fear"
+    with pytest.raises(ValueError, match="corpus 'b' has 1 sample of class 'fear'"):
+        MultiCorpusClassifier().fit(X, rare)
     with pytest.raises(ValueError, match="feature names should match"):
         multi.predict(X.drop(columns="x3"))
 
