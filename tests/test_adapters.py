@@ -345,6 +345,20 @@ def test_multi_corpus_uses_each_rows_corpus(multi):
     assert (as_a == "angry").mean() > 0.8 and (as_b == "sad").mean() > 0.8
 
 
+def test_each_corpus_has_its_own_adapters(multi):
+    X, _ = two_corpora(seed=2)
+    before = multi.predict_proba(X)
+    zeroed = pickle.loads(pickle.dumps(multi))
+    rank = zeroed.adapter_rank
+    with torch.no_grad():
+        for up in zeroed.net_.module_.up:  # corpus 'a' owns the first block
+            up.weight[:, :rank] = 0.0
+    after = zeroed.predict_proba(X)
+    in_a = (X["corpus"] == "a").to_numpy()
+    np.testing.assert_array_equal(after[~in_a], before[~in_a])
+    assert np.abs(after[in_a] - before[in_a]).max() > 1e-3
+
+
 def test_multi_corpus_parameters_hand_count():
     X, y = two_corpora(n=30)
     clf = MultiCorpusClassifier(
