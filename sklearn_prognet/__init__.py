@@ -22,6 +22,8 @@ _LAZY_NAMES = {
     "DNNClassifier": "sklearn_prognet._estimators",
     "FineTunedClassifier": "sklearn_prognet._estimators",
     "ProgressiveNetClassifier": "sklearn_prognet._estimators",
+    "ResidualAdapterClassifier": "sklearn_prognet._adapters",
+    "MultiCorpusClassifier": "sklearn_prognet._adapters",
     "EGeMAPSTransformer": "sklearn_prognet._features",
     "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import torch
 
-from sklearn_prognet._modules import ColumnSpec
+from sklearn_prognet._adapter_modules import AdaptedNet
+from sklearn_prognet._modules import ColumnSpec, ProgressiveNet
 
 
 class ColumnPlan(NamedTuple):
@@ -30,12 +31,18 @@ class ColumnPlan(NamedTuple):
         Weights to copy into the new module, keyed ``columns.<i>.<name>``.
     freeze_patterns : tuple of str
         Parameter-name patterns that stay fixed while training.
+    module : type, default=ProgressiveNet
+        The torch module to build.
+    module_params : tuple of (str, object), default=()
+        Further constructor arguments of ``module``.
     """
 
     columns: tuple
     n_frozen: int
     state: dict
     freeze_patterns: tuple
+    module: type = ProgressiveNet
+    module_params: tuple = ()
 
 
 def exported_columns(module):
@@ -131,6 +138,53 @@ def fine_tuned_columns(source_column, source_state, n_classes, n_frozen_layers):
         "linear",
     )
     return ColumnPlan((column,), 0, state, freeze)
+
+
+def adapter_columns(source_column, source_state, n_classes, adapter_rank):
+    """A source column's frozen hidden layers with residual adapters.
+
+    Parameters
+    ----------
+    source_column : ColumnSpec
+        The source's only column.
+    source_state : dict of torch.Tensor
+        Its weights, keyed ``columns.0.<name>``.
+    n_classes : int
+        Width of the new output layer.
+    adapter_rank : int
+        Rank of every adapter.
+
+    Returns
+    -------
+    plan : ColumnPlan
+        An :class:`~sklearn_prognet._adapter_modules.AdaptedNet` whose trunk
+        weights and biases are the source's.
+    """
+    state = {}
+    for k in range(len(source_column.hidden_layer_sizes)):
+        state[f"trunk.{k}.weight"] = source_state[f"columns.0.hidden.{k}.weight"]
+        # one domain: a (1, width) bias that starts as the source's
+        state[f"biases.{k}"] = source_state[f"columns.0.hidden.{k}.bias"][None, :]
+    column = source_column._replace(n_outputs=n_classes, lateral_from=())
+    params = (("adapter_rank", adapter_rank), ("freeze_trunk", True))
+    return ColumnPlan((column,), 0, state, (), AdaptedNet, params)
+
+
+def multi_domain_columns(
+    hidden_layer_sizes, activation, n_classes, domain_classes, adapter_rank
+):
+    """A trunk trained with one set of adapters and one head per domain.
+
+    ``domain_classes[d]`` lists the indices (among ``n_classes``) of the
+    classes of domain ``d``.
+    """
+    column = ColumnSpec(hidden_layer_sizes, n_classes, activation, (), "linear")
+    params = (
+        ("adapter_rank", adapter_rank),
+        ("domain_classes", domain_classes),
+        ("freeze_trunk", False),
+    )
+    return ColumnPlan((column,), 0, {}, (), AdaptedNet, params)
 
 
 _COLUMN_KEY = re.compile(r"^columns\.(\d+)\.(.*)$")

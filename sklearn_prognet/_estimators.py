@@ -35,6 +35,7 @@ from sklearn_prognet._training import (
     fit_net,
     history_arrays,
     inner_validation_split,
+    n_trainable_params,
     predict_logits,
 )
 from sklearn_prognet.utils._compat import HasMethods, Interval, StrOptions, _fit_context
@@ -151,6 +152,12 @@ _ATTRIBUTES = """
 
     n_iter_ : int
         Number of epochs run.
+
+    n_trainable_params_ : int
+        Number of parameters the optimizer updated: frozen columns and
+        frozen layers are left out.
+
+        .. versionadded:: 0.1
 """
 
 
@@ -300,6 +307,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         self.history_ = history_arrays(net)
         self.n_iter_ = len(net.history)
         self.best_epoch_ = best_epoch(net)
+        self.n_trainable_params_ = n_trainable_params(net)
         self.net_ = net
         return self
 

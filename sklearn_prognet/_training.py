@@ -161,6 +161,8 @@ def make_net(
     device,
     verbose,
     freeze_patterns=(),
+    module=ProgressiveNet,
+    module_params=(),
 ):
     """Build the skorch net that trains a :class:`ProgressiveNet`.
 
@@ -178,6 +180,10 @@ def make_net(
         scores ``valid_data`` without stopping early.
     freeze_patterns : tuple of str
         Parameter-name patterns to freeze (fine-tuning's frozen layers).
+    module : type, default=ProgressiveNet
+        The torch module to train.
+    module_params : tuple of (str, object), default=()
+        Further constructor arguments of ``module``.
 
     Returns
     -------
@@ -215,8 +221,9 @@ def make_net(
         # skorch's PrintLog formats a table every epoch even when it prints
         # nothing, a few per cent of an epoch on a corpus of EmoDB's size
         silent["callbacks__print_log"] = None
+    module_kwargs = {f"module__{name}": value for name, value in module_params}
     return ProgressiveNetTrainer(
-        module=ProgressiveNet,
+        module=module,
         module__n_features=n_features,
         module__columns=columns,
         module__n_frozen=n_frozen,
@@ -239,6 +246,7 @@ def make_net(
         device=device,
         verbose=verbose,
         **silent,
+        **module_kwargs,
     )
 
 
@@ -278,6 +286,8 @@ def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
             n_frozen=plan.n_frozen,
             valid_data=valid_data,
             freeze_patterns=plan.freeze_patterns,
+            module=plan.module,
+            module_params=plan.module_params,
             **params,
         )
         net.initialize()
@@ -298,6 +308,15 @@ def _with_frozen(X, frozen_nets):
         net.module_.hidden_activations(X.to(net.device)).cpu() for net in frozen_nets
     ]
     return {"x": X, "frozen": torch.cat(frozen, dim=1)}
+
+
+def n_trainable_params(net):
+    """Number of parameters the optimizer updates.
+
+    Frozen columns are buffers, and a :class:`~skorch.callbacks.Freezer`
+    leaves ``requires_grad`` off after training, so both are left out.
+    """
+    return sum(p.numel() for p in net.module_.parameters() if p.requires_grad)
 
 
 def predict_logits(net, X):

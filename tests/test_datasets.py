@@ -17,6 +17,7 @@ from sklearn_prognet.datasets import (
     load_emodb_features,
     load_iemocap,
     load_msp_improv,
+    load_nemo,
     load_ravdess,
     load_urdu,
 )
@@ -161,12 +162,40 @@ def msp_dir(tmp_path):
     return root
 
 
+NEMO_ROWS = [
+    # file, emotion, speaker as data.tsv pads it, gender
+    ("EB0_anger_57.wav", "anger", "        EB0", "female"),
+    ("EB0_happiness_76.wav", "happiness", "        EB0", "female"),
+    ("EB0_fear_35.wav", "fear", "        EB0", "female"),
+    ("KS0_sadness_44.wav", "sadness", "        KS0", "male"),
+    ("KS0_neutral_22.wav", "neutral", "        KS0", "male"),
+    ("KS0_surprised_10.wav", "surprised", "        KS0", "male"),
+    ("WR0_anger_86.wav", "anger", "        WR0", "male"),  # no audio: a subset
+]
+
+
+def write_nemo_tsv(root, rows):
+    header = "file_id\temotion\traw_text\tnormalized_text\tspeaker_id\tgender\tage"
+    lines = [header]
+    lines += [f"{f}\t{e}\tTak.\ttak\t{s}\t{g}\t23" for f, e, s, g in rows]
+    (root / "data.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def nemo_dir(tmp_path):
+    root = tmp_path / "nemo"
+    touch(root / "samples", *[row[0] for row in NEMO_ROWS[:-1]])
+    write_nemo_tsv(root, NEMO_ROWS)
+    return root
+
+
 LOADERS = {
     "emodb": (load_emodb, "emodb_full", False),
     "urdu": (load_urdu, "urdu_dir", False),
     "ravdess": (load_ravdess, "ravdess_dir", False),
     "iemocap": (load_iemocap, "iemocap_dir", True),
     "msp_improv": (load_msp_improv, "msp_dir", True),
+    "nemo": (load_nemo, "nemo_dir", False),
 }
 
 
@@ -670,3 +699,70 @@ def test_embedded_matches_rebuild(corpora_dir, emodb_cache, tmp_path):
     np.testing.assert_allclose(
         rebuilt[names].to_numpy(), shipped[names].to_numpy(), rtol=1e-6, atol=1e-12
     )
+
+
+# -- nEMO ---------------------------------------------------------------------
+
+
+def test_nemo(nemo_dir):
+    table = load_nemo(nemo_dir, emotions=None)
+    names = [Path(f).name for f in table["file"]]
+    assert names == sorted(row[0] for row in NEMO_ROWS[:-1])
+    by_name = dict(zip(names, table.itertuples(), strict=True))
+    assert by_name["EB0_happiness_76.wav"].emotion == "happy"
+    assert by_name["KS0_surprised_10.wav"].emotion == "surprise"
+    # the padded speaker ids of data.tsv are stripped
+    assert set(table["speaker"]) == {"EB0", "KS0"}
+    assert by_name["EB0_fear_35.wav"].gender == "female"
+    assert by_name["KS0_neutral_22.wav"].gender == "male"
+    assert set(load_nemo(nemo_dir)["emotion"]) == set(DEFAULT_EMOTIONS)
+
+
+def test_nemo_bad_files_and_rows_reported(nemo_dir):
+    rows = [
+        *NEMO_ROWS,
+        ("KS0_anger_9.wav", "anger", "        EB0", "male"),  # wrong speaker
+        ("EB0_joy_1.wav", "joy", "        EB0", "female"),  # unknown emotion
+    ]
+    write_nemo_tsv(nemo_dir, rows)
+    touch(nemo_dir / "samples", "KS0_anger_9.wav", "EB0_joy_1.wav", "extra.wav")
+    with pytest.warns(UserWarning, match="3 file") as record:
+        table = load_nemo(nemo_dir, emotions=None)
+    message = str(record[0].message)
+    assert "samples/extra.wav: no row in data.tsv" in message
+    assert "its name says KS0 anger, data.tsv says EB0 anger" in message
+    assert "data.tsv:10: emotion 'joy'" in message
+    assert len(table) == 6
+    with pytest.raises(ValueError, match="strict=True"):
+        load_nemo(nemo_dir, strict=True)
+
+
+def test_nemo_layout_errors(nemo_dir):
+    (nemo_dir / "data.tsv").write_text("file_id\temotion\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"no column\(s\) \['speaker_id', 'gender'\]"):
+        load_nemo(nemo_dir)
+    (nemo_dir / "data.tsv").unlink()
+    with pytest.raises(FileNotFoundError, match="data.tsv not found"):
+        load_nemo(nemo_dir)
+    write_nemo_tsv(nemo_dir, NEMO_ROWS)
+    for file in (nemo_dir / "samples").iterdir():
+        file.unlink()
+    (nemo_dir / "samples").rmdir()
+    with pytest.raises(ValueError, match="No nEMO samples/ folder"):
+        load_nemo(nemo_dir)
+
+
+@pytest.mark.corpora
+def test_nemo_real_corpus(corpora_dir):
+    # 18 of the 4481 recordings: 3 speakers x 6 emotions; data.tsv lists all
+    table = load_nemo(corpora_dir / "nemo", emotions=None, strict=True)
+    assert len(table) == 18
+    assert table["emotion"].value_counts().to_dict() == dict.fromkeys(
+        ["angry", "fear", "happy", "neutral", "sad", "surprise"], 3
+    )
+    assert sorted(table["speaker"].unique()) == ["EB0", "KS0", "WR0"]
+    genders = table.groupby("speaker")["gender"].first().to_dict()
+    assert genders == {"EB0": "female", "KS0": "male", "WR0": "male"}
+    for file, speaker in zip(table["file"], table["speaker"], strict=True):
+        assert Path(file).name.startswith(speaker + "_")
+    assert len(load_nemo(corpora_dir / "nemo")) == 12

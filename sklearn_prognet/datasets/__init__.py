@@ -3,7 +3,7 @@
 """Emotional speech corpora: loaders for data on disk and embedded features.
 
 The ``load_<corpus>(path)`` functions list the utterances of a corpus stored
-on disk (EmoDB, URDU, RAVDESS, IEMOCAP, MSP-IMPROV) as one table of file
+on disk (EmoDB, URDU, RAVDESS, IEMOCAP, MSP-IMPROV, nEMO) as one table of file
 paths and labels, in the same form for every corpus; they never download
 anything. :func:`load_emodb_features` returns the eGeMAPS features of EmoDB
 that ship with the package, for offline examples and tests.
@@ -19,6 +19,7 @@ from sklearn_prognet.datasets._embedded import load_emodb_features
 from sklearn_prognet.datasets._emodb import load_emodb
 from sklearn_prognet.datasets._iemocap import load_iemocap
 from sklearn_prognet.datasets._msp_improv import load_msp_improv
+from sklearn_prognet.datasets._nemo import load_nemo
 from sklearn_prognet.datasets._ravdess import load_ravdess
 from sklearn_prognet.datasets._urdu import load_urdu
 
@@ -28,6 +29,7 @@ __all__ = [
     "load_emodb_features",
     "load_iemocap",
     "load_msp_improv",
+    "load_nemo",
     "load_ravdess",
     "load_urdu",
 ]

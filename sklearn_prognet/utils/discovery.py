@@ -49,7 +49,9 @@ def all_estimators():
     DNNClassifier
     EGeMAPSTransformer
     FineTunedClassifier
+    MultiCorpusClassifier
     ProgressiveNetClassifier
+    ResidualAdapterClassifier
     SpeakerStandardScaler
     """
     found = []
