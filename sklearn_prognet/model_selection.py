@@ -313,7 +313,7 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
             _warn_small_classes(y_ids, self.n_splits)
             group_sizes = np.bincount(group_ids, minlength=n_groups)
             if group_sizes.min() < self.n_splits:
-                smallest = group_names[group_sizes.argmin()].item()
+                smallest = group_names.tolist()[group_sizes.argmin()]  # str or number
                 warn(
                     f"The least populated group ({smallest!r})"
                     f" has only {group_sizes.min()} samples, fewer than "
