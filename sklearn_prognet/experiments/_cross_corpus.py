@@ -79,6 +79,8 @@ from sklearn_prognet.utils._docstring import Substitution
 __all__ = ["default_train_folds", "run_cross_corpus"]
 
 SOURCE_MODEL_FILE = "source_model.joblib"
+# The key of the source model's record in fits.jsonl.
+SOURCE_MODEL_KEY = "source"
 # The row of the source model applied to the target without adaptation.
 _ZERO_SHOT = ("source", "Source model, not adapted")
 
@@ -187,7 +189,7 @@ def fit_source_model(
     A :class:`~sklearn.pipeline.Pipeline` of a StandardScaler (the corpus's
     own z-normalisation) and a DNN with early stopping on 10% of the
     utterances, held out as the protocol's folds are: stratified on emotion
-    (``'speaker-stratified'``), or whole speakers (``'speaker-independent'``).
+    (``'speaker_stratified'``), or whole speakers (``'speaker_independent'``).
 
     Returns
     -------
@@ -210,7 +212,7 @@ def fit_source_model(
             groups = corpus.speaker if protocol == SPEAKER_INDEPENDENT else None
             pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
     record = {
-        "key": "source",
+        "key": SOURCE_MODEL_KEY,
         "experiment": "cross-corpus",
         "method": "source",
         "source": corpus.name,  # the source corpus
@@ -225,7 +227,7 @@ def fit_source_model(
 def _source_model(store, source, params, seed, protocol, execution):
     """Load the saved source model, or train it and save it."""
     path = store.folder / SOURCE_MODEL_FILE
-    done = any(r["key"] == "source" for r in store.records())
+    done = any(r["key"] == SOURCE_MODEL_KEY for r in store.records())
     if done and path.exists():
         return joblib.load(path)
     log(
@@ -341,6 +343,16 @@ class CrossCorpus(Experiment):
         """Training sizes × folds × repeats × methods."""
         return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
 
+    def planned_keys(self, config):
+        """The key of every fit of the run, the source model's included."""
+        keys = {
+            fit_key(arm.n_train_folds, repeat, fold, arm.method)
+            for repeat in range(config["n_repeats"])
+            for fold in range(config["n_splits"])
+            for arm in self.arms(config)
+        }
+        return keys | {SOURCE_MODEL_KEY}
+
     def plan(self, options, network):
         """Load both corpora, make the nested folds, plan the target fits."""
         train_folds = _check_train_folds(self.train_folds, options.n_splits)
@@ -437,9 +449,21 @@ class CrossCorpus(Experiment):
         return lines + _training_lines(results), _curve_rows(results)
 
 
+def fit_key(n_train_folds, repeat, fold, method):
+    """The key of a target fit in ``fits.jsonl`` (the one home of its format).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._cross_corpus import fit_key
+    >>> fit_key(4, 0, 3, "dnn")
+    't4/r00/f03/dnn'
+    """
+    return f"t{n_train_folds}/r{repeat:02d}/f{fold:02d}/{method}"
+
+
 def _task(fold, n_train_folds, method, source_corpus, seed):
     return FitTask(
-        key=f"t{n_train_folds}/r{fold.repeat:02d}/f{fold.fold:02d}/{method}",
+        key=fit_key(n_train_folds, fold.repeat, fold.fold, method),
         method=method,
         repeat=fold.repeat,
         fold=fold.fold,
@@ -597,7 +621,7 @@ def run_cross_corpus(
     target,
     *,
     emotions=PAPER_EMOTIONS,
-    protocol="speaker-stratified",
+    protocol="speaker_stratified",
     n_splits=10,
     n_repeats=10,
     train_folds=None,

@@ -39,11 +39,13 @@ from sklearn_prognet.experiments._stats import confusion_by_arm, normalise_confu
 from sklearn_prognet.experiments._store import (
     FITS_FILE,
     ResultsStore,
+    first_records,
     package_versions,
     read_config,
-    read_records,
+    read_record_lines,
     write_atomic,
 )
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "Experiment",
@@ -66,8 +68,8 @@ EXPERIMENTS = {}
 
 #: The parameters every ``run_*`` function shares, for their docstrings.
 RUN_PARAMETERS = """
-    protocol : {'speaker-stratified', 'speaker-independent'}, \
-default='speaker-stratified'
+    protocol : {'speaker_stratified', 'speaker_independent'}, \
+default='speaker_stratified'
         Folds stratified on speaker (the paper; every speaker is in every
         fold) or made of whole speakers.
     n_splits : int, default=10
@@ -121,7 +123,7 @@ class RunOptions:
     """The options every experiment takes (see the ``run_*`` functions)."""
 
     emotions: tuple = PAPER_EMOTIONS
-    protocol: str = "speaker-stratified"
+    protocol: str = "speaker_stratified"
     n_splits: int = 10
     n_repeats: int = 10
     seed: int = 0
@@ -251,6 +253,10 @@ class Experiment:
         """Number of fits of a complete run."""
         raise NotImplementedError
 
+    def planned_keys(self, config):
+        """The keys of the fits of a run (a set); None accepts every key."""
+        return None
+
     def summary_table(self, results, analysis):
         """The main table of the report, in Markdown."""
         raise NotImplementedError
@@ -352,7 +358,9 @@ def read_results(folder):
 
     saved = read_config(folder)
     experiment = get_experiment(saved["config"].get("experiment"), folder)
-    records, _ = read_records(Path(folder) / FITS_FILE)
+    path = Path(folder) / FITS_FILE
+    records, _ = read_record_lines(path)
+    records = planned_records(records, experiment.planned_keys(saved["config"]), path)
     histories = {r["key"]: r.pop("history", {}) for r in records}
     confusions = {}
     for r in records:
@@ -363,6 +371,39 @@ def read_results(folder):
     if len(scores):
         scores["arm"] = [experiment.arm_name(r) for r in records]
     return Results(saved, scores, histories, confusions)
+
+
+def _some(keys, n=5):
+    keys = list(dict.fromkeys(keys))
+    more = f" and {len(keys) - n} more" if len(keys) > n else ""
+    return ", ".join(keys[:n]) + more
+
+
+def planned_records(records, planned, path):
+    """The first record of every planned fit; warn about the others.
+
+    A record whose key is not a fit of the run (a line merged by hand from
+    another run) or repeats a key already read would count twice in the
+    statistics: both are left out, with a warning that names them. The first
+    record of a key is the one a resumed run took as done.
+    """
+    records, repeated = first_records(records)
+    if repeated:
+        warn(
+            f"{str(path)!r} holds {len(repeated)} later record(s) of fits already "
+            f"recorded ({_some(repeated)}); the first record of each is kept and "
+            "the later ones are left out."
+        )
+    if planned is None:
+        return records
+    foreign = [r["key"] for r in records if r["key"] not in planned]
+    if foreign:
+        warn(
+            f"{str(path)!r} holds {len(foreign)} record(s) that are not part of "
+            f"this run's plan ({_some(foreign)}), e.g. lines merged from another "
+            "run; they are left out of every statistic."
+        )
+    return [r for r in records if r["key"] in planned]
 
 
 def load_results(folder):
