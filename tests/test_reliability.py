@@ -29,6 +29,7 @@ from sklearn_prognet.experiments import (
     run_paralinguistic,
 )
 from sklearn_prognet.experiments._folds import PROTOCOLS
+from sklearn_prognet.experiments._store import read_records
 from sklearn_prognet.experiments.cli import _in_flags, main
 from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold
 
@@ -336,3 +337,130 @@ def test_extract_goes_on_past_a_bad_file_when_asked(tmp_path, capsys):
     features = table.drop(columns=["file", "emotion", "speaker", "gender", "corpus"])
     assert features[bad].isna().all(axis=None)
     assert features[~bad].notna().all(axis=None)
+
+
+# -- 7. a report without matplotlib ---------------------------------------------------
+
+
+def test_report_without_matplotlib_says_how_to_get_the_figures(tmp_path, monkeypatch):
+    # as after a plain ``pip install sklearn-prognet``: import matplotlib fails
+    for name in [m for m in sys.modules if m.startswith("matplotlib")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    folder = _copy_results(tmp_path)
+    with pytest.warns(UserWarning, match=r"pip install 'sklearn-prognet\[plot\]'"):
+        text = render_report(folder).read_text()
+    assert "matplotlib is not installed" in text
+    assert "pip install 'sklearn-prognet[plot]'" in text
+    assert "![" not in text and not list(folder.glob("*.png"))
+    assert (folder / "confusion_matrices.csv").exists()
+    assert "| N/A | DNN | 0.750±0.217 |" in text
+
+
+@pytest.mark.slow
+def test_cli_run_without_matplotlib_writes_the_report(tmp_path):
+    out = tmp_path / "run"
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from sklearn_prognet.experiments.cli import main\n"
+        f"sys.exit(main(sys.argv[1:]))"
+    )
+    args = ["paralinguistic", "--sources", "gender", "--out", out, *TINY_FLAGS]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "sklearn-prognet: warning: The figures are left out" in result.stderr
+    assert "sklearn-prognet[plot]" in (out / "report.md").read_text()
+
+
+# -- 3. no worker outlives a killed run -----------------------------------------------
+
+
+def _children(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_exit_after_kill_minus_nine(tmp_path):
+    out = tmp_path / "run"
+    args = ["paralinguistic", "--quick", "--n-jobs", "2", "--sources", "gender",
+            "--n-splits", "3", "--n-repeats", "3", "--hidden-layer-sizes", "16",
+            "--max-epochs", "300", "--patience", "300", "--no-progress",
+            "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sklearn_prognet", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        workers = []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            assert process.poll() is None, "the run ended before it could be killed"
+            workers = [
+                pid
+                for pid in _children(process.pid)
+                if b"loky" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
+            time.sleep(0.2)
+        assert len(workers) >= 2, "no loky worker started in time"
+        workers = _children(process.pid)  # the resource tracker too
+        time.sleep(1)  # the workers are fitting
+    finally:
+        process.kill()  # SIGKILL: no cleanup code of the run can run
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived the killed run"
+
+
+# -- 6. results do not depend on the number of workers --------------------------------
+
+
+@pytest.mark.slow
+def test_n_jobs_does_not_change_any_record(tmp_path, emodb, monkeypatch):
+    import joblib
+
+    # a machine with more cores than workers, where a thread count derived
+    # from n_jobs would differ between the two runs
+    monkeypatch.setattr(joblib, "cpu_count", lambda *args, **kwargs: 8)
+    network = {"hidden_layer_sizes": (64,), "max_epochs": 6, "patience": 6}
+    for n_jobs in (1, 2):
+        _tiny_para(tmp_path / str(n_jobs), emodb, network=network, n_jobs=n_jobs)
+    runs = {}
+    for n_jobs in (1, 2):
+        saved = json.loads((tmp_path / str(n_jobs) / "config.json").read_text())
+        assert saved["runtime"]["torch_threads"] == 1
+        records, _ = read_records(tmp_path / str(n_jobs) / "fits.jsonl")
+        runs[n_jobs] = {
+            r["key"]: {k: v for k, v in r.items() if k not in ("fit_time", "worker")}
+            for r in records
+        }
+    assert len(runs[1]) == 9
+    assert runs[1] == runs[2]  # scores, learning curves, confusion counts

@@ -379,8 +379,7 @@ class CrossCorpus(Experiment):
     def fit_data(self, store, plan, options):
         """Train (or load) the source model, then share it with the tasks."""
         network, target = plan.state["network"], plan.state["target"]
-        # the source model trains alone, the target fits n_jobs at a time
-        threads = threads_per_fit(options.torch_threads, 1, options.backend)
+        threads = threads_per_fit(options.torch_threads)
         execution = (options.n_jobs, options.backend, options.scheduler, threads)
         pipe = _source_model(store, plan.state["source"], network, options.seed,
                              options.protocol, execution)  # fmt: skip
@@ -574,11 +573,10 @@ def _figure_lines(folder, results, stats):
     direction = f"{source['name']} → {target['name']}"
     chance = 1.0 / len(results.config["emotions"])
     png = "cross_corpus.png"
-    plot_cross_corpus(rows, os.path.join(folder, png), chance=chance,
-                      title=f"Cross-corpus transfer {direction}")  # fmt: skip
+    drawn = plot_cross_corpus(rows, os.path.join(folder, png), chance=chance,
+                              title=f"Cross-corpus transfer {direction}")  # fmt: skip
     return [
-        f"![Cross-corpus transfer {direction}]({png})",
-        "",
+        *([f"![Cross-corpus transfer {direction}]({png})", ""] if drawn else []),
         "Lines: mean test UAR; bands: mean within-repeat standard deviation; "
         "circles: significantly better than DNN (the paper's Figure 4 marks).",
         "",

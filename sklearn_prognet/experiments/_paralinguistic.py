@@ -370,10 +370,10 @@ def _learning_curve_lines(folder, results):
         arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
         curves, best = learning_curves(scores, results.histories, arms_labels)
         png = f"learning_curves_{task}.png"
-        plot_learning_curves(curves, Path(folder) / png, chance=chance,
-                             title=f"{label} → emotion ({name['name']})",
-                             best_epochs=best)  # fmt: skip
-        lines += [f"![{label} to emotion learning curves]({png})", ""]
+        if plot_learning_curves(curves, Path(folder) / png, chance=chance,
+                                title=f"{label} → emotion ({name['name']})",
+                                best_epochs=best):  # fmt: skip
+            lines += [f"![{label} to emotion learning curves]({png})", ""]
         first = task == tasks[0]  # the DNN is shared: listed once
         arm_of = {lab: arm for arm, lab in arms_labels}
         rows += [r for r in curve_rows(curves, arm_of) if r[0] != "dnn" or first]

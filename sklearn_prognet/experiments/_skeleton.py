@@ -34,7 +34,11 @@ from sklearn_prognet.experiments._format import (
     status_text,
 )
 from sklearn_prognet.experiments._inputs import PAPER_EMOTIONS, ExperimentInputError
-from sklearn_prognet.experiments._plots import plot_confusion_matrices
+from sklearn_prognet.experiments._plots import (
+    PLOT_HINT,
+    matplotlib_available,
+    plot_confusion_matrices,
+)
 from sklearn_prognet.experiments._stats import confusion_by_arm, normalise_confusion
 from sklearn_prognet.experiments._store import (
     FITS_FILE,
@@ -101,8 +105,11 @@ NETWORK_PARAMETERS = """
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
     torch_threads : int or None, default=None
-        The torch threads of each fit. None divides the machine's cores among
-        the ``n_jobs`` fits that run at once (one thread per fit with dask).
+        The torch threads of each fit. None means one, whatever ``n_jobs``
+        is: then the same seed gives the same results with any number of
+        workers (on a CPU). With N threads, results match only those of runs
+        with the same N, as the thread count changes the order of float
+        summations.
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
     resample : int or None, default=None
@@ -305,9 +312,7 @@ def run_experiment(experiment, out, options):
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
-    torch_threads = threads_per_fit(
-        options.torch_threads, options.n_jobs, options.backend
-    )
+    torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
     plan = experiment.plan(options, network)
     for note in plan.notes:
@@ -534,13 +539,26 @@ def _confusion_lines(folder, results, experiment):
     matrices = {arm: (c, normalise_confusion(c)) for arm, c in counts.items()}
     write_atomic(Path(folder) / CONFUSION_CSV, confusion_csv(matrices, labels))
     titles = {a.name: a.title for a in arms}
-    plot_confusion_matrices(
+    drawn = plot_confusion_matrices(
         {titles[arm]: shares for arm, (_, shares) in matrices.items()},
         labels,
         Path(folder) / CONFUSION_PNG,
         title="Test-fold confusion matrices (rows: true emotion)",
     )
-    return confusion_section(CONFUSION_PNG, CONFUSION_CSV, len(matrices))
+    png = CONFUSION_PNG if drawn else None
+    return confusion_section(png, CONFUSION_CSV, len(matrices))
+
+
+def _no_plots_lines():
+    """Without matplotlib the report is written without figures; say so."""
+    if matplotlib_available():
+        return []
+    message = (
+        f"The figures are left out: matplotlib is not installed ({PLOT_HINT}, "
+        "then sklearn-prognet report FOLDER)."
+    )
+    warn(message)
+    return [f"*{message}*", ""]
 
 
 _FILES = [
@@ -593,6 +611,7 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     experiment = get_experiment(results.config.get("experiment"), folder)
     lines, curve_rows = experiment.report(folder, results, analysis)
     lines += _confusion_lines(folder, results, experiment)
+    lines += _no_plots_lines()
     lines += footer(results.saved, _FILES)
     write_atomic(folder / CURVES_FILE, curves_csv(curve_rows))
     scores = results.scores

@@ -319,8 +319,9 @@ def _add_execution_options(parser):
         type=_positive_int,
         default=None,
         metavar="N",
-        help="torch threads per fit (default: the cores divided among the "
-        "fits that run at once; 1 with dask)",
+        help="torch threads per fit (default: 1, whatever --n-jobs is, so that "
+        "the same seed gives the same results with any number of workers; with "
+        "N threads, results match only runs with the same N)",
     )
     _add_audio_options(run)
     run.add_argument(
