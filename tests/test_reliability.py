@@ -363,7 +363,7 @@ def test_cli_run_without_matplotlib_writes_the_report(tmp_path):
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
         "from sklearn_prognet.experiments.cli import main\n"
-        f"sys.exit(main(sys.argv[1:]))"
+        "sys.exit(main(sys.argv[1:]))"
     )
     args = ["paralinguistic", "--sources", "gender", "--out", out, *TINY_FLAGS]
     result = subprocess.run(
@@ -464,3 +464,55 @@ def test_n_jobs_does_not_change_any_record(tmp_path, emodb, monkeypatch):
         }
     assert len(runs[1]) == 9
     assert runs[1] == runs[2]  # scores, learning curves, confusion counts
+
+
+# -- 5. corpora recorded at different sampling rates ----------------------------------
+
+
+def _two_corpora(emodb, source_rates, target_rates):
+    from dataclasses import replace
+
+    first = np.isin(emodb.speaker, ["03", "08", "09", "10", "11"])
+    source = replace(emodb.select(first), name="a", sampling_rates=source_rates)
+    target = replace(emodb.select(~first), name="b", sampling_rates=target_rates)
+    return source, target
+
+
+def _plan_cross_corpus(source, target, **options):
+    from sklearn_prognet.experiments._cross_corpus import CrossCorpus
+    from sklearn_prognet.experiments._skeleton import RunOptions
+
+    options = RunOptions(n_splits=3, n_repeats=1, verbose=False, **options)
+    return CrossCorpus(source, target).plan(options, {})
+
+
+def test_cross_corpus_warns_about_different_sampling_rates(emodb):
+    source, target = _two_corpora(emodb, (16000,), (44100,))
+    with pytest.warns(UserWarning, match=r"16000 Hz.*44100 Hz.*resample=16000"):
+        _plan_cross_corpus(source, target)
+
+
+@pytest.mark.parametrize(
+    "source_rates, target_rates, resample",
+    [((16000,), (16000,), None), ((16000,), None, None), ((16000,), (44100,), 16000)],
+)
+def test_no_rate_warning_when_rates_agree_or_are_unknown(
+    emodb, source_rates, target_rates, resample
+):
+    source, target = _two_corpora(emodb, source_rates, target_rates)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _plan_cross_corpus(source, target, resample=resample)
+    assert not [w for w in caught if "sampling rate" in str(w.message)]
+
+
+def test_corpora_know_their_sampling_rate(tmp_path, emodb):
+    pytest.importorskip("opensmile")
+    assert emodb.sampling_rates == (16000,)
+    wav = tmp_path / "emodb" / "wav"
+    wav.mkdir(parents=True)
+    for name in ("03a02Ta.wav", "03a02Wc.wav", "09a04Fd.wav", "14a02Nc.wav"):
+        shutil.copy(DATA / name, wav / name)
+    corpus = load_corpus(f"emodb:{wav.parent}", cache_dir="none")
+    assert corpus.sampling_rates == (16000,)
+    assert corpus.select(corpus.emotion == "sad").sampling_rates == (16000,)

@@ -75,6 +75,7 @@ from sklearn_prognet.experiments._stats import (
 )
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["default_train_folds", "run_cross_corpus"]
 
@@ -140,6 +141,7 @@ def _align_features(source, target):
         spec=target.spec,
         files=target.files,
         description=target.description,
+        sampling_rates=target.sampling_rates,
     )
 
 
@@ -174,6 +176,29 @@ def _check_disjoint(source, target):
                 f"{speakers[:5]}: the source model would train on speakers of the "
                 "target's test folds. Use another corpus, or disjoint speakers."
             )
+
+
+def _check_sampling_rates(source, target, resample):
+    """Warn when the corpora come from audio at different sampling rates.
+
+    The spectral features (MFCCs, band energies, formants) depend on the
+    rate, so a source model would meet target features on another scale.
+    Feature tables do not know their rate: nothing is said then.
+    """
+    rates = (source.sampling_rates, target.sampling_rates)
+    if resample is not None or None in rates or set(rates[0]) == set(rates[1]):
+        return
+    common = min(min(r) for r in rates)
+    warn(
+        f"The source corpus {source.name!r} was recorded at "
+        f"{_hz(rates[0])} and the target corpus {target.name!r} at "
+        f"{_hz(rates[1])}; eGeMAPS features depend on the sampling rate, so "
+        f"extract both at a common one (resample={common})."
+    )
+
+
+def _hz(rates):
+    return "/".join(str(rate) for rate in rates) + " Hz"
 
 
 def _utterances(corpus):
@@ -302,6 +327,7 @@ def _load_corpora(source, target, options):
         )
     target_corpus = _align_features(source_corpus, target_corpus)
     _check_disjoint(source_corpus, target_corpus)
+    _check_sampling_rates(source_corpus, target_corpus, options.resample)
     if options.verbose:
         log("Source: " + describe_corpus(source_corpus))
         log("Target: " + describe_corpus(target_corpus))

@@ -84,6 +84,11 @@ class Corpus:
         Audio file of every utterance, when known.
     description : str
         Where the features come from, for reports.
+    sampling_rates : tuple of int or None, default=None
+        Sampling rates (Hz) of the audio the features were extracted from,
+        after any resampling; None when unknown (a feature table).
+
+        .. versionadded:: 0.1
 
     See Also
     --------
@@ -110,6 +115,7 @@ class Corpus:
     spec: str = ""
     files: np.ndarray | None = None
     description: str = field(default="")
+    sampling_rates: tuple | None = None
 
     @property
     def n_samples(self):
@@ -184,6 +190,7 @@ class Corpus:
             spec=self.spec,
             files=None if self.files is None else self.files[mask],
             description=self.description,
+            sampling_rates=self.sampling_rates,
         )
 
 
@@ -396,6 +403,7 @@ def _load_embedded():
         feature_names=[str(n) for n in names],
         files=None if files is None else _as_str_array(files),
         description="EmoDB, eGeMAPS v02 features embedded in sklearn_prognet",
+        sampling_rates=(EMBEDDED_SAMPLING_RATE,),
     )
 
 
@@ -515,7 +523,21 @@ def _load_audio(
         files=_as_str_array(table["file"]),
         description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)"
         + ("" if resample is None else f", resampled to {resample} Hz"),
+        sampling_rates=(resample,) if resample else _sampling_rates(table["file"]),
     )
+
+
+def _sampling_rates(files):
+    """The sampling rates of audio files, read from their headers."""
+    import soundfile  # openSMILE's audio reader, installed with it
+
+    rates = set()
+    for file in files:
+        try:
+            rates.add(int(soundfile.info(file).samplerate))
+        except Exception:  # noqa: BLE001 - a format it cannot read: rate unknown
+            continue
+    return tuple(sorted(rates)) or None
 
 
 def corpus_to_frame(corpus):
