@@ -42,9 +42,6 @@ from sklearn_prognet.utils._compat import HasMethods, Interval, StrOptions, _fit
 from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
-# The former name, still imported by sklearn_prognet.experiments._runner.
-_check_device = check_device
-
 # The networks compute in float32, so X is validated as float32: a float64
 # value beyond float32's range is then an error, not an infinity in training.
 _DTYPES = np.float32

@@ -28,6 +28,7 @@ from sklearn_prognet.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from sklearn_prognet.utils._process import exit_with_parent
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["EGeMAPSTransformer"]
@@ -962,7 +963,9 @@ default=None
         # Warm the per-process openSMILE object so that forked workers inherit it.
         _get_smile(config.feature_set, config.feature_level)
         executor = ProcessPoolExecutor(
-            max_workers=n_workers, mp_context=multiprocessing.get_context()
+            max_workers=n_workers,
+            mp_context=multiprocessing.get_context(),
+            initializer=exit_with_parent,  # not outlive a parent killed by SIGKILL
         )
         try:
             pending = {

@@ -100,7 +100,7 @@ def test_quick_defaults_and_explicit_options_win():
     )
     paper = _run_settings(parser.parse_args(["paralinguistic"]))
     assert (paper["n_splits"], paper["n_repeats"], paper["network"]) == (10, 10, {})
-    assert paper["protocol"] == "speaker-stratified" and paper["ttest_df"] == 10
+    assert paper["protocol"] == "speaker_stratified" and paper["ttest_df"] == 10
     args = parser.parse_args(["paralinguistic", "--hidden-layer-sizes", "64x3"])
     assert _run_settings(args)["network"]["hidden_layer_sizes"] == (64, 64, 64)
 

@@ -75,10 +75,13 @@ from sklearn_prognet.experiments._stats import (
 )
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["default_train_folds", "run_cross_corpus"]
 
 SOURCE_MODEL_FILE = "source_model.joblib"
+# The key of the source model's record in fits.jsonl.
+SOURCE_MODEL_KEY = "source"
 # The row of the source model applied to the target without adaptation.
 _ZERO_SHOT = ("source", "Source model, not adapted")
 
@@ -138,6 +141,7 @@ def _align_features(source, target):
         spec=target.spec,
         files=target.files,
         description=target.description,
+        sampling_rates=target.sampling_rates,
     )
 
 
@@ -174,6 +178,29 @@ def _check_disjoint(source, target):
             )
 
 
+def _check_sampling_rates(source, target, resample):
+    """Warn when the corpora come from audio at different sampling rates.
+
+    The spectral features (MFCCs, band energies, formants) depend on the
+    rate, so a source model would meet target features on another scale.
+    Feature tables do not know their rate: nothing is said then.
+    """
+    rates = (source.sampling_rates, target.sampling_rates)
+    if resample is not None or None in rates or set(rates[0]) == set(rates[1]):
+        return
+    common = min(min(r) for r in rates)
+    warn(
+        f"The source corpus {source.name!r} was recorded at "
+        f"{_hz(rates[0])} and the target corpus {target.name!r} at "
+        f"{_hz(rates[1])}; eGeMAPS features depend on the sampling rate, so "
+        f"extract both at a common one (resample={common})."
+    )
+
+
+def _hz(rates):
+    return "/".join(str(rate) for rate in rates) + " Hz"
+
+
 def _utterances(corpus):
     names = [os.path.basename(str(file)) for file in corpus.files]
     return set(zip(names, corpus.speaker, strict=True))
@@ -187,7 +214,7 @@ def fit_source_model(
     A :class:`~sklearn.pipeline.Pipeline` of a StandardScaler (the corpus's
     own z-normalisation) and a DNN with early stopping on 10% of the
     utterances, held out as the protocol's folds are: stratified on emotion
-    (``'speaker-stratified'``), or whole speakers (``'speaker-independent'``).
+    (``'speaker_stratified'``), or whole speakers (``'speaker_independent'``).
 
     Returns
     -------
@@ -210,7 +237,7 @@ def fit_source_model(
             groups = corpus.speaker if protocol == SPEAKER_INDEPENDENT else None
             pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
     record = {
-        "key": "source",
+        "key": SOURCE_MODEL_KEY,
         "experiment": "cross-corpus",
         "method": "source",
         "source": corpus.name,  # the source corpus
@@ -225,7 +252,7 @@ def fit_source_model(
 def _source_model(store, source, params, seed, protocol, execution):
     """Load the saved source model, or train it and save it."""
     path = store.folder / SOURCE_MODEL_FILE
-    done = any(r["key"] == "source" for r in store.records())
+    done = any(r["key"] == SOURCE_MODEL_KEY for r in store.records())
     if done and path.exists():
         return joblib.load(path)
     log(
@@ -300,6 +327,7 @@ def _load_corpora(source, target, options):
         )
     target_corpus = _align_features(source_corpus, target_corpus)
     _check_disjoint(source_corpus, target_corpus)
+    _check_sampling_rates(source_corpus, target_corpus, options.resample)
     if options.verbose:
         log("Source: " + describe_corpus(source_corpus))
         log("Target: " + describe_corpus(target_corpus))
@@ -341,6 +369,16 @@ class CrossCorpus(Experiment):
         """Training sizes × folds × repeats × methods."""
         return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
 
+    def planned_keys(self, config):
+        """The key of every fit of the run, the source model's included."""
+        keys = {
+            fit_key(arm.n_train_folds, repeat, fold, arm.method)
+            for repeat in range(config["n_repeats"])
+            for fold in range(config["n_splits"])
+            for arm in self.arms(config)
+        }
+        return keys | {SOURCE_MODEL_KEY}
+
     def plan(self, options, network):
         """Load both corpora, make the nested folds, plan the target fits."""
         train_folds = _check_train_folds(self.train_folds, options.n_splits)
@@ -367,8 +405,7 @@ class CrossCorpus(Experiment):
     def fit_data(self, store, plan, options):
         """Train (or load) the source model, then share it with the tasks."""
         network, target = plan.state["network"], plan.state["target"]
-        # the source model trains alone, the target fits n_jobs at a time
-        threads = threads_per_fit(options.torch_threads, 1, options.backend)
+        threads = threads_per_fit(options.torch_threads)
         execution = (options.n_jobs, options.backend, options.scheduler, threads)
         pipe = _source_model(store, plan.state["source"], network, options.seed,
                              options.protocol, execution)  # fmt: skip
@@ -437,9 +474,21 @@ class CrossCorpus(Experiment):
         return lines + _training_lines(results), _curve_rows(results)
 
 
+def fit_key(n_train_folds, repeat, fold, method):
+    """The key of a target fit in ``fits.jsonl`` (the one home of its format).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._cross_corpus import fit_key
+    >>> fit_key(4, 0, 3, "dnn")
+    't4/r00/f03/dnn'
+    """
+    return f"t{n_train_folds}/r{repeat:02d}/f{fold:02d}/{method}"
+
+
 def _task(fold, n_train_folds, method, source_corpus, seed):
     return FitTask(
-        key=f"t{n_train_folds}/r{fold.repeat:02d}/f{fold.fold:02d}/{method}",
+        key=fit_key(n_train_folds, fold.repeat, fold.fold, method),
         method=method,
         repeat=fold.repeat,
         fold=fold.fold,
@@ -550,11 +599,10 @@ def _figure_lines(folder, results, stats):
     direction = f"{source['name']} → {target['name']}"
     chance = 1.0 / len(results.config["emotions"])
     png = "cross_corpus.png"
-    plot_cross_corpus(rows, os.path.join(folder, png), chance=chance,
-                      title=f"Cross-corpus transfer {direction}")  # fmt: skip
+    drawn = plot_cross_corpus(rows, os.path.join(folder, png), chance=chance,
+                              title=f"Cross-corpus transfer {direction}")  # fmt: skip
     return [
-        f"![Cross-corpus transfer {direction}]({png})",
-        "",
+        *([f"![Cross-corpus transfer {direction}]({png})", ""] if drawn else []),
         "Lines: mean test UAR; bands: mean within-repeat standard deviation; "
         "circles: significantly better than DNN (the paper's Figure 4 marks).",
         "",
@@ -597,7 +645,7 @@ def run_cross_corpus(
     target,
     *,
     emotions=PAPER_EMOTIONS,
-    protocol="speaker-stratified",
+    protocol="speaker_stratified",
     n_splits=10,
     n_repeats=10,
     train_folds=None,

@@ -14,6 +14,7 @@ import joblib
 
 from sklearn_prognet.experiments._fits import run_fit
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._process import exit_with_parent
 
 __all__ = ["check_execution", "execute", "log", "parallel_context", "threads_per_fit"]
 
@@ -45,20 +46,19 @@ def check_execution(n_jobs, backend, scheduler, torch_threads):
         )
 
 
-def threads_per_fit(torch_threads, n_jobs, backend):
-    """The torch threads of each fit: the given count, or the cores shared out.
+def threads_per_fit(torch_threads):
+    """The torch threads of each fit: one, unless ``torch_threads`` says more.
 
-    By default (None) the machine's cores are divided among the fits that run
-    at once: running fits side by side scales better than torch's intra-op
-    threads for these small networks (two threads make one fit of the paper's
-    network only about 1.4 times as fast as one thread), but a core left idle
-    is wasted. A dask worker gets one thread, as the cluster's workers do.
+    One thread whatever ``n_jobs`` is, so that the results do not depend on
+    the number of workers: the thread count changes the order of torch's
+    float summations, and so the last digits of the losses (a count derived
+    from ``n_jobs`` once gave one fit a ``train_loss`` that differed in the
+    fifth decimal between ``n_jobs=1`` and ``n_jobs=2``, with the same seed).
+    It is also the fastest for these small networks (two threads make one fit
+    of the paper's network only about 1.4 times as fast as one, and several
+    times slower on a loaded machine); use ``n_jobs`` for speed.
     """
-    if torch_threads is not None:
-        return torch_threads
-    if backend == "dask":
-        return 1
-    return max(1, joblib.cpu_count() // joblib.effective_n_jobs(n_jobs))
+    return 1 if torch_threads is None else torch_threads
 
 
 @contextlib.contextmanager
@@ -71,7 +71,8 @@ def parallel_context(n_jobs=1, backend="loky", scheduler=None, scatter=None):
     """
     check_execution(n_jobs, backend, scheduler, None)
     if backend != "dask":
-        with joblib.parallel_config(backend=backend):
+        # loky's workers would outlive a main process killed with SIGKILL.
+        with joblib.parallel_config(backend=backend, initializer=exit_with_parent):
             yield n_jobs
         return
     with contextlib.ExitStack() as stack:

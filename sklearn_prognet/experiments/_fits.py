@@ -89,11 +89,12 @@ def network_params(network=None, device="cpu"):
             )
         params.update(network)
     params["hidden_layer_sizes"] = tuple(int(s) for s in params["hidden_layer_sizes"])
-    # Checked before the results folder records it, not in the first fit.
-    from sklearn_prognet._estimators import _check_device
+    # Checked before the results folder records it, not in the first fit;
+    # torch is imported when a network is first needed, not with the package.
+    from sklearn_prognet._training import check_device
 
     try:
-        params["device"] = _check_device(device)
+        params["device"] = check_device(device)
     except ValueError as error:
         raise ExperimentInputError(str(error)) from None
     return params

@@ -11,34 +11,43 @@ from sklearn_prognet.model_selection import FoldRoles, RepeatedStratifiedGroupKF
 
 __all__ = ["PROTOCOLS", "check_source_task_labels", "make_folds"]
 
-#: Protocol -> what it means, for reports. The experiments spell the names
-#: with hyphens (the command line's spelling, saved in results folders);
-#: :func:`splitter_protocol` gives the splitter's spelling.
+#: Protocol -> what it means, for reports. The names are those of
+#: :class:`~sklearn_prognet.model_selection.RepeatedStratifiedGroupKFold`
+#: (Python identifiers); the command line spells them with hyphens, and so did
+#: results folders written before 0.1 (see :func:`canonical_protocol`).
 PROTOCOLS = {
-    "speaker-stratified": "speaker-stratified folds (every speaker's utterances "
+    "speaker_stratified": "speaker-stratified folds (every speaker's utterances "
     "spread over all folds, as in the paper)",
-    "speaker-independent": "speaker-independent folds (whole speakers per fold)",
+    "speaker_independent": "speaker-independent folds (whole speakers per fold)",
 }
 SPEAKER_STRATIFIED, SPEAKER_INDEPENDENT = PROTOCOLS
 
 
-def splitter_protocol(protocol):
-    """The ``protocol`` of :class:`RepeatedStratifiedGroupKFold` for ``protocol``.
+def canonical_protocol(protocol):
+    """The package's spelling of a protocol name saved with hyphens.
+
+    Results folders written before the names were unified hold
+    ``'speaker-stratified'``; they still load and resume.
 
     Examples
     --------
-    >>> from sklearn_prognet.experiments._folds import splitter_protocol
-    >>> splitter_protocol("speaker-stratified")
+    >>> from sklearn_prognet.experiments._folds import canonical_protocol
+    >>> canonical_protocol("speaker-stratified")
     'speaker_stratified'
     """
-    return protocol.replace("-", "_")
+    if isinstance(protocol, str) and protocol.replace("-", "_") in PROTOCOLS:
+        return protocol.replace("-", "_")
+    return protocol
 
 
 def check_protocol(protocol):
     """Refuse an unknown protocol name."""
     if protocol not in PROTOCOLS:
+        hint = ""
+        if canonical_protocol(protocol) in PROTOCOLS:
+            hint = f" (did you mean {canonical_protocol(protocol)!r}?)"
         raise ExperimentInputError(
-            f"protocol={protocol!r} is not one of {list(PROTOCOLS)}."
+            f"protocol={protocol!r} is not one of {list(PROTOCOLS)}{hint}."
         )
 
 
@@ -94,7 +103,7 @@ def make_folds(corpus, *, protocol, n_splits, n_repeats, seed, n_train_folds=Non
     cv = RepeatedStratifiedGroupKFold(
         n_splits=n_splits,
         n_repeats=n_repeats,
-        protocol=splitter_protocol(protocol),
+        protocol=protocol,
         random_state=seed,
     )
     roles = FoldRoles(

@@ -163,7 +163,7 @@ def confusion_csv(matrices, labels):
 
 
 def confusion_section(figure, csv_name, n_arms):
-    """The report's paragraph on the confusion matrices."""
+    """The report's paragraph on the confusion matrices (``figure`` None: none)."""
     if not n_arms:
         return [
             "## Confusion matrices",
@@ -172,11 +172,11 @@ def confusion_section(figure, csv_name, n_arms):
             "their confusion counts (a results folder of an older version).",
             "",
         ]
+    image = [f"![Normalised confusion matrices]({figure})", ""] if figure else []
     return [
         "## Confusion matrices",
         "",
-        f"![Normalised confusion matrices]({figure})",
-        "",
+        *image,
         "Test-fold predictions of each method, summed over all folds and "
         "repeats, divided by the number of utterances of each true emotion: "
         "rows are the true emotions, columns the predicted ones, and the "

@@ -74,7 +74,8 @@ class Corpus:
     speaker : ndarray of shape (n_samples,)
         Speaker id of every utterance (str).
     gender : ndarray of shape (n_samples,) or None
-        Gender of every utterance (str), or None when unknown.
+        Gender of every utterance (str; ``''`` where a table leaves it
+        empty), or None when unknown.
     feature_names : list of str
         Names of the columns of ``X``.
     spec : str
@@ -83,6 +84,11 @@ class Corpus:
         Audio file of every utterance, when known.
     description : str
         Where the features come from, for reports.
+    sampling_rates : tuple of int or None, default=None
+        Sampling rates (Hz) of the audio the features were extracted from,
+        after any resampling; None when unknown (a feature table).
+
+        .. versionadded:: 0.1
 
     See Also
     --------
@@ -109,6 +115,7 @@ class Corpus:
     spec: str = ""
     files: np.ndarray | None = None
     description: str = field(default="")
+    sampling_rates: tuple | None = None
 
     @property
     def n_samples(self):
@@ -156,7 +163,7 @@ class Corpus:
         if self.gender is not None:
             genders, g_counts = np.unique(self.gender, return_counts=True)
             info["genders"] = {
-                str(g): int(c) for g, c in zip(genders, g_counts, strict=True)
+                str(g): int(c) for g, c in zip(genders, g_counts, strict=True) if g
             }
         return info
 
@@ -183,6 +190,7 @@ class Corpus:
             spec=self.spec,
             files=None if self.files is None else self.files[mask],
             description=self.description,
+            sampling_rates=self.sampling_rates,
         )
 
 
@@ -243,6 +251,7 @@ def load_corpus(
     cache_dir=None,
     resample=None,
     n_jobs=None,
+    on_error="raise",
     verbose=0,
 ):
     """Load the features and labels of a corpus.
@@ -273,6 +282,13 @@ def load_corpus(
         16 kHz.
     n_jobs : int or None, default=None
         Processes used to extract features from audio.
+    on_error : {'raise', 'nan'}, default='raise'
+        What a file that cannot be analysed does (the ``on_error`` of
+        :class:`~sklearn_prognet.EGeMAPSTransformer`): stop the extraction,
+        or give it a row of NaN features, with a warning that lists such
+        files. The experiments need every row, so they refuse NaN rows.
+
+        .. versionadded:: 0.1
     verbose : int, default=0
         Show a progress bar while features are extracted from audio.
 
@@ -320,6 +336,7 @@ def load_corpus(
                 cache_dir=cache_dir,
                 resample=resample,
                 n_jobs=n_jobs,
+                on_error=on_error,
                 verbose=verbose,
             )
         corpus.spec = str(spec)
@@ -386,6 +403,7 @@ def _load_embedded():
         feature_names=[str(n) for n in names],
         files=None if files is None else _as_str_array(files),
         description="EmoDB, eGeMAPS v02 features embedded in sklearn_prognet",
+        sampling_rates=(EMBEDDED_SAMPLING_RATE,),
     )
 
 
@@ -438,8 +456,10 @@ def read_feature_table(path):
                 f"Feature table {str(path)!r}: the {column!r} column has empty cells."
             )
     gender = None
-    if "gender" in table.columns and not table["gender"].isna().any():
-        gender = _as_str_array(table["gender"].str.strip().str.lower())
+    if "gender" in table.columns and table["gender"].notna().any():
+        # Empty cells stay empty (''): the gender source task refuses them,
+        # the others do not need gender.
+        gender = _as_str_array(table["gender"].fillna("").str.strip().str.lower())
     name = path.name.split(".")[0]
     if "corpus" in table.columns and table["corpus"].nunique() == 1:
         name = str(table["corpus"].iloc[0])
@@ -455,7 +475,10 @@ def read_feature_table(path):
     )
 
 
-def _load_audio(name, path, *, cache_dir=None, resample=None, n_jobs=None, verbose=0):
+def _load_audio(
+    name, path, *, cache_dir=None, resample=None, n_jobs=None, on_error="raise",
+    verbose=0,
+):  # fmt: skip
     from sklearn_prognet import datasets
     from sklearn_prognet._features import EGeMAPSTransformer
 
@@ -478,7 +501,11 @@ def _load_audio(name, path, *, cache_dir=None, resample=None, n_jobs=None, verbo
         cache_dir = default_cache_dir()
     memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
     extractor = EGeMAPSTransformer(
-        resample=resample, n_jobs=n_jobs, memory=memory, verbose=verbose
+        resample=resample,
+        n_jobs=n_jobs,
+        memory=memory,
+        on_error=on_error,
+        verbose=verbose,
     )
     try:
         X = extractor.fit_transform(table["file"].tolist())
@@ -496,7 +523,21 @@ def _load_audio(name, path, *, cache_dir=None, resample=None, n_jobs=None, verbo
         files=_as_str_array(table["file"]),
         description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)"
         + ("" if resample is None else f", resampled to {resample} Hz"),
+        sampling_rates=(resample,) if resample else _sampling_rates(table["file"]),
     )
+
+
+def _sampling_rates(files):
+    """The sampling rates of audio files, read from their headers."""
+    import soundfile  # openSMILE's audio reader, installed with it
+
+    rates = set()
+    for file in files:
+        try:
+            rates.add(int(soundfile.info(file).samplerate))
+        except Exception:  # noqa: BLE001 - a format it cannot read: rate unknown
+            continue
+    return tuple(sorted(rates)) or None
 
 
 def corpus_to_frame(corpus):

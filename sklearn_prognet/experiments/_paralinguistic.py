@@ -101,6 +101,15 @@ class Paralinguistic(Experiment):
         """Folds × repeats × arms."""
         return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
 
+    def planned_keys(self, config):
+        """The key of every fit of the run."""
+        return {
+            fit_key(repeat, fold, arm.name)
+            for repeat in range(config["n_repeats"])
+            for fold in range(config["n_splits"])
+            for arm in self.arms(config)
+        }
+
     def plan(self, options, network):
         """Load the corpus, make the folds, check the source labels, plan fits."""
         # One order, so that "gender,speaker" resumes a "speaker,gender" run.
@@ -108,10 +117,8 @@ class Paralinguistic(Experiment):
         corpus = load_corpus(self.corpus, **options.corpus_options())
         if options.verbose:
             log(describe_corpus(corpus))
-        if "gender" in tasks and corpus.gender is None:
-            raise ExperimentInputError(
-                f"Corpus {corpus.name!r} has no gender labels; use sources=['speaker']."
-            )
+        if "gender" in tasks:
+            _check_genders(corpus)
         folds, notes = make_folds(corpus, **options.fold_options())
         labels = {}
         for task in tasks:
@@ -195,6 +202,29 @@ class Paralinguistic(Experiment):
         return lines + curve_lines, rows
 
 
+def _check_genders(corpus):
+    """The gender source task needs the gender of every utterance."""
+    if corpus.gender is None:
+        raise ExperimentInputError(
+            f"Corpus {corpus.name!r} has no gender labels; use sources=['speaker']."
+        )
+    missing = corpus.gender == ""
+    if missing.any():
+        # Dropping them would change the emotion task's data for one source
+        # task only, so the user decides.
+        where = (
+            ""
+            if corpus.files is None
+            else f" (e.g. {corpus.files[missing][:3].tolist()})"
+        )
+        raise ExperimentInputError(
+            f"Corpus {corpus.name!r}: {int(missing.sum())} of {corpus.n_samples} "
+            f"utterances have no gender{where}, and the gender source task needs "
+            "every utterance labelled. Fill in their gender, remove them from the "
+            "corpus, or use sources=['speaker']."
+        )
+
+
 def arm_name(method, source_task):
     """The arm of a method and its source task (the one home of arm names).
 
@@ -205,6 +235,18 @@ def arm_name(method, source_task):
     ('dnn', 'ptft-gender')
     """
     return method if source_task is None else f"{method}-{source_task}"
+
+
+def fit_key(repeat, fold, arm):
+    """The key of a fit in ``fits.jsonl`` (the one home of the key's format).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._paralinguistic import fit_key
+    >>> fit_key(0, 3, "ptft-gender")
+    'r00/f03/ptft-gender'
+    """
+    return f"r{repeat:02d}/f{fold:02d}/{arm}"
 
 
 def _arm_of(method, source_task):
@@ -226,7 +268,7 @@ def _task(fold, arm, options):
     if arm.source_task is not None:
         source_seed = derive_seed(seed, repeat, index, f"source-{arm.source_task}")
     return FitTask(
-        key=f"r{repeat:02d}/f{index:02d}/{arm.name}",
+        key=fit_key(repeat, index, arm.name),
         method=arm.method,
         repeat=repeat,
         fold=index,
@@ -328,10 +370,10 @@ def _learning_curve_lines(folder, results):
         arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
         curves, best = learning_curves(scores, results.histories, arms_labels)
         png = f"learning_curves_{task}.png"
-        plot_learning_curves(curves, Path(folder) / png, chance=chance,
-                             title=f"{label} → emotion ({name['name']})",
-                             best_epochs=best)  # fmt: skip
-        lines += [f"![{label} to emotion learning curves]({png})", ""]
+        if plot_learning_curves(curves, Path(folder) / png, chance=chance,
+                                title=f"{label} → emotion ({name['name']})",
+                                best_epochs=best):  # fmt: skip
+            lines += [f"![{label} to emotion learning curves]({png})", ""]
         first = task == tasks[0]  # the DNN is shared: listed once
         arm_of = {lab: arm for arm, lab in arms_labels}
         rows += [r for r in curve_rows(curves, arm_of) if r[0] != "dnn" or first]
@@ -363,7 +405,7 @@ def run_paralinguistic(
     *,
     sources=tuple(SOURCE_TASKS),
     emotions=PAPER_EMOTIONS,
-    protocol="speaker-stratified",
+    protocol="speaker_stratified",
     n_splits=10,
     n_repeats=10,
     seed=0,

@@ -6,18 +6,38 @@ They draw numbers computed by :mod:`._stats`; they compute nothing new.
 
 matplotlib is imported inside the functions, and only its object-oriented
 API is used (no pyplot), so plotting works without a display and never
-changes the user's backend.
+changes the user's backend. It is an optional dependency: without it the
+functions draw nothing and return None, and the report says how to get the
+figures (:data:`PLOT_HINT`).
 """
 
 import numpy as np
 
 from sklearn_prognet.experiments._stats import curve_statistics
 
-__all__ = ["plot_confusion_matrices", "plot_cross_corpus", "plot_learning_curves"]
+__all__ = [
+    "PLOT_HINT",
+    "matplotlib_available",
+    "plot_confusion_matrices",
+    "plot_cross_corpus",
+    "plot_learning_curves",
+]
+
+#: How to get the figures of a report written without matplotlib.
+PLOT_HINT = "pip install 'sklearn-prognet[plot]'"
 
 # Colour-blind friendly colours (Paul Tol's bright scheme), one per method.
 COLORS = {"DNN": "#555555", "PT/FT": "#4477aa", "ProgNet": "#ee6677"}
 _SOURCE_MODEL = "#228833"
+
+
+def matplotlib_available():
+    """Whether matplotlib can be imported (the ``plot`` extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _figure(figsize):
@@ -43,6 +63,8 @@ def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
     best_epochs : dict of str to array-like, default=None
         Method label -> best epoch of every fit, summarised in the legend.
     """
+    if not matplotlib_available():
+        return None
     fig, ax = _figure((7.0, 4.3))
     top = 0.0
     for label, runs in curves.items():
@@ -88,6 +110,8 @@ def plot_cross_corpus(rows, path, *, title, chance=None):
     chance : float, default=None
         Chance level, drawn as a dotted line.
     """
+    if not matplotlib_available():
+        return None
     fig, ax = _figure((6.4, 4.3))
     labels = list(dict.fromkeys(row["label"] for row in rows))
     all_folds = sorted({row["n_train_folds"] for row in rows})
@@ -160,6 +184,8 @@ def plot_confusion_matrices(matrices, labels, path, *, title):
     title : str
         Figure title.
     """
+    if not matplotlib_available():
+        return None
     from matplotlib.figure import Figure
 
     n = len(matrices)

@@ -34,16 +34,22 @@ from sklearn_prognet.experiments._format import (
     status_text,
 )
 from sklearn_prognet.experiments._inputs import PAPER_EMOTIONS, ExperimentInputError
-from sklearn_prognet.experiments._plots import plot_confusion_matrices
+from sklearn_prognet.experiments._plots import (
+    PLOT_HINT,
+    matplotlib_available,
+    plot_confusion_matrices,
+)
 from sklearn_prognet.experiments._stats import confusion_by_arm, normalise_confusion
 from sklearn_prognet.experiments._store import (
     FITS_FILE,
     ResultsStore,
+    first_records,
     package_versions,
     read_config,
-    read_records,
+    read_record_lines,
     write_atomic,
 )
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "Experiment",
@@ -66,8 +72,8 @@ EXPERIMENTS = {}
 
 #: The parameters every ``run_*`` function shares, for their docstrings.
 RUN_PARAMETERS = """
-    protocol : {'speaker-stratified', 'speaker-independent'}, \
-default='speaker-stratified'
+    protocol : {'speaker_stratified', 'speaker_independent'}, \
+default='speaker_stratified'
         Folds stratified on speaker (the paper; every speaker is in every
         fold) or made of whole speakers.
     n_splits : int, default=10
@@ -99,8 +105,11 @@ NETWORK_PARAMETERS = """
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
     torch_threads : int or None, default=None
-        The torch threads of each fit. None divides the machine's cores among
-        the ``n_jobs`` fits that run at once (one thread per fit with dask).
+        The torch threads of each fit. None means one, whatever ``n_jobs``
+        is: then the same seed gives the same results with any number of
+        workers (on a CPU). With N threads, results match only those of runs
+        with the same N, as the thread count changes the order of float
+        summations.
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
     resample : int or None, default=None
@@ -121,7 +130,7 @@ class RunOptions:
     """The options every experiment takes (see the ``run_*`` functions)."""
 
     emotions: tuple = PAPER_EMOTIONS
-    protocol: str = "speaker-stratified"
+    protocol: str = "speaker_stratified"
     n_splits: int = 10
     n_repeats: int = 10
     seed: int = 0
@@ -251,6 +260,10 @@ class Experiment:
         """Number of fits of a complete run."""
         raise NotImplementedError
 
+    def planned_keys(self, config):
+        """The keys of the fits of a run (a set); None accepts every key."""
+        return None
+
     def summary_table(self, results, analysis):
         """The main table of the report, in Markdown."""
         raise NotImplementedError
@@ -299,9 +312,7 @@ def run_experiment(experiment, out, options):
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
-    torch_threads = threads_per_fit(
-        options.torch_threads, options.n_jobs, options.backend
-    )
+    torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
     plan = experiment.plan(options, network)
     for note in plan.notes:
@@ -352,7 +363,9 @@ def read_results(folder):
 
     saved = read_config(folder)
     experiment = get_experiment(saved["config"].get("experiment"), folder)
-    records, _ = read_records(Path(folder) / FITS_FILE)
+    path = Path(folder) / FITS_FILE
+    records, _ = read_record_lines(path)
+    records = planned_records(records, experiment.planned_keys(saved["config"]), path)
     histories = {r["key"]: r.pop("history", {}) for r in records}
     confusions = {}
     for r in records:
@@ -363,6 +376,39 @@ def read_results(folder):
     if len(scores):
         scores["arm"] = [experiment.arm_name(r) for r in records]
     return Results(saved, scores, histories, confusions)
+
+
+def _some(keys, n=5):
+    keys = list(dict.fromkeys(keys))
+    more = f" and {len(keys) - n} more" if len(keys) > n else ""
+    return ", ".join(keys[:n]) + more
+
+
+def planned_records(records, planned, path):
+    """The first record of every planned fit; warn about the others.
+
+    A record whose key is not a fit of the run (a line merged by hand from
+    another run) or repeats a key already read would count twice in the
+    statistics: both are left out, with a warning that names them. The first
+    record of a key is the one a resumed run took as done.
+    """
+    records, repeated = first_records(records)
+    if repeated:
+        warn(
+            f"{str(path)!r} holds {len(repeated)} later record(s) of fits already "
+            f"recorded ({_some(repeated)}); the first record of each is kept and "
+            "the later ones are left out."
+        )
+    if planned is None:
+        return records
+    foreign = [r["key"] for r in records if r["key"] not in planned]
+    if foreign:
+        warn(
+            f"{str(path)!r} holds {len(foreign)} record(s) that are not part of "
+            f"this run's plan ({_some(foreign)}), e.g. lines merged from another "
+            "run; they are left out of every statistic."
+        )
+    return [r for r in records if r["key"] in planned]
 
 
 def load_results(folder):
@@ -493,13 +539,26 @@ def _confusion_lines(folder, results, experiment):
     matrices = {arm: (c, normalise_confusion(c)) for arm, c in counts.items()}
     write_atomic(Path(folder) / CONFUSION_CSV, confusion_csv(matrices, labels))
     titles = {a.name: a.title for a in arms}
-    plot_confusion_matrices(
+    drawn = plot_confusion_matrices(
         {titles[arm]: shares for arm, (_, shares) in matrices.items()},
         labels,
         Path(folder) / CONFUSION_PNG,
         title="Test-fold confusion matrices (rows: true emotion)",
     )
-    return confusion_section(CONFUSION_PNG, CONFUSION_CSV, len(matrices))
+    png = CONFUSION_PNG if drawn else None
+    return confusion_section(png, CONFUSION_CSV, len(matrices))
+
+
+def _no_plots_lines():
+    """Without matplotlib the report is written without figures; say so."""
+    if matplotlib_available():
+        return []
+    message = (
+        f"The figures are left out: matplotlib is not installed ({PLOT_HINT}, "
+        "then sklearn-prognet report FOLDER)."
+    )
+    warn(message)
+    return [f"*{message}*", ""]
 
 
 _FILES = [
@@ -552,6 +611,7 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     experiment = get_experiment(results.config.get("experiment"), folder)
     lines, curve_rows = experiment.report(folder, results, analysis)
     lines += _confusion_lines(folder, results, experiment)
+    lines += _no_plots_lines()
     lines += footer(results.saved, _FILES)
     write_atomic(folder / CURVES_FILE, curves_csv(curve_rows))
     scores = results.scores

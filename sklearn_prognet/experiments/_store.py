@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sklearn_prognet.experiments._folds import canonical_protocol
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "config_hash",
     "package_versions",
     "read_config",
+    "read_record_lines",
     "read_records",
     "write_atomic",
 ]
@@ -106,6 +108,20 @@ def _flatten(value, prefix=""):
     return {prefix.rstrip("."): value}
 
 
+def upgrade_config(saved):
+    """A saved ``config.json`` in today's spelling (the file is left as is).
+
+    Folders written before the protocol names were unified spell them with
+    hyphens (``'speaker-stratified'``); read back, they compare equal to a run
+    with today's names, so that they resume.
+    """
+    config = saved.get("config") if isinstance(saved, dict) else None
+    if isinstance(config, dict) and "protocol" in config:
+        saved = {**saved, "config": {**config}}
+        saved["config"]["protocol"] = canonical_protocol(config["protocol"])
+    return saved
+
+
 def config_differences(saved, current):
     """Human-readable list of the settings that differ."""
     a, b = _flatten(_jsonable(saved)), _flatten(_jsonable(current))
@@ -156,21 +172,20 @@ def _fsync_dir(folder):
             os.close(fd)
 
 
-def read_records(path):
-    """Records of a JSON-lines file, skipping partial or corrupt lines.
+def read_record_lines(path):
+    """Every record of a JSON-lines file, in file order, repeated keys included.
 
     Returns
     -------
     records : list of dict
-        One dict per valid line holding a ``key``; the first line of a key
-        wins.
+        One dict per valid line holding a ``key``.
     n_bad : int
-        Number of lines that were skipped.
+        Number of lines that were skipped (partial or corrupt).
     """
     path = Path(path)
     if not path.exists():
         return [], 0
-    records, seen, n_bad = [], set(), 0
+    records, n_bad = [], 0
     with open(path, "rb") as f:
         for raw in f:
             line = raw.strip()
@@ -184,11 +199,35 @@ def read_records(path):
             if not isinstance(record, dict) or "key" not in record:
                 n_bad += 1
                 continue
-            if record["key"] in seen:
-                continue
-            seen.add(record["key"])
             records.append(record)
     return records, n_bad
+
+
+def first_records(records):
+    """The first record of every key, and the keys of the later ones dropped."""
+    kept, seen, repeated = [], set(), []
+    for record in records:
+        if record["key"] in seen:
+            repeated.append(record["key"])
+            continue
+        seen.add(record["key"])
+        kept.append(record)
+    return kept, repeated
+
+
+def read_records(path):
+    """Records of a JSON-lines file, skipping partial or corrupt lines.
+
+    Returns
+    -------
+    records : list of dict
+        One dict per valid line holding a ``key``; the first line of a key
+        wins.
+    n_bad : int
+        Number of lines that were skipped.
+    """
+    records, n_bad = read_record_lines(path)
+    return first_records(records)[0], n_bad
 
 
 class ResultsStore:
@@ -230,10 +269,17 @@ class ResultsStore:
             raise ExperimentInputError(
                 f"Cannot create the results folder {str(self.folder)!r}: {exc}"
             ) from None
-        self._lock()
         try:
+            self._lock()
             self._check_config()
             self._open_fits()
+        except OSError as exc:
+            self.close()
+            name = "" if exc.filename is None else f" {Path(exc.filename).name}"
+            raise ExperimentInputError(
+                f"Cannot write{name} in the results folder {str(self.folder)!r}: "
+                f"{exc.strerror or exc}; choose another results folder (out=)."
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -272,8 +318,8 @@ class ResultsStore:
         if path.exists():
             try:
                 saved = json.loads(path.read_text())
-                saved_config = saved["config"]
-            except (ValueError, KeyError, OSError) as exc:
+                saved_config = upgrade_config(saved)["config"]
+            except (ValueError, KeyError, TypeError, OSError) as exc:
                 raise ExperimentInputError(
                     f"{str(path)!r} is not a valid configuration ({exc}); use "
                     "another results folder (out=)."
@@ -341,6 +387,9 @@ def read_config(folder):
             f"{str(Path(folder))!r} is not a results folder: it has no {CONFIG_FILE}."
         )
     try:
-        return json.loads(path.read_text())
+        saved = json.loads(path.read_text())
     except ValueError as exc:
         raise ExperimentInputError(f"{str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise ExperimentInputError(f"{str(path)!r} has no 'config' object.")
+    return upgrade_config(saved)

@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from sklearn_prognet.experiments._store import write_atomic
 
 __all__ = ["main"]
 
+# The command line spells the protocols with hyphens (its convention); the
+# library with underscores. They are converted here and nowhere else.
+_PROTOCOL_FLAGS = {name.replace("_", "-"): name for name in PROTOCOLS}
+
 #: What ``--quick`` changes (the network keeps the paper's architecture).
 QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 
@@ -33,7 +38,7 @@ QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 # given with here (``device`` is left alone: its message is the estimators').
 _TRANSLATED = ("sources", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
-               "train_folds")  # fmt: skip
+               "train_folds", "on_error")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -166,7 +171,7 @@ def _add_protocol_options(parser):
     )
     protocol.add_argument(
         "--protocol",
-        choices=tuple(PROTOCOLS),
+        choices=tuple(_PROTOCOL_FLAGS),
         default="speaker-stratified",
         help="speaker-stratified: every speaker's utterances are spread over all "
         "folds, as in the paper ('folds stratified based on speaker ID'; needed to "
@@ -314,8 +319,9 @@ def _add_execution_options(parser):
         type=_positive_int,
         default=None,
         metavar="N",
-        help="torch threads per fit (default: the cores divided among the "
-        "fits that run at once; 1 with dask)",
+        help="torch threads per fit (default: 1, whatever --n-jobs is, so that "
+        "the same seed gives the same results with any number of workers; with "
+        "N threads, results match only runs with the same N)",
     )
     _add_audio_options(run)
     run.add_argument(
@@ -456,6 +462,14 @@ def _add_extract_command(sub):
         metavar="N",
         help="processes for the extraction; -1: all cores (default: %(default)s)",
     )
+    extract.add_argument(
+        "--on-error",
+        choices=("raise", "nan"),
+        default="raise",
+        help="a file that cannot be analysed stops the extraction (raise), or gets "
+        "a row of NaN features, with a warning listing such files (nan); the "
+        "experiments refuse a table with NaN rows (default: %(default)s)",
+    )
     _add_audio_options(extract)
     extract.set_defaults(func=_cmd_extract)
 
@@ -508,7 +522,7 @@ def _run_settings(args):
     n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.quick else 1)
     return {
         "emotions": args.emotions,
-        "protocol": args.protocol,
+        "protocol": _PROTOCOL_FLAGS[args.protocol],
         "n_splits": pick("n_splits", 10),
         "n_repeats": pick("n_repeats", 10),
         "seed": args.seed,
@@ -562,19 +576,37 @@ def _cmd_cross_corpus(args):
     return 0
 
 
+def _check_output(output):
+    """Refuse an output file that cannot be written, before any work is done."""
+    if output.is_dir():
+        raise ExperimentInputError(
+            f"--output {str(output)!r} is a folder; give the path of a CSV file."
+        )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # write_atomic writes a temporary file beside the output: try one
+        fd, probe = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ExperimentInputError(
+            f"Cannot write --output {str(output)!r}: {exc.strerror or exc}."
+        ) from None
+
+
 def _cmd_extract(args):
     output = args.output or Path(f"{parse_spec(args.corpus)[1]}_egemaps.csv")
+    _check_output(output)
     corpus = load_corpus(
         args.corpus,
         emotions=args.emotions,
         cache_dir=args.cache_dir,
         resample=args.resample,
         n_jobs=args.n_jobs,
+        on_error=args.on_error,
         verbose=1,
     )
     frame = corpus_to_frame(corpus)
-    if output.parent and not output.parent.exists():
-        output.parent.mkdir(parents=True)
     write_atomic(output, frame.to_csv(index=False))
     print(
         f"Wrote {len(frame)} utterances x {len(corpus.feature_names)} features of "
@@ -601,6 +633,8 @@ def _in_flags(message):
         flag = "--" + name.replace("_", "-")
         message = re.sub(rf"\b{name}=(?=[\s.,;:)]|$)", flag, message)
         message = re.sub(rf"\b{name}=", flag + " ", message)
+    for flag_value, value in _PROTOCOL_FLAGS.items():
+        message = message.replace(repr(value), repr(flag_value))
     return message
 
 
@@ -616,7 +650,8 @@ def main(argv=None):
     -------
     status : int
         0 on success, 2 for bad input (the message is printed on stderr, no
-        traceback), 130 when interrupted.
+        traceback), 1 when a file cannot be written during the work (a full
+        disk), 130 when interrupted.
 
     See Also
     --------
@@ -633,11 +668,22 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    # loky replaces a worker whose memory grew (torch's allocator caches); no
-    # task is lost, so its warning would only alarm the user.
-    warnings.filterwarnings(
-        "ignore", message="A worker stopped while some jobs", category=UserWarning
-    )
+    with warnings.catch_warnings():
+        # loky replaces a worker whose memory grew (torch's allocator caches);
+        # no task is lost, so its warning would only alarm the user.
+        warnings.filterwarnings(
+            "ignore", message="A worker stopped while some jobs", category=UserWarning
+        )
+        warnings.showwarning = _show_warning
+        return _run_command(args)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as one line, like the errors: no source line of ours."""
+    print(f"sklearn-prognet: warning: {message}", file=file or sys.stderr)
+
+
+def _run_command(args):
     try:
         return args.func(args)
     except ExperimentInputError as exc:
@@ -653,4 +699,9 @@ def main(argv=None):
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        # A file that cannot be written while the work is done (a full disk,
+        # a folder made read-only); the paths are checked before it starts.
+        print(f"sklearn-prognet: error: {exc}", file=sys.stderr)
         return 1
