@@ -340,7 +340,7 @@ def test_wrong_loader_for_a_real_folder(corpora_dir, tmp_path, capsys):
     args = ["paralinguistic", "--corpus", f"emodb:{corpora_dir / 'urdu'}",
             "--out", tmp_path / "out", *TINY]  # fmt: skip
     status, _, err = _run(args, capsys)
-    assert status == 2 and "No EmoDB audio found" in err and "Traceback" not in err
+    assert status == 2 and "No EmoDB utterance found" in err and "Traceback" not in err
 
 
 def test_ctrl_c_says_how_to_resume(monkeypatch, capsys, tmp_path):
