@@ -51,6 +51,8 @@ def all_estimators():
     FineTunedClassifier
     ProgressiveNetClassifier
     SpeakerStandardScaler
+    SpeechEmbeddingTransformer
+    TextEmbeddingTransformer
     """
     found = []
     for name in sklearn_prognet.__all__:
