@@ -415,6 +415,52 @@ def test_unknown_or_unreachable_model(model, error, match):
             estimator.fit(X)
 
 
+def test_hub_name_found_in_local_cache_runs_offline(monkeypatch, speech_dir, direct):
+    import huggingface_hub
+
+    def snapshot_download(name, local_files_only=False, **kwargs):
+        assert local_files_only, "tried to download"
+        if name != "org/tiny":
+            raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
+        return speech_dir  # where the Hugging Face cache would hold it
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    X = SpeechEmbeddingTransformer(model="org/tiny").fit_transform(FILES)
+    _close(X, [states[-1].mean(axis=0) for states in direct])
+
+
+@pytest.mark.parametrize(
+    "failure, error, match",
+    [
+        ("RepositoryNotFoundError", ValueError, "nor a model on the Hugging Face"),
+        ("ConnectionError", OSError, "downloading it failed.*huggingface-cli"),
+    ],
+)
+def test_download_errors_when_online(monkeypatch, failure, error, match):
+    # Online (no HF_HUB_OFFLINE), not cached, and the download fails: an
+    # unknown name is told apart from a network failure.
+    import huggingface_hub
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+    def snapshot_download(name, local_files_only=False, **kwargs):
+        raise huggingface_hub.errors.LocalEntryNotFoundError("not cached")
+
+    def fetch(name):
+        if failure == "ConnectionError":
+            raise ConnectionError("no route to host")
+        # as transformers raises it: an OSError caused by the Hub's answer
+        cls = huggingface_hub.errors.RepositoryNotFoundError
+        raise OSError("not a valid model identifier") from cls.__new__(cls)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    monkeypatch.setattr(embeddings_module, "_fetch_speech", fetch)
+    with pytest.raises(error, match=match):
+        SpeechEmbeddingTransformer(model=HUB_NAME).fit(FILES)
+
+
 def test_folder_that_is_not_a_speech_model(tmp_path, bert_dir):
     with pytest.raises(ValueError, match="without config.json"):
         SpeechEmbeddingTransformer(model=tmp_path).fit(FILES)
