@@ -9,8 +9,8 @@ feature extraction, speaker-aware repeated cross-validation and the corrected
 repeated cross-validation t-test.
 
 The public names are imported lazily (PEP 562), so that ``import
-sklearn_prognet`` stays cheap and never imports torch, openSMILE or matplotlib
-before they are needed.
+sklearn_prognet`` stays cheap and never imports torch, openSMILE,
+transformers or matplotlib before they are needed.
 """
 
 import importlib
@@ -25,6 +25,8 @@ _LAZY_NAMES = {
     "ResidualAdapterClassifier": "sklearn_prognet._adapters",
     "MultiCorpusClassifier": "sklearn_prognet._adapters",
     "EGeMAPSTransformer": "sklearn_prognet._features",
+    "SpeechEmbeddingTransformer": "sklearn_prognet._embeddings",
+    "TextEmbeddingTransformer": "sklearn_prognet._embeddings",
     "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
     "FoldRoles": "sklearn_prognet.model_selection",

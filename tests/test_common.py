@@ -29,7 +29,15 @@ INIT_PARAMS = {
 # which the common checks (plain arrays) never pass; its two_d_array tag is
 # False, and tests/test_preprocessing.py checks its API by hand.
 # MultiCorpusClassifier likewise needs a corpus column (tests/test_adapters.py).
-SKIPPED = {"EGeMAPSTransformer", "MultiCorpusClassifier", "SpeakerStandardScaler"}
+# The embedding transformers take audio or transcripts, not a 2-D matrix
+# either; tests/test_embeddings.py checks their API by hand.
+SKIPPED = {
+    "EGeMAPSTransformer",
+    "MultiCorpusClassifier",
+    "SpeakerStandardScaler",
+    "SpeechEmbeddingTransformer",
+    "TextEmbeddingTransformer",
+}
 
 
 def _tested_estimators():

@@ -53,6 +53,8 @@ def all_estimators():
     ProgressiveNetClassifier
     ResidualAdapterClassifier
     SpeakerStandardScaler
+    SpeechEmbeddingTransformer
+    TextEmbeddingTransformer
     """
     found = []
     for name in sklearn_prognet.__all__:
