@@ -46,7 +46,7 @@ FEA = "tests/test_features.py::"
 M, T, E = "sklearn_prognet/_modules.py", "sklearn_prognet/_training.py", "sklearn_prognet/_estimators.py"
 C = "sklearn_prognet/_columns.py"
 S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
-FE = "sklearn_prognet/_features.py"
+FE, AU = "sklearn_prognet/_features.py", "sklearn_prognet/_audio.py"
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
 MUTANTS = [
@@ -134,7 +134,7 @@ MUTANTS = [
            'n_train=[len(train) for train in ind_a["train"]]', 'n_train=[len(test) for test in ind_a["test"]]',
            (STA + "test_compare_cv_results",)),
     # -- feature cache
-    Mutant("cache_keyed_on_size", "the feature cache follows the file's content", FE,
+    Mutant("cache_keyed_on_size", "the feature cache follows the file's content", AU,
            'return "file:" + digest.hexdigest()', 'return "file:" + str(os.path.getsize(path))',
            ("tests/test_science_features.py::"
             "test_files_of_equal_size_and_other_content_get_their_own_features",)),
