@@ -16,7 +16,6 @@ import time
 import joblib
 import numpy as np
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_prognet.experiments._execution import (
     log,
@@ -29,6 +28,8 @@ from sklearn_prognet.experiments._fits import (
     FitData,
     FitTask,
     derive_seed,
+    feature_rows,
+    make_scaler,
     torch_thread_limit,
     training_record,
 )
@@ -207,14 +208,20 @@ def _utterances(corpus):
 
 
 def fit_source_model(
-    corpus, network, random_state, torch_threads=1, protocol=SPEAKER_STRATIFIED
+    corpus,
+    network,
+    random_state,
+    torch_threads=1,
+    protocol=SPEAKER_STRATIFIED,
+    normalization="global",
 ):
     """Train the source emotion model on all of a corpus.
 
-    A :class:`~sklearn.pipeline.Pipeline` of a StandardScaler (the corpus's
-    own z-normalisation) and a DNN with early stopping on 10% of the
-    utterances, held out as the protocol's folds are: stratified on emotion
-    (``'speaker_stratified'``), or whole speakers (``'speaker_independent'``).
+    A :class:`~sklearn.pipeline.Pipeline` of a scaler (the corpus's own
+    z-normalisation, global or per speaker: see ``_fits.make_scaler``) and
+    a DNN with early stopping on 10% of the utterances, held out as the
+    protocol's folds are: stratified on emotion (``'speaker_stratified'``),
+    or whole speakers (``'speaker_independent'``).
 
     Returns
     -------
@@ -233,9 +240,10 @@ def fit_source_model(
         with sklearn.config_context(enable_metadata_routing=True):
             net = DNNClassifier(**network, random_state=random_state)
             net.set_fit_request(groups=True)
-            pipe = Pipeline([("scale", StandardScaler()), ("net", net)])
+            pipe = Pipeline([("scale", make_scaler(normalization)), ("net", net)])
             groups = corpus.speaker if protocol == SPEAKER_INDEPENDENT else None
-            pipe.fit(corpus.X, np.asarray(corpus.emotion), groups=groups)
+            X = feature_rows(corpus.X, corpus.speaker, None, normalization)
+            pipe.fit(X, np.asarray(corpus.emotion), groups=groups)
     record = {
         "key": SOURCE_MODEL_KEY,
         "experiment": "cross-corpus",
@@ -249,7 +257,7 @@ def fit_source_model(
     return pipe, record
 
 
-def _source_model(store, source, params, seed, protocol, execution):
+def _source_model(store, source, params, seed, settings, execution):
     """Load the saved source model, or train it and save it."""
     path = store.folder / SOURCE_MODEL_FILE
     done = any(r["key"] == SOURCE_MODEL_KEY for r in store.records())
@@ -262,18 +270,21 @@ def _source_model(store, source, params, seed, protocol, execution):
 
     random_state = derive_seed(seed, "source-model")
     n_jobs, backend, scheduler, threads = execution
+    protocol, normalization = settings
     if backend == "dask":
         # On the cluster, like the other fits.
         with parallel_context(n_jobs, backend, scheduler) as jobs:
             ((pipe, record),) = joblib.Parallel(n_jobs=jobs)(
                 [
                     joblib.delayed(fit_source_model)(
-                        source, params, random_state, threads, protocol
+                        source, params, random_state, threads, protocol, normalization
                     )
                 ]
             )
     else:
-        pipe, record = fit_source_model(source, params, random_state, threads, protocol)
+        pipe, record = fit_source_model(
+            source, params, random_state, threads, protocol, normalization
+        )
     # The model file first, then the record that says it is done.
     buffer = io.BytesIO()
     joblib.dump(pipe, buffer)
@@ -407,8 +418,9 @@ class CrossCorpus(Experiment):
         network, target = plan.state["network"], plan.state["target"]
         threads = threads_per_fit(options.torch_threads)
         execution = (options.n_jobs, options.backend, options.scheduler, threads)
+        settings = (options.protocol, options.normalization)
         pipe = _source_model(store, plan.state["source"], network, options.seed,
-                             options.protocol, execution)  # fmt: skip
+                             settings, execution)  # fmt: skip
         return FitData(
             X=target.X,
             y=np.asarray(target.emotion),
@@ -416,6 +428,8 @@ class CrossCorpus(Experiment):
             lateral=options.lateral,
             source_network=pipe[-1],
             experiment=self.name,
+            normalization=options.normalization,
+            speaker=np.asarray(target.speaker),
         )
 
     def _statistics(self, results, analysis):
@@ -555,14 +569,26 @@ def _introduction(status, results):
         + " The kept training folds are nested (those of 1 fold are among those of "
         "2, ...), and every number of training folds uses the same test and "
         "validation folds.",
-        "- Normalisation: each corpus is z-normalised on its own training data "
-        "(dataset-specific normalisation): the source on all of its data, the "
-        "target on the training folds of each step.",
+        "- Normalisation: " + _normalization_text(config),
         f"- Source model: {_source_model_text(results.scores, source, config)}",
         f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
         f"- Seed {config['seed']}.",
         "",
     ]
+
+
+def _normalization_text(config):
+    if config["normalization"] == "speaker":
+        return (
+            "per speaker, in both corpora: every speaker of the source and of the "
+            "target is standardised with their own utterances (target test speakers "
+            "with their test utterances; see the protocol)."
+        )
+    return (
+        "each corpus is z-normalised on its own training data (dataset-specific "
+        "normalisation): the source on all of its data, the target on the "
+        "training folds of each step."
+    )
 
 
 def _source_model_text(scores, info, config):
@@ -648,6 +674,7 @@ def run_cross_corpus(
     protocol="speaker_stratified",
     n_splits=10,
     n_repeats=10,
+    normalization="global",
     train_folds=None,
     seed=0,
     network=None,
@@ -719,6 +746,6 @@ def run_cross_corpus(
     options = RunOptions(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
-        resample, progress, verbose, command,
+        resample, progress, verbose, command, normalization=normalization,
     )  # fmt: skip
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)

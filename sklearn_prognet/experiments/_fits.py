@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,8 +32,10 @@ from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.metrics import uar_score
 
 __all__ = [
+    "BASELINE_LABELS",
     "METHODS",
     "METHOD_LABELS",
+    "NORMALIZATIONS",
     "FitData",
     "FitTask",
     "derive_seed",
@@ -44,6 +47,19 @@ __all__ = [
 #: Method -> its name in reports and plots, in the reports' order.
 METHOD_LABELS = {"dnn": "DNN", "ptft": "PT/FT", "prognet": "ProgNet"}
 METHODS = tuple(METHOD_LABELS)
+#: Baseline method (a linear model, opt-in) -> its name in reports.
+BASELINE_LABELS = {"logreg": "LogReg"}
+#: Normalisation -> the scaler of every fit's pipeline, in words. 'global' is
+#: the paper's z-normalisation (fitted on the training folds here).
+NORMALIZATIONS = {
+    "global": "StandardScaler",
+    "speaker": "SpeakerStandardScaler",
+}
+# The speaker column of the features of a fit with per-speaker normalisation.
+SPEAKER_COLUMN = "speaker"
+# Iterations of the logistic regression (lbfgs): enough to converge on
+# standardised eGeMAPS features.
+_LOGREG_MAX_ITER = 5000
 
 # The network settings an experiment may change; their defaults are the
 # estimators' own (Table 1 of Gideon et al., 2017, and early stopping).
@@ -100,6 +116,48 @@ def network_params(network=None, device="cpu"):
     return params
 
 
+def check_normalization(normalization):
+    """Refuse an unknown normalisation."""
+    if normalization not in NORMALIZATIONS:
+        raise ExperimentInputError(
+            f"normalization={normalization!r}: choose among {list(NORMALIZATIONS)}."
+        )
+    return normalization
+
+
+def make_scaler(normalization):
+    """The scaler of a pipeline: one StandardScaler, or per speaker.
+
+    ``'speaker'`` standardises every speaker of the data it transforms with
+    that speaker's own rows (test speakers with their test rows: the
+    transductive assumption of :class:`SpeakerStandardScaler`); its input is
+    a DataFrame with a ``speaker`` column (see :func:`feature_rows`).
+    """
+    if check_normalization(normalization) == "speaker":
+        # imports pandas, which the package does not load until it is needed
+        from sklearn_prognet.preprocessing import SpeakerStandardScaler
+
+        return SpeakerStandardScaler(speaker_column=SPEAKER_COLUMN)
+    return StandardScaler()
+
+
+def feature_rows(X, speaker, index, normalization):
+    """Rows ``index`` of the features, as the pipeline's scaler takes them.
+
+    With ``'global'`` the array itself (as before the option existed); with
+    ``'speaker'`` a DataFrame of the features and the speaker ids.
+    """
+    index = slice(None) if index is None else index
+    if normalization != "speaker":
+        return X[index]
+    import pandas as pd  # only per-speaker normalisation needs a DataFrame
+
+    rows = np.asarray(X)[index]
+    frame = pd.DataFrame(rows, columns=[f"x{i}" for i in range(rows.shape[1])])
+    frame[SPEAKER_COLUMN] = np.asarray(speaker)[index]
+    return frame
+
+
 def derive_seed(seed, *parts):
     """A 31-bit random state derived from ``seed`` and any labels.
 
@@ -147,6 +205,7 @@ class FitData:
 
     ``source_task_labels`` maps a source task to its labels (one per
     utterance); ``source_network`` is a source network fitted beforehand.
+    ``speaker`` holds the speaker ids that ``normalization='speaker'`` needs.
     """
 
     X: np.ndarray
@@ -156,15 +215,27 @@ class FitData:
     source_task_labels: dict = field(default_factory=dict)
     source_network: object = None
     experiment: str = ""
+    normalization: str = "global"
+    speaker: np.ndarray | None = None
+
+    def rows(self, index):
+        """The features of rows ``index``, as the fit's pipeline takes them."""
+        return feature_rows(self.X, self.speaker, index, self.normalization)
 
 
 def make_estimator(task, data):
-    """The Pipeline (StandardScaler + network) of a task, and its fit params.
+    """The Pipeline (scaler + network) of a task, and its fit params.
 
-    The scaler is fitted on the training folds only; ``transform_input``
-    passes the validation fold through it before it reaches the network,
-    which uses it for early stopping.
+    The scaler (see :func:`make_scaler`) is fitted on the training folds
+    only; ``transform_input`` passes the validation fold through it before it
+    reaches the network, which uses it for early stopping. A baseline
+    (``logreg``) is fitted on the training folds and ignores the validation
+    fold.
     """
+    if task.method in BASELINE_LABELS:
+        model = LogisticRegression(max_iter=_LOGREG_MAX_ITER)
+        scaler = make_scaler(data.normalization)
+        return Pipeline([("scale", scaler), ("net", model)]), {}
     from sklearn_prognet._estimators import (
         DNNClassifier,
         FineTunedClassifier,
@@ -203,7 +274,8 @@ def make_estimator(task, data):
         request["source_y"] = True
     net.set_fit_request(**request)
     pipe = Pipeline(
-        [("scale", StandardScaler()), ("net", net)], transform_input=["X_val"]
+        [("scale", make_scaler(data.normalization)), ("net", net)],
+        transform_input=["X_val"],
     )
     return pipe, fit_params
 
@@ -257,17 +329,16 @@ def run_fit(task, data, torch_threads=1):
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
-        X, y = data.X, data.y
+        y = data.y
         with sklearn.config_context(enable_metadata_routing=True):
             pipe, fit_params = make_estimator(task, data)
-            pipe.fit(
-                X[task.train],
-                y[task.train],
-                X_val=X[task.validation],
-                y_val=y[task.validation],
-                **fit_params,
-            )
-        y_pred = pipe.predict(X[task.test])
+            if task.method not in BASELINE_LABELS:
+                fit_params.update(X_val=data.rows(task.validation),
+                                  y_val=y[task.validation])  # fmt: skip
+            with _small_speakers_quiet():
+                pipe.fit(data.rows(task.train), y[task.train], **fit_params)
+        with _small_speakers_quiet():
+            y_pred = pipe.predict(data.rows(task.test))
         net = pipe[-1]
         record = {
             "key": task.key,
@@ -286,13 +357,26 @@ def run_fit(task, data, torch_threads=1):
         source_network = _source_network(net)
         if source_network is not None:
             record.update(_source_scores(task, data, pipe, source_network))
-        record.update(training_record(net))
+        if task.method not in BASELINE_LABELS:
+            record.update(training_record(net))
         record["confusion"] = confusion_matrix(
             y[task.test], y_pred, labels=np.unique(y)
         )
         record["fit_time"] = round(time.perf_counter() - start, 3)
         record["worker"] = f"{platform.node()}:{os.getpid()}"
         return record
+
+
+@contextlib.contextmanager
+def _small_speakers_quiet():
+    """Silence SpeakerStandardScaler's warning on speakers with few rows.
+
+    Their global fallback is the documented behaviour, stated in the reports;
+    one warning per fit from every worker would bury the progress bar.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r".*fewer than min_samples=", UserWarning)
+        yield
 
 
 def _source_network(net):
@@ -321,7 +405,8 @@ def _source_scores(task, data, pipe, source_network):
     # A UAR over one class (a single-gender test fold) is that class's recall,
     # not comparable with the others: no score then.
     if np.isin(y_test, source_network.classes_).all() and len(np.unique(y_test)) > 1:
-        X_test = pipe[:-1].transform(data.X[task.test])
+        with _small_speakers_quiet():
+            X_test = pipe[:-1].transform(data.rows(task.test))
         with warnings.catch_warnings():
             # predicted speakers that are absent from this fold
             warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")

@@ -12,8 +12,9 @@ from sklearn_prognet.experiments._folds import PROTOCOLS, SPEAKER_STRATIFIED
 
 __all__ = ["md_table", "score_cell", "significance_table"]
 
-_STAT_HEADER = ["Comparison", "mean ΔUAR", "t", "df", "p"]
-_STAT_ALIGN = [":--", ":--", "--:", "--:", "--:", "--:", ":-:"]
+_STAT_HEADER = ["Comparison", "mean ΔUAR", "t", "df", "p",
+                "P(A better)", "P(rope)", "P(B better)"]  # fmt: skip
+_STAT_ALIGN = [":--", ":--", "--:", "--:", "--:", "--:", "--:", "--:", "--:", ":-:"]
 
 
 def md_table(header, rows, align=None):
@@ -56,26 +57,75 @@ def df_text(ttest_df):
     return f"{ttest_df} (the paper's; the number of paired scores − 1 if smaller)"
 
 
+def probability(p):
+    """A posterior probability with 3 decimals (``>0.999``, ``<0.001`` at the ends)."""
+    if p is None or not math.isfinite(p):
+        return "–"
+    if 0 < p < 0.001:
+        return "<0.001"
+    if 0.999 < p < 1:
+        return ">0.999"
+    return f"{p:.3f}"
+
+
 def _stat_row(group, comparison, result, alpha):
     if result is None:
-        return [group, comparison, "–", "–", "–", "–", ""]
+        return [group, comparison, *["–"] * 7, ""]
+    ttest, bayes = result.ttest, result.bayes
     return [
         group,
         comparison,
-        f"{result.mean_difference:+.3f}",
-        f"{result.statistic:.2f}",
-        f"{result.df:g}",
-        p_value(result.pvalue),
-        "yes" if result.pvalue < alpha else "",
+        f"{ttest.mean_difference:+.3f}",
+        f"{ttest.statistic:.2f}",
+        f"{ttest.df:g}",
+        p_value(ttest.pvalue),
+        probability(bayes.p_a_better),
+        probability(bayes.p_rope),
+        probability(bayes.p_b_better),
+        "yes" if ttest.pvalue < alpha else "",
     ]
 
 
 def significance_table(group_header, tests, alpha):
-    """The table of t-tests: ``tests`` holds (group, comparison, result)."""
-    return md_table(
+    """The tests and their note: ``tests`` holds (group, comparison, PairedTest)."""
+    rope = next((r.bayes.rope for _, _, r in tests if r is not None), None)
+    table = md_table(
         [group_header, *_STAT_HEADER, f"p < {alpha}"],
         [_stat_row(g, c, r, alpha) for g, c, r in tests],
         _STAT_ALIGN,
+    )
+    if rope is None:
+        return table
+    return table + "\n\n" + _BAYES_NOTE.format(rope=rope)
+
+
+_BAYES_NOTE = (
+    "A vs B: mean ΔUAR = A − B. t, df, p: corrected repeated cross-validation "
+    "t-test (two-sided). P(A better), P(rope), P(B better): Bayesian correlated "
+    "t-test (Corani & Benavoli 2015), the posterior probabilities that A is "
+    "better by more than {rope:g} UAR, that the two are within ±{rope:g} "
+    "(region of practical equivalence) and that B is better by more than "
+    "{rope:g}; its posterior has the number of paired scores − 1 degrees of "
+    "freedom."
+)
+
+
+def normalization_text(config):
+    """The z-normalisation of a run's pipelines, in words."""
+    if config.get("normalization", "global") == "speaker":
+        return (
+            "Features are normalised per speaker (SpeakerStandardScaler in a "
+            "Pipeline): every speaker with the mean and standard deviation of their "
+            "own utterances in the data at hand, training speakers with their "
+            "training utterances and **test speakers with their test utterances** "
+            "(no labels). This assumes that unlabelled speech of every test speaker "
+            "is available before their emotions are predicted (transductive); "
+            "speakers with fewer than 10 utterances in a fold use the training "
+            "folds' global statistics instead."
+        )
+    return (
+        "Features are z-normalised with a StandardScaler fitted on the training "
+        "folds (a Pipeline; global normalisation)."
     )
 
 
@@ -119,8 +169,7 @@ def protocol_text(config, n_train_folds=None):
         f"{n} folds × {repeats} repeat{'s' if repeats > 1 else ''}, {kind}; in every "
         f"step one test fold, one validation fold (early stopping) and {train} "
         f"training fold{'s' if str(train) != '1' else ''}. "
-        "Features are z-normalised with a StandardScaler fitted on the training "
-        "folds (a Pipeline)."
+        + normalization_text(config)
     )
 
 

@@ -4,7 +4,7 @@
 
 Arms: a DNN, and for every source task a PT/FT network and a ProgNet whose
 source network is trained on that task's labels, on the training folds of
-each step only.
+each step only; opt-in baselines (a logistic regression) on the same folds.
 """
 
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
+    BASELINE_LABELS,
     METHOD_LABELS,
     FitData,
     FitTask,
@@ -52,6 +53,8 @@ from sklearn_prognet.experiments._stats import (
     curve_rows,
     epoch_summary,
     learning_curves,
+    paired_test,
+    summarize,
 )
 from sklearn_prognet.utils._docstring import Substitution
 
@@ -67,13 +70,20 @@ class Paralinguistic(Experiment):
 
     name = "paralinguistic"
     format_version = 1
+    config_defaults = {**Experiment.config_defaults, "baselines": []}
 
-    def __init__(self, corpus="emodb", source_tasks=tuple(SOURCE_TASKS)):
+    def __init__(self, corpus="emodb", source_tasks=tuple(SOURCE_TASKS), baselines=()):
         self.corpus = corpus
         self.source_tasks = source_tasks
+        self.baselines = baselines
 
     def check(self, options):
-        """Refuse unknown or no source tasks."""
+        """Refuse unknown or no source tasks, and unknown baselines."""
+        unknown = [b for b in self.baselines if b not in BASELINE_LABELS]
+        if unknown:
+            raise ExperimentInputError(
+                f"baselines={unknown}: unknown; choose among {list(BASELINE_LABELS)}."
+            )
         if not self.source_tasks:
             raise ExperimentInputError(
                 "sources is empty: pass 'speaker' and/or 'gender'."
@@ -85,12 +95,13 @@ class Paralinguistic(Experiment):
             )
 
     def arms(self, config):
-        """DNN, then PT/FT and ProgNet of every source task."""
+        """DNN, then PT/FT and ProgNet of every source task, then the baselines."""
         arms = [Arm("dnn", "dnn", "DNN")]
         for task in config["sources"]:
             for method in ("ptft", "prognet"):
                 title = f"{METHOD_LABELS[method]} ({task})"
                 arms.append(Arm(arm_name(method, task), method, title, task))
+        arms += [Arm(b, b, BASELINE_LABELS[b]) for b in config.get("baselines", [])]
         return arms
 
     def arm_name(self, record):
@@ -125,7 +136,9 @@ class Paralinguistic(Experiment):
             values = corpus.speaker if task == "speaker" else corpus.gender
             check_source_task_labels(folds, values, task, corpus.name)
             labels[task] = np.asarray(values)
-        settings = {"corpus": _corpus_id(corpus), "sources": tasks}
+        baselines = [b for b in BASELINE_LABELS if b in self.baselines]
+        settings = {"corpus": _corpus_id(corpus), "sources": tasks,
+                    "baselines": baselines}  # fmt: skip
         arms = self.arms(settings)
         return Plan(
             settings=settings,
@@ -140,13 +153,15 @@ class Paralinguistic(Experiment):
                 lateral=options.lateral,
                 source_task_labels=labels,
                 experiment=self.name,
+                normalization=options.normalization,
+                speaker=np.asarray(corpus.speaker),
             ),
         )
 
     def _comparisons(self, results, analysis):
         config = results.config
         frames = frames_by_arm(results.scores)
-        return {
+        comparisons = {
             task: compare_methods(
                 {m: frames.get(_arm_of(m, task)) for m in METHOD_LABELS},
                 n_repeats=config["n_repeats"],
@@ -155,6 +170,26 @@ class Paralinguistic(Experiment):
             )
             for task in config["sources"]
         }
+        for baseline in config["baselines"]:
+            summary = summarize(frames.get(baseline), config["n_repeats"])
+            for comparison in comparisons.values():
+                comparison.summaries[baseline] = summary
+        return comparisons
+
+    def _baseline_tests(self, results, analysis):
+        """Every network against every baseline: (source, label, PairedTest)."""
+        config = results.config
+        frames = frames_by_arm(results.scores)
+        tests = []
+        for baseline in config["baselines"]:
+            groups = [(None, "dnn")] + [(task, method) for task in config["sources"]
+                                        for method in ("ptft", "prognet")]  # fmt: skip
+            for task, method in groups:
+                label = f"{METHOD_LABELS[method]} vs {BASELINE_LABELS[baseline]}"
+                network = frames.get(_arm_of(method, task))
+                result = paired_test(network, frames.get(baseline), analysis.ttest_df)
+                tests.append((SOURCE_TASKS.get(task, "N/A"), label, result))
+        return tests
 
     def summary_table(self, results, analysis):
         """Table 2: mean test UAR of every arm, marks and the best in bold."""
@@ -167,13 +202,14 @@ class Paralinguistic(Experiment):
             label = SOURCE_TASKS.get(arm.source_task, "N/A")
             summary = comparison.summaries[arm.method]
             cells[label, arm.method] = (summary, comparison.marks.get(arm.method, ""))
+        labels = {**METHOD_LABELS, **BASELINE_LABELS}
         means = {k: s.mean for k, (s, _) in cells.items() if s is not None}
         best = max(means, key=means.get) if means else None
         rows = []
         for (label, method), (summary, mark) in cells.items():
             cell = score_cell(summary)
             cell = f"**{cell}**" if (label, method) == best else cell
-            rows.append([label, METHOD_LABELS[method], cell + mark])
+            rows.append([label, labels[method], cell + mark])
         return md_table(["Source", "Method", info["name"]], rows, [":--", ":--", "--:"])
 
     def report(self, folder, results, analysis):
@@ -183,7 +219,7 @@ class Paralinguistic(Experiment):
             (SOURCE_TASKS.get(task, task), label, result)
             for task, comparison in comparisons.items()
             for label, result in comparison.tests
-        ]
+        ] + self._baseline_tests(results, analysis)
         lines = _introduction(self.status(results), results.saved)
         lines += [
             "## Table 2 analogue: test UAR",
@@ -316,7 +352,19 @@ def _introduction(status, saved):
         "reaches them.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold, method), every "
         "fit's random state derive from it.",
+        *_baseline_lines(config),
         "",
+    ]
+
+
+def _baseline_lines(config):
+    if not config["baselines"]:
+        return []
+    return [
+        "- Baseline: LogReg, a logistic regression (scikit-learn's defaults, L2 "
+        "with C = 1, lbfgs) in the same Pipeline after the same normaliser, "
+        "fitted on the training folds of every step (the validation fold is not "
+        "used)."
     ]
 
 
@@ -404,10 +452,12 @@ def run_paralinguistic(
     corpus="emodb",
     *,
     sources=tuple(SOURCE_TASKS),
+    baselines=(),
     emotions=PAPER_EMOTIONS,
     protocol="speaker_stratified",
     n_splits=10,
     n_repeats=10,
+    normalization="global",
     seed=0,
     network=None,
     lateral="linear",
@@ -433,7 +483,8 @@ def run_paralinguistic(
     a progressive network (ProgNet) whose source network is trained on the
     training folds only. Features are z-normalised on the training folds
     (a :class:`~sklearn.preprocessing.StandardScaler` in a
-    :class:`~sklearn.pipeline.Pipeline`). Every fit is saved as it finishes,
+    :class:`~sklearn.pipeline.Pipeline`), or per speaker
+    (``normalization='speaker'``). Every fit is saved as it finishes,
     so a killed run resumes where it stopped; then the report (Table 2 and
     Figure 3 analogues, and a normalised confusion matrix per arm) is
     written to ``out``.
@@ -448,6 +499,13 @@ def run_paralinguistic(
         by default.
     sources : sequence of {'speaker', 'gender'}, default=('speaker', 'gender')
         Source tasks.
+    baselines : sequence of {'logreg'}, default=()
+        Linear baselines fitted on the same training folds, with the same
+        normalisation, and compared with every network: ``'logreg'`` is a
+        :class:`~sklearn.linear_model.LogisticRegression` (default
+        regularisation; the validation fold is not used).
+
+        .. versionadded:: 0.1
     emotions : sequence of str, default=PAPER_EMOTIONS
         Emotion classes (the paper's four: angry, happy, sad, neutral).
     {run_parameters}
@@ -483,6 +541,6 @@ def run_paralinguistic(
     options = RunOptions(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
-        resample, progress, verbose, command,
+        resample, progress, verbose, command, normalization=normalization,
     )  # fmt: skip
-    return run_experiment(Paralinguistic(corpus, sources), out, options)
+    return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)

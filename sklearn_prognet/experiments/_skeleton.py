@@ -25,7 +25,7 @@ from sklearn_prognet.experiments._execution import (
     log,
     threads_per_fit,
 )
-from sklearn_prognet.experiments._fits import network_params
+from sklearn_prognet.experiments._fits import check_normalization, network_params
 from sklearn_prognet.experiments._format import (
     confusion_csv,
     confusion_section,
@@ -80,6 +80,16 @@ default='speaker_stratified'
         Folds per repeat.
     n_repeats : int, default=10
         Repeats of the cross-validation.
+    normalization : {'global', 'speaker'}, default='global'
+        The z-normalisation of every fit's pipeline: one
+        :class:`~sklearn.preprocessing.StandardScaler` fitted on the training
+        folds (the paper's global normalisation), or a
+        :class:`~sklearn_prognet.preprocessing.SpeakerStandardScaler`, which
+        standardises every speaker with the statistics of their own rows,
+        test speakers with their test utterances (transductive: see
+        :ref:`preprocessing`).
+
+        .. versionadded:: 0.1
 """
 NETWORK_PARAMETERS = """
     network : dict, default=None
@@ -148,6 +158,7 @@ class RunOptions:
     progress: bool = False
     verbose: bool = True
     command: list | None = None
+    normalization: str = "global"
 
     def corpus_options(self):
         """Keyword arguments of :func:`load_corpus`."""
@@ -236,6 +247,9 @@ class Experiment:
 
     name = ""
     format_version = 1
+    #: Settings of ``config.json`` that older versions did not save, with the
+    #: value that those runs had: a folder without them resumes as before.
+    config_defaults = {"normalization": "global"}
 
     def check(self, options):
         """Refuse options that need no data to be judged (default: none)."""
@@ -309,6 +323,7 @@ def run_experiment(experiment, out, options):
         The results folder, the per-fit scores and the report's path.
     """
     experiment.check(options)
+    check_normalization(options.normalization)
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
@@ -325,6 +340,7 @@ def run_experiment(experiment, out, options):
         **options.fold_options(),
         "network": network,
         "lateral": options.lateral,
+        "normalization": options.normalization,
     }
     extra = {
         "analysis": {"alpha": options.alpha, "ttest_df": options.ttest_df},
@@ -339,7 +355,7 @@ def run_experiment(experiment, out, options):
         "command": options.command,
         "versions": package_versions(),
     }
-    with ResultsStore(out, config, extra) as store:
+    with ResultsStore(out, config, extra, experiment.config_defaults) as store:
         data = experiment.fit_data(store, plan, options)
         execute(
             store,
@@ -363,6 +379,7 @@ def read_results(folder):
 
     saved = read_config(folder)
     experiment = get_experiment(saved["config"].get("experiment"), folder)
+    saved["config"] = {**experiment.config_defaults, **saved["config"]}
     path = Path(folder) / FITS_FILE
     records, _ = read_record_lines(path)
     records = planned_records(records, experiment.planned_keys(saved["config"]), path)

@@ -3,18 +3,28 @@
 """The numbers of the reports, as plain data: no formatting, no files.
 
 Summaries (mean UAR and mean within-repeat standard deviation), corrected
-repeated cross-validation t-tests between methods, the significance marks
-they give, learning-curve statistics and normalised confusion matrices.
+repeated cross-validation t-tests and Bayesian correlated t-tests between
+methods, the significance marks they give, learning-curve statistics and
+normalised confusion matrices.
 """
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from sklearn_prognet.stats import corrected_repeated_cv_ttest, summarize_repeated_cv
+from sklearn_prognet.stats import (
+    BayesianTTestResult,
+    CorrectedTTestResult,
+    bayesian_correlated_ttest,
+    corrected_repeated_cv_ttest,
+    summarize_repeated_cv,
+)
 
 __all__ = [
+    "ROPE",
     "MethodComparison",
+    "PairedTest",
     "Summary",
     "compare_methods",
     "confusion_by_arm",
@@ -32,6 +42,9 @@ COMPARISONS = (
 )
 # A transfer method and the other one, for the dagger mark.
 _OTHER_TRANSFER = {"ptft": "prognet", "prognet": "ptft"}
+#: Half-width of the region of practical equivalence of the Bayesian
+#: correlated t-test in the reports: one point of UAR.
+ROPE = 0.01
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,21 @@ def summarize(frame, n_repeats):
     )
 
 
-def paired_ttest(frame_a, frame_b, ttest_df):
-    """Corrected repeated-CV t-test of a - b on their common (repeat, fold)."""
+@dataclass(frozen=True)
+class PairedTest:
+    """Both tests of the UAR differences a - b of two arms on their common steps.
+
+    ``ttest`` is the corrected repeated cross-validation t-test (with the
+    report's degrees of freedom), ``bayes`` the Bayesian correlated t-test
+    (its posterior has the number of pairs minus one degrees of freedom).
+    """
+
+    ttest: CorrectedTTestResult
+    bayes: BayesianTTestResult
+
+
+def paired_test(frame_a, frame_b, ttest_df, rope=ROPE):
+    """Both tests of a - b on their common (repeat, fold); None under 2 pairs."""
     if frame_a is None or frame_b is None:
         return None
     pairs = frame_a.merge(frame_b, on=["repeat", "fold"], suffixes=("_a", "_b"))
@@ -75,18 +101,27 @@ def paired_ttest(frame_a, frame_b, ttest_df):
     df = ttest_df
     if df is not None and df >= len(pairs):
         df = None  # fewer pairs than the requested degrees of freedom
-    return corrected_repeated_cv_ttest(
-        pairs["uar_a"].to_numpy(),
-        pairs["uar_b"].to_numpy(),
-        n_train=pairs["n_train_a"].to_numpy(),
-        n_test=pairs["n_test_a"].to_numpy(),
-        df=df,
-    )
+    scores = pairs["uar_a"].to_numpy(), pairs["uar_b"].to_numpy()
+    sizes = {"n_train": pairs["n_train_a"].to_numpy(),
+             "n_test": pairs["n_test_a"].to_numpy()}  # fmt: skip
+    with warnings.catch_warnings():
+        # The sizes are the recorded ones, not arguments a user may swap: with
+        # one training fold (cross-corpus) n_train is about n_test, and can be
+        # a little smaller.
+        warnings.filterwarnings("ignore", "n_train is smaller than n_test")
+        return PairedTest(
+            corrected_repeated_cv_ttest(*scores, **sizes, df=df),
+            bayesian_correlated_ttest(*scores, **sizes, rope=rope),
+        )
 
 
 def is_better(result, alpha):
-    """Whether a t-test says a is significantly better than b."""
-    return result is not None and result.pvalue < alpha and result.mean_difference > 0
+    """Whether the t-test of a :class:`PairedTest` says a is significantly better."""
+    return (
+        result is not None
+        and result.ttest.pvalue < alpha
+        and result.ttest.mean_difference > 0
+    )
 
 
 @dataclass
@@ -94,7 +129,7 @@ class MethodComparison:
     """The three methods of one group of arms, compared with each other.
 
     ``summaries`` maps a method to its :class:`Summary` (or None); ``tests``
-    lists ``(label, TTestResult or None)`` in :data:`COMPARISONS` order;
+    lists ``(label, PairedTest or None)`` in :data:`COMPARISONS` order;
     ``marks`` maps a transfer method to ``'*'`` (significantly better than
     the DNN), ``'†'`` (also better than the other transfer method) or ``''``.
     """
@@ -110,7 +145,7 @@ def compare_methods(frames, *, n_repeats, alpha, ttest_df):
     out.summaries = {m: summarize(f, n_repeats) for m, f in frames.items()}
     results = {}
     for a, b in [(a, b) for a, b, _ in COMPARISONS] + [("ptft", "prognet")]:
-        results[a, b] = paired_ttest(frames.get(a), frames.get(b), ttest_df)
+        results[a, b] = paired_test(frames.get(a), frames.get(b), ttest_df)
     out.tests = [(label, results[a, b]) for a, b, label in COMPARISONS]
     for method, other in _OTHER_TRANSFER.items():
         mark = ""

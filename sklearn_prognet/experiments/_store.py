@@ -247,12 +247,16 @@ class ResultsStore:
     extra : dict, default=None
         Saved in ``config.json`` but not compared (runtime options, command
         line, versions).
+    defaults : dict, default=None
+        Settings that older folders did not save, with the value they had:
+        added to a saved configuration that lacks them before comparing.
     """
 
-    def __init__(self, folder, config, extra=None):
+    def __init__(self, folder, config, extra=None, defaults=None):
         self.folder = Path(folder)
         self.config = _jsonable(config)
         self.extra = _jsonable(extra or {})
+        self.defaults = _jsonable(defaults or {})
         self.hash = config_hash(self.config)
         self._fd = None
         self._lock_fd = None
@@ -318,7 +322,7 @@ class ResultsStore:
         if path.exists():
             try:
                 saved = json.loads(path.read_text())
-                saved_config = upgrade_config(saved)["config"]
+                saved_config = {**self.defaults, **upgrade_config(saved)["config"]}
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 raise ExperimentInputError(
                     f"{str(path)!r} is not a valid configuration ({exc}); use "

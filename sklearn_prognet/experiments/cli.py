@@ -13,7 +13,11 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from sklearn_prognet.experiments._fits import paper_network
+from sklearn_prognet.experiments._fits import (
+    BASELINE_LABELS,
+    NORMALIZATIONS,
+    paper_network,
+)
 from sklearn_prognet.experiments._folds import PROTOCOLS
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -38,7 +42,7 @@ QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 # given with here (``device`` is left alone: its message is the estimators').
 _TRANSLATED = ("sources", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
-               "train_folds", "on_error")  # fmt: skip
+               "train_folds", "on_error", "baselines")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -179,6 +183,16 @@ def _add_protocol_options(parser):
         "whole speakers per fold, so test speakers are unseen (a speaker source is "
         "then still trained on the training speakers, as a representation). "
         "(default: %(default)s)",
+    )
+    protocol.add_argument(
+        "--normalization",
+        choices=tuple(NORMALIZATIONS),
+        default="global",
+        help="global: one StandardScaler fitted on the training folds (the "
+        "paper's z-normalisation). speaker: every speaker standardised with their "
+        "own utterances, test speakers with their test utterances (transductive: "
+        "it assumes unlabelled speech of each test speaker is available; use "
+        "--protocol speaker-independent) (default: %(default)s)",
     )
     protocol.add_argument(
         "--n-splits",
@@ -399,6 +413,15 @@ def _add_paralinguistic_command(sub):
         metavar="LIST",
         help="source tasks, comma-separated: speaker, gender (default: speaker,gender)",
     )
+    para.add_argument(
+        "--baselines",
+        type=_name_list,
+        default=[],
+        metavar="LIST",
+        help="linear baselines to fit on the same folds, with the same "
+        f"normalisation, and compare with every network: {', '.join(BASELINE_LABELS)}"
+        " (a logistic regression) (default: none)",
+    )
     _add_run_options(para)
     para.set_defaults(func=_cmd_paralinguistic)
 
@@ -523,6 +546,7 @@ def _run_settings(args):
     return {
         "emotions": args.emotions,
         "protocol": _PROTOCOL_FLAGS[args.protocol],
+        "normalization": args.normalization,
         "n_splits": pick("n_splits", 10),
         "n_repeats": pick("n_repeats", 10),
         "seed": args.seed,
@@ -552,7 +576,11 @@ def _cmd_paralinguistic(args):
 
     out = args.out or Path("results") / "paralinguistic"
     result = run_paralinguistic(
-        out, args.corpus, sources=args.sources, **_run_settings(args)
+        out,
+        args.corpus,
+        sources=args.sources,
+        baselines=args.baselines,
+        **_run_settings(args),
     )
     _print_result(result)
     return 0
