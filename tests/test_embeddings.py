@@ -37,15 +37,12 @@ from sklearn_prognet import (  # noqa: E402
     SpeechEmbeddingTransformer,
     TextEmbeddingTransformer,
 )
+from tests.conftest import TINY_WAV2VEC2, save_tiny_wav2vec2  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 FILES = sorted(str(p) for p in DATA.glob("*.wav"))
 SR = 16000
-HIDDEN = 32
-# The tiny encoder's convolutions: receptive field 1 + 9 + 2*5 + 2*10 = 40
-# samples (2.5 ms at 16 kHz), one frame every 5*2*2 = 20 samples.
-CONV_KERNEL = (10, 3, 3)
-CONV_STRIDE = (5, 2, 2)
+HIDDEN = TINY_WAV2VEC2["hidden_size"]
 SENTENCES = [
     "the cat sat on the mat",
     "i am happy",
@@ -68,33 +65,10 @@ def _offline_and_one_thread():
     torch.set_num_threads(threads)
 
 
-def _save_speech_model(folder, seed):
-    config = transformers.Wav2Vec2Config(
-        hidden_size=HIDDEN,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        conv_dim=(16, 16, 16),
-        conv_kernel=CONV_KERNEL,
-        conv_stride=CONV_STRIDE,
-        num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=2,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = transformers.Wav2Vec2Model(config)
-    transformers.utils.logging.disable_progress_bar()
-    model.save_pretrained(folder)
-    transformers.Wav2Vec2FeatureExtractor(
-        feature_size=1, sampling_rate=SR, do_normalize=True
-    ).save_pretrained(folder)
-    return str(folder)
-
-
 @pytest.fixture(scope="module")
-def speech_dir(tmp_path_factory):
+def speech_dir(tiny_wav2vec2):
     """A tiny random wav2vec 2.0 model in a folder (never modified)."""
-    return _save_speech_model(tmp_path_factory.mktemp("wav2vec2"), seed=0)
+    return tiny_wav2vec2
 
 
 @pytest.fixture(scope="module")
@@ -339,7 +313,7 @@ class _Counter:
 
 
 def test_cache_follows_content_model_and_settings(tmp_path, monkeypatch):
-    folder = _save_speech_model(tmp_path / "model", seed=1)
+    folder = save_tiny_wav2vec2(tmp_path / "model", seed=1)
     cache = tmp_path / "cache"
     counter = _Counter(monkeypatch)
     embed = SpeechEmbeddingTransformer(model=folder, memory=cache)
@@ -348,7 +322,7 @@ def test_cache_follows_content_model_and_settings(tmp_path, monkeypatch):
     np.testing.assert_array_equal(embed.transform(FILES), first)  # hit
     assert counter.calls == len(FILES)
     # other weights, same config, same folder: a miss, and other features
-    _save_speech_model(folder, seed=2)
+    save_tiny_wav2vec2(folder, seed=2)
     retrained = embed.transform(FILES)
     assert counter.calls == 2 * len(FILES)
     assert not np.allclose(retrained, first)

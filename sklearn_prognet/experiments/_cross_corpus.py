@@ -688,6 +688,7 @@ def run_cross_corpus(
     torch_threads=None,
     cache_dir=None,
     resample=None,
+    features="egemaps",
     progress=False,
     verbose=True,
     command=None,
@@ -747,5 +748,6 @@ def run_cross_corpus(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
         resample, progress, verbose, command, normalization=normalization,
+        features=features,
     )  # fmt: skip
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)

@@ -23,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from sklearn_prognet.datasets import DEFAULT_EMOTIONS
+from sklearn_prognet.experiments._errors import ExperimentInputError
+from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
+from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "PAPER_EMOTIONS",
@@ -49,14 +52,6 @@ EMBEDDED_SAMPLING_RATE = 16000  # EmoDB's own rate
 _TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 # Columns of a feature table that are not features.
 METADATA_COLUMNS = ("file", "emotion", "speaker", "gender", "corpus", "session")
-
-
-class ExperimentInputError(ValueError):
-    """Bad input to an experiment: unknown corpus, wrong path, too few speakers.
-
-    The command line prints its message, without a traceback, and exits with
-    status 2.
-    """
 
 
 @dataclass(eq=False)
@@ -86,7 +81,8 @@ class Corpus:
         Where the features come from, for reports.
     sampling_rates : tuple of int or None, default=None
         Sampling rates (Hz) of the audio the features were extracted from,
-        after any resampling; None when unknown (a feature table).
+        after any resampling; None when unknown (a feature table) or when
+        the extractor resamples every file itself (speech embeddings).
 
         .. versionadded:: 0.1
 
@@ -253,6 +249,7 @@ def load_corpus(
     n_jobs=None,
     on_error="raise",
     verbose=0,
+    features=DEFAULT_FEATURES,
 ):
     """Load the features and labels of a corpus.
 
@@ -291,6 +288,20 @@ def load_corpus(
         .. versionadded:: 0.1
     verbose : int, default=0
         Show a progress bar while features are extracted from audio.
+    features : str, default='egemaps'
+        The features extracted from an audio corpus: ``'egemaps'`` (the 88
+        eGeMAPS v02 features of openSMILE, the paper's), or
+        ``'ssl:MODEL[:LAYER]'``, the hidden states of a self-supervised speech
+        encoder averaged over time
+        (:class:`~sklearn_prognet.SpeechEmbeddingTransformer`): ``MODEL`` is
+        a Hugging Face Hub name or a folder, ``LAYER`` an index into its hidden
+        states or ``'all'`` (default: the last). ``LAYER`` is
+        the text after the last ``:`` when it is an integer or ``'all'``;
+        otherwise the whole text is the model, so a path with ``:`` (on
+        Windows) works. The embedded EmoDB corpus has eGeMAPS features only;
+        a feature table is used as it is, with a warning.
+
+        .. versionadded:: 0.1
 
     Returns
     -------
@@ -315,11 +326,13 @@ def load_corpus(
     >>> corpus.X.shape, sorted(set(corpus.emotion))
     ((339, 88), ['angry', 'happy', 'neutral', 'sad'])
     """
+    feature_set = parse_features(features)
     if isinstance(spec, Corpus):
         corpus = spec
     else:
         kind, name, path = parse_spec(spec)
         if kind == "embedded":
+            _check_embedded_features(spec, feature_set)
             if resample not in (None, EMBEDDED_SAMPLING_RATE):
                 raise ExperimentInputError(
                     f"The embedded EmoDB features were extracted at "
@@ -329,6 +342,12 @@ def load_corpus(
             corpus = _load_embedded()
         elif kind == "table":
             corpus = read_feature_table(path)
+            if not feature_set.is_default:
+                warn(
+                    f"features={feature_set.spec()!r} does not apply to the "
+                    f"feature table {str(spec)!r}: its features were chosen when "
+                    "it was written, and it is used as it is."
+                )
         else:
             corpus = _load_audio(
                 name,
@@ -338,9 +357,19 @@ def load_corpus(
                 n_jobs=n_jobs,
                 on_error=on_error,
                 verbose=verbose,
+                feature_set=feature_set,
             )
         corpus.spec = str(spec)
     return select_emotions(corpus, emotions)
+
+
+def _check_embedded_features(spec, feature_set):
+    if not feature_set.is_default:
+        raise ExperimentInputError(
+            f"The embedded EmoDB corpus ({str(spec)!r}) holds eGeMAPS features "
+            f"only; features={feature_set.spec()!r} needs the audio: use "
+            "'emodb:/path/to/emodb' (the folder of the EmoDB wav files)."
+        )
 
 
 def select_emotions(corpus, emotions):
@@ -477,10 +506,9 @@ def read_feature_table(path):
 
 def _load_audio(
     name, path, *, cache_dir=None, resample=None, n_jobs=None, on_error="raise",
-    verbose=0,
+    verbose=0, feature_set=None,
 ):  # fmt: skip
     from sklearn_prognet import datasets
-    from sklearn_prognet._features import EGeMAPSTransformer
 
     if not path.exists():
         raise ExperimentInputError(f"Corpus folder {str(path)!r} does not exist.")
@@ -500,30 +528,42 @@ def _load_audio(
     if cache_dir is None:
         cache_dir = default_cache_dir()
     memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
-    extractor = EGeMAPSTransformer(
-        resample=resample,
-        n_jobs=n_jobs,
-        memory=memory,
-        on_error=on_error,
+    feature_set = parse_features(feature_set or DEFAULT_FEATURES)
+    if resample is not None and not feature_set.is_default:
+        warn(
+            f"resample={resample} does not apply to features="
+            f"{feature_set.spec()!r}: the model resamples every file to the rate "
+            "it was trained at."
+        )
+        resample = None
+    extractor = feature_set.extractor(
+        resample=resample, n_jobs=n_jobs, memory=memory, on_error=on_error,
         verbose=verbose,
-    )
+    )  # fmt: skip
     try:
         X = extractor.fit_transform(table["file"].tolist())
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:
         raise ExperimentInputError(
             f"Feature extraction failed for {name} at {str(path)!r}: {exc}"
         ) from None
+    feature_names = [str(n) for n in extractor.get_feature_names_out()]
+    if not feature_set.is_default:
+        # The model resamples every file to its own rate: the cross-corpus
+        # check of the files' rates does not apply.
+        rates = None
+    else:
+        rates = (resample,) if resample else _sampling_rates(table["file"])
     return Corpus(
         name=name,
         X=np.asarray(X, dtype=np.float64),
         emotion=_as_str_array(table["emotion"]),
         speaker=_as_str_array(table["speaker"]),
         gender=_as_str_array(table["gender"]) if "gender" in table else None,
-        feature_names=[str(n) for n in extractor.get_feature_names_out()],
+        feature_names=feature_names,
         files=_as_str_array(table["file"]),
-        description=f"{name} audio at {path}, eGeMAPS v02 features (openSMILE)"
+        description=f"{name} audio at {path}, {feature_set.describe(feature_names)}"
         + ("" if resample is None else f", resampled to {resample} Hz"),
-        sampling_rates=(resample,) if resample else _sampling_rates(table["file"]),
+        sampling_rates=rates,
     )
 
 

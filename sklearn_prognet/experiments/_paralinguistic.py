@@ -470,6 +470,7 @@ def run_paralinguistic(
     torch_threads=None,
     cache_dir=None,
     resample=None,
+    features="egemaps",
     progress=False,
     verbose=True,
     command=None,
@@ -542,5 +543,6 @@ def run_paralinguistic(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
         resample, progress, verbose, command, normalization=normalization,
+        features=features,
     )  # fmt: skip
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)

@@ -25,6 +25,7 @@ from sklearn_prognet.experiments._execution import (
     log,
     threads_per_fit,
 )
+from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import check_normalization, network_params
 from sklearn_prognet.experiments._format import (
     confusion_csv,
@@ -126,6 +127,13 @@ NETWORK_PARAMETERS = """
         Sampling rate to convert audio corpora to before extraction (see
         :func:`load_corpus`); corpora recorded at different rates should be
         compared at a common one.
+    features : str, default='egemaps'
+        The features of audio corpora: ``'egemaps'`` (the paper's), or
+        ``'ssl:MODEL[:LAYER]'`` for the embeddings of a self-supervised speech
+        encoder (see :func:`load_corpus`). ``config.json`` records them when
+        they are not the default.
+
+        .. versionadded:: 0.1
     progress : bool, default=False
         Show a progress bar with an ETA on stderr.
     verbose : bool, default=True
@@ -159,6 +167,7 @@ class RunOptions:
     verbose: bool = True
     command: list | None = None
     normalization: str = "global"
+    features: str = DEFAULT_FEATURES
 
     def corpus_options(self):
         """Keyword arguments of :func:`load_corpus`."""
@@ -168,6 +177,7 @@ class RunOptions:
             "resample": self.resample,
             "n_jobs": self.n_jobs,
             "verbose": int(self.progress),
+            "features": self.features,
         }
 
     def fold_options(self):
@@ -324,6 +334,7 @@ def run_experiment(experiment, out, options):
     """
     experiment.check(options)
     check_normalization(options.normalization)
+    feature_set = parse_features(options.features)
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
@@ -342,6 +353,10 @@ def run_experiment(experiment, out, options):
         "lateral": options.lateral,
         "normalization": options.normalization,
     }
+    if not feature_set.is_default:
+        # Only then: the configuration, and so the hash, of an eGeMAPS run is
+        # that of the runs before the option existed.
+        config["features"] = feature_set.config()
     extra = {
         "analysis": {"alpha": options.alpha, "ttest_df": options.ttest_df},
         **plan.info,

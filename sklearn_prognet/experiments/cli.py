@@ -13,6 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
     NORMALIZATIONS,
@@ -42,7 +43,8 @@ QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 # given with here (``device`` is left alone: its message is the estimators').
 _TRANSLATED = ("sources", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
-               "train_folds", "on_error", "baselines")  # fmt: skip
+               "train_folds", "on_error", "baselines", "features",
+               "resample")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -52,8 +54,9 @@ _PAPER = (
 _CORPUS_HELP = (
     "A corpus is 'emodb' (the EmoDB eGeMAPS features shipped with the package), "
     "NAME:PATH for an audio corpus read by sklearn_prognet.datasets (NAME one of "
-    "emodb, urdu, ravdess, iemocap, msp-improv; features are extracted with "
-    "openSMILE eGeMAPS v02 and cached, see --cache-dir), or the path of a feature "
+    "emodb, urdu, ravdess, iemocap, msp-improv; the features of --features, "
+    "openSMILE eGeMAPS v02 by default, are extracted and cached, see --cache-dir), "
+    "or the path of a feature "
     "table (.csv: numeric feature columns plus emotion, speaker and gender "
     "columns, as written by 'sklearn-prognet extract')."
 )
@@ -151,6 +154,15 @@ def _n_jobs(text):
     if value == 0:
         raise argparse.ArgumentTypeError("0 is not valid: use 1, N, or -1 (all cores)")
     return value
+
+
+def _features(text):
+    """An argparse type: a ``--features`` value, checked and kept as given."""
+    try:
+        parse_features(text)
+    except ExperimentInputError as exc:
+        raise argparse.ArgumentTypeError(_in_flags(str(exc))) from None
+    return text
 
 
 def _add_run_options(parser):
@@ -361,6 +373,18 @@ def _add_audio_options(group):
         "features depend on the rate, so compare corpora recorded at different "
         "rates at a common one (default: each file's own rate)",
     )
+    group.add_argument(
+        "--features",
+        type=_features,
+        default=DEFAULT_FEATURES,
+        metavar="FEATURES",
+        help="features of audio corpora: egemaps (openSMILE eGeMAPS v02, the "
+        "paper's), or ssl:MODEL[:LAYER], the time-averaged hidden states of a "
+        "self-supervised speech encoder (needs the embeddings extra): MODEL a "
+        "Hugging Face Hub name or a folder, LAYER an index or 'all' (default: the "
+        "last), read after the last ':' only if it is one. The embedded 'emodb' "
+        "has eGeMAPS only: give its audio (emodb:PATH) (default: %(default)s)",
+    )
 
 
 def build_parser():
@@ -459,9 +483,10 @@ def _add_extract_command(sub):
     extract = sub.add_parser(
         "extract",
         help="write the features of a corpus to a CSV table",
-        description="Extract the eGeMAPS v02 features (openSMILE) of an audio "
-        "corpus and write them as a feature table: columns file, emotion, "
-        "speaker, gender, corpus, then the 88 features. The table can be given "
+        description="Extract the features of an audio corpus (--features: the "
+        "eGeMAPS v02 features of openSMILE, or the embeddings of a speech "
+        "encoder) and write them as a feature table: columns file, emotion, "
+        "speaker, gender, corpus, then the features. The table can be given "
         "as CORPUS to the other commands. " + _CORPUS_HELP,
     )
     extract.add_argument("corpus", metavar="CORPUS", help="the corpus")
@@ -470,7 +495,8 @@ def _add_extract_command(sub):
         "--output",
         type=Path,
         metavar="FILE",
-        help="CSV file to write (default: <corpus name>_egemaps.csv)",
+        help="CSV file to write (default: <corpus name>_egemaps.csv, or "
+        "<corpus name>_<model>[_layer<LAYER>].csv)",
     )
     extract.add_argument(
         "--emotions",
@@ -561,6 +587,7 @@ def _run_settings(args):
         "torch_threads": args.torch_threads,
         "cache_dir": args.cache_dir,
         "resample": args.resample,
+        "features": args.features,
         "progress": args.progress,
         "command": ["sklearn-prognet", *sys.argv[1:]],
     }
@@ -623,7 +650,8 @@ def _check_output(output):
 
 
 def _cmd_extract(args):
-    output = args.output or Path(f"{parse_spec(args.corpus)[1]}_egemaps.csv")
+    stem = parse_features(args.features).file_stem()
+    output = args.output or Path(f"{parse_spec(args.corpus)[1]}_{stem}.csv")
     _check_output(output)
     corpus = load_corpus(
         args.corpus,
@@ -633,6 +661,7 @@ def _cmd_extract(args):
         n_jobs=args.n_jobs,
         on_error=args.on_error,
         verbose=1,
+        features=args.features,
     )
     frame = corpus_to_frame(corpus)
     write_atomic(output, frame.to_csv(index=False))
