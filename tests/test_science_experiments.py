@@ -74,13 +74,17 @@ def _by_step(tasks):
 # -- one fit: the rows each network is given -------------------------------------
 
 
+NET_CLASS = {"dnn": "DNNClassifier", "prognet": "ProgressiveNetClassifier"}
+
+
 @pytest.fixture(scope="module")
 def spied_fit():
-    """One ProgNet fit with a speaker source, every network's input recorded.
+    """A DNN fit and a ProgNet fit with a speaker source, every network spied on.
 
-    Speaker-independent folds; the test fold's feature 1 is shifted by 1e6 (a
-    planted leak: whatever sees the test fold sees it). Fitted once: never
-    refit it in a test.
+    Returns, per method, the inputs of every network's fit and predict, the
+    fit's pipeline and its record. Speaker-independent folds; the test fold's
+    feature 1 is shifted by 1e6 (a planted leak: whatever sees the test fold
+    sees it). Fitted once: never refit them in a test.
     """
     corpus = toy_corpus()
     folds, _ = make_folds(
@@ -89,22 +93,17 @@ def spied_fit():
     fold = folds[0]
     X = corpus.X.copy()
     X[fold.test, 1] += 1e6
-    y = np.asarray(corpus.emotion)
-    task = FitTask(
-        "k", "prognet", 0, 0, 1, fold.train, fold.validation, fold.test, 1,
-        source_task="speaker", source_random_state=2,
-    )  # fmt: skip
     data = FitData(
         X=X,
-        y=y,
+        y=np.asarray(corpus.emotion),
         network=network_params(TINY),
         source_task_labels={"speaker": np.asarray(corpus.speaker)},
     )
     from sklearn_prognet._estimators import _BaseNetwork
 
-    calls, predicted, pipes = [], [], []
     original_fit, original_make = _BaseNetwork._fit, _fits.make_estimator
     original_predict = _BaseNetwork.predict
+    spied = {"fold": fold, "data": data, "corpus": corpus}
 
     def spy_fit(self, X, y, groups, source_y, X_val, y_val):
         calls.append(
@@ -114,7 +113,6 @@ def spied_fit():
                 "y": np.asarray(y),
                 "X_val": None if X_val is None else np.array(X_val, dtype=float),
                 "y_val": None if y_val is None else np.asarray(y_val),
-                "source_y": None if source_y is None else np.asarray(source_y),
             }
         )
         return original_fit(self, X, y, groups, source_y, X_val, y_val)
@@ -128,46 +126,61 @@ def spied_fit():
         pipes.append(pipe)
         return pipe, fit_params
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_BaseNetwork, "_fit", spy_fit)
-        mp.setattr(_BaseNetwork, "predict", spy_predict)
-        mp.setattr(_fits, "make_estimator", spy_make)
-        record = _fits.run_fit(task, data)
-    (pipe,) = pipes
-    return {"task": task, "data": data, "corpus": corpus, "calls": calls,
-            "predicted": predicted, "pipe": pipe, "record": record}  # fmt: skip
+    for method in ("dnn", "prognet"):
+        calls, predicted, pipes = [], [], []
+        source = {"source_task": "speaker", "source_random_state": 2}
+        task = FitTask(
+            "k", method, 0, 0, 1, fold.train, fold.validation, fold.test, 1,
+            **(source if method == "prognet" else {}),
+        )  # fmt: skip
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(_BaseNetwork, "_fit", spy_fit)
+            mp.setattr(_BaseNetwork, "predict", spy_predict)
+            mp.setattr(_fits, "make_estimator", spy_make)
+            record = _fits.run_fit(task, data)
+        (pipe,) = pipes
+        spied[method] = {"calls": calls, "predicted": predicted, "pipe": pipe,
+                         "record": record}  # fmt: skip
+    return spied
 
 
-def _call(spied, cls, y_like):
-    """The recorded fit of class ``cls`` whose labels are of ``y_like``'s kind."""
-    (call,) = [
-        c for c in spied["calls"] if c["cls"] == cls and set(c["y"]) <= set(y_like)
-    ]
+def _scaled_by_hand(spied):
+    """The features z-normalised with the training folds' mean and std."""
+    X = spied["data"].X
+    train = X[spied["fold"].train]
+    return (X - train.mean(axis=0)) / train.std(axis=0)
+
+
+def _call(spied, method, cls):
+    """The one recorded fit of class ``cls`` in the fit of ``method``."""
+    (call,) = [c for c in spied[method]["calls"] if c["cls"] == cls]
     return call
 
 
-def test_the_scaler_is_fitted_on_the_training_folds_only(spied_fit):
-    task, X = spied_fit["task"], spied_fit["data"].X
-    train = X[task.train]
-    expected = (X - train.mean(axis=0)) / train.std(axis=0)
-    # the planted shift of the test fold did not reach the statistics
-    assert np.abs(expected[task.train]).max() < 10
-    np.testing.assert_allclose(spied_fit["pipe"][:-1].transform(X), expected)
+def _close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_each_fold_reaches_the_network_in_its_own_role(spied_fit):
-    task, data = spied_fit["task"], spied_fit["data"]
-    train = data.X[task.train]
-    scaled = (data.X - train.mean(axis=0)) / train.std(axis=0)
-    net = _call(spied_fit, "ProgressiveNetClassifier", EMOTIONS)
-    np.testing.assert_allclose(net["X"], scaled[task.train], rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(net["y"], data.y[task.train])
-    np.testing.assert_allclose(
-        net["X_val"], scaled[task.validation], rtol=1e-5, atol=1e-5
-    )
-    np.testing.assert_array_equal(net["y_val"], data.y[task.validation])
-    record = spied_fit["record"]
-    n = (len(task.train), len(task.validation), len(task.test))
+@pytest.mark.parametrize("method", ["dnn", "prognet"])
+def test_the_scaler_is_fitted_on_the_training_folds_only(spied_fit, method):
+    fold, X = spied_fit["fold"], spied_fit["data"].X
+    expected = _scaled_by_hand(spied_fit)
+    # the planted shift of the test fold is not in the statistics
+    assert np.abs(expected[fold.train]).max() < 10
+    _close(spied_fit[method]["pipe"][:-1].transform(X), expected)
+
+
+@pytest.mark.parametrize("method", ["dnn", "prognet"])
+def test_each_fold_reaches_the_network_in_its_own_role(spied_fit, method):
+    fold, y = spied_fit["fold"], spied_fit["data"].y
+    scaled = _scaled_by_hand(spied_fit)
+    net = _call(spied_fit, method, NET_CLASS[method])
+    _close(net["X"], scaled[fold.train])
+    np.testing.assert_array_equal(net["y"], y[fold.train])
+    _close(net["X_val"], scaled[fold.validation])
+    np.testing.assert_array_equal(net["y_val"], y[fold.validation])
+    record = spied_fit[method]["record"]
+    n = (len(fold.train), len(fold.validation), len(fold.test))
     assert (record["n_train"], record["n_val"], record["n_test"]) == n
 
 
@@ -175,31 +188,31 @@ def _uar_by_hand(y_true, y_pred):
     return np.mean([np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)])
 
 
-def test_the_record_scores_the_test_fold(spied_fit):
-    task, data, pipe = spied_fit["task"], spied_fit["data"], spied_fit["pipe"]
-    train = data.X[task.train]
-    scaled = (data.X - train.mean(axis=0)) / train.std(axis=0)
+@pytest.mark.parametrize("method", ["dnn", "prognet"])
+def test_the_record_scores_the_test_fold(spied_fit, method):
+    fold, data = spied_fit["fold"], spied_fit["data"]
+    spied = spied_fit[method]
     # the fitted network predicted the test fold, and that alone
-    ((_, X_pred),) = [p for p in spied_fit["predicted"] if p[0] != "DNNClassifier"]
-    np.testing.assert_allclose(X_pred, scaled[task.test], rtol=1e-5, atol=1e-5)
-    y_test, y_pred = data.y[task.test], pipe.predict(data.X[task.test])
-    assert spied_fit["record"]["uar"] == pytest.approx(_uar_by_hand(y_test, y_pred))
+    (X_pred,) = [X for cls, X in spied["predicted"] if cls == NET_CLASS[method]]
+    _close(X_pred, _scaled_by_hand(spied_fit)[fold.test])
+    y_test, y_pred = data.y[fold.test], spied["pipe"].predict(data.X[fold.test])
+    assert spied["record"]["uar"] == pytest.approx(_uar_by_hand(y_test, y_pred))
     labels = np.unique(data.y)
     confusion = [[np.sum((y_test == t) & (y_pred == p)) for p in labels]
                  for t in labels]  # fmt: skip
-    np.testing.assert_array_equal(spied_fit["record"]["confusion"], confusion)
+    np.testing.assert_array_equal(spied["record"]["confusion"], confusion)
 
 
 def test_the_source_trains_on_the_training_rows_only(spied_fit):
-    task, data, corpus = spied_fit["task"], spied_fit["data"], spied_fit["corpus"]
-    train = data.X[task.train]
-    scaled = (data.X - train.mean(axis=0)) / train.std(axis=0)
-    source = _call(spied_fit, "DNNClassifier", corpus.speaker)
-    np.testing.assert_allclose(source["X"], scaled[task.train], rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(source["y"], corpus.speaker[task.train])
+    fold, corpus = spied_fit["fold"], spied_fit["corpus"]
+    source = _call(spied_fit, "prognet", "DNNClassifier")
+    _close(source["X"], _scaled_by_hand(spied_fit)[fold.train])
+    np.testing.assert_array_equal(source["y"], corpus.speaker[fold.train])
     # speaker-independent folds: no test-fold speaker reaches the source
-    assert not set(source["y"]) & set(corpus.speaker[task.test])
-    assert len(spied_fit["calls"]) == 2  # the ProgNet and its source, nothing else
+    assert not set(source["y"]) & set(corpus.speaker[fold.test])
+    # the ProgNet and its source, nothing else
+    assert len(spied_fit["prognet"]["calls"]) == 2
+    assert [c["cls"] for c in spied_fit["dnn"]["calls"]] == ["DNNClassifier"]
 
 
 # -- the plan: fold roles of every task ------------------------------------------
@@ -330,20 +343,26 @@ def test_execute_runs_only_unsaved_fits_and_saves_each_at_once(tmp_path, monkeyp
 
 
 def test_a_resumed_cross_corpus_run_loads_its_source_model(tmp_path, monkeypatch):
-    from sklearn_prognet.experiments import _cross_corpus, run_cross_corpus
+    from sklearn_prognet.experiments import _cross_corpus
 
-    source, target = toy_corpus("src", seed=1), toy_corpus("tgt")
-    params = {"n_splits": 3, "n_repeats": 1, "network": TINY, "verbose": False}
-    run_cross_corpus(tmp_path, source, target, **params)
+    source = toy_corpus("src", seed=1)
+    network = network_params({**TINY, "max_epochs": 2})
+    args = (source, network, 0, "speaker_stratified", (1, "loky", None, 1))
+    with ResultsStore(tmp_path, {"a": 1}) as store:
+        fitted = _cross_corpus._source_model(store, *args)
     before = (tmp_path / "fits.jsonl").read_bytes()
+    assert [r["key"] for r in read_records(tmp_path / "fits.jsonl")[0]] == ["source"]
 
     def refuse(*args, **kwargs):
-        raise AssertionError("the rerun fitted something again")
+        raise AssertionError("the resumed run fitted the source model again")
 
     monkeypatch.setattr(_cross_corpus, "fit_source_model", refuse)
-    monkeypatch.setattr(_execution, "run_fit", refuse)
-    run_cross_corpus(tmp_path, source, target, **params)
+    with ResultsStore(tmp_path, {"a": 1}) as store:
+        loaded = _cross_corpus._source_model(store, *args)
     assert (tmp_path / "fits.jsonl").read_bytes() == before
+    np.testing.assert_array_equal(
+        loaded.predict_proba(source.X), fitted.predict_proba(source.X)
+    )
 
 
 # -- the report's numbers, by hand from a fixed results file --------------------
