@@ -47,6 +47,12 @@ M, T, E = "sklearn_prognet/_modules.py", "sklearn_prognet/_training.py", "sklear
 C = "sklearn_prognet/_columns.py"
 S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
 FE, AU = "sklearn_prognet/_features.py", "sklearn_prognet/_audio.py"
+XPS = "tests/test_science_experiments.py::"
+XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
+XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
+XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
+XCC = "sklearn_prognet/experiments/_cross_corpus.py"
+FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
 MUTANTS = [
@@ -141,6 +147,90 @@ MUTANTS = [
     Mutant("cache_ignores_sampling_rate", "sampling_rate is part of the cache key", FE,
            "self.sampling_rate,\n            self.resample,", "self.resample,",
            (FEA + "test_cache_follows_content_and_config",)),
+    # -- experiments: the runner's fits
+    Mutant("runner_scaler_sees_test_fold", "each fit's scaler is fitted on its training folds only", XF,
+           '[("scale", make_scaler(data.normalization)), ("net", net)]',
+           f'[("scale", {FROZEN}(make_scaler(data.normalization).fit(data.X))), ("net", net)]',
+           (XPS + "test_the_scaler_is_fitted_on_the_training_folds_only",)),
+    Mutant("runner_trains_on_test_fold", "the network trains on the training folds only", XF,
+           "pipe.fit(data.rows(task.train), y[task.train],",
+           "pipe.fit(data.rows(np.union1d(task.train, task.test)), y[np.union1d(task.train, task.test)],",
+           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",)),
+    Mutant("runner_validates_on_test_fold", "early stopping scores the validation fold", XF,
+           "X_val=data.rows(task.validation),\n                                  y_val=y[task.validation])",
+           "X_val=data.rows(task.test),\n                                  y_val=y[task.test])",
+           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",)),
+    Mutant("runner_scores_validation_fold", "a fit's UAR is scored on its test fold", XF,
+           "y_pred = pipe.predict(data.rows(task.test))", "y_pred = pipe.predict(data.rows(task.validation))",
+           (XPS + "test_the_record_scores_the_test_fold",)),
+    Mutant("source_task_sees_all_rows", "a source network trains on the step's training rows only", XF,
+           "source = DNNClassifier(**params, random_state=task.source_random_state)",
+           "source = DNNClassifier(**params, random_state=task.source_random_state).fit(data.X, data.source_task_labels[task.source_task])",
+           (XPS + "test_the_source_trains_on_the_training_rows_only",)),
+    # -- experiments: the plan's folds
+    Mutant("plan_test_is_validation", "a task's test and validation folds are the step's", XPA,
+           "validation=fold.validation,\n        test=fold.test,",
+           "validation=fold.test,\n        test=fold.validation,",
+           (XPS + "test_paralinguistic_tasks_use_the_papers_fold_roles",)),
+    Mutant("speaker_independent_ignored", "speaker_independent folds hold whole speakers", XFO,
+           "protocol=protocol,\n        random_state=seed,",
+           "protocol=SPEAKER_STRATIFIED,\n        random_state=seed,",
+           (XPS + "test_paralinguistic_tasks_use_the_papers_fold_roles",)),
+    Mutant("folds_ignore_speakers", "the folds are grouped by speaker", XFO,
+           "roles.split_roles(corpus.X, corpus.emotion, corpus.speaker)",
+           "roles.split_roles(corpus.X, corpus.emotion, np.arange(corpus.n_samples))",
+           (XPS + "test_paralinguistic_tasks_use_the_papers_fold_roles",)),
+    Mutant("train_folds_not_nested", "cross-corpus training folds are nested (1 in 2 in 4 in 8)", XFO,
+           "n_train_folds=n_train_folds, random_state=seed",
+           "n_train_folds=n_train_folds, random_state=seed + (n_train_folds or 0)",
+           (XPS + "test_cross_corpus_training_folds_are_nested",)),
+    Mutant("train_folds_all_kept", "cross-corpus arms train on n of the training folds", XCC,
+           "make_folds(target, **options.fold_options(), n_train_folds=n)",
+           "make_folds(target, **options.fold_options())",
+           (XPS + "test_cross_corpus_training_folds_are_nested",)),
+    # -- experiments: cross-corpus source and target are disjoint
+    Mutant("corpora_overlap_unchecked", "a source holding target utterances is refused", XCC,
+           "    _check_disjoint(source_corpus, target_corpus)\n", "    pass\n",
+           (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",
+            XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers")),
+    Mutant("shared_rows_unchecked", "a source holding target feature rows is refused", XCC,
+           "if row.tobytes() in rows", "if row.tobytes() in rows and False",
+           (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",)),
+    Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XCC,
+           "if source.name == target.name:", "if False:",
+           (XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers",)),
+    # -- experiments: resume
+    Mutant("resume_recomputes_saved_fits", "a rerun skips the fits already saved", XE,
+           "todo = [task for task in tasks if task.key not in done]", "todo = list(tasks)",
+           (XPS + "test_execute_runs_only_unsaved_fits_and_saves_each_at_once",)),
+    Mutant("records_saved_at_the_end", "each record is saved as its fit finishes", XE,
+           'return_as="generator_unordered"', 'return_as="list"',
+           (XPS + "test_execute_runs_only_unsaved_fits_and_saves_each_at_once",)),
+    Mutant("source_model_refitted_on_resume", "a resumed cross-corpus run loads its source model", XCC,
+           "if done and path.exists():", "if False:",
+           (XPS + "test_a_resumed_cross_corpus_run_loads_its_source_model",)),
+    # -- experiments: the report
+    Mutant("report_ttest_sizes_swapped", "the report's t-test gets n_train and n_test in order", XST,
+           '{"n_train": pairs["n_train_a"].to_numpy(),\n             "n_test": pairs["n_test_a"].to_numpy()}',
+           '{"n_train": pairs["n_test_a"].to_numpy(),\n             "n_test": pairs["n_train_a"].to_numpy()}',
+           (XPS + "test_report_numbers_and_marks_equal_a_computation_by_hand",)),
+    Mutant("report_ttest_df_ignored", "the report's t-test uses the run's degrees of freedom", XST,
+           "df = ttest_df\n", "df = None\n",
+           (XPS + "test_report_numbers_and_marks_equal_a_computation_by_hand",)),
+    Mutant("report_std_across_folds", "the report's std is the mean within-repeat std", XST,
+           'pivot_table(index="repeat", columns="fold", values="uar")',
+           'pivot_table(index="fold", columns="repeat", values="uar")',
+           (XPS + "test_report_numbers_and_marks_equal_a_computation_by_hand",)),
+    Mutant("marks_ignore_direction", "only a method better than the DNN is marked", XST,
+           "and result.ttest.pvalue < alpha\n        and result.ttest.mean_difference > 0",
+           "and result.ttest.pvalue < alpha",
+           (XPS + "test_report_numbers_and_marks_equal_a_computation_by_hand",)),
+    Mutant("dagger_without_other_transfer", "† needs both other methods beaten, * the DNN", XST,
+           'mark = "†" if is_better(results[method, other], alpha) else "*"', 'mark = "†"',
+           (XPS + "test_report_numbers_and_marks_equal_a_computation_by_hand",)),
+    Mutant("report_keeps_unplanned_records", "records outside the plan are left out of the report", XSK,
+           'return [r for r in records if r["key"] in planned]', "return records",
+           (XPS + "test_report_leaves_out_records_outside_the_plan",)),
 ]
 # fmt: on
 
