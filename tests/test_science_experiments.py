@@ -436,6 +436,23 @@ def _corrected_ttest_by_hand(a, b):
     return d.mean(), t, 2 * scipy_stats.t.sf(abs(t), DF)
 
 
+def _bayesian_by_hand(a, b, rope=0.01):
+    """P(a better), P(rope), P(b better) of Corani & Benavoli's posterior.
+
+    A Student t with J - 1 degrees of freedom, located at the mean difference,
+    scaled by the corrected standard error; written as the report writes a
+    probability (3 decimals, ``<0.001`` / ``>0.999`` at the ends).
+    """
+    d = (np.asarray(a) - np.asarray(b)).ravel()
+    scale = np.sqrt((1 / d.size + N_TEST / N_TRAIN) * d.var(ddof=1))
+    posterior = scipy_stats.t(d.size - 1, loc=d.mean(), scale=scale)
+    p_a, p_b = posterior.sf(rope), posterior.cdf(-rope)
+    probs = (p_a, 1 - p_a - p_b, p_b)
+    return [
+        "<0.001" if q < 0.001 else ">0.999" if q > 0.999 else f"{q:.3f}" for q in probs
+    ]
+
+
 def _expected_report_lines():
     """The table and t-test rows of the report, computed here."""
     table, tests = {}, []
@@ -462,7 +479,9 @@ def _expected_report_lines():
             diff, t, p = result[a, b]
             p_text = f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
             yes = "yes" if p < ALPHA else ""
-            cells = [label, name, f"{diff:+.3f}", f"{t:.2f}", f"{DF}", p_text, yes]
+            probs = _bayesian_by_hand(uar[a], uar[b])
+            cells = [label, name, f"{diff:+.3f}", f"{t:.2f}", f"{DF}", p_text,
+                     *probs, yes]  # fmt: skip
             tests.append("| " + " | ".join(cells) + " |")
     dnn = FIXED_UARS["dnn"]
     dnn_cell = f"{dnn.mean():.3f}±{dnn.std(axis=1, ddof=1).mean():.3f}"
