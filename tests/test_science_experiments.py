@@ -347,7 +347,8 @@ def test_a_resumed_cross_corpus_run_loads_its_source_model(tmp_path, monkeypatch
 
     source = toy_corpus("src", seed=1)
     network = network_params({**TINY, "max_epochs": 2})
-    args = (source, network, 0, "speaker_stratified", (1, "loky", None, 1))
+    settings = ("speaker_stratified", "global")  # protocol, normalization
+    args = (source, network, 0, settings, (1, "loky", None, 1))
     with ResultsStore(tmp_path, {"a": 1}) as store:
         fitted = _cross_corpus._source_model(store, *args)
     before = (tmp_path / "fits.jsonl").read_bytes()
