@@ -96,17 +96,17 @@ uar_scorer = make_scorer(uar_score)
     prefer_skip_nested_validation=True,
 )
 def ccc_score(y_true, y_pred, *, multioutput="uniform_average"):
-    """Concordance correlation coefficient (CCC) of continuous ratings.
+    r"""Concordance correlation coefficient (CCC) of continuous ratings.
 
     Lin's (1989) agreement between predicted and true ratings:
 
     .. math::
 
-        \\rho_c = \\frac{2 \\sigma_{tp}}
-                       {\\sigma_t^2 + \\sigma_p^2 + (\\mu_t - \\mu_p)^2}
+        \rho_c = \frac{2 \sigma_{tp}}
+                       {\sigma_t^2 + \sigma_p^2 + (\mu_t - \mu_p)^2}
 
-    with the means :math:`\\mu`, variances :math:`\\sigma^2` and covariance
-    :math:`\\sigma_{tp}` of the true (:math:`t`) and predicted (:math:`p`)
+    with the means :math:`\mu`, variances :math:`\sigma^2` and covariance
+    :math:`\sigma_{tp}` of the true (:math:`t`) and predicted (:math:`p`)
     ratings, all population moments (divided by ``n_samples``, ``ddof=0``).
     Unlike Pearson's correlation, CCC also penalises a shift or a rescaling
     of the predictions: it is 1 only for ``y_pred == y_true``. It ranges
@@ -125,12 +125,11 @@ def ccc_score(y_true, y_pred, *, multioutput="uniform_average"):
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predicted ratings.
 
-    multioutput : {'raw_values', 'uniform_average'} or array-like, \
-default='uniform_average'
+    multioutput : str or array-like of shape (n_outputs,), default='uniform_average'
         How to combine the CCCs of several outputs, as in
         :func:`~sklearn.metrics.r2_score`: ``'raw_values'`` returns each,
-        ``'uniform_average'`` their mean, an array of shape (n_outputs,)
-        their weighted mean.
+        ``'uniform_average'`` their mean, an array of weights their
+        weighted mean.
 
     Returns
     -------
@@ -193,8 +192,7 @@ default='uniform_average'
     weights = np.asarray(multioutput, dtype=np.float64)
     if weights.shape != (n_outputs,):
         raise ValueError(
-            f"multioutput has {weights.size} weights but there are {n_outputs} "
-            "outputs."
+            f"multioutput has {weights.size} weights but there are {n_outputs} outputs."
         )
     return float(np.average(scores, weights=weights))
 
