@@ -392,7 +392,12 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNetwork._parameter_constraints,
+        # the training parameters; this network learns no ratings
+        **{
+            name: constraint
+            for name, constraint in _BaseNetwork._parameter_constraints.items()
+            if not name.startswith("dimensional_")
+        },
         "corpus_column": [str, Integral],
         "adapter_rank": [Interval(Integral, 1, None, closed="left")],
     }

@@ -757,6 +757,20 @@ class DNNClassifier(_BaseNetwork):
     True
     >>> sorted(clf.history_)
     ['epoch', 'train_loss', 'valid_loss', 'valid_uar']
+
+    Continuous ratings (here a made-up arousal, linear in the features) are
+    learned beside the classes with ``dimensional_weight > 0``:
+
+    >>> import pandas as pd
+    >>> from sklearn_prognet.metrics import ccc_score
+    >>> arousal = pd.DataFrame({"arousal": 3 + X[:, 0] - X[:, 1]})
+    >>> clf = DNNClassifier(hidden_layer_sizes=(32,), lr=0.01, max_epochs=30,
+    ...                     early_stopping=False, dropout=0.1,
+    ...                     dimensional_weight=1.0, random_state=0)
+    >>> clf.fit(X, y, dimensions=arousal).dimension_names_
+    array(['arousal'], dtype=object)
+    >>> ccc_score(arousal, clf.predict_dimensions(X)) > 0.8
+    True
     """
 
     # Its own __init__, not _BaseNetwork's: Python names the function in the
