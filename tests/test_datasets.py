@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_prognet.datasets import (
     DEFAULT_EMOTIONS,
+    DIMENSIONS,
     _embedded,
     load_emodb,
     load_emodb_features,
@@ -586,6 +587,25 @@ def test_msp_improv_dimensional_ratings(msp_dir):
     np.testing.assert_allclose(table["arousal"], 2 + k / 10)
     np.testing.assert_allclose(table["valence"], 3 + k / 10)
     np.testing.assert_allclose(table["dominance"], 4 + k / 10)
+
+
+@pytest.mark.parametrize("corpus", ["iemocap", "msp_improv"])
+def test_ratings_are_dimensions_to_learn(corpus, request):
+    # The loaders' ratings go straight into fit(..., dimensions=...).
+    from sklearn_prognet import DNNClassifier  # imports torch: only here
+
+    loader, fixture, _ = LOADERS[corpus]
+    table = loader(request.getfixturevalue(fixture), emotions=None)
+    X = np.random.RandomState(0).normal(size=(len(table), 3))
+    clf = DNNClassifier(
+        hidden_layer_sizes=(4,),
+        max_epochs=2,
+        early_stopping=False,
+        dimensional_weight=1.0,
+        random_state=0,
+    ).fit(X, table["emotion"], dimensions=table[list(DIMENSIONS)])
+    assert tuple(clf.dimension_names_) == DIMENSIONS
+    assert clf.predict_dimensions(X).shape == (len(table), 3)
 
 
 def test_msp_improv_missing_rating_is_nan(msp_dir):

@@ -30,7 +30,9 @@ __all__ = [
 #: The four classes of Gideon et al. (2017), spelled as the whole package does.
 DEFAULT_EMOTIONS = ("angry", "happy", "sad", "neutral")
 
-#: The dimensional ratings of the corpora that have them, in table order.
+#: The dimensional ratings of IEMOCAP and MSP-IMPROV: their columns, in order.
+#:
+#: .. versionadded:: 0.1
 DIMENSIONS = ("arousal", "valence", "dominance")
 
 # The gender letter of the corpora that code it in their names or ids.
