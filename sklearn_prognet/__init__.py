@@ -36,6 +36,7 @@ _LAZY_NAMES = {
     "bayesian_correlated_ttest": "sklearn_prognet.stats",
     "mcnemar_test": "sklearn_prognet.stats",
     "uar_score": "sklearn_prognet.metrics",
+    "ccc_score": "sklearn_prognet.metrics",
 }
 _SUBMODULES = [
     "datasets",

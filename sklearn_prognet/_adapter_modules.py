@@ -18,6 +18,7 @@ from sklearn_prognet._modules import (
     ColumnSpec,
     FastDropout,
     _parameters_to_buffers,
+    regression_head,
 )
 
 
@@ -59,6 +60,10 @@ class AdaptedNet(nn.Module):
         None is one domain with every class, and no domain column.
     freeze_trunk : bool, default=True
         Register the trunk's weights as buffers, so no optimizer sees them.
+    n_dimensions : int, default=0
+        Number of continuous ratings predicted by a regression head on the
+        last hidden layer (multi-task learning; one domain only). 0 builds
+        no head.
     """
 
     def __init__(
@@ -70,6 +75,7 @@ class AdaptedNet(nn.Module):
         adapter_rank=16,
         domain_classes=None,
         freeze_trunk=True,
+        n_dimensions=0,
     ):
         super().__init__()
         if n_frozen:
@@ -101,6 +107,12 @@ class AdaptedNet(nn.Module):
         self.reset_parameters()
         if freeze_trunk:
             _parameters_to_buffers(self.trunk)
+        # after every other weight: their initial values do not depend on it
+        self.n_dimensions = n_dimensions
+        if n_dimensions:
+            if self.with_domains:
+                raise ValueError("A regression head needs a single domain.")
+            self.dimension_head = regression_head(widths[-1], n_dimensions)
         self.train()
 
     def reset_parameters(self):
@@ -172,14 +184,24 @@ class AdaptedNet(nn.Module):
         own = F.one_hot(domain, self.n_domains).to(a.dtype)
         return (a.view(len(a), self.n_domains, self.rank) * own[:, :, None]).flatten(1)
 
+    def __setstate__(self, state):
+        # modules pickled before multi-task learning have no head
+        state.setdefault("n_dimensions", 0)
+        super().__setstate__(state)
+
     def forward(self, x):
-        """Return the logits; a class outside the row's domain gets -inf."""
+        """Return the logits; a class outside the row's domain gets -inf.
+
+        With a regression head, return ``(logits, ratings)``.
+        """
         domain = None
         if self.with_domains:
             x, domain = x[:, :-1], x[:, -1].long()
         h = self.hidden(x, domain)[-1]
         if self.freeze_trunk:
             h = self.dropout(h)
+        if domain is None and self.n_dimensions:
+            return self.heads[0](h), self.dimension_head(h)
         if domain is None:
             return self.heads[0](h)
         logits = h.new_full((len(h), self.specs[0].n_outputs), float("-inf"))

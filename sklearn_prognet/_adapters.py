@@ -29,6 +29,7 @@ from sklearn_prognet._adapter_modules import AdaptedNet, folded_columns
 from sklearn_prognet._columns import adapter_columns, multi_domain_columns
 from sklearn_prognet._estimators import (
     _ATTRIBUTES,
+    _DIMENSIONAL_PARAMETERS,
     _FIT_PARAMETERS,
     _PAPER_ACTIVATION,
     _PAPER_ARCHITECTURE,
@@ -73,6 +74,7 @@ _ADAPTER_RANK = """
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
     adapter_rank=_ADAPTER_RANK,
+    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
 )
 class ResidualAdapterClassifier(_BaseNetwork):
     """Frozen source network with small trainable residual adapters.
@@ -103,6 +105,8 @@ class ResidualAdapterClassifier(_BaseNetwork):
         source, the estimator is a DNN (there is nothing to adapt).
     {adapter_rank}
     {training_parameters}
+
+    {dimensional_parameters}
 
     Attributes
     ----------
@@ -178,6 +182,8 @@ class ResidualAdapterClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        dimensional_weight=0.0,
+        dimensional_loss="mse",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -192,12 +198,16 @@ class ResidualAdapterClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            dimensional_weight=dimensional_weight,
+            dimensional_loss=dimensional_loss,
         )
         self.source = source
         self.adapter_rank = adapter_rank
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, source_y=None, X_val=None, y_val=None):
+    def fit(
+        self, X, y, groups=None, source_y=None, X_val=None, y_val=None, dimensions=None
+    ):
         """Train the adapters, biases and output layer; the source stays frozen.
 
         Parameters
@@ -226,7 +236,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
         self : object
             Fitted estimator.
         """
-        return self._fit(X, y, groups, source_y, X_val, y_val)
+        return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
     def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         if self.source is None:
@@ -382,7 +392,12 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **_BaseNetwork._parameter_constraints,
+        # the training parameters; this network learns no ratings
+        **{
+            name: constraint
+            for name, constraint in _BaseNetwork._parameter_constraints.items()
+            if not name.startswith("dimensional_")
+        },
         "corpus_column": [str, Integral],
         "adapter_rank": [Interval(Integral, 1, None, closed="left")],
     }

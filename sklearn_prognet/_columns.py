@@ -60,9 +60,12 @@ def exported_columns(module):
     state : dict of torch.Tensor
         CPU copies of the module's tensors, keyed ``columns.<i>.<name>``.
     """
+    # Only the columns: a multi-task module's regression head is not part
+    # of what a new network takes from it.
     state = {
         name: tensor.detach().to("cpu", copy=True)
         for name, tensor in module.state_dict().items()
+        if name.startswith("columns.")
     }
     return module.specs, state
 

@@ -19,6 +19,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -27,6 +28,12 @@ from sklearn_prognet._columns import (
     fine_tuned_columns,
     progressive_columns,
     single_column,
+)
+from sklearn_prognet._ratings import (
+    Ratings,
+    check_dimensions,
+    check_rated,
+    standardise,
 )
 from sklearn_prognet._training import (
     DEVICE_TYPES,
@@ -37,6 +44,7 @@ from sklearn_prognet._training import (
     inner_validation_split,
     n_trainable_params,
     predict_logits,
+    predict_ratings,
 )
 from sklearn_prognet.utils._compat import HasMethods, Interval, StrOptions, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
@@ -124,6 +132,38 @@ _FIT_PARAMETERS = """
 
         y_val : array-like of shape (n_val_samples,), default=None
             Labels of ``X_val``.
+
+        dimensions : array-like of shape (n_samples, n_dimensions), default=None
+            Continuous ratings of every sample (arousal, valence, dominance,
+            ...), NaN where a rating is missing, learned by a regression head
+            when ``dimensional_weight > 0`` (multi-task learning). The names
+            of a DataFrame's columns become ``dimension_names_``. Ignored,
+            with a warning, when ``dimensional_weight=0``. Request it with
+            ``set_fit_request(dimensions=True)`` when metadata routing is on.
+
+            .. versionadded:: 0.1
+"""
+
+_DIMENSIONAL_PARAMETERS = """
+    dimensional_weight : float, default=0.0
+        Weight of the loss on the ratings passed to :meth:`fit` as
+        ``dimensions`` (multi-task learning): the network minimises
+        ``cross-entropy + dimensional_weight * dimensional loss`` with a
+        linear regression head on the last hidden layer of the trained
+        column. 0 switches multi-task learning off: no head is built and
+        training is exactly that of a classifier alone.
+
+        .. versionadded:: 0.1
+
+    dimensional_loss : {'mse', 'ccc'}, default='mse'
+        The dimensional loss, averaged over the dimensions: the mean squared
+        error of the standardised ratings, or ``1 - CCC`` (concordance
+        correlation coefficient), both over the ratings present in each
+        mini-batch. CCC is computed per mini-batch, so it estimates the CCC
+        of the whole data only with batches of a few dozen samples or more
+        (see the User Guide).
+
+        .. versionadded:: 0.1
 """
 
 _ATTRIBUTES = """
@@ -155,7 +195,44 @@ _ATTRIBUTES = """
         frozen layers are left out.
 
         .. versionadded:: 0.1
+
+    dimension_names_ : ndarray of shape (n_dimensions,)
+        Names of the ratings learned (a DataFrame's column names, or
+        ``'dimensions_0'``, ...). Defined only when fitted with
+        ``dimensional_weight > 0``.
+
+        .. versionadded:: 0.1
+
+    dimension_mean_, dimension_scale_ : ndarray of shape (n_dimensions,)
+        Mean and standard deviation of the training ratings (NaN ignored):
+        the head learns standardised ratings and :meth:`predict_dimensions`
+        scales them back. Defined only when fitted with
+        ``dimensional_weight > 0``.
+
+        .. versionadded:: 0.1
 """
+
+
+def _has_regression_head(estimator):
+    """Whether ``predict_dimensions`` can work: the availability check.
+
+    A fitted estimator has a head if it was fitted with ratings; an unfitted
+    one will have one if ``dimensional_weight > 0`` (then calling
+    ``predict_dimensions`` raises :class:`~sklearn.exceptions.NotFittedError`).
+    """
+    if _is_fitted(estimator):
+        if not hasattr(estimator, "dimension_names_"):
+            raise AttributeError(
+                f"This {type(estimator).__name__} was fitted with "
+                "dimensional_weight=0: it has no regression head. Fit it with "
+                "dimensional_weight > 0 and dimensions=... to predict ratings."
+            )
+    elif estimator.dimensional_weight == 0:
+        raise AttributeError(
+            "predict_dimensions needs a regression head: set "
+            "dimensional_weight > 0 and pass dimensions to fit."
+        )
+    return True
 
 
 class _BaseNetwork(ClassifierMixin, BaseEstimator):
@@ -174,6 +251,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         "device": list(DEVICE_TYPES),
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "dimensional_weight": [Interval(Real, 0, None, closed="left")],
+        "dimensional_loss": [StrOptions({"mse", "ccc"})],
     }
 
     # names of the parameters that hold source networks
@@ -194,6 +273,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        dimensional_weight=0.0,
+        dimensional_loss="mse",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -207,6 +288,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.dimensional_weight = dimensional_weight
+        self.dimensional_loss = dimensional_loss
 
     # -- sklearn protocol -------------------------------------------------
 
@@ -261,7 +344,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
 
     # -- fitting ------------------------------------------------------------
 
-    def _fit(self, X, y, groups, source_y, X_val, y_val):
+    def _fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
         # A failed refit must not pair the old network with new classes_.
         for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
             delattr(self, name)
@@ -279,13 +362,19 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 f"y has 1 class: {self.classes_[0]!r}."
             )
         y_encoded = self._label_encoder.transform(y)
+        ratings = check_dimensions(dimensions, len(X), self.dimensional_weight)
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
 
         # The order of these steps fixes the draws from rng: keep it.
         plan = self._plan_columns(X, sizes, len(self.classes_), source_y, rng)
-        train, valid = self._training_data(X, y_encoded, groups, X_val, y_val, rng)
+        train, valid = self._training_data(
+            X, y_encoded, groups, X_val, y_val, rng, _values(ratings)
+        )
+        multitask = {}
+        if ratings is not None:
+            plan, train, multitask = self._multitask(plan, train, ratings.names)
         net = fit_net(
             plan,
             train,
@@ -300,6 +389,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             patience=self.patience if self.early_stopping else None,
             device=device,
             verbose=self.verbose,
+            **multitask,
         )
         self.history_ = history_arrays(net)
         self.n_iter_ = len(net.history)
@@ -308,12 +398,15 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _training_data(self, X, y, groups, X_val, y_val, rng):
+    def _training_data(self, X, y, groups, X_val, y_val, rng, ratings=None):
         """``(X, y)`` to train on and, with validation data, to validate on.
 
         Labels are encoded. The validation pair is None without early
-        stopping and without ``X_val``.
+        stopping and without ``X_val``. With ``ratings`` (an array), the
+        training pair has a third element, the ratings of its rows: the
+        validation data is scored by its UAR alone.
         """
+        extra = () if ratings is None else (ratings,)
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val to fit, or neither.")
         if X_val is not None:
@@ -328,11 +421,40 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"X_val has {len(X_val)} samples but y_val has {len(y_val)}."
                 )
-            return (X, y), (X_val, self._label_encoder.transform(y_val))
+            return (X, y, *extra), (X_val, self._label_encoder.transform(y_val))
         if not self.early_stopping:
-            return (X, y), None
+            return (X, y, *extra), None
         train, valid = inner_validation_split(y, groups, self.validation_fraction, rng)
-        return (X[train], y[train]), (X[valid], y[valid])
+        kept = tuple(values[train] for values in extra)
+        return (X[train], y[train], *kept), (X[valid], y[valid])
+
+    def _multitask(self, plan, train, names):
+        """Add the regression head to ``plan``; standardise the ratings.
+
+        The ratings are standardised with the mean and standard deviation of
+        the training part, so that the loss of every dimension is on the
+        scale of a unit-variance variable whatever the corpus's rating scale
+        (1 to 5 in IEMOCAP and MSP-IMPROV, -100 to 100 in some), so that a
+        ``dimensional_weight`` means the same for every corpus and every
+        dimension, and so that the head's zero bias starts at the mean.
+
+        Returns
+        -------
+        plan : ColumnPlan
+        train : tuple of ndarray
+            ``(X, y, standardised ratings)``.
+        params : dict
+            The further parameters of :func:`~sklearn_prognet._training.fit_net`.
+        """
+        X, y, values = train
+        check_rated(Ratings(values, names), "The training part of dimensions")
+        scaled, self.dimension_mean_, self.dimension_scale_ = standardise(values)
+        self.dimension_names_ = names
+        plan = plan._replace(
+            module_params=(*plan.module_params, ("n_dimensions", len(names)))
+        )
+        loss = (self.dimensional_loss, float(self.dimensional_weight))
+        return plan, (X, y, scaled), {"dimensional_loss": loss}
 
     def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         """The :class:`~sklearn_prognet._columns.ColumnPlan` of the network.
@@ -386,6 +508,31 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=_DTYPES)
         return self.classes_[np.argmax(self._predict_proba(X), axis=1)]
+
+    @available_if(_has_regression_head)
+    def predict_dimensions(self, X):
+        """Predict the continuous ratings learned from ``dimensions``.
+
+        Available only when the estimator is fitted, or will be, with
+        ``dimensional_weight > 0``.
+
+        .. versionadded:: 0.1
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        ratings : ndarray of shape (n_samples, n_dimensions)
+            Predicted ratings on the scale of the training ratings, in the
+            order of ``dimension_names_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=_DTYPES)
+        scaled = predict_ratings(self.net_, X).astype(np.float64)
+        return scaled * self.dimension_scale_ + self.dimension_mean_
 
     # -- transfer -----------------------------------------------------------
 
@@ -485,6 +632,11 @@ def _check_source_scale(source, label, X):
         )
 
 
+def _values(ratings):
+    """The array of checked ratings, or None."""
+    return None if ratings is None else ratings.values
+
+
 def _source_label(name, i):
     """How errors name a source: ``source`` or ``sources[i]``."""
     return f"{name}[{i}]" if name == "sources" else name
@@ -549,6 +701,7 @@ def _check_source_y(source_y, name, unfitted, n_samples):
     training_parameters=_TRAINING_PARAMETERS,
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
+    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
 )
 class DNNClassifier(_BaseNetwork):
     """Feed-forward network trained on the target task alone (no transfer).
@@ -565,6 +718,8 @@ class DNNClassifier(_BaseNetwork):
     Parameters
     ----------
     {training_parameters}
+
+    {dimensional_parameters}
 
     Attributes
     ----------
@@ -602,6 +757,20 @@ class DNNClassifier(_BaseNetwork):
     True
     >>> sorted(clf.history_)
     ['epoch', 'train_loss', 'valid_loss', 'valid_uar']
+
+    Continuous ratings (here a made-up arousal, linear in the features) are
+    learned beside the classes with ``dimensional_weight > 0``:
+
+    >>> import pandas as pd
+    >>> from sklearn_prognet.metrics import ccc_score
+    >>> arousal = pd.DataFrame({"arousal": 3 + X[:, 0] - X[:, 1]})
+    >>> clf = DNNClassifier(hidden_layer_sizes=(32,), lr=0.01, max_epochs=30,
+    ...                     early_stopping=False, dropout=0.1,
+    ...                     dimensional_weight=1.0, random_state=0)
+    >>> clf.fit(X, y, dimensions=arousal).dimension_names_
+    array(['arousal'], dtype=object)
+    >>> ccc_score(arousal, clf.predict_dimensions(X)) > 0.8
+    True
     """
 
     # Its own __init__, not _BaseNetwork's: Python names the function in the
@@ -621,6 +790,8 @@ class DNNClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        dimensional_weight=0.0,
+        dimensional_loss="mse",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -635,10 +806,12 @@ class DNNClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            dimensional_weight=dimensional_weight,
+            dimensional_loss=dimensional_loss,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None, X_val=None, y_val=None):
+    def fit(self, X, y, groups=None, X_val=None, y_val=None, dimensions=None):
         """Train the network.
 
         Parameters
@@ -661,7 +834,7 @@ class DNNClassifier(_BaseNetwork):
         self : object
             Fitted estimator.
         """
-        return self._fit(X, y, groups, None, X_val, y_val)
+        return self._fit(X, y, groups, None, X_val, y_val, dimensions)
 
 
 _SOURCE_Y = """
@@ -680,6 +853,7 @@ default=None
     training_parameters=_TRAINING_PARAMETERS,
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
+    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
     source_y=_SOURCE_Y,
 )
 class ProgressiveNetClassifier(_BaseNetwork):
@@ -718,6 +892,8 @@ class ProgressiveNetClassifier(_BaseNetwork):
         to a quarter of the width, non-linearity, dense matrix).
 
     {training_parameters}
+
+    {dimensional_parameters}
 
     Attributes
     ----------
@@ -794,6 +970,8 @@ class ProgressiveNetClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        dimensional_weight=0.0,
+        dimensional_loss="mse",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -808,12 +986,16 @@ class ProgressiveNetClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            dimensional_weight=dimensional_weight,
+            dimensional_loss=dimensional_loss,
         )
         self.sources = sources
         self.lateral = lateral
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, source_y=None, X_val=None, y_val=None):
+    def fit(
+        self, X, y, groups=None, source_y=None, X_val=None, y_val=None, dimensions=None
+    ):
         """Train the new column; sources stay frozen.
 
         Parameters
@@ -838,7 +1020,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
         self : object
             Fitted estimator.
         """
-        return self._fit(X, y, groups, source_y, X_val, y_val)
+        return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
     def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         self.sources_ = self._resolve_sources(
@@ -860,6 +1042,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
     training_parameters=_TRAINING_PARAMETERS,
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
+    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
     source_y="""
         source_y : array-like of shape (n_samples,), default=None
             Labels to train an unfitted source on (for example speaker ids).
@@ -893,6 +1076,8 @@ class FineTunedClassifier(_BaseNetwork):
         Number of leading hidden layers that keep the source's weights.
 
     {training_parameters}
+
+    {dimensional_parameters}
 
     Attributes
     ----------
@@ -949,6 +1134,8 @@ class FineTunedClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        dimensional_weight=0.0,
+        dimensional_loss="mse",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -963,12 +1150,16 @@ class FineTunedClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            dimensional_weight=dimensional_weight,
+            dimensional_loss=dimensional_loss,
         )
         self.source = source
         self.n_frozen_layers = n_frozen_layers
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, groups=None, source_y=None, X_val=None, y_val=None):
+    def fit(
+        self, X, y, groups=None, source_y=None, X_val=None, y_val=None, dimensions=None
+    ):
         """Copy the source's hidden layers and fine-tune on the target.
 
         Parameters
@@ -993,7 +1184,7 @@ class FineTunedClassifier(_BaseNetwork):
         self : object
             Fitted estimator.
         """
-        return self._fit(X, y, groups, source_y, X_val, y_val)
+        return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
     def _plan_columns(self, X, sizes, n_classes, source_y, rng):
         if self.source is None:

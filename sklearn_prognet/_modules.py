@@ -273,9 +273,14 @@ class ProgressiveNet(nn.Module):
         Number of leading frozen columns.
     dropout : float
         Dropout probability of the trainable column.
+    n_dimensions : int, default=0
+        Number of continuous ratings (multi-task learning) predicted by a
+        linear regression head on the last hidden layer of the trainable
+        column. 0 builds no head; :meth:`forward` then returns the logits
+        alone.
     """
 
-    def __init__(self, n_features, columns, n_frozen=0, dropout=0.5):
+    def __init__(self, n_features, columns, n_frozen=0, dropout=0.5, n_dimensions=0):
         super().__init__()
         self.n_frozen = n_frozen
         self.specs = tuple(ColumnSpec._make(spec) for spec in columns)
@@ -300,6 +305,13 @@ class ProgressiveNet(nn.Module):
                 _parameters_to_buffers(column)
             modules.append(column)
         self.columns = nn.ModuleList(modules)
+        # Built after the columns, so that their initial weights are the same
+        # with and without the head.
+        self.n_dimensions = n_dimensions
+        if n_dimensions:
+            self.dimension_head = regression_head(
+                self.specs[-1].hidden_layer_sizes[-1], n_dimensions
+            )
         # A new module is in training mode: put the frozen columns in eval
         # mode from the start, not only from the first mode switch.
         self.train()
@@ -307,6 +319,8 @@ class ProgressiveNet(nn.Module):
     def __setstate__(self, state):
         # Modules pickled before ColumnSpec existed hold plain tuples.
         state["specs"] = tuple(ColumnSpec._make(spec) for spec in state["specs"])
+        # ... and modules pickled before multi-task learning have no head.
+        state.setdefault("n_dimensions", 0)
         super().__setstate__(state)
 
     def train(self, mode=True):
@@ -331,7 +345,7 @@ class ProgressiveNet(nn.Module):
         return torch.cat([h for acts in hidden for h in acts], dim=1)
 
     def forward(self, x, frozen=None):
-        """Return the logits of the last column.
+        """Return the logits of the last column (and its predicted ratings).
 
         Parameters
         ----------
@@ -342,6 +356,13 @@ class ProgressiveNet(nn.Module):
             order. Frozen columns never change, so training computes them once
             for the whole training set instead of once per batch and epoch;
             without it they are computed here.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (n_samples, n_outputs)
+            Without a regression head (``n_dimensions=0``).
+        (logits, ratings) : tuple of torch.Tensor
+            With one; ``ratings`` has shape (n_samples, n_dimensions).
         """
         if frozen is None:
             with torch.no_grad():
@@ -354,8 +375,12 @@ class ProgressiveNet(nn.Module):
                 [next(flat) for _ in spec.hidden_layer_sizes] for spec in frozen_specs
             ]
         last = len(self.columns) - 1
-        _, logits = self.columns[last](x, [hidden[j] for j in self.lateral_from[last]])
-        return logits
+        own, logits = self.columns[last](
+            x, [hidden[j] for j in self.lateral_from[last]]
+        )
+        if not self.n_dimensions:
+            return logits
+        return logits, self.dimension_head(own[-1])
 
     def _columns_hidden(self, x, n_columns):
         """Hidden activations of the first ``n_columns`` columns."""
@@ -366,6 +391,18 @@ class ProgressiveNet(nn.Module):
             )
             hidden.append(acts)
         return hidden
+
+
+def regression_head(in_width, n_dimensions):
+    """A linear head predicting ``n_dimensions`` ratings, initialised as columns.
+
+    Glorot-uniform weights and zero biases, as :meth:`Column.reset_parameters`;
+    with standardised ratings a zero bias starts every prediction at the mean.
+    """
+    head = nn.Linear(in_width, n_dimensions)
+    nn.init.xavier_uniform_(head.weight)
+    nn.init.zeros_(head.bias)
+    return head
 
 
 def _parameters_to_buffers(module):

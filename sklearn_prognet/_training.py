@@ -22,6 +22,7 @@ from skorch.utils import to_numpy
 
 from sklearn_prognet._columns import load_state
 from sklearn_prognet._modules import ProgressiveNet
+from sklearn_prognet._multitask import MultiTaskLoss
 from sklearn_prognet.metrics import uar_score
 
 # The types a ``device`` parameter may have, for parameter constraints.
@@ -105,10 +106,10 @@ class TensorBatchIterator:
         if self.shuffle:
             order = torch.randperm(len(self.dataset))
             X = _take(X, order)
-            y = None if y is None else y[order]
+            y = None if y is None else _take(y, order)
         for start in range(0, len(self.dataset), self.batch_size):
             batch = slice(start, start + self.batch_size)
-            yield _take(X, batch), None if y is None else y[batch]
+            yield _take(X, batch), None if y is None else _take(y, batch)
 
 
 def _take(X, index):
@@ -132,6 +133,21 @@ class ProgressiveNetTrainer(NeuralNetClassifier):
     def _set_training(self, training=True):
         if self.module_.training != training:
             super()._set_training(training)
+
+
+class MultiTaskTrainer(ProgressiveNetTrainer):
+    """The trainer of a module with a regression head (multi-task learning).
+
+    The training targets are a dict ``{"y": labels, "dimensions": ratings}``
+    that :class:`TensorBatchIterator` slices and
+    :class:`~sklearn_prognet._multitask.MultiTaskLoss` reads; validation
+    targets are the labels alone. skorch's classifier checks that its
+    targets are labels, so it is shown the labels.
+    """
+
+    def check_data(self, X, y):
+        """Check the labels, also when they come with the ratings."""
+        super().check_data(X, y["y"] if isinstance(y, dict) else y)
 
 
 def _valid_uar(net, X, y):
@@ -163,6 +179,7 @@ def make_net(
     freeze_patterns=(),
     module=ProgressiveNet,
     module_params=(),
+    dimensional_loss=None,
 ):
     """Build the skorch net that trains a :class:`ProgressiveNet`.
 
@@ -184,6 +201,10 @@ def make_net(
         The torch module to train.
     module_params : tuple of (str, object), default=()
         Further constructor arguments of ``module``.
+    dimensional_loss : tuple of (str, float) or None, default=None
+        ``(kind, weight)`` of the loss on the ratings of a multi-task module
+        (one with ``n_dimensions`` in ``module_params``): the net is then a
+        :class:`MultiTaskTrainer`. None trains the classes alone.
 
     Returns
     -------
@@ -222,13 +243,14 @@ def make_net(
         # nothing, a few per cent of an epoch on a corpus of EmoDB's size
         silent["callbacks__print_log"] = None
     module_kwargs = {f"module__{name}": value for name, value in module_params}
-    return ProgressiveNetTrainer(
+    trainer, criterion = _trainer_and_criterion(dimensional_loss)
+    return trainer(
         module=module,
         module__n_features=n_features,
         module__columns=columns,
         module__n_frozen=n_frozen,
         module__dropout=dropout,
-        criterion=torch.nn.CrossEntropyLoss,
+        **criterion,
         optimizer=torch.optim.Adam,
         optimizer__fused=use_fused,
         lr=lr,
@@ -250,6 +272,18 @@ def make_net(
     )
 
 
+def _trainer_and_criterion(dimensional_loss):
+    """The net's class and criterion parameters, with or without ratings."""
+    if dimensional_loss is None:
+        return ProgressiveNetTrainer, {"criterion": torch.nn.CrossEntropyLoss}
+    kind, weight = dimensional_loss
+    return MultiTaskTrainer, {
+        "criterion": MultiTaskLoss,
+        "criterion__kind": kind,
+        "criterion__weight": weight,
+    }
+
+
 def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
     """Build, initialise and train the net of a :class:`ColumnPlan`.
 
@@ -258,7 +292,9 @@ def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
     plan : ColumnPlan
         The columns, the weights to load and the parameters to freeze.
     train : tuple of ndarray
-        ``(X, y)`` to train on, with encoded labels.
+        ``(X, y)`` to train on, with encoded labels, or ``(X, y, ratings)``
+        for a multi-task net (``dimensional_loss`` in ``params``); ratings
+        are NaN where missing.
     valid : tuple of ndarray or None
         ``(X, y)`` scored after every epoch, or None.
     frozen_nets : sequence of skorch nets
@@ -274,7 +310,10 @@ def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
     net : ProgressiveNetTrainer
         The trained net.
     """
-    X_train, y_train = _tensors(*train)
+    X_train, y_train = _tensors(*train[:2])
+    if len(train) > 2:
+        ratings = np.ascontiguousarray(train[2], dtype=np.float32)
+        y_train = {"y": y_train, "dimensions": torch.as_tensor(ratings)}
     valid_data = None if valid is None else _tensors(*valid)
     if plan.n_frozen:
         X_train = _with_frozen(X_train, frozen_nets)
@@ -322,7 +361,15 @@ def n_trainable_params(net):
 def predict_logits(net, X):
     """The logits of a trained net for ``X``, as a numpy array."""
     X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
-    return net.forward(X, training=False).numpy()
+    output = net.forward(X, training=False)
+    # a multi-task module returns (logits, ratings)
+    return (output[0] if isinstance(output, tuple) else output).numpy()
+
+
+def predict_ratings(net, X):
+    """The ratings a trained multi-task net predicts for ``X`` (numpy)."""
+    X = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+    return net.forward(X, training=False)[1].numpy()
 
 
 def best_epoch(net):

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_prognet.datasets import (
     DEFAULT_EMOTIONS,
+    DIMENSIONS,
     _embedded,
     load_emodb,
     load_emodb_features,
@@ -85,9 +86,9 @@ def ravdess_dir(tmp_path):
     return touch(tmp_path / "Audio_Speech_Actors_01-24", *names)
 
 
-def _iemocap_header(start, utterance, label):
+def _iemocap_header(start, utterance, label, vad="[2.5000, 3.0000, 3.5000]"):
     times = f"[{start:.4f} - {start + 2:.4f}]"
-    return f"{times}\t{utterance}\t{label}\t[2.5000, 3.0000, 3.5000]"
+    return f"{times}\t{utterance}\t{label}\t{vad}"
 
 
 IEMOCAP_LABELS = {
@@ -144,10 +145,11 @@ def msp_dir(tmp_path):
     root = tmp_path / "MSP-IMPROV"
     root.mkdir()
     lines = []
-    for name, letter in MSP_LABELS:
+    for k, (name, letter) in enumerate(MSP_LABELS):
+        # distinct ratings per utterance: A 2.0, 2.1, ...; V 3.0, ...; D 4.0, ...
         lines += [
-            f"UTD-IMPROV-{name}.avi; {letter}; A:2.833333; V:3.000000; "
-            "D:3.166667 ; N:3.166667;",
+            f"UTD-IMPROV-{name}.avi; {letter}; A:{2 + k / 10:.6f}; "
+            f"V:{3 + k / 10:.6f}; D:{4 + k / 10:.6f} ; N:3.166667;",
             f"MSP-IMPROV-{name}; Angry; Frustrated; A:3.0; V:2.0; D:4.0; N:3.0;",
             "",
         ]
@@ -189,6 +191,13 @@ def nemo_dir(tmp_path):
     return root
 
 
+# the columns each loader adds between session (if any) and corpus
+EXTRA_COLUMNS = {
+    "ravdess": ["intensity"],
+    "iemocap": ["arousal", "valence", "dominance"],
+    "msp_improv": ["arousal", "valence", "dominance"],
+}
+
 LOADERS = {
     "emodb": (load_emodb, "emodb_full", False),
     "urdu": (load_urdu, "urdu_dir", False),
@@ -208,13 +217,17 @@ def test_table_form(corpus, request):
     root = request.getfixturevalue(fixture)
     table = loader(root, emotions=None)
     columns = ["file", "emotion", "speaker", "gender"]
-    columns += ["session", "corpus"] if has_session else ["corpus"]
+    columns += ["session"] if has_session else []
+    columns += [*EXTRA_COLUMNS.get(corpus, []), "corpus"]
     assert list(table.columns) == columns
     assert isinstance(table.index, pd.RangeIndex) and table.index[0] == 0
     for column in ["file", "emotion", "speaker", "gender", "corpus"]:
         assert pd.api.types.is_string_dtype(table[column]), column
     if has_session:
         assert table["session"].dtype == np.int64
+    for column in EXTRA_COLUMNS.get(corpus, []):
+        expected = np.int64 if column == "intensity" else np.float64
+        assert table[column].dtype == expected, column
     assert table["file"].is_monotonic_increasing
     assert all(Path(f).is_absolute() and Path(f).is_file() for f in table["file"])
     assert set(table["gender"]) == {"female", "male"}
@@ -422,6 +435,15 @@ def test_ravdess(ravdess_dir):
     assert set(table.loc[names.str[6:8] == "05", "emotion"]) == {"angry"}
 
 
+def test_ravdess_intensity(ravdess_dir):
+    # the fourth field of the name: 01 normal, 02 strong
+    table = load_ravdess(ravdess_dir, emotions=None)
+    names = table["file"].map(lambda f: Path(f).name)
+    assert table["intensity"].dtype == np.int64
+    assert set(table["intensity"]) == {1, 2}
+    assert (table["intensity"] == names.str[9:11].astype(int)).all()
+
+
 def test_ravdess_bad_files_reported(ravdess_dir):
     touch(
         ravdess_dir,
@@ -471,6 +493,30 @@ def test_iemocap_majority_labels(iemocap_dir):
         assert row.gender == ("female" if row.speaker.endswith("F") else "male")
     # the parent folder of IEMOCAP_full_release works too
     assert load_iemocap(iemocap_dir.parent, emotions=None).equals(table)
+
+
+def test_iemocap_dimensional_ratings(iemocap_dir):
+    # The label line's last brackets are [V, A, D]: valence first.
+    evaluation = iemocap_dir / "Session2" / "dialog" / "EmoEvaluation"
+    with open(evaluation / "Ses02F_impro01.txt", "a") as f:
+        for k, vad in enumerate(["[1.5000, 4.0000, 2.5000]", "[]", "[x, 2, 3]"]):
+            utterance = f"Ses02F_impro01_F10{k}"
+            f.write(_iemocap_header(90.0 + k, utterance, "ang", vad) + "\n")
+            touch(
+                iemocap_dir / "Session2" / "sentences" / "wav" / "Ses02F_impro01",
+                f"{utterance}.wav",
+            )
+    table = load_iemocap(iemocap_dir, emotions=None)
+    table.index = table["file"].map(lambda f: Path(f).stem)
+    ratings = table[["valence", "arousal", "dominance"]]
+    assert ratings.loc["Ses02F_impro01_F100"].tolist() == [1.5, 4.0, 2.5]
+    assert ratings.loc["Ses01F_impro01_F000"].tolist() == [2.5, 3.0, 3.5]
+    # empty or unreadable brackets: the utterance is kept, its ratings NaN
+    assert (
+        ratings.loc[["Ses02F_impro01_F101", "Ses02F_impro01_F102"]]
+        .isna()
+        .all(axis=None)
+    )
 
 
 def test_iemocap_default_four_classes(iemocap_dir):
@@ -528,6 +574,49 @@ def test_msp_improv(msp_dir):
     assert list(table["speaker"]) == ["M01", "F01", "F01", "M03", "F06"]
     assert list(table["session"]) == [1, 1, 1, 3, 6]
     assert list(table["gender"]) == ["male", "female", "female", "male", "female"]
+
+
+def test_msp_improv_dimensional_ratings(msp_dir):
+    # A: arousal, V: valence, D: dominance of the utterance line (the fixture
+    # writes 2 + k / 10, 3 + k / 10, 4 + k / 10 for the k-th utterance), not
+    # those of the evaluator lines below it
+    table = load_msp_improv(msp_dir, emotions=None)
+    names = [Path(f).stem.removeprefix("MSP-IMPROV-") for f in table["file"]]
+    order = [name for name, _ in MSP_LABELS]
+    k = np.array([order.index(name) for name in names])
+    np.testing.assert_allclose(table["arousal"], 2 + k / 10)
+    np.testing.assert_allclose(table["valence"], 3 + k / 10)
+    np.testing.assert_allclose(table["dominance"], 4 + k / 10)
+
+
+@pytest.mark.parametrize("corpus", ["iemocap", "msp_improv"])
+def test_ratings_are_dimensions_to_learn(corpus, request):
+    # The loaders' ratings go straight into fit(..., dimensions=...).
+    from sklearn_prognet import DNNClassifier  # imports torch: only here
+
+    loader, fixture, _ = LOADERS[corpus]
+    table = loader(request.getfixturevalue(fixture), emotions=None)
+    X = np.random.RandomState(0).normal(size=(len(table), 3))
+    clf = DNNClassifier(
+        hidden_layer_sizes=(4,),
+        max_epochs=2,
+        early_stopping=False,
+        dimensional_weight=1.0,
+        random_state=0,
+    ).fit(X, table["emotion"], dimensions=table[list(DIMENSIONS)])
+    assert tuple(clf.dimension_names_) == DIMENSIONS
+    assert clf.predict_dimensions(X).shape == (len(table), 3)
+
+
+def test_msp_improv_missing_rating_is_nan(msp_dir):
+    text = (msp_dir / "Evaluation.txt").read_text()
+    text = text.replace("D:4.000000 ;", "", 1)  # the first utterance's D
+    (msp_dir / "Evaluation.txt").write_text(text)
+    table = load_msp_improv(msp_dir, emotions=None)
+    first = table["file"].str.endswith("MSP-IMPROV-S01A-F01-S-FM01.wav")
+    assert np.isnan(table.loc[first, "dominance"]).all()
+    assert table.loc[first, "arousal"].tolist() == [2.0]
+    assert table.loc[~first, "dominance"].notna().all()
 
 
 def test_msp_improv_problems_reported(msp_dir):

@@ -12,9 +12,11 @@ Emotion labels are the strings ``'angry'``, ``'happy'``, ``'sad'`` and
 ``'neutral'`` (:data:`DEFAULT_EMOTIONS`, the classes of Gideon et al., 2017)
 plus, where a corpus has them, ``'boredom'``, ``'calm'``, ``'disgust'``,
 ``'excited'``, ``'fear'``, ``'frustration'`` and ``'surprise'``.
+IEMOCAP and MSP-IMPROV also have dimensional ratings, the columns named in
+:data:`DIMENSIONS`.
 """
 
-from sklearn_prognet.datasets._base import DEFAULT_EMOTIONS
+from sklearn_prognet.datasets._base import DEFAULT_EMOTIONS, DIMENSIONS
 from sklearn_prognet.datasets._embedded import load_emodb_features
 from sklearn_prognet.datasets._emodb import load_emodb
 from sklearn_prognet.datasets._iemocap import load_iemocap
@@ -25,6 +27,7 @@ from sklearn_prognet.datasets._urdu import load_urdu
 
 __all__ = [
     "DEFAULT_EMOTIONS",
+    "DIMENSIONS",
     "load_emodb",
     "load_emodb_features",
     "load_iemocap",

@@ -17,6 +17,7 @@ from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "COMMON_PARAMS",
+    "DIMENSIONS",
     "DEFAULT_EMOTIONS",
     "GENDERS",
     "check_dir",
@@ -28,6 +29,11 @@ __all__ = [
 
 #: The four classes of Gideon et al. (2017), spelled as the whole package does.
 DEFAULT_EMOTIONS = ("angry", "happy", "sad", "neutral")
+
+#: The dimensional ratings of IEMOCAP and MSP-IMPROV: their columns, in order.
+#:
+#: .. versionadded:: 0.1
+DIMENSIONS = ("arousal", "valence", "dominance")
 
 # The gender letter of the corpora that code it in their names or ids.
 GENDERS = {"F": "female", "M": "male"}
@@ -49,20 +55,27 @@ One row per utterance, sorted by ``file`` (stable), with a running
         - ``emotion`` (str): emotion label, e.g. ``'angry'``;
         - ``speaker`` (str): speaker id as the corpus writes it;
         - ``gender`` (str): ``'female'`` or ``'male'``;
-        {session}- ``corpus`` (str): ``'{corpus}'``.
+        {session}{extra}- ``corpus`` (str): ``'{corpus}'``.
 """
 _SESSION_DOC = "- ``session`` (int64): recording session, {values};\n        "
+#: The table text of the corpora with dimensional ratings (``extra``).
+RATINGS_DOC = """\
+- ``arousal``, ``valence``, ``dominance`` (float64): the mean
+          rating of the evaluators from 1 to 5, {source}; NaN where
+          missing (new in 0.1);
+        """
 
 
-def fill_table_doc(corpus, session=None):
+def fill_table_doc(corpus, session=None, extra=""):
     """Decorator writing the shared Returns text into a loader's docstring.
 
     The text is written once here so that the five loaders describe the same
     table in the same words; ``session`` describes the values of the
-    ``session`` column, for the corpora that have one.
+    ``session`` column, for the corpora that have one; ``extra`` is the text
+    of further columns, before ``corpus``.
     """
     session = _SESSION_DOC.format(values=session) if session else ""
-    text = _TABLE_DOC.format(corpus=corpus, session=session)
+    text = _TABLE_DOC.format(corpus=corpus, session=session, extra=extra)
 
     def decorate(func):
         func.__doc__ = func.__doc__.replace("{table}\n", text)
@@ -149,6 +162,7 @@ def finish_table(
     strict,
     what="file(s)",
     with_session=False,
+    extra_columns=(),
 ):
     """Report the problems, then build the table and keep ``emotions``.
 
@@ -176,15 +190,21 @@ def finish_table(
         What ``problems`` lists, counted in messages.
     with_session : bool, default=False
         Whether the records have a ``session``.
+    extra_columns : sequence of (str, str), default=()
+        Further record keys and their dtypes, e.g. ``("arousal",
+        "float64")``: columns after ``session``, before ``corpus``.
     """
     where = repr(str(folder))
     _report(problems, name=name, where=where, rule=rule, what=what, strict=strict)
     columns = ["file", "emotion", "speaker", "gender"]
     if with_session:
         columns.append("session")
+    columns += [name for name, _ in extra_columns]
     table = pd.DataFrame.from_records(records, columns=columns)
     if with_session:
         table["session"] = table["session"].astype("int64")
+    for name, dtype in extra_columns:
+        table[name] = table[name].astype(dtype)
     if emotions is not None:
         table = table[table["emotion"].isin(emotions)]
     if table.empty:

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Loader of IEMOCAP with the evaluators' majority labels."""
 
+import math
 import re
 
 from sklearn_prognet.datasets._base import (
     COMMON_PARAMS,
     DEFAULT_EMOTIONS,
+    DIMENSIONS,
     GENDERS,
+    RATINGS_DOC,
     check_dir,
     check_emotions,
     fill_table_doc,
@@ -23,9 +26,12 @@ _CORPUS = "iemocap"
 _SESSION_FOLDER = re.compile(r"^Session\d+$")
 # Header line of one utterance in SessionN/dialog/EmoEvaluation/<dialog>.txt:
 # "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]"
+# The last brackets hold the mean ratings of valence, activation (arousal)
+# and dominance, in this order ("[V, A, D]" in the file's first line).
 _HEADER = re.compile(
-    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(Ses(\d\d)[FM]_\S+)\s+(\S+)\s+\[.*\]\s*$"
+    r"^\[\s*[\d.]+\s*-\s*[\d.]+\s*\]\s+(Ses(\d\d)[FM]_\S+)\s+(\S+)\s+\[(.*)\]\s*$"
 )
+_VAD = ("valence", "arousal", "dominance")
 _LABELS = {
     "neu": "neutral",
     "hap": "happy",
@@ -59,7 +65,7 @@ def _read_label_file(txt, session_dir, labels):
         if match is None:
             problems.append((f"{where}:{line_no}", "malformed label line"))
             continue
-        utterance, utt_session, label = match.groups()
+        utterance, utt_session, label, vad = match.groups()
         if label in _DROPPED:
             continue
         if label not in labels:
@@ -88,16 +94,32 @@ def _read_label_file(txt, session_dir, labels):
                 "speaker": f"Ses{utt_session}{turn[0]}",
                 "gender": gender,
                 "session": session,
+                **_ratings(vad),
             }
         )
     return records, problems
+
+
+def _ratings(vad):
+    """The ``[V, A, D]`` ratings of a header line by name; NaN if unreadable."""
+    try:
+        values = [float(v) for v in vad.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != len(_VAD):
+        values = [math.nan] * len(_VAD)
+    return dict(zip(_VAD, values, strict=True))
 
 
 @validate_params(
     {**COMMON_PARAMS, "merge_excited": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-@fill_table_doc(_CORPUS, "1 to 5 (``SessionN``)")
+@fill_table_doc(
+    _CORPUS,
+    "1 to 5 (``SessionN``)",
+    RATINGS_DOC.format(source="the\n          label line's ``[V, A, D]``"),
+)
 def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=False):
     r"""Load the utterance table of IEMOCAP with majority-vote labels.
 
@@ -163,6 +185,11 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     the four default classes the full release gives 5531 utterances (1103
     angry, 1636 happy, 1084 sad, 1708 neutral).
 
+    The dimensional ratings are those of the label line, ``[V, A, D]``:
+    valence, activation (arousal) and dominance, each the mean of the
+    evaluators' ratings on a scale of 1 to 5 (Busso et al. 2008). They can
+    be learned beside the classes: see :ref:`multitask`.
+
     References
     ----------
     .. [1] C. Busso et al., "IEMOCAP: Interactive emotional dyadic motion
@@ -189,10 +216,11 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     >>> wav.mkdir(parents=True)
     >>> for utterance in ["F000", "M000", "F001"]:
     ...     (wav / f"Ses01F_impro01_{utterance}.wav").touch()
-    >>> load_iemocap(tmp.name, emotions=["neutral", "happy"]).drop(columns="file")
-       emotion speaker  gender  session   corpus
-    0  neutral  Ses01F  female        1  iemocap
-    1    happy  Ses01M    male        1  iemocap
+    >>> table = load_iemocap(tmp.name, emotions=["neutral", "happy"])
+    >>> table.drop(columns="file")
+       emotion speaker  gender  session  arousal  valence  dominance   corpus
+    0  neutral  Ses01F  female        1      2.5      2.5        2.5  iemocap
+    1    happy  Ses01M    male        1      3.5      3.5        3.0  iemocap
     >>> tmp.cleanup()
     """
     labels = dict(_LABELS)
@@ -235,4 +263,5 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
         strict=strict,
         what="label line(s)",
         with_session=True,
+        extra_columns=[(name, "float64") for name in DIMENSIONS],
     )

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Loader of MSP-IMPROV with the evaluators' consensus labels."""
 
+import math
 import re
 
 from sklearn_prognet.datasets._base import (
     COMMON_PARAMS,
     DEFAULT_EMOTIONS,
+    DIMENSIONS,
     GENDERS,
+    RATINGS_DOC,
     check_dir,
     check_emotions,
     fill_table_doc,
@@ -23,7 +26,11 @@ _CORPUS = "msp_improv"
 # evaluator): "UTD-IMPROV-S01A-F01-S-FM01.avi; N; A:2.83; V:3.00; D:3.17 ; N:3.17;"
 # The letter is the consensus (majority) label: A, H, S, N, O (other) or X (no
 # agreement).
-_HEADER = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi;\s*([A-Z]);")
+_HEADER = re.compile(r"^UTD-IMPROV-([A-Z0-9-]+)\.avi;\s*([A-Z]);(.*)$")
+# The mean ratings that follow the letter: A(rousal), V(alence), D(ominance)
+# (and N, naturalness, not read).
+_RATING = re.compile(r"\b([AVD])\s*:\s*([-+]?\d+(?:\.\d*)?)")
+_RATING_NAMES = {"A": "arousal", "V": "valence", "D": "dominance"}
 # MSP-IMPROV-S01A-F01-S-FM01: sentence 01, target emotion A, speaker F01
 # (session 01), scenario S (R read, S/T improvised, P natural), dyad and turn.
 _FILE_NAME = re.compile(r"^MSP-IMPROV-S\d\d[AHSN]-(([FM])(\d\d))-[PRST]-[FM][FM]\d\d$")
@@ -51,19 +58,21 @@ def _find_label_file(root, expected):
 
 
 def _read_labels(evaluation):
-    """Consensus letter per utterance name, and the problems met.
+    """Consensus letter per utterance name, its ratings, and the problems met.
 
     An utterance with an unknown letter, or labelled twice with different
     letters, maps to None: it is reported here, so its audio is skipped
-    without being reported a second time.
+    without being reported a second time. The ratings of an utterance are a
+    dict with NaN for a rating its line lacks.
     """
-    labels, problems = {}, []
+    labels, ratings, problems = {}, {}, []
     with open(evaluation, encoding="utf-8", errors="replace") as f:
         for line_no, line in enumerate(f, start=1):
             match = _HEADER.match(line.strip())
             if match is None:
                 continue  # evaluator lines
             name, letter = "MSP-IMPROV-" + match.group(1), match.group(2)
+            ratings[name] = _ratings(match.group(3))
             if letter not in _LABELS and letter not in _DROPPED:
                 problems.append(
                     (f"{evaluation.name}:{line_no}", f"unknown label {letter!r}")
@@ -72,11 +81,23 @@ def _read_labels(evaluation):
             elif labels.setdefault(name, letter) != letter:
                 problems.append((name, f"two different labels in {evaluation.name}"))
                 labels[name] = None
-    return labels, problems
+    return labels, ratings, problems
+
+
+def _ratings(fields):
+    """The A, V and D ratings of the rest of an utterance line, by name."""
+    found = {_RATING_NAMES[key]: float(value) for key, value in _RATING.findall(fields)}
+    return {name: found.get(name, math.nan) for name in DIMENSIONS}
 
 
 @validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(_CORPUS, "1 to 6 (the speaker number)")
+@fill_table_doc(
+    _CORPUS,
+    "1 to 6 (the speaker number)",
+    RATINGS_DOC.format(
+        source="the\n          utterance line's ``A:``, ``V:`` and ``D:``"
+    ),
+)
 def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     r"""Load the utterance table of MSP-IMPROV with consensus labels.
 
@@ -134,6 +155,12 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     and M01 form session 1), so the speaker number is the session.
     Utterances labelled O (other) or X (no agreement) are dropped.
 
+    The dimensional ratings are the ``A:`` (arousal), ``V:`` (valence) and
+    ``D:`` (dominance) fields of the utterance line, the mean of the
+    evaluators' ratings on a scale of 1 to 5 (Busso et al. 2017); a field
+    that is missing gives NaN. They can be learned beside the classes: see
+    :ref:`multitask`.
+
     References
     ----------
     .. [1] C. Busso, S. Parthasarathy, A. Burmania, M. AbdelWahab,
@@ -159,10 +186,11 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ...              "S02H/R/MSP-IMPROV-S02H-M01-R-FM01.wav"]:
     ...     (root / "Audio" / "session1" / name).parent.mkdir(parents=True)
     ...     (root / "Audio" / "session1" / name).touch()
-    >>> load_msp_improv(root, emotions=["angry", "neutral"]).drop(columns="file")
-       emotion speaker  gender  session      corpus
-    0    angry     F01  female        1  msp_improv
-    1  neutral     M01    male        1  msp_improv
+    >>> table = load_msp_improv(root, emotions=["angry", "neutral"])
+    >>> table.drop(columns="file")
+       emotion speaker  gender  session  arousal  valence  dominance      corpus
+    0    angry     F01  female        1      4.2      1.8        3.6  msp_improv
+    1  neutral     M01    male        1      3.0      3.2        3.0  msp_improv
     >>> tmp.cleanup()
     """
     emotions = check_emotions(emotions, list(_LABELS.values()), _NAME)
@@ -173,7 +201,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         "Audio/session1/S01A/S/)"
     )
     evaluation = _find_label_file(root, expected)
-    labels, problems = _read_labels(evaluation)
+    labels, ratings, problems = _read_labels(evaluation)
     records = []
     for file in sorted(root.rglob("*.wav")):
         if file.name.startswith("."):
@@ -202,6 +230,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                 "speaker": speaker,
                 "gender": GENDERS[gender],
                 "session": int(number),
+                **ratings[file.stem],
             }
         )
     problems += [
@@ -221,4 +250,5 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         strict=strict,
         what="file(s) or label(s)",
         with_session=True,
+        extra_columns=[(name, "float64") for name in DIMENSIONS],
     )

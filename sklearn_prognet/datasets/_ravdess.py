@@ -54,7 +54,14 @@ def _why_not_speech(fields, folder):
 
 
 @validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(_CORPUS)
+@fill_table_doc(
+    _CORPUS,
+    extra="""\
+- ``intensity`` (int64): the emotional intensity the actor was
+          asked for, 1 (normal) or 2 (strong), an ordinal level
+          (new in 0.1);
+        """,
+)
 def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     """Load the utterance table of the RAVDESS speech recordings.
 
@@ -113,6 +120,10 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     actors are male, even-numbered female. Song files (vocal channel 02) are
     not speech and are left out.
 
+    ``intensity`` is the fourth field of the name: 1 normal, 2 strong
+    (neutral has normal intensity only). It is an ordinal level, usable as a
+    dimensional target of multi-task learning (:ref:`multitask`).
+
     References
     ----------
     .. [1] S. R. Livingstone, F. A. Russo, "The Ryerson Audio-Visual Database
@@ -134,11 +145,11 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ...     (Path(tmp.name) / name).parent.mkdir(exist_ok=True)
     ...     (Path(tmp.name) / name).touch()
     >>> load_ravdess(tmp.name).drop(columns="file")
-       emotion speaker  gender   corpus
-    0    happy      01    male  ravdess
-    1    angry      01    male  ravdess
-    2  neutral      02  female  ravdess
-    3      sad      02  female  ravdess
+       emotion speaker  gender  intensity   corpus
+    0    happy      01    male          1  ravdess
+    1    angry      01    male          2  ravdess
+    2  neutral      02  female          1  ravdess
+    3      sad      02  female          1  ravdess
     >>> tmp.cleanup()
     """
     emotions = check_emotions(emotions, list(_EMOTIONS.values()), _NAME)
@@ -174,6 +185,7 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                     "speaker": actor,
                     # RAVDESS's documented rule: odd actors male, even female.
                     "gender": "male" if int(actor) % 2 else "female",
+                    "intensity": int(fields[3]),
                 }
             )
     return finish_table(
@@ -186,4 +198,5 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         expected=expected,
         emotions=emotions,
         strict=strict,
+        extra_columns=[("intensity", "int64")],
     )
