@@ -48,6 +48,8 @@ METHODS = tuple(METHOD_LABELS)
 #: experiment's): a frozen source with residual adapters, and one network
 #: trained jointly on several corpora.
 EXTRA_METHOD_LABELS = {"adapter": "Adapters", "multicorpus": "Multi-corpus"}
+# The methods that transfer a source network (and need one).
+_TRANSFER_METHODS = ("ptft", "prognet", "adapter")
 
 # The network settings an experiment may change; their defaults are the
 # estimators' own (Table 1 of Gideon et al., 2017, and early stopping).
@@ -194,7 +196,7 @@ def make_estimator(task, data):
     params = dict(data.network)
     fit_params = {}
     source = None
-    if task.method != "dnn":
+    if task.method in _TRANSFER_METHODS:
         if data.fitted_source(task) is not None:
             source = data.fitted_source(task)
         else:
