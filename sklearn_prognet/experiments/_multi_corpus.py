@@ -504,7 +504,7 @@ class MultiCorpus(Experiment):
                       ""]  # fmt: skip
             lines += _figure_lines(folder, target, stats[target], config)
             lines += ["### Significance tests", "",
-                      tests_table(stats[target], analysis.alpha), ""]  # fmt: skip
+                      comparisons_table(stats[target], analysis.alpha), ""]  # fmt: skip
         lines += [_TABLE_NOTE.format(alpha=analysis.alpha,
                                      df=df_text(analysis.ttest_df)), ""]  # fmt: skip
         lines += _training_lines(results, self.targets(config))
@@ -617,7 +617,7 @@ def mcnemar_cells(results):
     return [f"{b}:{c}", ", ".join(p_value(r.pvalue) for r in results)]
 
 
-def tests_table(stats, alpha):
+def comparisons_table(stats, alpha):
     """Corrected t-tests and McNemar tests of every comparison."""
     rows = []
     for n in stats["train_folds"]:
