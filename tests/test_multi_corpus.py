@@ -320,3 +320,15 @@ def test_cli_smoke_and_errors(tmp_path, tables, capsys):
     assert re.search(r"\| Adapters \| [\d,]+ \| 0\.\d{3}", printed)
     assert main(["multi-corpus", "--corpora", tables["a"], "--out", str(out)]) == 2
     assert "--corpora" in capsys.readouterr().err
+
+
+def test_help_explains_the_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "multi-corpus" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["multi-corpus", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--corpora", "--train-folds", "--quick", "--resample", "--n-jobs"):
+        assert option in out
