@@ -603,7 +603,7 @@ def target_table(stats, config):
             + stats["marks"].get((method, n), "")
             for n in train_folds
         ]
-        params = "0" if method == "source" else _params_cell(stats, method)
+        params = "–" if method == "source" else _params_cell(stats, method)
         rows.append([label, params, *cells])
     return md_table(header, rows, [":--", "--:"] + ["--:"] * len(train_folds))
 
