@@ -28,7 +28,13 @@ __all__ = [
 PLOT_HINT = "pip install 'sklearn-prognet[plot]'"
 
 # Colour-blind friendly colours (Paul Tol's bright scheme), one per method.
-COLORS = {"DNN": "#555555", "PT/FT": "#4477aa", "ProgNet": "#ee6677"}
+COLORS = {
+    "DNN": "#555555",
+    "PT/FT": "#4477aa",
+    "ProgNet": "#ee6677",
+    "Adapters": "#aa3377",
+    "Multi-corpus": "#66ccee",
+}
 _SOURCE_MODEL = "#228833"
 
 
@@ -193,10 +199,8 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
     labels = list(dict.fromkeys(row["label"] for row in rows))
     all_folds = sorted({row["n_train_folds"] for row in rows}, reverse=True)
     markers = dict(zip(all_folds, "osD^v<>ph", strict=False))
-    cycle = ["#228833", "#ccbb44", "#66ccee", "#aa3377", "#bbbbbb"]
-    colors = {}
-    for label in labels:
-        colors[label] = COLORS.get(label) or cycle[len(colors) % len(cycle)]
+    others = iter(["#ccbb44", "#bbbbbb", "#228833"] * len(labels))
+    colors = {label: COLORS.get(label) or next(others) for label in labels}
     for row in rows:
         ax.errorbar(row["params"], row["mean"], yerr=row["std"], linestyle="none",
                     marker=markers.get(row["n_train_folds"], "o"), markersize=5,
@@ -205,7 +209,8 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
         ax.plot([], [], linestyle="none", marker="s", color=colors[label], label=label)
     for n in all_folds:
         ax.plot([], [], linestyle="none", marker=markers.get(n, "o"), color="black",
-                markerfacecolor="none", label=f"{n} training folds")  # fmt: skip
+                markerfacecolor="none",
+                label=f"{n} training fold{'s' if n > 1 else ''}")  # fmt: skip
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
     ax.set_xscale("log")
