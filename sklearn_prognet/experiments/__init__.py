@@ -6,6 +6,9 @@
   recognition (the paper's Table 2 and Figure 3);
 - :func:`run_cross_corpus`: transfer from one emotion corpus to another with
   8, 4, 2 and 1 target training folds (Figure 4);
+- :func:`run_multi_corpus`: each corpus the target of the others pooled,
+  with residual adapters and a jointly trained multi-corpus network beside
+  the paper's methods;
 - :func:`render_report` and :func:`load_results`: the report and the saved
   per-fit scores of a results folder;
 - :func:`load_corpus`: the embedded EmoDB features, an audio corpus read by
@@ -26,6 +29,7 @@ from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     load_corpus,
 )
+from sklearn_prognet.experiments._multi_corpus import run_multi_corpus
 from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
 from sklearn_prognet.experiments._skeleton import (
     ExperimentResult,
@@ -43,5 +47,6 @@ __all__ = [
     "load_results",
     "render_report",
     "run_cross_corpus",
+    "run_multi_corpus",
     "run_paralinguistic",
 ]

@@ -751,3 +751,12 @@ def run_cross_corpus(
         features=features,
     )  # fmt: skip
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
+
+
+# The checks the multi-corpus experiment shares with this one (their one home
+# is here): the features aligned to the first corpus, disjoint corpora, common
+# sampling rates, and the numbers of training folds.
+align_features = _align_features
+check_disjoint = _check_disjoint
+check_sampling_rates = _check_sampling_rates
+check_train_folds = _check_train_folds

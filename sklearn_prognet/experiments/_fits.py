@@ -60,6 +60,12 @@ SPEAKER_COLUMN = "speaker"
 # Iterations of the logistic regression (lbfgs): enough to converge on
 # standardised eGeMAPS features.
 _LOGREG_MAX_ITER = 5000
+#: Methods beyond the paper's, with their names in reports (the multi-corpus
+#: experiment's): a frozen source with residual adapters, and one network
+#: trained jointly on several corpora.
+EXTRA_METHOD_LABELS = {"adapter": "Adapters", "multicorpus": "Multi-corpus"}
+# The methods that transfer a source network (and need one).
+_TRANSFER_METHODS = ("ptft", "prognet", "adapter")
 
 # The network settings an experiment may change; their defaults are the
 # estimators' own (Table 1 of Gideon et al., 2017, and early stopping).
@@ -197,6 +203,7 @@ class FitTask:
     source_task: str | None = None
     source_corpus: str | None = None
     source_random_state: int | None = None
+    target: str | None = None
 
 
 @dataclass(eq=False)
@@ -204,8 +211,13 @@ class FitData:
     """Data shared by all tasks of a run (shipped once per task).
 
     ``source_task_labels`` maps a source task to its labels (one per
-    utterance); ``source_network`` is a source network fitted beforehand.
-    ``speaker`` holds the speaker ids that ``normalization='speaker'`` needs.
+    utterance); ``source_network`` is a source network fitted beforehand,
+    or ``source_networks`` one per source corpus (a task's
+    ``source_corpus``). ``speaker`` holds the speaker ids that
+    ``normalization='speaker'`` needs. ``networks(task, params)`` builds the
+    networks of methods not known here (an experiment's own);
+    ``record_predictions`` saves each test utterance's index and whether it
+    was classified correctly (for McNemar's test).
     """
 
     X: np.ndarray
@@ -217,10 +229,19 @@ class FitData:
     experiment: str = ""
     normalization: str = "global"
     speaker: np.ndarray | None = None
+    source_networks: dict = field(default_factory=dict)
+    networks: object = None
+    record_predictions: bool = False
 
     def rows(self, index):
         """The features of rows ``index``, as the fit's pipeline takes them."""
         return feature_rows(self.X, self.speaker, index, self.normalization)
+
+    def fitted_source(self, task):
+        """The source network fitted beforehand for ``task``, or None."""
+        if self.source_networks:
+            return self.source_networks.get(task.source_corpus)
+        return self.source_network
 
 
 def make_estimator(task, data):
@@ -236,6 +257,7 @@ def make_estimator(task, data):
         model = LogisticRegression(max_iter=_LOGREG_MAX_ITER)
         scaler = make_scaler(data.normalization)
         return Pipeline([("scale", scaler), ("net", model)]), {}
+    from sklearn_prognet._adapters import ResidualAdapterClassifier
     from sklearn_prognet._estimators import (
         DNNClassifier,
         FineTunedClassifier,
@@ -245,9 +267,9 @@ def make_estimator(task, data):
     params = dict(data.network)
     fit_params = {}
     source = None
-    if task.method != "dnn":
-        if data.source_network is not None:
-            source = data.source_network
+    if task.method in _TRANSFER_METHODS:
+        if data.fitted_source(task) is not None:
+            source = data.fitted_source(task)
         else:
             # Trained inside fit, on the training folds only, from source_y.
             source = DNNClassifier(**params, random_state=task.source_random_state)
@@ -267,6 +289,12 @@ def make_estimator(task, data):
             **params,
             random_state=task.random_state,
         )
+    elif task.method == "adapter":
+        net = ResidualAdapterClassifier(
+            source=source, **params, random_state=task.random_state
+        )
+    elif data.networks is not None:
+        net = data.networks(task, params)
     else:  # pragma: no cover - tasks are built by this package
         raise ValueError(f"Unknown method {task.method!r}.")
     request = {"X_val": True, "y_val": True}
@@ -307,6 +335,7 @@ def torch_thread_limit(n_threads):
 def training_record(net):
     """The fields of a fit's record that describe the network's training."""
     return {
+        "n_trainable_params": int(net.n_trainable_params_),
         "best_epoch": int(net.best_epoch_),
         "n_epochs": int(net.n_iter_),
         "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
@@ -354,11 +383,16 @@ def run_fit(task, data, torch_threads=1):
             "n_test": len(task.test),
             "random_state": task.random_state,
         }
+        if task.target is not None:
+            record["target"] = task.target
         source_network = _source_network(net)
         if source_network is not None:
             record.update(_source_scores(task, data, pipe, source_network))
         if task.method not in BASELINE_LABELS:
             record.update(training_record(net))
+        record.update(getattr(net, "record_fields_", {}))
+        if data.record_predictions:
+            record.update(prediction_record(task.test, y[task.test], y_pred))
         record["confusion"] = confusion_matrix(
             y[task.test], y_pred, labels=np.unique(y)
         )
@@ -379,6 +413,26 @@ def _small_speakers_quiet():
         yield
 
 
+def prediction_record(test, y_true, y_pred):
+    """The test utterances and which were classified correctly, compactly.
+
+    ``test_index``: the row of each test utterance in the fit's data;
+    ``test_correct``: one character per utterance, ``'1'`` when its
+    prediction is right, ``'0'`` when wrong.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import prediction_record
+    >>> prediction_record([4, 7, 9], ["sad", "angry", "sad"], ["sad", "sad", "sad"])
+    {'test_index': [4, 7, 9], 'test_correct': '101'}
+    """
+    correct = np.asarray(y_true) == np.asarray(y_pred)
+    return {
+        "test_index": [int(i) for i in test],
+        "test_correct": "".join("1" if c else "0" for c in correct),
+    }
+
+
 def _source_network(net):
     if hasattr(net, "sources_"):
         return net.sources_[0] if net.sources_ else None
@@ -397,7 +451,7 @@ def _source_scores(task, data, pipe, source_network):
         "source_n_epochs": int(source_network.n_iter_),
         "source_best_epoch": int(source_network.best_epoch_),
     }
-    if data.source_network is not None:
+    if data.fitted_source(task) is not None:
         labels = data.y
     else:
         labels = data.source_task_labels[task.source_task]

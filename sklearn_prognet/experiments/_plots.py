@@ -21,13 +21,20 @@ __all__ = [
     "plot_confusion_matrices",
     "plot_cross_corpus",
     "plot_learning_curves",
+    "plot_uar_vs_params",
 ]
 
 #: How to get the figures of a report written without matplotlib.
 PLOT_HINT = "pip install 'sklearn-prognet[plot]'"
 
 # Colour-blind friendly colours (Paul Tol's bright scheme), one per method.
-COLORS = {"DNN": "#555555", "PT/FT": "#4477aa", "ProgNet": "#ee6677"}
+COLORS = {
+    "DNN": "#555555",
+    "PT/FT": "#4477aa",
+    "ProgNet": "#ee6677",
+    "Adapters": "#aa3377",
+    "Multi-corpus": "#66ccee",
+}
 _SOURCE_MODEL = "#228833"
 
 
@@ -164,6 +171,53 @@ def plot_cross_corpus(rows, path, *, title, chance=None):
     ax.set_ylabel("test UAR")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    fig.savefig(path)
+    return path
+
+
+def plot_uar_vs_params(rows, path, *, title, chance=None):
+    """Test UAR against trainable parameters (log scale), one colour per method.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per (method, training folds) with keys ``label``,
+        ``n_train_folds``, ``mean``, ``std`` and ``params`` (trainable
+        parameters). The points of one number of training folds share a
+        marker; error bars are the standard deviations.
+    path : str or os.PathLike
+        PNG file to write.
+    title : str
+        Figure title.
+    chance : float, default=None
+        Chance level, drawn as a dotted line.
+    """
+    if not matplotlib_available() or not rows:
+        return None
+    fig, ax = _figure((6.4, 4.3))
+    labels = list(dict.fromkeys(row["label"] for row in rows))
+    all_folds = sorted({row["n_train_folds"] for row in rows}, reverse=True)
+    markers = dict(zip(all_folds, "osD^v<>ph", strict=False))
+    others = iter(["#ccbb44", "#bbbbbb", "#228833"] * len(labels))
+    colors = {label: COLORS.get(label) or next(others) for label in labels}
+    for row in rows:
+        ax.errorbar(row["params"], row["mean"], yerr=row["std"], linestyle="none",
+                    marker=markers.get(row["n_train_folds"], "o"), markersize=5,
+                    color=colors[row["label"]], capsize=2, alpha=0.9)  # fmt: skip
+    for label in labels:
+        ax.plot([], [], linestyle="none", marker="s", color=colors[label], label=label)
+    for n in all_folds:
+        ax.plot([], [], linestyle="none", marker=markers.get(n, "o"), color="black",
+                markerfacecolor="none",
+                label=f"{n} training fold{'s' if n > 1 else ''}")  # fmt: skip
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("trainable parameters (n_trainable_params_)")
+    ax.set_ylabel("test UAR")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3, which="both")
     ax.legend(fontsize="small", loc="best")
     fig.savefig(path)
     return path

@@ -18,6 +18,7 @@ from sklearn_prognet.stats import (
     CorrectedTTestResult,
     bayesian_correlated_ttest,
     corrected_repeated_cv_ttest,
+    mcnemar_test,
     summarize_repeated_cv,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "compare_methods",
     "confusion_by_arm",
     "curve_statistics",
+    "mcnemar_by_repeat",
     "normalise_confusion",
     "summarize",
 ]
@@ -113,6 +115,49 @@ def paired_test(frame_a, frame_b, ttest_df, rope=ROPE):
             corrected_repeated_cv_ttest(*scores, **sizes, df=df),
             bayesian_correlated_ttest(*scores, **sizes, rope=rope),
         )
+
+
+def _correct_by_utterance(frame):
+    """Utterance -> 1 if classified correctly, 0 if not, over a repeat's folds."""
+    out = {}
+    for index, correct in zip(frame["test_index"], frame["test_correct"], strict=True):
+        out.update(zip(index, map(int, correct), strict=True))
+    return out
+
+
+def mcnemar_by_repeat(frame_a, frame_b):
+    """McNemar's test of two arms on each repeat's pooled test predictions.
+
+    The test folds of one repeat hold every utterance once: the utterances
+    that both arms predicted in that repeat (matched by ``test_index``) form
+    one test set. Fits saved without predictions (``test_index``,
+    ``test_correct``) are left out.
+
+    Returns
+    -------
+    results : list of McNemarResult
+        One per repeat that both arms have, in repeat order (empty without
+        predictions).
+    """
+    columns = {"repeat", "test_index", "test_correct"}
+    if frame_a is None or frame_b is None:
+        return []
+    if not columns <= set(frame_a) or not columns <= set(frame_b):
+        return []
+    results = []
+    frame_a = frame_a.dropna(subset=["test_correct"])
+    frame_b = frame_b.dropna(subset=["test_correct"])
+    for repeat in sorted(set(frame_a["repeat"]) & set(frame_b["repeat"])):
+        a = _correct_by_utterance(frame_a[frame_a["repeat"] == repeat])
+        b = _correct_by_utterance(frame_b[frame_b["repeat"] == repeat])
+        common = sorted(set(a) & set(b))
+        if not common:
+            continue
+        correct_a = np.array([a[i] for i in common])
+        correct_b = np.array([b[i] for i in common])
+        # "predictions" of correctness against an all-correct truth
+        results.append(mcnemar_test(np.ones(len(common), int), correct_a, correct_b))
+    return results
 
 
 def is_better(result, alpha):

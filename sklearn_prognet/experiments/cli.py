@@ -41,7 +41,7 @@ QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 
 # Python parameters that the library's messages name -> the flags they are
 # given with here (``device`` is left alone: its message is the estimators').
-_TRANSLATED = ("sources", "emotions", "protocol", "n_splits", "n_repeats",
+_TRANSLATED = ("sources", "corpora", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
                "train_folds", "on_error", "baselines", "features",
                "resample")  # fmt: skip
@@ -479,6 +479,40 @@ def _add_cross_corpus_command(sub):
     cross.set_defaults(func=_cmd_cross_corpus)
 
 
+def _add_multi_corpus_command(sub):
+    multi = sub.add_parser(
+        "multi-corpus",
+        help="each corpus the target of the others pooled: PT/FT, ProgNet, "
+        "residual adapters and a jointly trained multi-corpus network",
+        description="Multi-corpus transfer: each corpus of --corpora in turn is "
+        "the target. A source network trained on the other corpora pooled is "
+        "transferred to it (PT/FT, ProgNet, residual adapters on the frozen "
+        "source); a multi-corpus network (shared trunk, adapters and an output "
+        "layer per corpus) is trained on the other corpora and the target's "
+        "training folds; a DNN on the target alone. With 8, 4, 2 and 1 target "
+        "training folds (as Figure 4). Reports UAR, trainable parameters, "
+        "corrected t-tests and McNemar's tests.",
+        epilog=_EPILOG_RUN,
+    )
+    multi.add_argument(
+        "--corpora",
+        required=True,
+        type=lambda text: [v.strip() for v in text.split(",") if v.strip()],
+        metavar="A,B,C",
+        help="comma-separated corpora, at least 2 (e.g. emodb,urdu:/data/urdu,"
+        "nemo_egemaps.csv.gz)",
+    )
+    multi.add_argument(
+        "--train-folds",
+        type=_int_list,
+        metavar="LIST",
+        help="numbers of target training folds (default: 8,4,2,1 with 10 folds; "
+        "in general K-2 and the powers of 2 below it)",
+    )
+    _add_run_options(multi)
+    multi.set_defaults(func=_cmd_multi_corpus)
+
+
 def _add_extract_command(sub):
     extract = sub.add_parser(
         "extract",
@@ -548,6 +582,7 @@ def _add_report_command(sub):
 _EXPERIMENT_COMMANDS = {
     "paralinguistic": _add_paralinguistic_command,
     "cross-corpus": _add_cross_corpus_command,
+    "multi-corpus": _add_multi_corpus_command,
 }
 
 
@@ -626,6 +661,20 @@ def _cmd_cross_corpus(args):
         args.target,
         train_folds=args.train_folds,
         **_run_settings(args),
+    )
+    _print_result(result)
+    return 0
+
+
+def _cmd_multi_corpus(args):
+    from sklearn_prognet.experiments import run_multi_corpus
+
+    out = args.out
+    if out is None:
+        names = [parse_spec(spec)[1] for spec in args.corpora]
+        out = Path("results") / ("multi-corpus-" + "-".join(names))
+    result = run_multi_corpus(
+        out, args.corpora, train_folds=args.train_folds, **_run_settings(args)
     )
     _print_result(result)
     return 0
