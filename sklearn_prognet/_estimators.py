@@ -258,6 +258,15 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
     # -- fitting ------------------------------------------------------------
 
     def _fit(self, X, y, groups, source_y, X_val, y_val):
+        job = self._prepare_fit(X, y, groups, source_y, X_val, y_val)
+        return self._set_fitted(fit_net(**job))
+
+    def _prepare_fit(self, X, y, groups, source_y, X_val, y_val):
+        """Everything of ``fit`` before training: the arguments of ``fit_net``.
+
+        The batched engine (:mod:`sklearn_prognet._batched`) trains the nets
+        of many prepared estimators at once, then calls :meth:`_set_fitted`.
+        """
         # A failed refit must not pair the old network with new classes_.
         for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
             delattr(self, name)
@@ -282,10 +291,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         # The order of these steps fixes the draws from rng: keep it.
         plan = self._plan_columns(X, sizes, len(self.classes_), source_y, rng)
         train, valid = self._training_data(X, y_encoded, groups, X_val, y_val, rng)
-        net = fit_net(
-            plan,
-            train,
-            valid,
+        return dict(
+            plan=plan,
+            train=train,
+            valid=valid,
             frozen_nets=self._frozen_nets(),
             seed=rng.randint(np.iinfo(np.int32).max),
             n_features=X.shape[1],
@@ -297,6 +306,9 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             device=device,
             verbose=self.verbose,
         )
+
+    def _set_fitted(self, net):
+        """Set the fitted attributes from a trained skorch net; return self."""
         self.history_ = history_arrays(net)
         self.n_iter_ = len(net.history)
         self.best_epoch_ = best_epoch(net)
