@@ -291,21 +291,21 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         # The order of these steps fixes the draws from rng: keep it.
         plan = self._plan_columns(X, sizes, len(self.classes_), source_y, rng)
         train, valid = self._training_data(X, y_encoded, groups, X_val, y_val, rng)
-        return dict(
-            plan=plan,
-            train=train,
-            valid=valid,
-            frozen_nets=self._frozen_nets(),
-            seed=rng.randint(np.iinfo(np.int32).max),
-            n_features=X.shape[1],
-            dropout=self.dropout,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience if self.early_stopping else None,
-            device=device,
-            verbose=self.verbose,
-        )
+        return {
+            "plan": plan,
+            "train": train,
+            "valid": valid,
+            "frozen_nets": self._frozen_nets(),
+            "seed": rng.randint(np.iinfo(np.int32).max),
+            "n_features": X.shape[1],
+            "dropout": self.dropout,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience if self.early_stopping else None,
+            "device": device,
+            "verbose": self.verbose,
+        }
 
     def _set_fitted(self, net):
         """Set the fitted attributes from a trained skorch net; return self."""

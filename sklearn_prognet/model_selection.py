@@ -37,9 +37,9 @@ __all__ = [
     "Fold",
     "FoldRoles",
     "RepeatedStratifiedGroupKFold",
-    "cross_validate_batched",
+    "cross_validate_batched",  # noqa: F822 (module __getattr__)
     "cv_fold_sizes",
-    "fit_batched",
+    "fit_batched",  # noqa: F822 (module __getattr__)
 ]
 
 # Cross-validation with the batched engine trains networks: it is defined
@@ -56,6 +56,7 @@ def __getattr__(name):
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _PROTOCOLS = ("speaker_independent", "speaker_stratified")
 _VALIDATION_OPTIONS = ("next", "random", None)
