@@ -324,6 +324,8 @@ class _Stack:
 
     def _set_params(self):
         self.params = {name: self.per_model[f"param_{name}"] for name in self.names}
+        steps = self.per_model["steps"]
+        self.same_steps = bool(steps.numel() == 0 or (steps == steps[0]).all())
         for name in self.trainable:
             self.params[name].requires_grad_(True)
         self.adam_views = {}
@@ -358,13 +360,15 @@ def _forward(params, rows, layout, masks=None):
     act = ACTIVATIONS[layout.activation]
     h = rows[..., : layout.n_features]
     for k in range(layout.n_layers):
-        z = torch.baddbmm(params[f"b{k}"], h, params[f"W{k}"])
+        # bmm then an in-place bias: baddbmm would first copy the bias
+        # into a full-size output (a tenth of a training step)
+        z = torch.bmm(h, params[f"W{k}"]).add_(params[f"b{k}"])
         if k > 0:
             z = _add_lateral(z, rows, params, layout, k - 1)
         h = act(z)
         if masks is not None:
             h = h * masks[k]
-    logits = torch.baddbmm(params["bout"], h, params["Wout"])
+    logits = torch.bmm(h, params["Wout"]).add_(params["bout"])
     return _add_lateral(logits, rows, params, layout, layout.n_layers - 1)
 
 
@@ -460,15 +464,23 @@ def _adam_step(stack, grads, active, lr):
     slices out of the call leaves its weights, moments and step count as
     they are (a zero gradient would still move it through its momentum).
     """
-    key = tuple(active)
-    views = stack.adam_views.get(key)
-    if views is None:
-        views = _adam_views(stack, [i for i, flag in enumerate(active) if flag])
-        stack.adam_views[key] = views
-    positions, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
-    grad_slices = [
-        parts[i] for parts in (g.unbind(0) for g in grads) for i in positions
-    ]
+    if all(active) and stack.same_steps:
+        # the usual case: every model steps and all have taken as many
+        # steps, so whole stacked tensors share one step count (fewer,
+        # larger tensors for the kernel)
+        views = _whole_adam_views(stack)
+        grad_slices = list(grads)
+    else:
+        stack.same_steps = False
+        key = tuple(active)
+        views = stack.adam_views.get(key)
+        if views is None:
+            views = _adam_views(stack, [i for i, flag in enumerate(active) if flag])
+            stack.adam_views[key] = views
+        grad_slices = [
+            parts[i] for parts in (g.unbind(0) for g in grads) for i in views[0]
+        ]
+    _, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
     with torch.no_grad():
         torch._foreach_add_(model_steps, 1)
         torch._fused_adam_(
@@ -488,6 +500,28 @@ def _adam_step(stack, grads, active, lr):
             grad_scale=None,
             found_inf=None,
         )
+
+
+def _whole_adam_views(stack):
+    """Whole stacked tensors for the fused Adam kernel, one shared step."""
+    views = stack.adam_views.get("whole")
+    if views is None:
+        state = stack.per_model
+        with torch.no_grad():
+            steps = state["steps"]
+            shared = steps[:1].clone().squeeze(0)
+            views = (
+                None,
+                [stack.params[name] for name in stack.trainable],
+                [state[f"exp_avg_{name}"] for name in stack.trainable],
+                [state[f"exp_avg_sq_{name}"] for name in stack.trainable],
+                [steps],
+                [shared] * len(stack.trainable),
+            )
+        stack.adam_views["whole"] = views
+    # the shared step follows the per-model counts (all equal here)
+    views[5][0].fill_(views[4][0][0] + 1)
+    return views
 
 
 def _adam_views(stack, positions):

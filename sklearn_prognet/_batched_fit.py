@@ -41,9 +41,6 @@ _BATCHABLE = (DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier)
 # The arguments of the networks' fit that fit_batched passes on.
 _FIT_ARGUMENTS = ("groups", "source_y", "X_val", "y_val")
 
-# Parameters that may differ between the models of one batch.
-_PER_MODEL = ("random_state", "verbose")
-
 
 def _split_network(estimator):
     """``(preprocessing steps or None, network)`` of a network or a Pipeline."""
@@ -59,48 +56,6 @@ def _split_network(estimator):
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
     return steps, network
-
-
-def _describe(network):
-    """The parameters that must be equal for networks to be batched."""
-    params = network.get_params(deep=False)
-    described = {}
-    for name, value in params.items():
-        if name in _PER_MODEL:
-            continue
-        if name in network._source_params:
-            sources = value if isinstance(value, (list, tuple)) else [value]
-            value = [_source_description(source) for source in sources]
-        described[name] = value
-    return described
-
-
-def _source_description(source):
-    source = _unwrap(source)
-    if source is None or _is_fitted(source):
-        return ("fitted", id(source))
-    return (type(source).__name__, _describe(source))
-
-
-def _check_same_configuration(networks):
-    """Refuse networks whose parameters differ (but for their random state)."""
-    first = _describe(networks[0])
-    for i, network in enumerate(networks[1:], start=1):
-        if type(network) is not type(networks[0]):
-            raise ValueError(
-                "The batched engine trains models of one class at once; model 0 "
-                f"is a {type(networks[0]).__name__} and model {i} a "
-                f"{type(network).__name__}. Call it once per class."
-            )
-        other = _describe(network)
-        for name, value in first.items():
-            if repr(other[name]) != repr(value):
-                raise ValueError(
-                    f"{name} differs between the models: {value!r} (model 0) and "
-                    f"{other[name]!r} (model {i}). The batched engine trains "
-                    "models of one configuration at once; call it once per "
-                    "configuration, or use per-fit training."
-                )
 
 
 def _transformed(steps, fit):
@@ -131,13 +86,20 @@ def _checked_fits(fits, n_estimators):
 
 
 def fit_batched(estimators, fits):
-    """Fit many estimators of one configuration at once, on their own data.
+    """Fit many networks at once, each on its own data.
 
     The engine of :func:`cross_validate_batched`, for callers that build
     the estimators and their data themselves (one estimator per fold, with
     its own validation fold). Each estimator is fitted in place, as if
     ``estimator.fit(**fit)`` had been called, except that training uses
-    other random streams (see :func:`cross_validate_batched`).
+    other random streams (see :func:`cross_validate_batched`). Networks of
+    one configuration (class, architecture, training parameters, number of
+    classes) are trained as one stack; different configurations are
+    trained one stack after the other. Unfitted sources are trained first,
+    batched too, and a source that two estimators would train identically
+    (same class, parameters, random state, rows and labels, as PT/FT and
+    ProgNet of one fold in the paralinguistic experiment) is trained once
+    and shared.
 
     .. versionadded:: 0.2
 
@@ -147,9 +109,8 @@ def fit_batched(estimators, fits):
         :class:`~sklearn_prognet.DNNClassifier`,
         :class:`~sklearn_prognet.FineTunedClassifier` or
         :class:`~sklearn_prognet.ProgressiveNetClassifier` instances, or
-        :class:`~sklearn.pipeline.Pipeline` objects ending in one, all of one
-        class and with equal parameters but for ``random_state`` and
-        ``verbose``.
+        :class:`~sklearn.pipeline.Pipeline` objects ending in one. Other
+        estimators raise a TypeError.
 
     fits : list of dict
         The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
@@ -184,7 +145,6 @@ def fit_batched(estimators, fits):
     fits = _checked_fits(fits, len(estimators))
     parts = [_split_network(estimator) for estimator in estimators]
     networks = [network for _, network in parts]
-    _check_same_configuration(networks)
     fits = [
         _transformed(steps, fit) for (steps, _), fit in zip(parts, fits, strict=True)
     ]
@@ -256,23 +216,16 @@ def _fit_sources(networks, fits):
                     key, (source, fit["X"], labels[:, column], [])
                 )
                 entry[3].append((i, name, position))
-    by_configuration = {}
-    for source, X, labels, users in requests.values():
-        _split_network(source)
-        config = (type(source).__name__, repr(_describe(source)))
-        by_configuration.setdefault(config, []).append((source, X, labels, users))
+    batch = list(requests.values())
+    fitted = fit_batched(
+        [source for source, *_ in batch],
+        [{"X": X, "y": labels} for _, X, labels, _ in batch],
+    )
     resolved = [{} for _ in networks]
-    for batch in by_configuration.values():
-        fitted = fit_batched(
-            [source for source, *_ in batch],
-            [{"X": X, "y": labels} for _, X, labels, _ in batch],
-        )
-        for source, (*_, users) in zip(fitted, batch, strict=True):
-            for i, name, position in users:
-                value = resolved[i].setdefault(
-                    name, _listed(getattr(networks[i], name))
-                )
-                value[position] = source
+    for source, (*_, users) in zip(fitted, batch, strict=True):
+        for i, name, position in users:
+            value = resolved[i].setdefault(name, _listed(getattr(networks[i], name)))
+            value[position] = source
     for network, own in zip(networks, resolved, strict=True):
         for name, value in own.items():
             if not isinstance(getattr(network, name), (list, tuple)):
