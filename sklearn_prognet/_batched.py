@@ -208,9 +208,9 @@ class _Layout:
             if pieces:
                 keys = [f"{prefix}laterals.{k}.{i}.weight" for i in range(len(pieces))]
                 self.slots.append((f"L{k}", keys))
-        frozen = [f"{prefix}{pattern}" for pattern in plan.freeze_patterns]
+        # freeze patterns are state_dict names, as skorch's Freezer reads them
         self.trainable = {
-            name: not any(fnmatch.fnmatch(keys[0], p) for p in frozen)
+            name: not any(fnmatch.fnmatch(keys[0], p) for p in plan.freeze_patterns)
             for name, keys in self.slots
         }
 
