@@ -35,6 +35,7 @@ scikit-learn's estimator API.
 import fnmatch
 import time
 
+import joblib
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -93,13 +94,18 @@ def check_batchable(job):
         raise ValueError(f"activation={trained.activation!r} cannot be batched.")
 
 
-def train_nets(jobs):
+def train_nets(jobs, n_jobs=None):
     """Train the nets of many ``fit_net`` jobs, batching equal configurations.
 
     Parameters
     ----------
     jobs : list of dict
         The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+    n_jobs : int or None
+        Worker processes (joblib): every stack is cut into ``n_jobs``
+        stacks, one per worker, each worker with its share of the cores as
+        torch threads. None or 1 trains in this process on torch's threads.
+        A model's result does not depend on the stack it is trained in.
 
     Returns
     -------
@@ -110,12 +116,31 @@ def train_nets(jobs):
     for i, job in enumerate(jobs):
         check_batchable(job)
         groups.setdefault(configuration(job), []).append(i)
+    n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
+    chunks = [
+        chunk
+        for indices in groups.values()
+        for chunk in np.array_split(indices, min(n_workers, len(indices)))
+    ]
+    if n_workers == 1:
+        trained = [_train_group([jobs[i] for i in chunk]) for chunk in chunks]
+    else:
+        threads = max(1, joblib.cpu_count() // n_workers)
+        trained = joblib.Parallel(n_jobs=n_workers)(
+            joblib.delayed(_train_in_worker)([jobs[i] for i in chunk], threads)
+            for chunk in chunks
+        )
     nets = [None] * len(jobs)
-    for indices in groups.values():
-        trained = _train_group([jobs[i] for i in indices])
-        for i, net in zip(indices, trained, strict=True):
+    for chunk, chunk_nets in zip(chunks, trained, strict=True):
+        for i, net in zip(chunk, chunk_nets, strict=True):
             nets[i] = net
     return nets
+
+
+def _train_in_worker(jobs, threads):
+    """Train one stack in a worker process with ``threads`` torch threads."""
+    torch.set_num_threads(threads)
+    return _train_group(jobs)
 
 
 def _initialised_net(job):
@@ -144,9 +169,10 @@ def _initialised_net(job):
 
 
 def _tensors(X, y):
+    # copies: in a worker process the arrays may be read-only memory maps
     return (
-        torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)),
-        torch.as_tensor(np.asarray(y, dtype=np.int64)),
+        torch.tensor(np.asarray(X, dtype=np.float32)),
+        torch.tensor(np.asarray(y, dtype=np.int64)),
     )
 
 
