@@ -406,32 +406,36 @@ def _add_lateral(z, rows, params, layout, k):
     return torch.baddbmm(z, rows[..., lateral], params[f"L{k}"])
 
 
-def _dropout_masks(shape, widths, p, gens):
+def _dropout_masks(batch_size, n_rows, widths, p, gens, active):
     """Inverted-dropout masks of every hidden layer, each model from its stream.
 
     As :func:`~sklearn_prognet._modules.keep_mask`: for ``p = 0.5`` one
     32-bit random integer gives 32 fair bits; one draw per model covers all
-    layers of a step.
+    layers of a step. A model draws a full batch's masks, and only in the
+    steps it takes, so that its stream never depends on the other models
+    (how many rows their last batch has, how many batches their epoch has).
     """
-    n_models, n_rows = shape
-    sizes = [n_rows * width for width in widths]
+    n_models = len(gens)
+    sizes = [batch_size * width for width in widths]
     device = gens[0].device
     if p == 0.5:
         n_words = -(-sum(sizes) // 32)
-        words = torch.empty((n_models, n_words), dtype=torch.int32, device=device)
+        words = torch.zeros((n_models, n_words), dtype=torch.int32, device=device)
         for i, gen in enumerate(gens):
-            torch.randint(-(2**31), 2**31, (n_words,), generator=gen, out=words[i])
+            if active[i]:
+                torch.randint(-(2**31), 2**31, (n_words,), generator=gen, out=words[i])
         shifts = torch.arange(32, dtype=torch.int32, device=device)
         flat = (words.unsqueeze(-1) >> shifts).bitwise_and_(1).view(n_models, -1)
         flat = flat[:, : sum(sizes)].float().mul_(2.0)
     else:
-        flat = torch.empty((n_models, sum(sizes)), device=device)
+        flat = torch.zeros((n_models, sum(sizes)), device=device)
         for i, gen in enumerate(gens):
-            flat[i].uniform_(generator=gen)
+            if active[i]:
+                flat[i].uniform_(generator=gen)
         flat = flat.ge_(p).float().mul_(1.0 / (1.0 - p))
     parts = torch.split(flat, sizes, dim=1)
     return [
-        part.view(n_models, n_rows, width)
+        part.view(n_models, batch_size, width)[:, :n_rows]
         for part, width in zip(parts, widths, strict=True)
     ]
 
@@ -466,9 +470,12 @@ def _train_epoch(stack, layout, job):
         positions = torch.arange(start, start + index.shape[1], device=rows.device)
         mask = positions.unsqueeze(0) < n.unsqueeze(1)
         count = mask.sum(1)
+        active = (count > 0).tolist()
         masks = None
         if dropout:
-            masks = _dropout_masks(tuple(index.shape), widths, dropout, stack.gens)
+            masks = _dropout_masks(
+                batch_size, index.shape[1], widths, dropout, stack.gens, active
+            )
         logits = _forward(stack.params, x, layout, masks)
         losses = F.cross_entropy(
             logits.flatten(0, 1), y.flatten(), reduction="none"
@@ -477,7 +484,7 @@ def _train_epoch(stack, layout, job):
         loss = (per_model / count.clamp(min=1)).sum()
         params = [stack.params[name] for name in stack.trainable]
         grads = torch.autograd.grad(loss, params)
-        _adam_step(stack, grads, (count > 0).tolist(), job["lr"])
+        _adam_step(stack, grads, active, job["lr"])
         total += per_model.detach().double()
     return (total / n).tolist()
 

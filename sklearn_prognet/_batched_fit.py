@@ -101,7 +101,7 @@ def fit_batched(estimators, fits, *, n_jobs=None):
     ProgNet of one fold in the paralinguistic experiment) is trained once
     and shared.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------
@@ -328,7 +328,7 @@ def cross_validate_batched(
 
     Read more in the :ref:`User Guide <batched>`.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
 
     Parameters
     ----------

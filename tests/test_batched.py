@@ -80,12 +80,12 @@ def test_a_model_does_not_depend_on_its_batch_mates(data):
     # in a stack with models that stop earlier or later (and whose epochs
     # have more batches) ends with the same weights and curves.
     X, y = data
-    params = {**SMALL, "batch_size": 16, "max_epochs": 40, "patience": 5}
+    params = {**SMALL, "batch_size": 16, "max_epochs": 60, "patience": 10}
     alone = fit_batched([DNNClassifier(**params)], [{"X": X, "y": y}])[0]
-    mates = [
-        DNNClassifier(**{**params, "random_state": seed}) for seed in (0, 1, 2)
-    ]
+    mates = [DNNClassifier(**{**params, "random_state": seed}) for seed in (0, 1, 2)]
+    # mates with fewer and with more rows: other last batches, other epochs
     fits = [{"X": X, "y": y}, {"X": X[:70], "y": y[:70]}, {"X": X, "y": y}]
+    fits[2] = {"X": np.vstack([X, X[:37]]), "y": np.concatenate([y, y[:37]])}
     together = fit_batched(mates, fits)
     assert len({m.n_iter_ for m in together}) > 1  # they stop at other epochs
     assert together[0].n_iter_ == alone.n_iter_
@@ -95,6 +95,22 @@ def test_a_model_does_not_depend_on_its_batch_mates(data):
     np.testing.assert_allclose(
         together[0].predict_proba(X), alone.predict_proba(X), rtol=1e-5, atol=1e-6
     )
+
+
+def test_worker_processes_give_the_same_models(data):
+    X, y = data
+    params = {**SMALL, "batch_size": 32, "max_epochs": 6}
+    fits = [{"X": X[i::2], "y": y[i::2]} for i in range(4)]
+
+    def models():
+        return [DNNClassifier(**{**params, "random_state": i}) for i in range(4)]
+
+    here = fit_batched(models(), fits)
+    workers = fit_batched(models(), fits, n_jobs=2)
+    for a, b in zip(here, workers, strict=True):
+        np.testing.assert_allclose(
+            a.predict_proba(X), b.predict_proba(X), rtol=1e-4, atol=1e-5
+        )
 
 
 def test_early_stopping_per_model_and_restore_best(data):
