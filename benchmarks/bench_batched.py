@@ -181,8 +181,8 @@ def engines(task_list, X, y, aux, network):
     args = (task_list, X, y, aux, network)
     return [
         ("per-fit, n_jobs=2", functools.partial(run_per_fit, *args, 2)),
-        ("batched", functools.partial(run_batched, *args)),
         ("batched, n_jobs=2", functools.partial(run_batched, *args, 2)),
+        ("batched, in-process", functools.partial(run_batched, *args)),
     ]
 
 
@@ -202,21 +202,20 @@ def emodb_table(args, peak, network):
         "| mean UAR (DNN, PT/FT, ProgNet) |"
     )
     print("|---|---|---|---|---|---|")
-    rows = {}
+    reference = None
     for name, run in engines(task_list, X, y, aux, network):
         start = time.perf_counter()
         models = run()
         seconds = time.perf_counter() - start
-        flop = training_flop(models, task_list, n_features, network)
-        rows[name] = (seconds, flop, _uars(models, task_list, X, y))
-    reference = rows["per-fit, n_jobs=2"][0]
-    for name, (seconds, flop, uars) in rows.items():
-        rate = flop / seconds / 1e9
+        reference = reference or seconds
+        rate = training_flop(models, task_list, n_features, network) / seconds / 1e9
+        uars = _uars(models, task_list, X, y)
         print(
             f"| {name} | {seconds:.1f} | {reference / seconds:.2f}x | {rate:.1f} | "
             f"{100 * rate / peak:.1f} % | "
             + ", ".join(f"{uars[m]:.3f}" for m in METHODS)
-            + " |"
+            + " |",
+            flush=True,
         )
 
 
@@ -242,23 +241,23 @@ def shaped_table(args, peak, network):
         speaker = rng.randint(0, 10, 5531)
         gender = speaker % 2
         task_list = tasks(X, y, speaker, 10, 1, ("dnn", "prognet"))
-        rows = {}
+        reference = None
         for name, run in engines(task_list, X, y, gender, fixed):
             start = time.perf_counter()
             models = run()
             seconds = time.perf_counter() - start
+            reference = reference or seconds
             flop = training_flop(models, task_list, n_features, network)
             # networks trained: the targets and one source per ProgNet
             n_networks = len(task_list) + len(task_list) // 2
-            rows[name] = (seconds, flop, seconds / (n_networks * epochs))
-        reference = rows["per-fit, n_jobs=2"][0]
-        for name, (seconds, flop, per_epoch) in rows.items():
-            # 100 steps x (DNN, PT/FT, ProgNet and one shared source)
+            per_epoch = seconds / (n_networks * epochs)
+            # 100 steps x (DNN, PT/FT, ProgNet and their shared source)
             hours = per_epoch * 100 * 4 * args.assumed_epochs / 3600
             print(
                 f"| {n_features} | {name} | {seconds:.1f} | {1000 * per_epoch:.0f} | "
                 f"{reference / seconds:.2f}x | "
-                f"{100 * flop / seconds / 1e9 / peak:.1f} % | {hours:.1f} |"
+                f"{100 * flop / seconds / 1e9 / peak:.1f} % | {hours:.1f} |",
+                flush=True,
             )
 
 
@@ -291,9 +290,9 @@ def main(argv=None):
         f"{os.cpu_count()} cores; fp32 matrix-product peak {peak:.0f} GFLOP/s "
         "(2048 x 2048)"
     )
+    shaped_table(args, peak, network)
     if not args.skip_emodb:
         emodb_table(args, peak, network)
-    shaped_table(args, peak, network)
 
 
 if __name__ == "__main__":
