@@ -9,10 +9,10 @@ validation fold of :class:`~sklearn_prognet.model_selection.FoldRoles`.
 
 - ``per-fit``: one task per joblib (loky) job, ``n_jobs`` jobs at once, each
   with ``cores / n_jobs`` torch threads (what the experiment runner does);
-- ``batched``: :func:`~sklearn_prognet.model_selection.fit_batched` on all
-  tasks at once, in this process, on all of torch's threads;
-- ``batched, n_jobs=2``: the same, every stack cut in two and trained in
-  two worker processes with one thread each.
+- ``batched, n_jobs=2``: :func:`~sklearn_prognet.model_selection.fit_batched`
+  on all tasks at once, every stack cut in two and trained in two worker
+  processes with one thread each (``--in-process`` adds the same in this
+  process on all of torch's threads).
 
 The first table runs the full protocol (10 folds x ``--repeats`` repeats) on
 the embedded EmoDB table, to convergence. The second times a few epochs
@@ -176,14 +176,23 @@ def _uars(models, task_list, X, y):
     return {m: float(np.mean(v)) for m, v in out.items() if v}
 
 
+# --in-process adds the batched engine on both cores' threads in this
+# process: on a machine shared with other work, its threads wait for each
+# other at every small product and it runs several times slower than two
+# processes of one thread (measured, see the benchmarks page).
+IN_PROCESS = False
+
+
 def engines(task_list, X, y, aux, network):
     """(name, callable) of the engines compared, per-fit first."""
     args = (task_list, X, y, aux, network)
-    return [
+    out = [
         ("per-fit, n_jobs=2", functools.partial(run_per_fit, *args, 2)),
         ("batched, n_jobs=2", functools.partial(run_batched, *args, 2)),
-        ("batched, in-process", functools.partial(run_batched, *args)),
     ]
+    if IN_PROCESS:
+        out.append(("batched, in-process", functools.partial(run_batched, *args)))
+    return out
 
 
 def emodb_table(args, peak, network):
@@ -268,7 +277,10 @@ def main(argv=None):
     parser.add_argument("--shaped-epochs", type=int, default=3)
     parser.add_argument("--assumed-epochs", type=int, default=300)
     parser.add_argument("--skip-emodb", action="store_true")
+    parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args(argv)
+    global IN_PROCESS
+    IN_PROCESS = args.in_process
     network = DNNClassifier().get_params()
     network = {
         key: network[key]
