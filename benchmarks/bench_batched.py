@@ -31,8 +31,9 @@ import time
 
 import joblib
 import numpy as np
+import sklearn
 import torch
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_prognet import DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier
@@ -73,7 +74,14 @@ def make_model(method, network, seed, source_seed):
             net = ProgressiveNetClassifier(
                 sources=[source], **network, random_state=seed
             )
-    return make_pipeline(StandardScaler(), net)
+    # as the runner: the validation fold goes through the scaler too
+    with sklearn.config_context(enable_metadata_routing=True):
+        net.set_fit_request(X_val=True, y_val=True)
+        if method != "dnn":
+            net.set_fit_request(source_y=True)
+    return Pipeline(
+        [("scale", StandardScaler()), ("net", net)], transform_input=["X_val"]
+    )
 
 
 def tasks(X, y, groups, n_splits, repeats, methods):
@@ -108,11 +116,9 @@ def _per_fit_one(task, X, y, aux, network, threads):
     method, fold, seed, source_seed = task
     model = make_model(method, network, seed, source_seed)
     fit = _fit_args(X, y, None if method == "dnn" else aux, fold)
-    model.fit(
-        fit.pop("X"),
-        fit.pop("y"),
-        **{f"{model.steps[-1][0]}__{k}": v for k, v in fit.items()},
-    )
+    X_fit, y_fit = fit.pop("X"), fit.pop("y")
+    with sklearn.config_context(enable_metadata_routing=True):
+        model.fit(X_fit, y_fit, **fit)
     return model
 
 
