@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_extraction.py
 	$(BIN)/python benchmarks/bench_embeddings.py
+	$(BIN)/python benchmarks/bench_batched.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .coverage docs/_build docs/auto_examples docs/generated

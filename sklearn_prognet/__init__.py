@@ -30,6 +30,7 @@ _LAZY_NAMES = {
     "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
     "FoldRoles": "sklearn_prognet.model_selection",
+    "cross_validate_batched": "sklearn_prognet.model_selection",
     "corrected_repeated_cv_ttest": "sklearn_prognet.stats",
     "compare_cv_results": "sklearn_prognet.stats",
     "summarize_repeated_cv": "sklearn_prognet.stats",

@@ -345,6 +345,15 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
     # -- fitting ------------------------------------------------------------
 
     def _fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
+        job = self._prepare_fit(X, y, groups, source_y, X_val, y_val, dimensions)
+        return self._set_fitted(fit_net(**job))
+
+    def _prepare_fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
+        """Everything of ``fit`` before training: the arguments of ``fit_net``.
+
+        The batched engine (:mod:`sklearn_prognet._batched`) trains the nets
+        of many prepared estimators at once, then calls :meth:`_set_fitted`.
+        """
         # A failed refit must not pair the old network with new classes_.
         for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
             delattr(self, name)
@@ -375,22 +384,25 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         multitask = {}
         if ratings is not None:
             plan, train, multitask = self._multitask(plan, train, ratings.names)
-        net = fit_net(
-            plan,
-            train,
-            valid,
-            frozen_nets=self._frozen_nets(),
-            seed=rng.randint(np.iinfo(np.int32).max),
-            n_features=X.shape[1],
-            dropout=self.dropout,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience if self.early_stopping else None,
-            device=device,
-            verbose=self.verbose,
+        return {
+            "plan": plan,
+            "train": train,
+            "valid": valid,
+            "frozen_nets": self._frozen_nets(),
+            "seed": rng.randint(np.iinfo(np.int32).max),
+            "n_features": X.shape[1],
+            "dropout": self.dropout,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience if self.early_stopping else None,
+            "device": device,
+            "verbose": self.verbose,
             **multitask,
-        )
+        }
+
+    def _set_fitted(self, net):
+        """Set the fitted attributes from a trained skorch net; return self."""
         self.history_ = history_arrays(net)
         self.n_iter_ = len(net.history)
         self.best_epoch_ = best_epoch(net)

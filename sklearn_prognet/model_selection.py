@@ -15,7 +15,9 @@ stopping and the remaining eight are used for training. This module provides
   the training folds, as in the paper's Figure 4);
 - :func:`cv_fold_sizes`, the per-split training and test set sizes that the
   corrected t-test (:func:`sklearn_prognet.stats.corrected_repeated_cv_ttest`)
-  needs.
+  needs;
+- :func:`cross_validate_batched` and :func:`fit_batched`, which train the
+  networks of all folds at once (imported with torch on first use).
 
 This module never imports torch.
 """
@@ -31,7 +33,30 @@ from sklearn.utils.validation import column_or_1d
 
 from sklearn_prognet.utils._warnings import warn
 
-__all__ = ["Fold", "FoldRoles", "RepeatedStratifiedGroupKFold", "cv_fold_sizes"]
+__all__ = [
+    "Fold",
+    "FoldRoles",
+    "RepeatedStratifiedGroupKFold",
+    "cross_validate_batched",  # noqa: F822 (module __getattr__)
+    "cv_fold_sizes",
+    "fit_batched",  # noqa: F822 (module __getattr__)
+]
+
+# Cross-validation with the batched engine trains networks: it is defined
+# with the engine and imported on first use (PEP 562), so that importing
+# this module still never imports torch.
+_BATCHED = ("cross_validate_batched", "fit_batched")
+
+
+def __getattr__(name):
+    if name in _BATCHED:
+        from sklearn_prognet import _batched_fit  # imports torch
+
+        value = getattr(_batched_fit, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _PROTOCOLS = ("speaker_independent", "speaker_stratified")
 _VALIDATION_OPTIONS = ("next", "random", None)

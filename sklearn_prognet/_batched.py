@@ -1,0 +1,696 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The batched engine: many independent networks of one architecture at once.
+
+:func:`train_nets` takes the jobs that :func:`~sklearn_prognet._training.fit_net`
+would train one at a time (the same keyword arguments) and trains every group
+of jobs that share a configuration in one loop. The trainable column of every
+model is stacked along a leading model axis: a layer is one weight tensor of
+shape ``(n_models, in, out)`` and one batched matrix product
+(:func:`torch.baddbmm`) computes it for all models. Every model keeps what
+makes it independent:
+
+- its own initial weights, drawn exactly as ``fit_net`` draws them (the
+  skorch net of every job is built and initialised first, and its weights are
+  copied into the stack);
+- its own training and validation rows (padded to the longest, with a mask),
+  its own frozen-column activations (computed once), and its own random
+  stream (a :class:`torch.Generator` per model) for the batch order and the
+  dropout masks. The streams are not the ones of ``fit_net``, so the results
+  are not bit-identical to per-fit training, but they come from the same
+  distribution;
+- its own Adam state and step count: the fused Adam kernel gets one tensor
+  per (model, parameter), so a model whose epoch has fewer batches than the
+  others skips the extra steps entirely, momentum included;
+- its own early stopping on the validation UAR, with its own patience
+  counter and best-weights snapshot. A model that stops is taken out of the
+  stack (its tensors are no longer computed nor changed) and its best
+  weights are restored, as skorch's ``EarlyStopping(load_best=True)`` does.
+
+Finally every model's weights and learning curves are written into its own
+skorch net, which is then an ordinary trained net. Nothing here knows
+scikit-learn's estimator API.
+"""
+
+import fnmatch
+import time
+
+import joblib
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from sklearn_prognet._columns import load_state
+from sklearn_prognet._modules import ACTIVATIONS
+from sklearn_prognet._training import make_net, seeded_torch
+
+# torch.optim.Adam's defaults, which the per-fit training uses
+_BETAS = (0.9, 0.999)
+_EPS = 1e-8
+
+# The parameters of fit_net that must be equal for jobs to share a stack.
+_SHARED = (
+    "n_features",
+    "dropout",
+    "lr",
+    "batch_size",
+    "max_epochs",
+    "patience",
+    "device",
+)
+
+
+def configuration(job):
+    """What jobs must share to be trained in one stack (a hashable key).
+
+    Parameters
+    ----------
+    job : dict
+        The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+
+    Returns
+    -------
+    key : tuple
+    """
+    plan = job["plan"]
+    return (
+        tuple(plan.columns),
+        plan.n_frozen,
+        tuple(plan.freeze_patterns),
+        job["valid"] is None,
+        *(job[name] for name in _SHARED),
+    )
+
+
+def check_batchable(job):
+    """Raise ValueError for a job that the engine cannot train."""
+    trained = job["plan"].columns[-1]
+    if trained.lateral != "linear" and trained.lateral_from:
+        raise ValueError(
+            f"lateral={trained.lateral!r} cannot be batched; only 'linear' "
+            "lateral connections (the paper's) can. Use per-fit training."
+        )
+    if trained.activation not in ACTIVATIONS:
+        raise ValueError(f"activation={trained.activation!r} cannot be batched.")
+
+
+def train_nets(jobs, n_jobs=None):
+    """Train the nets of many ``fit_net`` jobs, batching equal configurations.
+
+    Parameters
+    ----------
+    jobs : list of dict
+        The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+    n_jobs : int or None
+        Worker processes (joblib): every stack is cut into ``n_jobs``
+        stacks, one per worker, each worker with its share of the cores as
+        torch threads. None or 1 trains in this process on torch's threads.
+        A model's result does not depend on the stack it is trained in.
+
+    Returns
+    -------
+    nets : list of ProgressiveNetTrainer
+        The trained nets, in the order of ``jobs``.
+    """
+    groups = {}
+    for i, job in enumerate(jobs):
+        check_batchable(job)
+        groups.setdefault(configuration(job), []).append(i)
+    n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
+    chunks = [
+        chunk
+        for indices in groups.values()
+        for chunk in np.array_split(indices, min(n_workers, len(indices)))
+    ]
+    if n_workers == 1:
+        trained = [_train_group([jobs[i] for i in chunk]) for chunk in chunks]
+    else:
+        threads = max(1, joblib.cpu_count() // n_workers)
+        trained = joblib.Parallel(n_jobs=n_workers)(
+            joblib.delayed(_train_in_worker)([jobs[i] for i in chunk], threads)
+            for chunk in chunks
+        )
+    nets = [None] * len(jobs)
+    for chunk, chunk_nets in zip(chunks, trained, strict=True):
+        for i, net in zip(chunk, chunk_nets, strict=True):
+            nets[i] = net
+    return nets
+
+
+def _train_in_worker(jobs, threads):
+    """Train one stack in a worker process with ``threads`` torch threads."""
+    torch.set_num_threads(threads)
+    return _train_group(jobs)
+
+
+def _initialised_net(job):
+    """The skorch net of a job, built and initialised exactly as ``fit_net``."""
+    params = {
+        key: value
+        for key, value in job.items()
+        if key not in ("plan", "train", "valid", "frozen_nets", "seed")
+    }
+    plan = job["plan"]
+    valid = None if job["valid"] is None else _tensors(*job["valid"])
+    if valid is not None and plan.n_frozen:
+        valid = ({"x": valid[0], "frozen": _frozen(valid[0], job)}, valid[1])
+    with seeded_torch(job["seed"], job["device"]):
+        net = make_net(
+            columns=plan.columns,
+            n_frozen=plan.n_frozen,
+            valid_data=valid,
+            freeze_patterns=plan.freeze_patterns,
+            **params,
+        )
+        net.initialize()
+        if plan.state:
+            load_state(net.module_, plan.state)
+    return net
+
+
+def _tensors(X, y):
+    # copies: in a worker process the arrays may be read-only memory maps
+    return (
+        torch.tensor(np.asarray(X, dtype=np.float32)),
+        torch.tensor(np.asarray(y, dtype=np.int64)),
+    )
+
+
+def _frozen(X, job):
+    """The frozen columns' activations for ``X``, as ``fit_net`` computes them."""
+    return torch.cat(
+        [
+            net.module_.hidden_activations(X.to(net.device)).cpu()
+            for net in job["frozen_nets"]
+        ],
+        dim=1,
+    )
+
+
+class _Layout:
+    """Where the stacked tensors of the trainable column come from.
+
+    The rows of a model are stored as ``[x | lateral input of layer 1 | ...
+    | lateral input of the output layer]``: the lateral input of a layer is
+    the frozen activations of every connected column, concatenated, so that
+    all laterals into one layer are one matrix product. ``slots`` lists the
+    stacked parameters: ``(name, keys, trainable)``, where ``keys`` are the
+    module's ``state_dict`` keys whose transposed weights are stacked along
+    the input axis (one key for a layer; one per source for laterals).
+    """
+
+    def __init__(self, plan, n_features):
+        specs = plan.columns
+        last = len(specs) - 1
+        trained = specs[last]
+        sizes = [tuple(spec.hidden_layer_sizes) for spec in specs]
+        self.n_features = n_features
+        self.activation = trained.activation
+        self.n_layers = len(sizes[last])
+        # offset of column j, layer k in the concatenated frozen activations
+        offsets, at = {}, 0
+        for j in range(plan.n_frozen):
+            for k, width in enumerate(sizes[j]):
+                offsets[j, k] = (at, width)
+                at += width
+        self.frozen_pieces = []  # per layer k: the (offset, width) of its inputs
+        self.lateral_slices = []  # per layer k: its slice of the rows
+        start = n_features
+        for k in range(self.n_layers):
+            pieces = [offsets[j, k] for j in trained.lateral_from if k < len(sizes[j])]
+            width = sum(w for _, w in pieces)
+            self.frozen_pieces.append(pieces)
+            self.lateral_slices.append(slice(start, start + width) if width else None)
+            start += width
+        self.row_width = start
+        prefix = f"columns.{last}."
+        self.slots = []
+        for k in range(self.n_layers):
+            self.slots.append((f"W{k}", [f"{prefix}hidden.{k}.weight"]))
+            self.slots.append((f"b{k}", [f"{prefix}hidden.{k}.bias"]))
+        self.slots.append(("Wout", [f"{prefix}output.weight"]))
+        self.slots.append(("bout", [f"{prefix}output.bias"]))
+        for k, pieces in enumerate(self.frozen_pieces):
+            if pieces:
+                keys = [f"{prefix}laterals.{k}.{i}.weight" for i in range(len(pieces))]
+                self.slots.append((f"L{k}", keys))
+        # freeze patterns are state_dict names, as skorch's Freezer reads them
+        self.trainable = {
+            name: not any(fnmatch.fnmatch(keys[0], p) for p in plan.freeze_patterns)
+            for name, keys in self.slots
+        }
+
+    def rows(self, X, frozen):
+        """A model's rows: its inputs, then the lateral inputs layer by layer."""
+        parts = [X]
+        for pieces in self.frozen_pieces:
+            parts += [frozen[:, at : at + width] for at, width in pieces]
+        return torch.cat(parts, dim=1)
+
+    def stack(self, modules):
+        """The stacked parameters, taken from every model's module."""
+        states = [module.state_dict() for module in modules]
+        stacked = {}
+        for name, keys in self.slots:
+            per_model = [
+                torch.cat([_as_matrix(state[key]) for key in keys], dim=0)
+                for state in states
+            ]
+            stacked[name] = torch.stack(per_model).contiguous()
+        return stacked
+
+    def unstack(self, tensors):
+        """One model's ``state_dict`` entries, from its slices of the stack."""
+        state = {}
+        for name, keys in self.slots:
+            tensor = tensors[name]
+            if name.startswith("b"):
+                state[keys[0]] = tensor[0].clone()
+                continue
+            chunks = (
+                [w for _, w in self.frozen_pieces[int(name[1:])]]
+                if (name.startswith("L"))
+                else [tensor.shape[0]]
+            )
+            for key, part in zip(keys, torch.split(tensor, chunks), strict=True):
+                state[key] = part.T.contiguous()
+        return state
+
+
+def _as_matrix(tensor):
+    """A weight as ``(in, out)``, a bias as ``(1, out)``."""
+    return tensor.T if tensor.dim() == 2 else tensor.unsqueeze(0)
+
+
+def _stream_seed(seed):
+    """The seed of a model's batch-order and dropout stream, from its job's."""
+    return int(np.random.SeedSequence([int(seed), 0xBA7C]).generate_state(1)[0])
+
+
+def _padded(tensors, length):
+    """Stack tensors of different lengths along a new model axis, zero-padded."""
+    out = tensors[0].new_zeros((len(tensors), length, *tensors[0].shape[1:]))
+    for i, tensor in enumerate(tensors):
+        out[i, : len(tensor)] = tensor
+    return out
+
+
+class _Stack:
+    """The per-model tensors of the models still in training, stacked.
+
+    Every tensor in ``per_model`` has the model axis first, so that the
+    models that stop are dropped from all of them at once (:meth:`keep`).
+    ``ids`` maps a position in the stack to the model's index in the group.
+    """
+
+    def __init__(self, layout, jobs, nets):
+        device = torch.device(jobs[0]["device"])
+        with_frozen = jobs[0]["plan"].n_frozen > 0
+        self.ids = list(range(len(jobs)))
+        self.gens = [
+            torch.Generator(device).manual_seed(_stream_seed(job["seed"]))
+            for job in jobs
+        ]
+        data = {"train": [], "valid": []}
+        for job in jobs:
+            for part in ("train", "valid"):
+                if job[part] is None:
+                    continue
+                X, y = _tensors(*job[part])
+                frozen = _frozen(X, job) if with_frozen else None
+                data[part].append((layout.rows(X, frozen), y))
+        per_model = {}
+        for part, pairs in data.items():
+            if not pairs:
+                continue
+            length = max(len(y) for _, y in pairs)
+            per_model[f"{part}_rows"] = _padded([r for r, _ in pairs], length)
+            per_model[f"{part}_y"] = _padded([y for _, y in pairs], length)
+            per_model[f"{part}_n"] = torch.tensor([len(y) for _, y in pairs])
+        for name, tensor in layout.stack([net.module_ for net in nets]).items():
+            per_model[f"param_{name}"] = tensor
+        self.trainable = [name for name in layout.trainable if layout.trainable[name]]
+        for name in self.trainable:
+            per_model[f"exp_avg_{name}"] = torch.zeros_like(per_model[f"param_{name}"])
+            per_model[f"exp_avg_sq_{name}"] = torch.zeros_like(
+                per_model[f"param_{name}"]
+            )
+        n_models = len(jobs)
+        per_model["steps"] = torch.zeros(n_models)
+        per_model["best_uar"] = torch.full((n_models,), -np.inf, dtype=torch.float64)
+        per_model["misses"] = torch.zeros(n_models, dtype=torch.long)
+        per_model["best_epoch"] = torch.zeros(n_models, dtype=torch.long)
+        self.snapshots = jobs[0]["patience"] is not None and "valid_y" in per_model
+        if self.snapshots:
+            for name in layout.trainable:
+                per_model[f"best_{name}"] = per_model[f"param_{name}"].clone()
+        self.per_model = {key: t.to(device) for key, t in per_model.items()}
+        self.names = [name for name, _ in layout.slots]
+        self._set_params()
+
+    def _set_params(self):
+        self.params = {name: self.per_model[f"param_{name}"] for name in self.names}
+        steps = self.per_model["steps"]
+        self.same_steps = bool(steps.numel() == 0 or (steps == steps[0]).all())
+        for name in self.trainable:
+            self.params[name].requires_grad_(True)
+        self.adam_views = {}
+
+    def __len__(self):
+        return len(self.ids)
+
+    def keep(self, positions):
+        """Keep only the models at ``positions`` (a list of ints)."""
+        index = torch.tensor(positions, dtype=torch.long)
+        self.ids = [self.ids[p] for p in positions]
+        self.gens = [self.gens[p] for p in positions]
+        self.per_model = {
+            key: t.detach()[index.to(t.device)] for key, t in self.per_model.items()
+        }
+        self._set_params()
+
+    def weights(self, position, best):
+        """One model's stacked weights (its best epoch's, if ``best``)."""
+        prefix = "best_" if best else "param_"
+        return {
+            name: self.per_model[f"{prefix}{name}"][position].detach().cpu()
+            for name in self.names
+        }
+
+
+def _forward(params, rows, layout, masks=None):
+    """The logits of every model for its rows, shape ``(n_models, n, n_out)``.
+
+    ``masks`` holds one dropout mask per hidden layer (None in eval mode).
+    """
+    act = ACTIVATIONS[layout.activation]
+    h = rows[..., : layout.n_features]
+    for k in range(layout.n_layers):
+        # bmm then an in-place bias: baddbmm would first copy the bias
+        # into a full-size output (a tenth of a training step)
+        z = torch.bmm(h, params[f"W{k}"]).add_(params[f"b{k}"])
+        if k > 0:
+            z = _add_lateral(z, rows, params, layout, k - 1)
+        h = act(z)
+        if masks is not None:
+            h = h * masks[k]
+    logits = torch.bmm(h, params["Wout"]).add_(params["bout"])
+    return _add_lateral(logits, rows, params, layout, layout.n_layers - 1)
+
+
+def _add_lateral(z, rows, params, layout, k):
+    """Add the laterals from the frozen columns' layer ``k``, if any."""
+    lateral = layout.lateral_slices[k]
+    if lateral is None:
+        return z
+    return torch.baddbmm(z, rows[..., lateral], params[f"L{k}"])
+
+
+def _dropout_masks(batch_size, n_rows, widths, p, gens, active):
+    """Inverted-dropout masks of every hidden layer, each model from its stream.
+
+    As :func:`~sklearn_prognet._modules.keep_mask`: for ``p = 0.5`` one
+    32-bit random integer gives 32 fair bits; one draw per model covers all
+    layers of a step. A model draws a full batch's masks, and only in the
+    steps it takes, so that its stream never depends on the other models
+    (how many rows their last batch has, how many batches their epoch has).
+    """
+    n_models = len(gens)
+    sizes = [batch_size * width for width in widths]
+    device = gens[0].device
+    if p == 0.5:
+        n_words = -(-sum(sizes) // 32)
+        words = torch.zeros((n_models, n_words), dtype=torch.int32, device=device)
+        for i, gen in enumerate(gens):
+            if active[i]:
+                torch.randint(-(2**31), 2**31, (n_words,), generator=gen, out=words[i])
+        shifts = torch.arange(32, dtype=torch.int32, device=device)
+        flat = (words.unsqueeze(-1) >> shifts).bitwise_and_(1).view(n_models, -1)
+        flat = flat[:, : sum(sizes)].float().mul_(2.0)
+    else:
+        flat = torch.zeros((n_models, sum(sizes)), device=device)
+        for i, gen in enumerate(gens):
+            if active[i]:
+                flat[i].uniform_(generator=gen)
+        flat = flat.ge_(p).float().mul_(1.0 / (1.0 - p))
+    parts = torch.split(flat, sizes, dim=1)
+    return [
+        part.view(n_models, batch_size, width)[:, :n_rows]
+        for part, width in zip(parts, widths, strict=True)
+    ]
+
+
+def _orders(stack, n_rows):
+    """Every model's batch order for one epoch: a permutation of its rows."""
+    orders = torch.zeros((len(stack), n_rows), dtype=torch.long)
+    for i, (gen, n) in enumerate(
+        zip(stack.gens, stack.per_model["train_n"].tolist(), strict=True)
+    ):
+        orders[i, :n] = torch.randperm(n, generator=gen, device=gen.device).cpu()
+    return orders.to(stack.per_model["train_n"].device)
+
+
+def _train_epoch(stack, layout, job):
+    """One epoch of every model; returns each model's mean training loss.
+
+    Batch ``s`` of a model is rows ``s * batch_size`` to ``(s + 1) *
+    batch_size`` of its own order, as in per-fit training; a model whose
+    epoch has fewer batches does not step in the extra ones.
+    """
+    batch_size, dropout = job["batch_size"], job["dropout"]
+    widths = job["plan"].columns[-1].hidden_layer_sizes
+    rows, labels = stack.per_model["train_rows"], stack.per_model["train_y"]
+    n = stack.per_model["train_n"]
+    orders = _orders(stack, rows.shape[1])
+    models = torch.arange(len(stack), device=rows.device).unsqueeze(1)
+    total = torch.zeros(len(stack), dtype=torch.float64, device=rows.device)
+    for start in range(0, int(n.max()), batch_size):
+        index = orders[:, start : start + batch_size]
+        x, y = rows[models, index], labels[models, index]
+        positions = torch.arange(start, start + index.shape[1], device=rows.device)
+        mask = positions.unsqueeze(0) < n.unsqueeze(1)
+        count = mask.sum(1)
+        active = (count > 0).tolist()
+        masks = None
+        if dropout:
+            masks = _dropout_masks(
+                batch_size, index.shape[1], widths, dropout, stack.gens, active
+            )
+        logits = _forward(stack.params, x, layout, masks)
+        losses = F.cross_entropy(
+            logits.flatten(0, 1), y.flatten(), reduction="none"
+        ).view_as(y)
+        per_model = (losses * mask).sum(1)
+        loss = (per_model / count.clamp(min=1)).sum()
+        params = [stack.params[name] for name in stack.trainable]
+        grads = torch.autograd.grad(loss, params)
+        _adam_step(stack, grads, active, job["lr"])
+        total += per_model.detach().double()
+    return (total / n).tolist()
+
+
+def _adam_step(stack, grads, active, lr):
+    """One Adam step of the models flagged ``active``, the others untouched.
+
+    Adam is elementwise, so one fused call over every (model, parameter)
+    slice is the same as an independent Adam per model; leaving a model's
+    slices out of the call leaves its weights, moments and step count as
+    they are (a zero gradient would still move it through its momentum).
+    """
+    if all(active) and stack.same_steps:
+        # the usual case: every model steps and all have taken as many
+        # steps, so whole stacked tensors share one step count (fewer,
+        # larger tensors for the kernel)
+        views = _whole_adam_views(stack)
+        grad_slices = list(grads)
+    else:
+        stack.same_steps = False
+        key = tuple(active)
+        views = stack.adam_views.get(key)
+        if views is None:
+            views = _adam_views(stack, [i for i, flag in enumerate(active) if flag])
+            stack.adam_views[key] = views
+        grad_slices = [
+            parts[i] for parts in (g.unbind(0) for g in grads) for i in views[0]
+        ]
+    _, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
+    with torch.no_grad():
+        torch._foreach_add_(model_steps, 1)
+        torch._fused_adam_(
+            params,
+            grad_slices,
+            exp_avgs,
+            exp_avg_sqs,
+            [],
+            steps,
+            amsgrad=False,
+            lr=lr,
+            beta1=_BETAS[0],
+            beta2=_BETAS[1],
+            weight_decay=0.0,
+            eps=_EPS,
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
+
+
+def _whole_adam_views(stack):
+    """Whole stacked tensors for the fused Adam kernel, one shared step."""
+    views = stack.adam_views.get("whole")
+    if views is None:
+        state = stack.per_model
+        with torch.no_grad():
+            steps = state["steps"]
+            shared = steps[:1].clone().squeeze(0)
+            views = (
+                None,
+                [stack.params[name] for name in stack.trainable],
+                [state[f"exp_avg_{name}"] for name in stack.trainable],
+                [state[f"exp_avg_sq_{name}"] for name in stack.trainable],
+                [steps],
+                [shared] * len(stack.trainable),
+            )
+        stack.adam_views["whole"] = views
+    # the shared step follows the per-model counts (all equal here)
+    views[5][0].fill_(views[4][0][0] + 1)
+    return views
+
+
+def _adam_views(stack, positions):
+    """Per-(parameter, model) slices for the fused Adam kernel."""
+    with torch.no_grad():
+
+        def slices(prefix):
+            return [
+                parts[i]
+                for parts in (
+                    stack.per_model[f"{prefix}{name}"].unbind(0)
+                    for name in stack.trainable
+                )
+                for i in positions
+            ]
+
+        model_steps = [stack.per_model["steps"].unbind(0)[i] for i in positions]
+        steps = model_steps * len(stack.trainable)
+        return (
+            positions,
+            slices("param_"),
+            slices("exp_avg_"),
+            slices("exp_avg_sq_"),
+            model_steps,
+            steps,
+        )
+
+
+def _validate(stack, layout):
+    """Every model's validation loss and UAR (lists), in eval mode."""
+    rows, y = stack.per_model["valid_rows"], stack.per_model["valid_y"]
+    n = stack.per_model["valid_n"]
+    mask = torch.arange(rows.shape[1], device=rows.device).unsqueeze(0) < n.unsqueeze(1)
+    with torch.no_grad():
+        logits = _forward(stack.params, rows, layout)
+        losses = F.cross_entropy(
+            logits.flatten(0, 1), y.flatten(), reduction="none"
+        ).view_as(y)
+        loss = (losses * mask).sum(1).double() / n
+        return loss.tolist(), _uar(logits.argmax(-1), y, mask, logits.shape[-1])
+
+
+def _uar(predicted, y, mask, n_classes):
+    """Unweighted average recall of every model over the classes in its ``y``.
+
+    The same as :func:`sklearn_prognet.metrics.uar_score` (balanced accuracy).
+    """
+    true = F.one_hot(y, n_classes).double() * mask.unsqueeze(-1)
+    support = true.sum(1)
+    correct = (true * (predicted == y).unsqueeze(-1)).sum(1)
+    present = support > 0
+    recall = torch.where(present, correct / support.clamp(min=1), 0.0)
+    return recall.sum(1) / present.sum(1)
+
+
+def _early_stopping(stack, uar, epoch, patience):
+    """Update every model's best score; return which models stop now.
+
+    As skorch's ``EarlyStopping(threshold=0)`` on a higher-is-better score:
+    an epoch improves on a strictly higher UAR, and a model stops after
+    ``patience`` epochs in a row without improvement.
+    """
+    state = stack.per_model
+    improved = uar > state["best_uar"]
+    state["best_uar"] = torch.where(improved, uar, state["best_uar"])
+    state["misses"] = torch.where(improved, 0, state["misses"] + 1)
+    state["best_epoch"] = torch.where(improved, epoch, state["best_epoch"])
+    if stack.snapshots and bool(improved.any()):
+        index = improved.nonzero().flatten()
+        with torch.no_grad():
+            for name in stack.names:
+                best, current = state[f"best_{name}"], state[f"param_{name}"]
+                best.index_copy_(0, index, current.index_select(0, index))
+    if patience is None:
+        return torch.zeros_like(improved)
+    return state["misses"] >= patience
+
+
+def _train_group(jobs):
+    """Train jobs of one configuration in one stack; return their nets."""
+    nets = [_initialised_net(job) for job in jobs]
+    job = jobs[0]
+    layout = _Layout(job["plan"], job["n_features"])
+    stack = _Stack(layout, jobs, nets)
+    validating = "valid_y" in stack.per_model
+    histories = [[] for _ in jobs]
+    for epoch in range(1, job["max_epochs"] + 1):
+        start = time.perf_counter()
+        row = {"train_loss": _train_epoch(stack, layout, job)}
+        stop = torch.zeros(len(stack), dtype=torch.bool)
+        if validating:
+            row["valid_loss"], uar = _validate(stack, layout)
+            row["valid_uar"] = uar.tolist()
+            stop = _early_stopping(stack, uar, epoch, job["patience"]).cpu()
+        duration = time.perf_counter() - start
+        for position, i in enumerate(stack.ids):
+            histories[i].append(
+                {"epoch": epoch, **{k: v[position] for k, v in row.items()}}
+            )
+            histories[i][-1]["dur"] = duration
+        if epoch == job["max_epochs"]:
+            stop[:] = True
+        if bool(stop.any()):
+            _finish(stack, layout, nets, histories, stop.tolist(), epoch)
+        if not len(stack):
+            break
+    return nets
+
+
+def _finish(stack, layout, nets, histories, stop, epoch):
+    """Write the stopped models into their nets and drop them from the stack."""
+    best_epochs = stack.per_model["best_epoch"].tolist()
+    for position, stopped in enumerate(stop):
+        if not stopped:
+            continue
+        i = stack.ids[position]
+        # skorch's EarlyStopping(load_best=True): the best epoch's weights
+        # unless the last epoch was the best
+        restore = stack.snapshots and best_epochs[position] != epoch
+        _write_net(
+            nets[i],
+            layout.unstack(stack.weights(position, best=restore)),
+            histories[i],
+            best_epochs[position],
+        )
+    stack.keep([p for p, stopped in enumerate(stop) if not stopped])
+
+
+def _write_net(net, state, history, best_epoch):
+    """Make an initialised net the trained one: weights, history, best epoch."""
+    load_state(net.module_, state)
+    for row in history:
+        net.history.new_epoch()
+        for key, value in row.items():
+            net.history.record(key, value)
+    early = dict(net.callbacks_).get("early_stopping")
+    if early is not None:
+        early.best_epoch_ = best_epoch
+        early.misses_ = len(history) - best_epoch

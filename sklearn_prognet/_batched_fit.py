@@ -1,0 +1,456 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Fitting many estimators at once: the sklearn layer of the batched engine.
+
+:func:`fit_batched` prepares every estimator exactly as its ``fit`` does
+(validation, label encoding, the inner validation split, the columns taken
+from its sources, the seed), trains all of their nets with
+:func:`sklearn_prognet._batched.train_nets`, and sets the fitted attributes
+as ``fit`` does, so that every estimator is an ordinary fitted one.
+:func:`cross_validate_batched` is :func:`sklearn.model_selection.cross_validate`
+on top of it. Both are public through :mod:`sklearn_prognet.model_selection`.
+"""
+
+import hashlib
+import pickle
+import time
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state, indexable
+from sklearn.utils.validation import _num_samples
+
+from sklearn_prognet._batched import train_nets
+from sklearn_prognet._estimators import (
+    DNNClassifier,
+    FineTunedClassifier,
+    ProgressiveNetClassifier,
+    _check_source_y,
+    _is_fitted,
+    _unwrap,
+)
+
+# The estimators whose training the engine reproduces; subclasses and other
+# networks (their fit may do more) are refused rather than guessed at.
+_BATCHABLE = (DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier)
+
+# The arguments of the networks' fit that fit_batched passes on.
+_FIT_ARGUMENTS = ("groups", "source_y", "X_val", "y_val")
+
+
+def _split_network(estimator):
+    """``(preprocessing steps or None, network)`` of a network or a Pipeline."""
+    steps = None
+    network = estimator
+    if isinstance(estimator, Pipeline):
+        steps, network = estimator[:-1], estimator[-1]
+    if type(network) not in _BATCHABLE:
+        names = ", ".join(cls.__name__ for cls in _BATCHABLE)
+        raise TypeError(
+            f"The batched engine trains {names}, or a Pipeline ending in one; "
+            f"got {type(network).__name__}. Use "
+            "sklearn.model_selection.cross_validate (or fit) for it."
+        )
+    if network.dimensional_weight > 0:
+        raise ValueError(
+            f"The batched engine trains classifiers only; "
+            f"{type(network).__name__}(dimensional_weight="
+            f"{network.dimensional_weight!r}) also learns ratings. Use "
+            "sklearn.model_selection.cross_validate (or fit) for it."
+        )
+    return steps, network
+
+
+def _transformed(steps, fit):
+    """The fit arguments after fitting the preprocessing steps on ``X``."""
+    fit = dict(fit)
+    if steps is None:
+        return fit
+    fit["X"] = steps.fit_transform(fit["X"], fit["y"])
+    if fit.get("X_val") is not None:
+        fit["X_val"] = steps.transform(fit["X_val"])
+    return fit
+
+
+def _checked_fits(fits, n_estimators):
+    if len(fits) != n_estimators:
+        raise ValueError(
+            f"Got {n_estimators} estimators but {len(fits)} fits: pass one "
+            "dict of fit arguments per estimator."
+        )
+    for i, fit in enumerate(fits):
+        unknown = set(fit) - {"X", "y", *_FIT_ARGUMENTS}
+        if unknown or "X" not in fit or "y" not in fit:
+            raise TypeError(
+                f"fits[{i}] has keys {sorted(fit)}; each fit holds 'X' and 'y' "
+                f"and optionally {', '.join(map(repr, _FIT_ARGUMENTS))}."
+            )
+    return fits
+
+
+def fit_batched(estimators, fits, *, n_jobs=None):
+    """Fit many networks at once, each on its own data.
+
+    The engine of :func:`cross_validate_batched`, for callers that build
+    the estimators and their data themselves (one estimator per fold, with
+    its own validation fold). Each estimator is fitted in place, as if
+    ``estimator.fit(**fit)`` had been called, except that training uses
+    other random streams (see :func:`cross_validate_batched`). Networks of
+    one configuration (class, architecture, training parameters, number of
+    classes) are trained as one stack; different configurations are
+    trained one stack after the other. Unfitted sources are trained first,
+    batched too, and a source that two estimators would train identically
+    (same class, parameters, random state, rows and labels, as PT/FT and
+    ProgNet of one fold in the paralinguistic experiment) is trained once
+    and shared.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    estimators : list of estimators
+        :class:`~sklearn_prognet.DNNClassifier`,
+        :class:`~sklearn_prognet.FineTunedClassifier` or
+        :class:`~sklearn_prognet.ProgressiveNetClassifier` instances, or
+        :class:`~sklearn.pipeline.Pipeline` objects ending in one. Other
+        estimators raise a TypeError.
+
+    fits : list of dict
+        The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
+        optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``.
+        A Pipeline's steps before the network are fitted on ``X`` and
+        transform ``X_val``.
+
+    n_jobs : int, default=None
+        Worker processes: every stack of networks is cut into ``n_jobs``
+        stacks trained side by side, each with its share of the cores as
+        torch threads. None trains in this process on all of torch's
+        threads. Processes scale better than threads on a busy machine.
+
+    Returns
+    -------
+    estimators : list of estimators
+        The same estimators, fitted.
+
+    See Also
+    --------
+    cross_validate_batched : Cross-validation with this engine.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_prognet import DNNClassifier
+    >>> from sklearn_prognet.model_selection import fit_batched
+    >>> X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    >>> models = [DNNClassifier(hidden_layer_sizes=(16,), max_epochs=5,
+    ...                         random_state=seed) for seed in range(3)]
+    >>> models = fit_batched(models, [{"X": X[i::3], "y": y[i::3]}
+    ...                               for i in range(3)])
+    >>> [model.n_iter_ for model in models]
+    [5, 5, 5]
+    """
+    if not estimators:
+        return []
+    fits = _checked_fits(fits, len(estimators))
+    parts = [_split_network(estimator) for estimator in estimators]
+    networks = [network for _, network in parts]
+    fits = [
+        _transformed(steps, fit) for (steps, _), fit in zip(parts, fits, strict=True)
+    ]
+    for network in networks:
+        network._validate_params()
+    sources = _fit_sources(networks, fits, n_jobs)
+    jobs = [
+        _prepared(network, fit, fitted)
+        for network, fit, fitted in zip(networks, fits, sources, strict=True)
+    ]
+    for network, net in zip(networks, train_nets(jobs, n_jobs), strict=True):
+        network._set_fitted(net)
+    return estimators
+
+
+def _listed(value):
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _source_seed(network, position):
+    """The random state of an unfitted source that has none, from its target's."""
+    state = network.random_state
+    if isinstance(state, Integral):
+        entropy = [int(state), 0x50C, position]
+        return int(np.random.SeedSequence(entropy).generate_state(1)[0] % (2**31 - 1))
+    return int(check_random_state(state).randint(np.iinfo(np.int32).max))
+
+
+def _digest(array):
+    """A fingerprint of an array's values (labels may be strings)."""
+    return hashlib.sha1(pickle.dumps(np.asarray(array))).hexdigest()
+
+
+def _fit_sources(networks, fits, n_jobs):
+    """Fit every network's unfitted sources, batched; equal fits run once.
+
+    Two targets of one fold often train the very same source network (same
+    class, parameters, seed, rows and labels, as PT/FT and ProgNet do in the
+    paralinguistic experiment): it is trained once and shared, which is safe
+    because fitting never modifies a source.
+
+    Returns
+    -------
+    sources : list of dict
+        For every network, the value of each source parameter with its
+        unfitted sources replaced by fitted ones.
+    """
+    requests = {}  # key -> (source, X, labels, [(network, name, position)])
+    for i, (network, fit) in enumerate(zip(networks, fits, strict=True)):
+        for name in network._source_params:
+            listed = [_unwrap(source) for source in _listed(getattr(network, name))]
+            unfitted = [p for p, s in enumerate(listed) if not _is_fitted(s)]
+            if not unfitted:
+                continue
+            labels = _check_source_y(fit.get("source_y"), name, unfitted, len(fit["y"]))
+            for column, position in enumerate(unfitted):
+                source = clone(listed[position])
+                if source.random_state is None:
+                    source.set_params(random_state=_source_seed(network, position))
+                key = (
+                    type(source).__name__,
+                    repr(source.get_params(deep=False)),
+                    _digest(fit["X"]),
+                    _digest(labels[:, column]),
+                )
+                entry = requests.setdefault(
+                    key, (source, fit["X"], labels[:, column], [])
+                )
+                entry[3].append((i, name, position))
+    batch = list(requests.values())
+    fitted = fit_batched(
+        [source for source, *_ in batch],
+        [{"X": X, "y": labels} for _, X, labels, _ in batch],
+        n_jobs=n_jobs,
+    )
+    resolved = [{} for _ in networks]
+    for source, (*_, users) in zip(fitted, batch, strict=True):
+        for i, name, position in users:
+            value = resolved[i].setdefault(name, _listed(getattr(networks[i], name)))
+            value[position] = source
+    for network, own in zip(networks, resolved, strict=True):
+        for name, value in own.items():
+            if not isinstance(getattr(network, name), (list, tuple)):
+                own[name] = value[0]
+    return resolved
+
+
+def _prepared(network, fit, fitted_sources):
+    """The ``fit_net`` job of a network, its sources replaced by fitted ones.
+
+    The fitted sources are set only while ``fit`` is prepared: the
+    network's parameters stay what the user gave (unfitted templates), and
+    ``sources_`` / ``source_`` hold the fitted ones, as after ``fit``.
+    """
+    originals = {name: getattr(network, name) for name in fitted_sources}
+    try:
+        for name, value in fitted_sources.items():
+            setattr(network, name, value)
+        return network._prepare_fit(
+            fit["X"],
+            fit["y"],
+            fit.get("groups"),
+            None if fitted_sources else fit.get("source_y"),
+            fit.get("X_val"),
+            fit.get("y_val"),
+        )
+    finally:
+        for name, value in originals.items():
+            setattr(network, name, value)
+
+
+# fit arguments with one entry per sample, split with X; the others are
+# passed to every fold as they are
+_SAMPLE_ALIGNED = ("groups", "source_y")
+
+
+def _fold_fits(X, y, splits, params):
+    """The fit arguments of every fold's estimator."""
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(_FIT_ARGUMENTS))
+    if unknown:
+        raise TypeError(
+            f"params has {unknown}; the networks' fit takes "
+            f"{', '.join(map(repr, _FIT_ARGUMENTS))}."
+        )
+    n_samples = _num_samples(X)
+    for name in _SAMPLE_ALIGNED:
+        if params.get(name) is not None and _num_samples(params[name]) != n_samples:
+            raise ValueError(
+                f"params[{name!r}] has {_num_samples(params[name])} entries but X "
+                f"has {n_samples} samples: it is split with X, one entry per sample."
+            )
+    fits = []
+    for train, _ in splits:
+        fit = {"X": _safe_indexing(X, train), "y": _safe_indexing(y, train)}
+        for name, value in params.items():
+            aligned = name in _SAMPLE_ALIGNED and value is not None
+            fit[name] = _safe_indexing(value, train) if aligned else value
+        fits.append(fit)
+    return fits
+
+
+def _scores(scorer, estimator, X, y):
+    scores = scorer(estimator, X, y)
+    return scores if isinstance(scores, dict) else {"score": scores}
+
+
+def cross_validate_batched(
+    estimator,
+    X,
+    y,
+    *,
+    groups=None,
+    scoring=None,
+    cv=None,
+    params=None,
+    return_train_score=False,
+    return_estimator=False,
+    return_indices=False,
+    n_jobs=None,
+):
+    """Evaluate a network by cross-validation, training all folds at once.
+
+    The same as :func:`sklearn.model_selection.cross_validate`, but the
+    networks of all folds are trained together by the batched engine: their
+    trainable layers are stacked along a model axis, so that one step of
+    training is a few batched matrix products for all folds, large enough to
+    keep the CPU busy where one small network cannot. Every fold's network
+    keeps its own training rows, initial weights, batch order, dropout
+    masks, validation set, early stopping and best weights; the source
+    networks trained inside ``fit`` (unfitted sources with ``source_y``) are
+    batched too. Each returned estimator is an ordinary fitted one.
+
+    Read more in the :ref:`User Guide <batched>`.
+
+    .. versionadded:: 0.1
+
+    Parameters
+    ----------
+    estimator : estimator
+        A :class:`~sklearn_prognet.DNNClassifier`,
+        :class:`~sklearn_prognet.FineTunedClassifier` or
+        :class:`~sklearn_prognet.ProgressiveNetClassifier`, or a
+        :class:`~sklearn.pipeline.Pipeline` ending in one (its other steps
+        are fitted per fold, as usual). Anything else raises a TypeError.
+
+    X : array-like of shape (n_samples, n_features)
+        The data to fit.
+
+    y : array-like of shape (n_samples,)
+        The target labels.
+
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for the splitter only, as in ``cross_validate``. To
+        hold out whole groups in the networks' own early-stopping split,
+        pass ``params={"groups": groups}``.
+
+    scoring : str, callable, list, tuple or dict, default=None
+        As in :func:`~sklearn.model_selection.cross_validate`; None uses the
+        estimator's ``score`` (accuracy). ``"balanced_accuracy"`` is the UAR.
+
+    cv : int, cross-validation generator or an iterable, default=None
+        As in :func:`~sklearn.model_selection.cross_validate`, e.g. a
+        :class:`RepeatedStratifiedGroupKFold`.
+
+    params : dict, default=None
+        Arguments of the network's ``fit``: ``'groups'`` and ``'source_y'``
+        have one entry per sample and are split with ``X``; ``'X_val'`` and
+        ``'y_val'`` are passed to every fold as they are. Other keys raise a
+        TypeError.
+
+    return_train_score : bool, default=False
+        Whether to include the scores on the training sets.
+
+    return_estimator : bool, default=False
+        Whether to return the fitted estimators.
+
+    return_indices : bool, default=False
+        Whether to return the train and test indices of every split.
+
+    n_jobs : int, default=None
+        Worker processes that share the folds, each with its share of the
+        cores as torch threads; None trains in this process. See
+        :func:`fit_batched`.
+
+    Returns
+    -------
+    scores : dict of ndarray
+        The keys of ``cross_validate``: ``'test_score'`` (or
+        ``'test_<name>'`` for several metrics), ``'fit_time'``,
+        ``'score_time'``, and if asked for ``'train_*'``, ``'estimator'``
+        and ``'indices'``. ``fit_time`` is the batched training time shared
+        out equally among the folds.
+
+    See Also
+    --------
+    sklearn.model_selection.cross_validate : The per-fit original.
+    fit_batched : The engine, for estimators and data built by the caller.
+
+    Notes
+    -----
+    Results are not bit-identical to those of ``cross_validate``: the
+    initial weights are the same (drawn from the same seed), but the batch
+    order and the dropout masks come from a per-model
+    :class:`torch.Generator` seeded from that seed, not from the stream of
+    per-fit training, so the results differ as between two seeds; their
+    distribution is the same (``tests/test_batched.py`` compares both
+    engines on EmoDB with the corrected repeated-CV t-test). The result of a
+    fold does not depend on the other folds it is trained with. Networks with
+    ``lateral='adapter'`` cannot be batched. The models train in the calling
+    process on all of torch's threads.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn_prognet import DNNClassifier
+    >>> from sklearn_prognet.model_selection import cross_validate_batched
+    >>> X, y = make_classification(n_samples=120, n_features=8, random_state=0)
+    >>> clf = DNNClassifier(hidden_layer_sizes=(32,), lr=0.01, max_epochs=20,
+    ...                     random_state=0)
+    >>> results = cross_validate_batched(clf, X, y, cv=3, return_estimator=True)
+    >>> results["test_score"].shape
+    (3,)
+    >>> [est.n_iter_ for est in results["estimator"]]
+    [20, 20, 20]
+    """
+    X, y, groups = indexable(X, y, groups)
+    _split_network(estimator)
+    cv = check_cv(cv, y, classifier=True)
+    splits = list(cv.split(X, y, groups))
+    fits = _fold_fits(X, y, splits, params)
+    estimators = [clone(estimator) for _ in splits]
+    start = time.perf_counter()
+    fit_batched(estimators, fits, n_jobs=n_jobs)
+    fit_time = (time.perf_counter() - start) / len(splits)
+    scorer = check_scoring(estimator, scoring)
+    results = {"fit_time": [fit_time] * len(splits), "score_time": []}
+    for fitted, (train, test) in zip(estimators, splits, strict=True):
+        start = time.perf_counter()
+        sets = {"test": test, "train": train} if return_train_score else {"test": test}
+        for prefix, rows in sets.items():
+            X_rows, y_rows = _safe_indexing(X, rows), _safe_indexing(y, rows)
+            for name, value in _scores(scorer, fitted, X_rows, y_rows).items():
+                results.setdefault(f"{prefix}_{name}", []).append(value)
+        results["score_time"].append(time.perf_counter() - start)
+    results = {key: np.asarray(value) for key, value in results.items()}
+    if return_estimator:
+        results["estimator"] = estimators
+    if return_indices:
+        results["indices"] = {
+            "train": [train for train, _ in splits],
+            "test": [test for _, test in splits],
+        }
+    return results

@@ -1,0 +1,249 @@
+"""The batched engine: exactness, independence of the models, extraction, errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_prognet import (
+    DNNClassifier,
+    FineTunedClassifier,
+    ProgressiveNetClassifier,
+    ResidualAdapterClassifier,
+)
+from sklearn_prognet._batched import train_nets
+from sklearn_prognet._training import fit_net
+from sklearn_prognet.datasets import load_emodb_features
+from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.model_selection import (
+    RepeatedStratifiedGroupKFold,
+    cross_validate_batched,
+    fit_batched,
+)
+from sklearn_prognet.stats import corrected_repeated_cv_ttest
+
+SMALL = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=120, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def source(data):
+    # fit once, never refit: shared by several tests
+    X, y = data
+    return DNNClassifier(max_epochs=10, **SMALL).fit(X, np.arange(len(y)) % 2)
+
+
+def _network(kind, source, **params):
+    params = {**SMALL, **params}
+    if kind == "dnn":
+        return DNNClassifier(**params)
+    if kind == "ptft":
+        return FineTunedClassifier(source=source, n_frozen_layers=1, **params)
+    return ProgressiveNetClassifier(sources=[source], **params)
+
+
+@pytest.mark.parametrize("kind", ["dnn", "ptft", "prognet"])
+def test_one_model_without_randomness_equals_per_fit(data, source, kind):
+    # No dropout and one batch per epoch: nothing random is left after the
+    # initial weights, which both engines draw from the same seed, so the
+    # batched engine must reproduce per-fit training to float tolerance.
+    X, y = data
+    est = _network(kind, source, dropout=0.0, batch_size=1000, max_epochs=25)
+    job = est._prepare_fit(X, y, None, None, None, None)
+    reference = fit_net(**job)
+    (batched,) = train_nets([job])
+    expected, got = reference.module_.state_dict(), batched.module_.state_dict()
+    assert expected.keys() == got.keys()
+    for key in expected:
+        torch.testing.assert_close(got[key], expected[key], atol=1e-5, rtol=1e-4)
+    assert len(batched.history) == len(reference.history)
+    for key in ("train_loss", "valid_loss", "valid_uar"):
+        np.testing.assert_allclose(
+            batched.history[:, key], reference.history[:, key], rtol=1e-4, atol=1e-6
+        )
+
+
+def test_a_model_does_not_depend_on_its_batch_mates(data):
+    # Its own stream, its own Adam steps: a model trained alone and trained
+    # in a stack with models that stop earlier or later (and whose epochs
+    # have more batches) ends with the same weights and curves.
+    X, y = data
+    params = {**SMALL, "batch_size": 16, "max_epochs": 60, "patience": 10}
+    alone = fit_batched([DNNClassifier(**params)], [{"X": X, "y": y}])[0]
+    mates = [DNNClassifier(**{**params, "random_state": seed}) for seed in (0, 1, 2)]
+    # mates with fewer and with more rows: other last batches, other epochs
+    fits = [{"X": X, "y": y}, {"X": X[:70], "y": y[:70]}, {"X": X, "y": y}]
+    fits[2] = {"X": np.vstack([X, X[:37]]), "y": np.concatenate([y, y[:37]])}
+    together = fit_batched(mates, fits)
+    assert len({m.n_iter_ for m in together}) > 1  # they stop at other epochs
+    assert together[0].n_iter_ == alone.n_iter_
+    np.testing.assert_allclose(
+        together[0].history_["valid_uar"], alone.history_["valid_uar"]
+    )
+    np.testing.assert_allclose(
+        together[0].predict_proba(X), alone.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_worker_processes_give_the_same_models(data):
+    X, y = data
+    params = {**SMALL, "batch_size": 32, "max_epochs": 6}
+    fits = [{"X": X[i::2], "y": y[i::2]} for i in range(4)]
+
+    def models():
+        return [DNNClassifier(**{**params, "random_state": i}) for i in range(4)]
+
+    here = fit_batched(models(), fits)
+    workers = fit_batched(models(), fits, n_jobs=2)
+    for a, b in zip(here, workers, strict=True):
+        np.testing.assert_allclose(
+            a.predict_proba(X), b.predict_proba(X), rtol=1e-4, atol=1e-5
+        )
+
+
+def test_early_stopping_per_model_and_restore_best(data):
+    X, y = data
+    X_val, y_val = X[:30], y[:30]
+    models = [
+        DNNClassifier(**{**SMALL, "random_state": seed}, max_epochs=200, patience=4)
+        for seed in range(4)
+    ]
+    fits = [{"X": X[30:], "y": y[30:], "X_val": X_val, "y_val": y_val}] * 4
+    for model in fit_batched(models, fits):
+        uar = model.history_["valid_uar"]
+        assert model.n_iter_ < 200
+        # stopped after `patience` epochs without a strictly better UAR
+        assert model.n_iter_ == model.best_epoch_ + 4
+        assert model.best_epoch_ == np.argmax(uar) + 1
+        # the weights of the best epoch were restored
+        assert uar_score(y_val, model.predict(X_val)) == pytest.approx(uar.max())
+
+
+def test_frozen_columns_and_layers_are_untouched(data, source):
+    X, y = data
+    prognet, ptft = fit_batched(
+        [_network("prognet", source, max_epochs=5), _network("ptft", source)],
+        [{"X": X, "y": y}, {"X": X, "y": y}],
+    )
+    theirs = source.net_.module_.state_dict()
+    ours = prognet.net_.module_.state_dict()
+    for key, tensor in theirs.items():
+        torch.testing.assert_close(ours[key], tensor, rtol=0, atol=0)
+    tuned = ptft.net_.module_.state_dict()
+    for key in ("columns.0.hidden.0.weight", "columns.0.hidden.0.bias"):
+        torch.testing.assert_close(tuned[key], theirs[key], rtol=0, atol=0)
+    assert not torch.equal(
+        tuned["columns.0.hidden.1.weight"], theirs["columns.0.hidden.1.weight"]
+    )
+
+
+def test_extracted_models_are_ordinary_fitted_estimators(data):
+    X, y = data
+    (model,) = fit_batched([DNNClassifier(max_epochs=8, **SMALL)], [{"X": X, "y": y}])
+    assert model.n_iter_ == len(model.history_["epoch"]) == 8
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    # usable as a source by per-fit training
+    target = ProgressiveNetClassifier(sources=[model], max_epochs=3, **SMALL)
+    assert target.fit(X, y).score(X, y) > 0
+
+
+def test_unfitted_sources_are_trained_in_batch_and_shared(data):
+    X, y = data
+    source = DNNClassifier(max_epochs=4, **SMALL)
+    ptft = FineTunedClassifier(source=source, max_epochs=4, **SMALL)
+    prognet = ProgressiveNetClassifier(sources=[source], max_epochs=4, **SMALL)
+    gender = np.arange(len(y)) % 2
+    fits = [{"X": X, "y": y, "source_y": gender}] * 2
+    ptft, prognet = fit_batched([ptft, prognet], fits)
+    # the same source, trained once; the templates stay unfitted
+    assert ptft.source_ is prognet.sources_[0]
+    assert ptft.source_.n_iter_ == 4
+    assert not hasattr(source, "net_") and ptft.source is source
+
+
+def test_cross_validate_batched_returns_what_cross_validate_returns(data):
+    X, y = data
+    clf = make_pipeline(StandardScaler(), DNNClassifier(max_epochs=3, **SMALL))
+    options = {"return_train_score": True, "return_indices": True}
+    ours = cross_validate_batched(clf, X, y, cv=3, return_estimator=True, **options)
+    theirs = cross_validate(clf, X, y, cv=3, return_estimator=True, **options)
+    assert ours.keys() == theirs.keys()
+    assert ours["test_score"].shape == (3,)
+    for fitted in ours["estimator"]:
+        assert fitted[-1].n_iter_ == 3
+    scoring = ["balanced_accuracy", "accuracy"]
+    multi = cross_validate_batched(clf, X, y, cv=3, scoring=scoring)
+    assert {"test_balanced_accuracy", "test_accuracy"} <= multi.keys()
+
+
+def test_clear_errors(data):
+    X, y = data
+    with pytest.raises(TypeError, match="got LogisticRegression"):
+        cross_validate_batched(LogisticRegression(), X, y)
+    with pytest.raises(TypeError, match="got ResidualAdapterClassifier"):
+        cross_validate_batched(ResidualAdapterClassifier(), X, y)
+    with pytest.raises(ValueError, match="also learns ratings"):
+        cross_validate_batched(DNNClassifier(dimensional_weight=0.5), X, y)
+    adapter = ProgressiveNetClassifier(
+        sources=[DNNClassifier(**SMALL)], lateral="adapter", **SMALL
+    )
+    with pytest.raises(ValueError, match="lateral='adapter' cannot be batched"):
+        cross_validate_batched(
+            adapter, X, y, cv=2, params={"source_y": np.arange(len(y)) % 2}
+        )
+    with pytest.raises(TypeError, match="params has \\['sample_weight'\\]"):
+        cross_validate_batched(
+            DNNClassifier(), X, y, params={"sample_weight": np.ones(len(y))}
+        )
+    with pytest.raises(ValueError, match="params\\['groups'\\] has 3 entries"):
+        cross_validate_batched(DNNClassifier(), X, y, params={"groups": [1, 2, 3]})
+    with pytest.raises(ValueError, match="1 fits"):
+        fit_batched([DNNClassifier(), DNNClassifier()], [{"X": X, "y": y}])
+    with pytest.raises(ValueError, match="lr"):
+        fit_batched([DNNClassifier(lr=-1.0)], [{"X": X, "y": y}])
+
+
+@pytest.mark.slow
+def test_both_engines_give_the_same_distribution_on_emodb():
+    # Folds x repeats on the embedded EmoDB, fewer epochs than the paper:
+    # the per-fold UARs of both engines are compared with the corrected
+    # repeated-CV t-test, as two methods would be.
+    emodb = load_emodb_features()
+    X, y = emodb.data, emodb.target
+    cv = RepeatedStratifiedGroupKFold(n_splits=5, n_repeats=2, random_state=0)
+    splits = list(cv.split(X, y, emodb.speaker))
+    params = {"max_epochs": 60, "patience": 20, "lr": 0.002}
+    scores = {"batched": [], "per-fit": []}
+    models = [
+        make_pipeline(StandardScaler(), DNNClassifier(**params, random_state=i))
+        for i in range(len(splits))
+    ]
+    fits = [{"X": X[train], "y": y[train]} for train, _ in splits]
+    fit_batched(models, fits)
+    for i, (train, test) in enumerate(splits):
+        scores["batched"].append(uar_score(y[test], models[i].predict(X[test])))
+        model = make_pipeline(StandardScaler(), DNNClassifier(**params, random_state=i))
+        model.fit(X[train], y[train])
+        scores["per-fit"].append(uar_score(y[test], model.predict(X[test])))
+    batched, per_fit = np.array(scores["batched"]), np.array(scores["per-fit"])
+    n_train, n_test = len(splits[0][0]), len(splits[0][1])
+    result = corrected_repeated_cv_ttest(
+        batched, per_fit, n_train=n_train, n_test=n_test
+    )
+    assert result.pvalue > 0.05
+    assert abs(batched.mean() - per_fit.mean()) < 0.05
+    assert batched.mean() > 0.5  # both learn (chance is 0.25)
