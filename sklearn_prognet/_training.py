@@ -21,7 +21,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 
 from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ProgressiveNet
+from sklearn_prognet._modules import ProgressiveNet, keep_mask
 from sklearn_prognet.metrics import uar_score
 
 # The types a ``device`` parameter may have, for parameter constraints.
@@ -90,12 +90,34 @@ class TensorBatchIterator:
     shuffle : bool, default=False
         Draw a new order every epoch, from torch's global generator (which
         the estimators seed and fork, so results are reproducible).
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the first ``n_inputs``
+        columns of every batch. Only the training iterator gets it, so
+        validation and prediction see clean inputs.
+    input_dropout : float, default=0.0
+        Probability of zeroing each of the first ``n_inputs`` columns of
+        every batch (inverted dropout, after the noise).
+    n_inputs : int or None, default=None
+        Number of leading columns that are features; the columns after them
+        (the corpus code of the multi-corpus net) are never corrupted. With a
+        dict ``X``, only its ``"x"`` is. None means all columns.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        input_noise=0.0,
+        input_dropout=0.0,
+        n_inputs=None,
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.input_noise = input_noise
+        self.input_dropout = input_dropout
+        self.n_inputs = n_inputs
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -106,9 +128,29 @@ class TensorBatchIterator:
             order = torch.randperm(len(self.dataset))
             X = _take(X, order)
             y = None if y is None else y[order]
+        corrupt = self.input_noise > 0 or self.input_dropout > 0
         for start in range(0, len(self.dataset), self.batch_size):
             batch = slice(start, start + self.batch_size)
-            yield _take(X, batch), None if y is None else y[batch]
+            X_batch = _take(X, batch)
+            if corrupt:
+                X_batch = self._corrupt(X_batch)
+            yield X_batch, None if y is None else y[batch]
+
+    def _corrupt(self, X):
+        """Noise and dropout on the feature columns of a training batch."""
+        if isinstance(X, dict):
+            # The frozen columns' activations were computed once from clean
+            # inputs; only the trained column sees the corrupted ones.
+            return {**X, "x": self._corrupt(X["x"])}
+        n_inputs = X.shape[1] if self.n_inputs is None else self.n_inputs
+        inputs = X[:, :n_inputs]
+        if self.input_noise > 0:
+            inputs = inputs + self.input_noise * torch.randn_like(inputs)
+        if self.input_dropout > 0:
+            inputs = inputs * keep_mask(inputs, self.input_dropout)
+        if n_inputs == X.shape[1]:
+            return inputs
+        return torch.cat([inputs, X[:, n_inputs:]], dim=1)
 
 
 def _take(X, index):
@@ -163,6 +205,10 @@ def make_net(
     freeze_patterns=(),
     module=ProgressiveNet,
     module_params=(),
+    input_dropout=0.0,
+    weight_decay=0.0,
+    input_noise=0.0,
+    label_smoothing=0.0,
 ):
     """Build the skorch net that trains a :class:`ProgressiveNet`.
 
@@ -184,6 +230,13 @@ def make_net(
         The torch module to train.
     module_params : tuple of (str, object), default=()
         Further constructor arguments of ``module``.
+    input_dropout, input_noise : float, default=0.0
+        Corruption of the first ``n_features`` input columns of every
+        training batch (:class:`TensorBatchIterator`).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of Adam (AdamW, Loshchilov & Hutter 2019).
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss.
 
     Returns
     -------
@@ -229,13 +282,22 @@ def make_net(
         module__n_frozen=n_frozen,
         module__dropout=dropout,
         criterion=torch.nn.CrossEntropyLoss,
+        criterion__label_smoothing=label_smoothing,
         optimizer=torch.optim.Adam,
         optimizer__fused=use_fused,
+        # Decoupled (AdamW) rather than an L2 term in the loss: with Adam, an
+        # L2 gradient is divided by the adaptive scale and barely shrinks
+        # weights with large gradients. With weight_decay=0 neither runs.
+        optimizer__weight_decay=weight_decay,
+        optimizer__decoupled_weight_decay=True,
         lr=lr,
         batch_size=batch_size,
         max_epochs=max_epochs,
         iterator_train=TensorBatchIterator,
         iterator_train__shuffle=True,
+        iterator_train__input_noise=input_noise,
+        iterator_train__input_dropout=input_dropout,
+        iterator_train__n_inputs=n_features,
         iterator_valid=TensorBatchIterator,
         train_split=None
         if valid_data is None
