@@ -44,6 +44,7 @@ _SUBMODULES = [
     "model_selection",
     "plotting",
     "preprocessing",
+    "presets",
     "stats",
 ]
 

@@ -19,6 +19,8 @@ from sklearn_prognet import (
     ResidualAdapterClassifier,
 )
 from sklearn_prognet._training import TensorBatchIterator
+from sklearn_prognet.experiments._fits import network_params
+from sklearn_prognet.experiments.cli import _run_settings, build_parser
 from sklearn_prognet.presets import PAPER, SMALL_CORPUS
 from tests.conftest import ROOT
 
@@ -314,3 +316,27 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, monkeypatch, capsys)
         ]
     )
     assert "logreg" in table.read_text() and figure.stat().st_size > 0
+
+
+# -- the CLI's --preset -------------------------------------------------------
+
+
+def test_cli_preset_sets_the_network_and_explicit_flags_win():
+    parser = build_parser()
+    paper = _run_settings(parser.parse_args(["paralinguistic"]))["network"]
+    assert paper == {}  # the estimators' defaults: the paper's
+    args = parser.parse_args(
+        ["paralinguistic", "--preset", "small-corpus", "--lr", "0.01"]
+    )
+    network = _run_settings(args)["network"]
+    assert network == {**SMALL_CORPUS, "lr": 0.01}
+    # the experiments accept the preset's training options
+    params = network_params(network)
+    assert params["weight_decay"] == SMALL_CORPUS["weight_decay"]
+    DNNClassifier(**params)._validate_params()
+
+
+def test_cli_rejects_an_unknown_preset(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["paralinguistic", "--preset", "huge"])
+    assert "--preset" in capsys.readouterr().err
