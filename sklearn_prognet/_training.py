@@ -189,6 +189,36 @@ def _silent(*args, **kwargs):
     """A sink for EarlyStopping when the user asked for silence."""
 
 
+def _callbacks(valid_data, patience, freeze_patterns, verbose):
+    """Validation scoring, early stopping and freezing, as skorch callbacks."""
+    callbacks = []
+    if valid_data is not None:
+        callbacks.append(
+            (
+                "valid_uar",
+                EpochScoring(_valid_uar, lower_is_better=False, name="valid_uar"),
+            )
+        )
+    if valid_data is not None and patience is not None:
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_uar",
+                    lower_is_better=False,
+                    patience=patience,
+                    threshold=0.0,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if verbose else _silent,
+                ),
+            )
+        )
+    if freeze_patterns:
+        callbacks.append(("freezer", Freezer(list(freeze_patterns))))
+    return callbacks
+
+
 def make_net(
     *,
     n_features,
@@ -243,31 +273,7 @@ def make_net(
     net : ProgressiveNetTrainer
         An uninitialised net.
     """
-    callbacks = []
-    if valid_data is not None:
-        callbacks.append(
-            (
-                "valid_uar",
-                EpochScoring(_valid_uar, lower_is_better=False, name="valid_uar"),
-            )
-        )
-    if valid_data is not None and patience is not None:
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_uar",
-                    lower_is_better=False,
-                    patience=patience,
-                    threshold=0.0,
-                    threshold_mode="abs",
-                    load_best=True,
-                    sink=print if verbose else _silent,
-                ),
-            )
-        )
-    if freeze_patterns:
-        callbacks.append(("freezer", Freezer(list(freeze_patterns))))
+    callbacks = _callbacks(valid_data, patience, freeze_patterns, verbose)
     use_fused = torch.device(device).type in ("cpu", "cuda")
     silent = {}
     if not verbose:

@@ -207,7 +207,7 @@ def test_study_configs_are_reproducible_and_in_the_space(study):
     assert configs == study.draw_configs(8, max_epochs=50)
     assert configs[:4] == study.draw_configs(4, max_epochs=50)
     for config in configs:
-        assert config["max_epochs"] == 50
+        assert config["max_epochs"] <= 50
         for name, values in study.SPACE.items():
             assert config[name] in values
         DNNClassifier(**config)._validate_params()
