@@ -51,19 +51,23 @@ PAPER = {name: DNNClassifier().get_params()[name] for name in _PRESET_KEYS}
 #: Settings for corpora of a few hundred to a few thousand utterances of
 #: eGeMAPS functionals, chosen by the nested, speaker-independent study of
 #: ``benchmarks/study_small_corpus.py`` (the User Guide has the rule and the
-#: results): a small, regularised network that stops early.
+#: results): two tanh layers of 128, dropout 0.5, decoupled weight decay
+#: 0.1 and label smoothing 0.1, trained for 50 epochs of 128-utterance
+#: batches *without* early stopping. Holding out a tenth of 4 to 8 training
+#: speakers to stop on is holding out one speaker, too noisy a signal.
 SMALL_CORPUS = {
-    "hidden_layer_sizes": (64,),
-    "activation": "relu",
+    "hidden_layer_sizes": (128, 128),
+    "activation": "tanh",
     "dropout": 0.5,
     "lr": 0.001,
-    "batch_size": 64,
-    "max_epochs": 200,
+    "batch_size": 128,
+    "max_epochs": 50,
+    # unused without early stopping; the values the search drew with it
     "patience": 50,
-    "early_stopping": True,
+    "early_stopping": False,
     "validation_fraction": 0.3,
-    "input_dropout": 0.1,
-    "weight_decay": 0.01,
-    "input_noise": 0.3,
-    "label_smoothing": 0.0,
+    "input_dropout": 0.0,
+    "weight_decay": 0.1,
+    "input_noise": 0.0,
+    "label_smoothing": 0.1,
 }

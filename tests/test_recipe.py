@@ -302,6 +302,13 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, monkeypatch, capsys)
     assert set(inner["candidate"].astype(str)) >= {"0", "1", "ensemble"}
     study.main(argv)  # a second run finds every fold done
     assert len(pd.read_csv(tmp_path / "outer.csv")) == len(outer)
+    for name in ("PAPER", "SMALL_CORPUS"):
+        monkeypatch.setattr(study, name, {**getattr(study, name), "max_epochs": 3})
+    for phase in ("fixed", "transfer"):
+        study.main([*argv[:1], phase, *argv[2:], "--paper-corpora", "emodb"])
+    models = set(pd.read_csv(tmp_path / "outer.csv")["model"])
+    assert models >= {"paper", "preset", "preset-ptft", "preset-prognet"}
+    assert "preset-adapter" in models
     table, figure = tmp_path / "table.txt", tmp_path / "uar.png"
     study.main(
         [

@@ -59,7 +59,14 @@ NETWORK_SETTINGS = (
 
 # Training options of every network that a preset (``--preset``) may set
 # beside NETWORK_SETTINGS; left out of the settings a run records otherwise.
-TRAINING_OPTIONS = ("input_dropout", "weight_decay", "input_noise", "label_smoothing")
+TRAINING_OPTIONS = (
+    "early_stopping",
+    "validation_fraction",
+    "input_dropout",
+    "weight_decay",
+    "input_noise",
+    "label_smoothing",
+)
 
 # Decimals kept in the saved learning curves.
 _CURVE_DECIMALS = 5
