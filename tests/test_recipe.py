@@ -320,9 +320,12 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, monkeypatch, capsys)
             str(table),
             "--figure",
             str(figure),
+            "--transfer-table",
+            str(tmp_path / "transfer.txt"),
         ]
     )
     assert "logreg" in table.read_text() and figure.stat().st_size > 0
+    assert "preset-adapter" in (tmp_path / "transfer.txt").read_text()
 
 
 # -- the CLI's --preset -------------------------------------------------------
