@@ -46,6 +46,7 @@ _SUBMODULES = [
     "model_selection",
     "plotting",
     "preprocessing",
+    "presets",
     "stats",
 ]
 

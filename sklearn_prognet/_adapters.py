@@ -182,6 +182,10 @@ class ResidualAdapterClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
     ):
@@ -198,6 +202,10 @@ class ResidualAdapterClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            input_dropout=input_dropout,
+            weight_decay=weight_decay,
+            input_noise=input_noise,
+            label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
         )
@@ -419,6 +427,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
     ):
         self.corpus_column = corpus_column
         self.adapter_rank = adapter_rank
@@ -434,6 +446,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.input_dropout = input_dropout
+        self.weight_decay = weight_decay
+        self.input_noise = input_noise
+        self.label_smoothing = label_smoothing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -541,6 +557,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             patience=self.patience if self.early_stopping else None,
             device=device,
             verbose=self.verbose,
+            input_dropout=self.input_dropout,
+            weight_decay=self.weight_decay,
+            input_noise=self.input_noise,
+            label_smoothing=self.label_smoothing,
         )
 
     def predict_proba(self, X):

@@ -55,6 +55,19 @@ def _split_network(estimator):
             f"got {type(network).__name__}. Use "
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
+    # Training options the engine does not implement (the small-corpus
+    # recipe's): refused rather than silently ignored.
+    unsupported = {
+        name: getattr(network, name)
+        for name in ("input_dropout", "weight_decay", "input_noise", "label_smoothing")
+        if getattr(network, name, 0) != 0
+    }
+    if unsupported:
+        settings = ", ".join(f"{k}={v!r}" for k, v in unsupported.items())
+        raise ValueError(
+            f"The batched engine does not implement {settings} yet. Use "
+            "sklearn.model_selection.cross_validate (or fit) for it."
+        )
     if network.dimensional_weight > 0:
         raise ValueError(
             f"The batched engine trains classifiers only; "

@@ -123,6 +123,37 @@ _TRAINING_PARAMETERS = """
 
     verbose : int, default=0
         Print skorch's per-epoch table when positive.
+
+    input_dropout : float, default=0.0
+        Dropout probability on the input features of the trained column,
+        during training only. The paper has none. Columns of frozen sources
+        always see the clean inputs.
+
+        .. versionadded:: 0.1
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW; Loshchilov and Hutter 2019): every
+        step multiplies the trained weights and biases by
+        ``1 - lr * weight_decay``, apart from Adam's gradient step. The
+        paper has none.
+
+        .. versionadded:: 0.1
+
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the input features
+        during training only (inputs should be standardised, so it is in
+        units of a feature's standard deviation). The paper has none.
+
+        .. versionadded:: 0.1
+
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss
+        (:class:`torch.nn.CrossEntropyLoss`): the target puts
+        ``1 - label_smoothing`` on the true class and spreads the rest
+        evenly over all classes. It also enters the validation loss of
+        ``history_``, not the validation UAR. The paper has none.
+
+        .. versionadded:: 0.1
 """
 
 _FIT_PARAMETERS = """
@@ -251,6 +282,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         "device": list(DEVICE_TYPES),
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "dimensional_weight": [Interval(Real, 0, None, closed="left")],
         "dimensional_loss": [StrOptions({"mse", "ccc"})],
     }
@@ -273,6 +308,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
     ):
@@ -288,6 +327,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.input_dropout = input_dropout
+        self.weight_decay = weight_decay
+        self.input_noise = input_noise
+        self.label_smoothing = label_smoothing
         self.dimensional_weight = dimensional_weight
         self.dimensional_loss = dimensional_loss
 
@@ -398,6 +441,10 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             "patience": self.patience if self.early_stopping else None,
             "device": device,
             "verbose": self.verbose,
+            "input_dropout": self.input_dropout,
+            "weight_decay": self.weight_decay,
+            "input_noise": self.input_noise,
+            "label_smoothing": self.label_smoothing,
             **multitask,
         }
 
@@ -802,6 +849,10 @@ class DNNClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
     ):
@@ -818,6 +869,10 @@ class DNNClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            input_dropout=input_dropout,
+            weight_decay=weight_decay,
+            input_noise=input_noise,
+            label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
         )
@@ -982,6 +1037,10 @@ class ProgressiveNetClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
     ):
@@ -998,6 +1057,10 @@ class ProgressiveNetClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            input_dropout=input_dropout,
+            weight_decay=weight_decay,
+            input_noise=input_noise,
+            label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
         )
@@ -1146,6 +1209,10 @@ class FineTunedClassifier(_BaseNetwork):
         device="cpu",
         random_state=None,
         verbose=0,
+        input_dropout=0.0,
+        weight_decay=0.0,
+        input_noise=0.0,
+        label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
     ):
@@ -1162,6 +1229,10 @@ class FineTunedClassifier(_BaseNetwork):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            input_dropout=input_dropout,
+            weight_decay=weight_decay,
+            input_noise=input_noise,
+            label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
         )

@@ -111,12 +111,16 @@ class MultiTaskLoss(nn.Module):
         ``dimensional_weight``, the weight of the dimensional loss.
     kind : {"mse", "ccc"}
         The dimensional loss, a key of ``DIMENSIONAL_LOSSES``.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy, as in
+        :class:`torch.nn.CrossEntropyLoss`.
     """
 
-    def __init__(self, weight=1.0, kind="mse"):
+    def __init__(self, weight=1.0, kind="mse", label_smoothing=0.0):
         super().__init__()
         self.weight = float(weight)
         self.kind = kind
+        self.label_smoothing = float(label_smoothing)
 
     def forward(self, y_pred, y_true):
         """The loss of a batch.
@@ -130,8 +134,9 @@ class MultiTaskLoss(nn.Module):
             alone on validation data, whose loss is the cross-entropy only.
         """
         logits, ratings = y_pred
+        smoothing = self.label_smoothing
         if not isinstance(y_true, dict):
-            return F.cross_entropy(logits, y_true)
-        loss = F.cross_entropy(logits, y_true["y"])
+            return F.cross_entropy(logits, y_true, label_smoothing=smoothing)
+        loss = F.cross_entropy(logits, y_true["y"], label_smoothing=smoothing)
         dimensional = DIMENSIONAL_LOSSES[self.kind](ratings, y_true["dimensions"])
         return loss + self.weight * dimensional

@@ -21,7 +21,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 
 from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ProgressiveNet
+from sklearn_prognet._modules import ProgressiveNet, keep_mask
 from sklearn_prognet._multitask import MultiTaskLoss
 from sklearn_prognet.metrics import uar_score
 
@@ -91,12 +91,34 @@ class TensorBatchIterator:
     shuffle : bool, default=False
         Draw a new order every epoch, from torch's global generator (which
         the estimators seed and fork, so results are reproducible).
+    input_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to the first ``n_inputs``
+        columns of every batch. Only the training iterator gets it, so
+        validation and prediction see clean inputs.
+    input_dropout : float, default=0.0
+        Probability of zeroing each of the first ``n_inputs`` columns of
+        every batch (inverted dropout, after the noise).
+    n_inputs : int or None, default=None
+        Number of leading columns that are features; the columns after them
+        (the corpus code of the multi-corpus net) are never corrupted. With a
+        dict ``X``, only its ``"x"`` is. None means all columns.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        input_noise=0.0,
+        input_dropout=0.0,
+        n_inputs=None,
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.input_noise = input_noise
+        self.input_dropout = input_dropout
+        self.n_inputs = n_inputs
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
@@ -107,9 +129,29 @@ class TensorBatchIterator:
             order = torch.randperm(len(self.dataset))
             X = _take(X, order)
             y = None if y is None else _take(y, order)
+        corrupt = self.input_noise > 0 or self.input_dropout > 0
         for start in range(0, len(self.dataset), self.batch_size):
             batch = slice(start, start + self.batch_size)
-            yield _take(X, batch), None if y is None else _take(y, batch)
+            X_batch = _take(X, batch)
+            if corrupt:
+                X_batch = self._corrupt(X_batch)
+            yield X_batch, None if y is None else _take(y, batch)
+
+    def _corrupt(self, X):
+        """Noise and dropout on the feature columns of a training batch."""
+        if isinstance(X, dict):
+            # The frozen columns' activations were computed once from clean
+            # inputs; only the trained column sees the corrupted ones.
+            return {**X, "x": self._corrupt(X["x"])}
+        n_inputs = X.shape[1] if self.n_inputs is None else self.n_inputs
+        inputs = X[:, :n_inputs]
+        if self.input_noise > 0:
+            inputs = inputs + self.input_noise * torch.randn_like(inputs)
+        if self.input_dropout > 0:
+            inputs = inputs * keep_mask(inputs, self.input_dropout)
+        if n_inputs == X.shape[1]:
+            return inputs
+        return torch.cat([inputs, X[:, n_inputs:]], dim=1)
 
 
 def _take(X, index):
@@ -163,54 +205,8 @@ def _silent(*args, **kwargs):
     """A sink for EarlyStopping when the user asked for silence."""
 
 
-def make_net(
-    *,
-    n_features,
-    columns,
-    n_frozen,
-    dropout,
-    lr,
-    batch_size,
-    max_epochs,
-    valid_data,
-    patience,
-    device,
-    verbose,
-    freeze_patterns=(),
-    module=ProgressiveNet,
-    module_params=(),
-    dimensional_loss=None,
-):
-    """Build the skorch net that trains a :class:`ProgressiveNet`.
-
-    Parameters
-    ----------
-    n_features, columns, n_frozen, dropout
-        Passed to :class:`~sklearn_prognet._modules.ProgressiveNet`.
-    lr, batch_size, max_epochs, device, verbose
-        skorch's training parameters.
-    valid_data : tuple of (torch.Tensor, torch.Tensor) or None
-        The validation set, scored after every epoch. None trains for
-        ``max_epochs`` epochs without validation.
-    patience : int or None
-        Epochs without validation-UAR improvement before stopping. None
-        scores ``valid_data`` without stopping early.
-    freeze_patterns : tuple of str
-        Parameter-name patterns to freeze (fine-tuning's frozen layers).
-    module : type, default=ProgressiveNet
-        The torch module to train.
-    module_params : tuple of (str, object), default=()
-        Further constructor arguments of ``module``.
-    dimensional_loss : tuple of (str, float) or None, default=None
-        ``(kind, weight)`` of the loss on the ratings of a multi-task module
-        (one with ``n_dimensions`` in ``module_params``): the net is then a
-        :class:`MultiTaskTrainer`. None trains the classes alone.
-
-    Returns
-    -------
-    net : ProgressiveNetTrainer
-        An uninitialised net.
-    """
+def _callbacks(valid_data, patience, freeze_patterns, verbose):
+    """Validation scoring, early stopping and freezing, as skorch callbacks."""
     callbacks = []
     if valid_data is not None:
         callbacks.append(
@@ -236,6 +232,69 @@ def make_net(
         )
     if freeze_patterns:
         callbacks.append(("freezer", Freezer(list(freeze_patterns))))
+    return callbacks
+
+
+def make_net(
+    *,
+    n_features,
+    columns,
+    n_frozen,
+    dropout,
+    lr,
+    batch_size,
+    max_epochs,
+    valid_data,
+    patience,
+    device,
+    verbose,
+    freeze_patterns=(),
+    module=ProgressiveNet,
+    module_params=(),
+    input_dropout=0.0,
+    weight_decay=0.0,
+    input_noise=0.0,
+    label_smoothing=0.0,
+    dimensional_loss=None,
+):
+    """Build the skorch net that trains a :class:`ProgressiveNet`.
+
+    Parameters
+    ----------
+    n_features, columns, n_frozen, dropout
+        Passed to :class:`~sklearn_prognet._modules.ProgressiveNet`.
+    lr, batch_size, max_epochs, device, verbose
+        skorch's training parameters.
+    valid_data : tuple of (torch.Tensor, torch.Tensor) or None
+        The validation set, scored after every epoch. None trains for
+        ``max_epochs`` epochs without validation.
+    patience : int or None
+        Epochs without validation-UAR improvement before stopping. None
+        scores ``valid_data`` without stopping early.
+    freeze_patterns : tuple of str
+        Parameter-name patterns to freeze (fine-tuning's frozen layers).
+    module : type, default=ProgressiveNet
+        The torch module to train.
+    module_params : tuple of (str, object), default=()
+        Further constructor arguments of ``module``.
+    input_dropout, input_noise : float, default=0.0
+        Corruption of the first ``n_features`` input columns of every
+        training batch (:class:`TensorBatchIterator`).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of Adam (AdamW, Loshchilov & Hutter 2019).
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss.
+    dimensional_loss : tuple of (str, float) or None, default=None
+        ``(kind, weight)`` of the loss on the ratings of a multi-task module
+        (one with ``n_dimensions`` in ``module_params``): the net is then a
+        :class:`MultiTaskTrainer`. None trains the classes alone.
+
+    Returns
+    -------
+    net : ProgressiveNetTrainer
+        An uninitialised net.
+    """
+    callbacks = _callbacks(valid_data, patience, freeze_patterns, verbose)
     use_fused = torch.device(device).type in ("cpu", "cuda")
     silent = {}
     if not verbose:
@@ -243,7 +302,7 @@ def make_net(
         # nothing, a few per cent of an epoch on a corpus of EmoDB's size
         silent["callbacks__print_log"] = None
     module_kwargs = {f"module__{name}": value for name, value in module_params}
-    trainer, criterion = _trainer_and_criterion(dimensional_loss)
+    trainer, criterion = _trainer_and_criterion(dimensional_loss, label_smoothing)
     return trainer(
         module=module,
         module__n_features=n_features,
@@ -253,11 +312,19 @@ def make_net(
         **criterion,
         optimizer=torch.optim.Adam,
         optimizer__fused=use_fused,
+        # Decoupled (AdamW) rather than an L2 term in the loss: with Adam, an
+        # L2 gradient is divided by the adaptive scale and barely shrinks
+        # weights with large gradients. With weight_decay=0 neither runs.
+        optimizer__weight_decay=weight_decay,
+        optimizer__decoupled_weight_decay=True,
         lr=lr,
         batch_size=batch_size,
         max_epochs=max_epochs,
         iterator_train=TensorBatchIterator,
         iterator_train__shuffle=True,
+        iterator_train__input_noise=input_noise,
+        iterator_train__input_dropout=input_dropout,
+        iterator_train__n_inputs=n_features,
         iterator_valid=TensorBatchIterator,
         train_split=None
         if valid_data is None
@@ -272,15 +339,19 @@ def make_net(
     )
 
 
-def _trainer_and_criterion(dimensional_loss):
+def _trainer_and_criterion(dimensional_loss, label_smoothing):
     """The net's class and criterion parameters, with or without ratings."""
     if dimensional_loss is None:
-        return ProgressiveNetTrainer, {"criterion": torch.nn.CrossEntropyLoss}
+        return ProgressiveNetTrainer, {
+            "criterion": torch.nn.CrossEntropyLoss,
+            "criterion__label_smoothing": label_smoothing,
+        }
     kind, weight = dimensional_loss
     return MultiTaskTrainer, {
         "criterion": MultiTaskLoss,
         "criterion__kind": kind,
         "criterion__weight": weight,
+        "criterion__label_smoothing": label_smoothing,
     }
 
 

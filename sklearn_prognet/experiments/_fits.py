@@ -79,6 +79,17 @@ NETWORK_SETTINGS = (
     "patience",
 )
 
+# Training options of every network that a preset (``--preset``) may set
+# beside NETWORK_SETTINGS; left out of the settings a run records otherwise.
+TRAINING_OPTIONS = (
+    "early_stopping",
+    "validation_fraction",
+    "input_dropout",
+    "weight_decay",
+    "input_noise",
+    "label_smoothing",
+)
+
 # Decimals kept in the saved learning curves.
 _CURVE_DECIMALS = 5
 
@@ -103,7 +114,8 @@ def network_params(network=None, device="cpu"):
     """The paper's network settings, updated with ``network``, and the device."""
     params = paper_network()
     if network:
-        unknown = set(network) - set(params)
+        # a preset may also set the estimators' other training options
+        unknown = set(network) - set(params) - set(TRAINING_OPTIONS)
         if unknown:
             raise ExperimentInputError(
                 f"Unknown network setting(s) {sorted(unknown)}; known: "

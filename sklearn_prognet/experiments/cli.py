@@ -39,6 +39,19 @@ _PROTOCOL_FLAGS = {name.replace("_", "-"): name for name in PROTOCOLS}
 #: What ``--quick`` changes (the network keeps the paper's architecture).
 QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 
+#: ``--preset`` value -> the dict of :mod:`sklearn_prognet.presets` it names.
+PRESET_NAMES = {"paper": "PAPER", "small-corpus": "SMALL_CORPUS"}
+#: The network options a user may give explicitly, over a preset.
+NETWORK_FLAGS = (
+    "hidden_layer_sizes",
+    "activation",
+    "dropout",
+    "lr",
+    "batch_size",
+    "max_epochs",
+    "patience",
+)
+
 # Python parameters that the library's messages name -> the flags they are
 # given with here (``device`` is left alone: its message is the estimators').
 _TRANSLATED = ("sources", "corpora", "emotions", "protocol", "n_splits", "n_repeats",
@@ -270,6 +283,14 @@ def _add_network_options(parser):
         type=_positive_int,
         help="early stopping: epochs without improvement of the validation-fold "
         f"UAR (default: {net['patience']}; --quick: {QUICK['patience']})",
+    )
+    network.add_argument(
+        "--preset",
+        choices=tuple(PRESET_NAMES),
+        default="paper",
+        help="network settings to start from: the paper's Table 1, or "
+        "sklearn_prognet.presets.SMALL_CORPUS, tuned on small corpora; the "
+        "network options given explicitly win (default: %(default)s)",
     )
     network.add_argument(
         "--lateral",
@@ -603,6 +624,13 @@ def _run_settings(args):
         value = pick(name, None)
         if value is not None:
             network[name] = value
+    if args.preset != "paper":
+        # imports torch, which the CLI loads only once a network is needed
+        from sklearn_prognet import presets
+
+        explicit = {k: v for k, v in vars(args).items() if k in NETWORK_FLAGS}
+        explicit = {k: v for k, v in explicit.items() if v is not None}
+        network = {**getattr(presets, PRESET_NAMES[args.preset]), **explicit}
     n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.quick else 1)
     return {
         "emotions": args.emotions,

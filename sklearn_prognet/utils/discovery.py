@@ -20,6 +20,7 @@ PUBLIC_MODULES = (
     "sklearn_prognet.model_selection",
     "sklearn_prognet.plotting",
     "sklearn_prognet.preprocessing",
+    "sklearn_prognet.presets",
     "sklearn_prognet.stats",
     "sklearn_prognet.utils.discovery",
 )

@@ -1,0 +1,588 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""A training recipe for small corpora: nested, speaker-independent CV (#21).
+
+Compares, on EmoDB, URDU and nEMO (eGeMAPS functionals, 4 classes), a
+randomly searched feed-forward network with logistic regression and an RBF
+SVM tuned the same way, under global and per-speaker normalisation, and then
+re-measures the transfer methods on top of the chosen network settings.
+
+Every number is nested: the outer folds hold out speakers
+(:class:`~sklearn_prognet.model_selection.RepeatedStratifiedGroupKFold`,
+``protocol='speaker_independent'``); hyperparameters are chosen on inner
+speaker-independent folds of the outer training speakers only, then refitted
+on all of them. The network is searched in two stages on the same inner
+folds: the best of ``--n-configs`` random configurations, then whether an
+ensemble of ``3`` seeds (averaged probabilities) beats one seed.
+
+Phases (``--phase``), each resumable (results are appended per outer fold to
+CSV files in ``--out``; a finished fold is never recomputed):
+
+- ``search``: linear baselines and the network search, every corpus;
+- ``choose``: the rule that picks ``SMALL_CORPUS`` from the inner scores;
+- ``fixed``: the paper's network and the preset in the same outer folds;
+- ``transfer``: DNN, PT/FT, ProgNet and residual adapter (speaker source
+  task) with the preset, on EmoDB, speaker normalisation;
+- ``report``: the table (reST) and the figure of the docs page.
+
+Run it with ``python benchmarks/study_small_corpus.py --phase all``.
+"""
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from sklearn_prognet import (
+    DNNClassifier,
+    FineTunedClassifier,
+    ProgressiveNetClassifier,
+    ResidualAdapterClassifier,
+    SpeakerStandardScaler,
+)
+from sklearn_prognet.experiments import load_corpus
+from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold
+from sklearn_prognet.presets import PAPER, SMALL_CORPUS
+from sklearn_prognet.stats import corrected_repeated_cv_ttest
+
+# What the network search draws from (uniformly, independently).
+SPACE = {
+    "hidden_layer_sizes": [(64,), (128,), (256,), (128, 128), (256, 256)],
+    "activation": ["relu", "tanh"],
+    "dropout": [0.1, 0.3, 0.5],
+    "input_dropout": [0.0, 0.1, 0.2],
+    "weight_decay": [0.0, 0.01, 0.1],
+    "input_noise": [0.0, 0.1, 0.3],
+    "label_smoothing": [0.0, 0.1],
+    "lr": [0.0003, 0.001, 0.003],
+    "batch_size": [32, 64, 128],
+    # With early stopping, the cap on the epochs; without, their number.
+    "max_epochs": [50, 100, 200],
+    "early_stopping": [True, False],
+    "patience": [20, 50],
+    # A tenth of 4 to 8 training speakers is one speaker: a noisy stopping
+    # signal (EmoDB, one outer fold: UAR .67 against .92 with 0.3).
+    "validation_fraction": [0.1, 0.3],
+}
+ENSEMBLE_SIZE = 3
+LINEAR_GRIDS = {
+    "logreg": [{"C": c} for c in (0.001, 0.01, 0.1, 1.0, 10.0)],
+    # gamma as a multiple of 1 / n_features, the 'scale' of standardised input
+    "svm": [{"C": c, "gamma": g} for c in (0.1, 1.0, 10.0) for g in (0.3, 1.0, 3.0)],
+}
+CORPORA = ("emodb", "urdu", "nemo")
+NORMALISATIONS = ("global", "speaker")
+
+
+def load(name, root, cache_dir):
+    """Features, labels and speakers of a corpus, as numpy arrays."""
+    spec = {
+        "emodb": "emodb",
+        "urdu": f"urdu:{root}/urdu",
+        "nemo": f"{root}/nemo/nemo_egemaps.csv.gz",
+    }[name]
+    resample = 16000 if name == "urdu" else None
+    corpus = load_corpus(spec, resample=resample, cache_dir=cache_dir)
+    return (
+        np.asarray(corpus.X, dtype=np.float64),
+        np.asarray(corpus.emotion),
+        np.asarray(corpus.speaker).astype(str),
+    )
+
+
+def speaker_normalised(X, speakers):
+    """Per-speaker z-scores (each speaker's own statistics, no labels used)."""
+    frame = pd.DataFrame(X)
+    frame.columns = [f"f{i}" for i in range(X.shape[1])]
+    frame["speaker"] = speakers
+    return np.asarray(SpeakerStandardScaler().fit_transform(frame), dtype=np.float64)
+
+
+def scaled(X, train, test, normalisation):
+    """``X[train], X[test]``, standardised on ``X[train]`` for 'global'.
+
+    For 'speaker', ``X`` is already normalised per speaker: it uses every
+    speaker's own (unlabelled) data, the usual per-speaker normalisation.
+    """
+    if normalisation == "speaker":
+        return X[train], X[test]
+    scaler = StandardScaler().fit(X[train])
+    return scaler.transform(X[train]), scaler.transform(X[test])
+
+
+def folds(y, speakers, n_splits, seed):
+    """Speaker-independent, class-stratified folds."""
+    cv = RepeatedStratifiedGroupKFold(n_splits=n_splits, n_repeats=1, random_state=seed)
+    return list(cv.split(np.zeros((len(y), 1)), y, speakers))
+
+
+def draw_configs(n_configs, max_epochs, seed=0):
+    """``n_configs`` network settings drawn from ``SPACE``, the same every run."""
+    rng = np.random.RandomState(seed)
+    configs = []
+    for _ in range(n_configs):
+        config = {
+            name: values[rng.randint(len(values))] for name, values in SPACE.items()
+        }
+        configs.append({**config, "max_epochs": min(config["max_epochs"], max_epochs)})
+    return configs
+
+
+def network_proba(params, n_seeds, X_train, y_train, g_train, X_test, seed0=0):
+    """Mean class probabilities of ``n_seeds`` networks and their classes."""
+    probas = []
+    for seed in range(seed0, seed0 + n_seeds):
+        net = DNNClassifier(**params, random_state=seed)
+        net.fit(X_train.astype(np.float32), y_train, groups=g_train)
+        probas.append(net.predict_proba(X_test.astype(np.float32)))
+    return np.mean(probas, axis=0), net.classes_
+
+
+def linear_model(kind, params, n_features):
+    """A logistic regression or an RBF SVM with the grid's parameters."""
+    if kind == "logreg":
+        return LogisticRegression(C=params["C"], max_iter=5000)
+    return SVC(C=params["C"], gamma=params["gamma"] / n_features)
+
+
+def inner_scores(fit_predict, candidates, data, inner_folds, normalisation):
+    """Mean inner-fold UAR of every candidate, and the probabilities.
+
+    ``fit_predict(candidate, X_train, y_train, g_train, X_test)`` returns
+    ``(labels or proba, classes or None)``.
+    """
+    X, y, g = data
+    scores = np.zeros((len(candidates), len(inner_folds)))
+    kept = {}
+    for j, (train, test) in enumerate(inner_folds):
+        X_train, X_test = scaled(X, train, test, normalisation)
+        for i, candidate in enumerate(candidates):
+            out, classes = fit_predict(candidate, X_train, y[train], g[train], X_test)
+            pred = out if classes is None else classes[out.argmax(axis=1)]
+            scores[i, j] = uar_score(y[test], pred)
+            kept[i, j] = out
+    return scores.mean(axis=1), kept
+
+
+def tune_linear(kind, data, inner_folds, normalisation):
+    """The grid point with the best inner UAR, and all inner means."""
+    n_features = data[0].shape[1]
+
+    def fit_predict(params, X_train, y_train, g_train, X_test):
+        model = linear_model(kind, params, n_features).fit(X_train, y_train)
+        return model.predict(X_test), None
+
+    grid = LINEAR_GRIDS[kind]
+    means, _ = inner_scores(fit_predict, grid, data, inner_folds, normalisation)
+    return grid[int(np.argmax(means))], means
+
+
+def tune_network(configs, data, inner_folds, normalisation):
+    """Best config, then 1 or ``ENSEMBLE_SIZE`` seeds, on the inner folds."""
+
+    def one_seed(params, *args):
+        return network_proba(params, 1, *args)
+
+    means, kept = inner_scores(one_seed, configs, data, inner_folds, normalisation)
+    best = int(np.argmax(means))
+    X, y, g = data
+
+    def more_seeds(params, X_train, y_train, g_train, X_test):
+        return network_proba(
+            params, ENSEMBLE_SIZE - 1, X_train, y_train, g_train, X_test, seed0=1
+        )
+
+    ensemble = []
+    for j, (train, test) in enumerate(inner_folds):
+        X_train, X_test = scaled(X, train, test, normalisation)
+        rest, classes = more_seeds(configs[best], X_train, y[train], g[train], X_test)
+        proba = (kept[best, j] + (ENSEMBLE_SIZE - 1) * rest) / ENSEMBLE_SIZE
+        ensemble.append(uar_score(y[test], classes[proba.argmax(axis=1)]))
+    n_seeds = ENSEMBLE_SIZE if np.mean(ensemble) > means[best] else 1
+    return best, n_seeds, means, float(np.mean(ensemble))
+
+
+class Store:
+    """Append-only CSV files of outer and inner results, for resuming."""
+
+    KEY = ["corpus", "normalisation", "model", "fold"]
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.outer_path = self.folder / "outer.csv"
+        self.inner_path = self.folder / "inner.csv"
+
+    def outer(self):
+        if not self.outer_path.exists():
+            return pd.DataFrame(columns=[*self.KEY, "uar", "seconds", "chosen"])
+        return pd.read_csv(self.outer_path)
+
+    def inner(self):
+        return pd.read_csv(self.inner_path) if self.inner_path.exists() else None
+
+    def done(self, *key):
+        outer = self.outer()
+        row = (outer[self.KEY].astype(str) == [str(k) for k in key]).all(axis=1)
+        return bool(row.any())
+
+    def add(self, key, uar, seconds, chosen, inner_rows=()):
+        # inner rows first: a fold counts as done once its outer row exists
+        if inner_rows:
+            frame = pd.DataFrame(
+                [{**dict(zip(self.KEY, key, strict=True)), **r} for r in inner_rows]
+            )
+            frame.to_csv(
+                self.inner_path,
+                mode="a",
+                index=False,
+                header=not self.inner_path.exists(),
+            )
+        row = {
+            **dict(zip(self.KEY, key, strict=True)),
+            "uar": uar,
+            "seconds": round(seconds, 1),
+            "chosen": json.dumps(chosen),
+        }
+        pd.DataFrame([row]).to_csv(
+            self.outer_path, mode="a", index=False, header=not self.outer_path.exists()
+        )
+
+
+def outer_fold_linear(kind, data, train, test, normalisation, inner_k):
+    """Tune a linear model on the training speakers, score on the test ones."""
+    X, y, g = data
+    inner = folds(y[train], g[train], inner_k, seed=1)
+    sub = (X[train], y[train], g[train])
+    params, means = tune_linear(kind, sub, inner, normalisation)
+    X_train, X_test = scaled(X, train, test, normalisation)
+    model = linear_model(kind, params, X.shape[1]).fit(X_train, y[train])
+    rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means)]
+    return uar_score(y[test], model.predict(X_test)), params, rows
+
+
+def outer_fold_network(configs, data, train, test, normalisation, inner_k):
+    """Search the network on the training speakers, score on the test ones."""
+    X, y, g = data
+    inner = folds(y[train], g[train], inner_k, seed=1)
+    sub = (X[train], y[train], g[train])
+    best, n_seeds, means, ensemble = tune_network(configs, sub, inner, normalisation)
+    X_train, X_test = scaled(X, train, test, normalisation)
+    proba, classes = network_proba(
+        configs[best], n_seeds, X_train, y[train], g[train], X_test
+    )
+    rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means)]
+    rows.append({"candidate": "ensemble", "inner_uar": ensemble})
+    chosen = {"config": best, "n_seeds": n_seeds}
+    return uar_score(y[test], classes[proba.argmax(axis=1)]), chosen, rows
+
+
+def fixed_network(params, data, train, test, normalisation, transfer=None):
+    """Train one network with fixed settings; ``transfer`` names the method."""
+    X, y, g = data
+    X_train, X_test = scaled(X, train, test, normalisation)
+    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
+    kwargs = {"groups": g[train]}
+    if transfer is None:
+        net = DNNClassifier(**params, random_state=0)
+    else:
+        source = DNNClassifier(**params)
+        kwargs["source_y"] = g[train]  # the speaker source task
+        net = {
+            "ptft": lambda: FineTunedClassifier(source=source, **params),
+            "prognet": lambda: ProgressiveNetClassifier(sources=[source], **params),
+            "adapter": lambda: ResidualAdapterClassifier(source=source, **params),
+        }[transfer]().set_params(random_state=0)
+    net.fit(X_train, y[train], **kwargs)
+    return uar_score(y[test], net.predict(X_test)), {}, []
+
+
+def run_cells(store, corpus, data, normalisation, models, run, n_outer):
+    """Run ``run(model, train, test)`` on every unfinished outer fold."""
+    X, y, g = data
+    for model in models:
+        for fold, (train, test) in enumerate(folds(y, g, n_outer, seed=0)):
+            key = (corpus, normalisation, model, fold)
+            if store.done(*key):
+                continue
+            start = time.perf_counter()
+            uar, chosen, rows = run(model, train, test)
+            store.add(key, uar, time.perf_counter() - start, chosen, rows)
+            print(
+                *key,
+                f"UAR {uar:.3f}",
+                f"{time.perf_counter() - start:.0f} s",
+                json.dumps(chosen),
+                flush=True,
+            )
+
+
+def choose_preset(inner, configs):
+    """The rule behind ``SMALL_CORPUS``: best mean rank across corpora.
+
+    Every configuration's inner-fold UAR is averaged over the outer folds of
+    a corpus, under per-speaker normalisation where the network was searched
+    with it and global normalisation otherwise (URDU: there, a speaker has
+    mostly one emotion, so per-speaker normalisation removes the emotion).
+    Configurations are ranked within each corpus (1 = best) and the lowest
+    mean rank over the corpora wins, ties going to the higher mean UAR. Only
+    inner folds enter.
+    """
+    rows = inner[(inner["model"] == "dnn") & (inner["candidate"] != "ensemble")]
+    norms = rows.groupby("corpus")["normalisation"].agg(set)
+    chosen = {c: "speaker" if "speaker" in n else "global" for c, n in norms.items()}
+    rows = rows[rows["normalisation"] == rows["corpus"].map(chosen)]
+    rows = rows.astype({"candidate": int})
+    table = rows.pivot_table(index="candidate", columns="corpus", values="inner_uar")
+    summary = pd.DataFrame(
+        {
+            "mean_rank": table.rank(ascending=False).mean(axis=1),
+            "mean_uar": table.mean(axis=1),
+        }
+    ).join(table)
+    summary = summary.sort_values(["mean_rank", "mean_uar"], ascending=[True, False])
+    winner = int(summary.index[0])
+    return dict(configs[winner]), summary
+
+
+def summarise(outer):
+    """Mean and standard deviation of the outer-fold UAR of every cell."""
+    grouped = outer.groupby(["corpus", "model", "normalisation"])["uar"]
+    return grouped.agg(["mean", "std", "count"]).reset_index()
+
+
+MODEL_ORDER = [
+    "logreg",
+    "svm",
+    "paper",
+    "dnn",
+    "preset",
+    "preset-ptft",
+    "preset-prognet",
+    "preset-adapter",
+]
+
+
+def format_table(summary):
+    """A reST list-table: one row per model, one column per corpus x norm."""
+    cols = [(c, n) for c in CORPORA for n in NORMALISATIONS]
+    lines = [".. list-table::", "   :header-rows: 1", "", "   * - model"]
+    lines += [
+        f"     - {c} {'per-spk' if n == 'speaker' else 'global'}" for c, n in cols
+    ]
+    cells = summary.set_index(["model", "corpus", "normalisation"])
+    for model in [m for m in MODEL_ORDER if m in set(summary["model"])]:
+        lines.append(f"   * - {model}")
+        for corpus, norm in cols:
+            key = (model, corpus, norm)
+            if key in cells.index:
+                m, s = cells.loc[key, "mean"], cells.loc[key, "std"]
+                lines.append(f"     - {m:.3f} ± {s:.3f}")
+            else:
+                lines.append("     - ")
+    return "\n".join(lines) + "\n"
+
+
+def transfer_rows(outer, corpus, n_outer):
+    """Each transfer method against the preset DNN: mean, difference, p.
+
+    Paired over the outer folds, with the corrected t-test (the training
+    speakers of the folds overlap: ``n_test / n_train = 1 / (k - 1)``).
+    """
+    part = outer[(outer["corpus"] == corpus) & (outer["normalisation"] == "speaker")]
+    table = part.pivot_table(index="fold", columns="model", values="uar")
+    rows = []
+    if "preset" not in table:
+        return []
+    compared = ["logreg", "svm", "preset-ptft", "preset-prognet", "preset-adapter"]
+    for model in [m for m in compared if m in table]:
+        pair = table[["preset", model]].dropna()
+        test = corrected_repeated_cv_ttest(
+            pair[model], pair["preset"], n_train=n_outer - 1, n_test=1
+        )
+        diff = float((pair[model] - pair["preset"]).mean())
+        rows.append((model, float(pair[model].mean()), diff, float(test.pvalue)))
+    return rows
+
+
+def format_transfer(rows, corpus):
+    """The transfer comparison as a reST list-table."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    lines += [
+        f"   * - {corpus}, per-speaker z-norm",
+        "     - UAR",
+        "     - minus preset DNN",
+        "     - p (corrected t-test)",
+    ]
+    for model, mean, diff, pvalue in rows:
+        lines += [
+            f"   * - {model}",
+            f"     - {mean:.3f}",
+            f"     - {diff:+.3f}",
+            f"     - {pvalue:.2f}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def draw(summary, path):
+    """Mean outer UAR per corpus and model, one panel per normalisation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    models = [m for m in MODEL_ORDER if m in set(summary["model"])]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    width = 0.8 / len(models)
+    for ax, norm in zip(axes, NORMALISATIONS, strict=True):
+        part = summary[summary["normalisation"] == norm].set_index(["model", "corpus"])
+        for i, model in enumerate(models):
+            x = np.arange(len(CORPORA)) + (i - (len(models) - 1) / 2) * width
+            mean = [part["mean"].get((model, c), np.nan) for c in CORPORA]
+            std = [part["std"].get((model, c), np.nan) for c in CORPORA]
+            ax.bar(x, mean, width, yerr=std, label=model, capsize=2)
+        ax.set_xticks(range(len(CORPORA)), CORPORA)
+        ax.set_title({"global": "global z-norm", "speaker": "per-speaker z-norm"}[norm])
+        ax.axhline(0.25, color="0.4", linestyle="--", linewidth=0.8)  # chance
+        ax.set_ylim(0.1, 1.0)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("UAR (outer folds)")
+    axes[1].legend(fontsize=7, ncol=2, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def phase_search(store, datasets, args, configs):
+    """Linear baselines under both normalisations, then the network search."""
+    for corpus, (raw, spk) in datasets.items():
+        for norm, data in (("global", raw), ("speaker", spk)):
+
+            def linear(model, train, test, data=data, norm=norm):
+                return outer_fold_linear(model, data, train, test, norm, args.inner)
+
+            run_cells(store, corpus, data, norm, ["logreg", "svm"], linear, args.outer)
+    for norm in args.network_normalisations:
+        for corpus, (raw, spk) in datasets.items():
+            data = spk if norm == "speaker" else raw
+
+            def network(model, train, test, data=data, norm=norm):
+                return outer_fold_network(configs, data, train, test, norm, args.inner)
+
+            run_cells(store, corpus, data, norm, ["dnn"], network, args.outer)
+
+
+def phase_fixed(store, datasets, args):
+    """The preset under both normalisations; the paper's network where asked."""
+    for corpus, (raw, spk) in datasets.items():
+        for norm, data in (("speaker", spk), ("global", raw)):
+            models = ["preset"] + (["paper"] if corpus in args.paper_corpora else [])
+
+            def fixed(model, train, test, data=data, norm=norm):
+                params = SMALL_CORPUS if model == "preset" else PAPER
+                return fixed_network(params, data, train, test, norm)
+
+            run_cells(store, corpus, data, norm, models, fixed, args.outer)
+
+
+def phase_transfer(store, datasets, args):
+    """Transfer methods with the preset, speaker source task, speaker norm."""
+    for corpus in args.transfer_corpora:
+        data = datasets[corpus][1]
+
+        def transfer(model, train, test, data=data):
+            method = model.removeprefix("preset-")
+            return fixed_network(SMALL_CORPUS, data, train, test, "speaker", method)
+
+        models = ["preset-ptft", "preset-prognet", "preset-adapter"]
+        run_cells(store, corpus, data, "speaker", models, transfer, args.outer)
+
+
+def phase_report(store, args):
+    """Write the table and the figure of the docs page; print the summary."""
+    summary = summarise(store.outer())
+    print(summary.to_string())
+    Path(args.table).write_text(format_table(summary))
+    for corpus in args.transfer_corpora:
+        rows = transfer_rows(store.outer(), corpus, args.outer)
+        if rows:
+            text = format_transfer(rows, corpus)
+            print(text)
+            Path(args.transfer_table).write_text(text)
+    draw(summary, args.figure)
+    timing = store.outer().groupby("corpus")["seconds"].sum() / 60
+    print("minutes per corpus:", timing.round(1).to_dict())
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--phase",
+        default="all",
+        choices=["search", "choose", "fixed", "transfer", "report", "all"],
+    )
+    parser.add_argument("--out", default="small_corpus_study")
+    parser.add_argument("--corpora-root", default="../shared/corpora")
+    parser.add_argument("--corpora", default=",".join(CORPORA))
+    parser.add_argument("--cache-dir", default=None)
+    parser.add_argument("--n-configs", type=int, default=8)
+    parser.add_argument("--outer", type=int, default=5)
+    parser.add_argument("--inner", type=int, default=2)
+    parser.add_argument("--max-epochs", type=int, default=200)
+    parser.add_argument("--network-normalisations", default="speaker")
+    parser.add_argument("--paper-corpora", default="emodb,urdu")
+    parser.add_argument("--transfer-corpora", default="emodb")
+    parser.add_argument("--table", default="docs/user_guide/small_corpus_table.txt")
+    parser.add_argument("--figure", default="docs/_static/small_corpus_uar.png")
+    parser.add_argument(
+        "--transfer-table", default="docs/user_guide/small_corpus_transfer.txt"
+    )
+    args = parser.parse_args(argv)
+    for name in (
+        "corpora",
+        "network_normalisations",
+        "paper_corpora",
+        "transfer_corpora",
+    ):
+        setattr(args, name, [v for v in getattr(args, name).split(",") if v])
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(1)  # small networks: threads only contend
+    warnings.filterwarnings("ignore", category=UserWarning)
+    store = Store(args.out)
+    configs = draw_configs(args.n_configs, args.max_epochs)
+    phases = ["search", "choose", "fixed", "transfer", "report"]
+    phases = phases if args.phase == "all" else [args.phase]
+    datasets = {}
+    if {"search", "fixed", "transfer"} & set(phases):
+        for name in args.corpora:
+            X, y, g = load(name, args.corpora_root, args.cache_dir)
+            datasets[name] = ((X, y, g), (speaker_normalised(X, g), y, g))
+    for phase in phases:
+        if phase == "search":
+            phase_search(store, datasets, args, configs)
+        elif phase == "choose":
+            preset, ranking = choose_preset(store.inner(), configs)
+            print(ranking.round(3).to_string(), "\nSMALL_CORPUS =", preset)
+        elif phase == "fixed":
+            phase_fixed(store, datasets, args)
+        elif phase == "transfer":
+            phase_transfer(store, datasets, args)
+        else:
+            phase_report(store, args)
+
+
+if __name__ == "__main__":
+    main()
