@@ -277,6 +277,13 @@ def missing_from_api_reference():
                 "_"
             ):
                 candidates.add(f"{home}.{name}")
+            # or under a public module that lists it (a lazy re-export whose
+            # code lives in a private module)
+            candidates |= {
+                f"{other}.{name}"
+                for other in PUBLIC_MODULES
+                if name in getattr(importlib.import_module(other), "__all__", ())
+            }
             if not candidates & documented:
                 missing.append(f"{module_name}.{name}")
     return missing
