@@ -105,7 +105,7 @@ def spied_fit():
     original_predict = _BaseNetwork.predict
     spied = {"fold": fold, "data": data, "corpus": corpus}
 
-    def spy_fit(self, X, y, groups, source_y, X_val, y_val):
+    def spy_fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
         calls.append(
             {
                 "cls": type(self).__name__,
@@ -115,7 +115,7 @@ def spied_fit():
                 "y_val": None if y_val is None else np.asarray(y_val),
             }
         )
-        return original_fit(self, X, y, groups, source_y, X_val, y_val)
+        return original_fit(self, X, y, groups, source_y, X_val, y_val, dimensions)
 
     def spy_predict(self, X):
         predicted.append((type(self).__name__, np.array(X, dtype=float)))
