@@ -425,43 +425,48 @@ def _check_X(X, owner):
 
     kinds = []
     for i, item in enumerate(items):
-        if isinstance(item, (str, os.PathLike)) and not isinstance(item, bytes):
-            path = os.fspath(item)
-            if not isinstance(path, str):
-                raise TypeError(f"X[{i}] is a bytes path; use str or pathlib.Path.")
-            items[i] = path
-            kinds.append("path")
-        elif isinstance(item, np.ndarray):
-            if item.dtype.kind not in "iuf":
-                raise TypeError(
-                    f"X[{i}] is an array of dtype {item.dtype}; signals must be "
-                    "integer PCM or float arrays."
-                )
-            if item.ndim not in (1, 2):
-                raise ValueError(
-                    f"X[{i}] has shape {item.shape}; a signal must be 1-D, or 2-D "
-                    "of shape (n_channels, n_samples)."
-                )
-            if item.ndim == 2 and item.shape[0] > item.shape[1]:
-                # soundfile and scipy.io.wavfile return (n_samples, n_channels).
-                raise ValueError(
-                    f"X[{i}] has shape {item.shape}, more channels than samples; "
-                    "a 2-D signal must be (n_channels, n_samples): pass its "
-                    "transpose (signal.T)."
-                )
-            kinds.append("signal")
-        else:
-            raise TypeError(
-                f"X[{i}] is a {type(item).__name__}; expected an audio file path "
-                "(str or os.PathLike) or a signal (numpy array). If X is a feature "
-                f"matrix, {owner} is not the step to apply to it."
-            )
+        kind, items[i] = _item_kind(i, item, owner)
+        kinds.append(kind)
         if kinds[-1] != kinds[0]:
             raise ValueError(
                 f"X mixes file paths and signals (X[0] is a {kinds[0]}, X[{i}] is a "
                 f"{kinds[-1]}); pass one kind only."
             )
     return items, kinds[0] == "path"
+
+
+def _item_kind(i, item, owner):
+    """``('path', str)`` or ``('signal', array)`` for ``X[i]``, or an error."""
+    if isinstance(item, (str, os.PathLike)) and not isinstance(item, bytes):
+        path = os.fspath(item)
+        if not isinstance(path, str):
+            raise TypeError(f"X[{i}] is a bytes path; use str or pathlib.Path.")
+        return "path", path
+    elif isinstance(item, np.ndarray):
+        if item.dtype.kind not in "iuf":
+            raise TypeError(
+                f"X[{i}] is an array of dtype {item.dtype}; signals must be "
+                "integer PCM or float arrays."
+            )
+        if item.ndim not in (1, 2):
+            raise ValueError(
+                f"X[{i}] has shape {item.shape}; a signal must be 1-D, or 2-D "
+                "of shape (n_channels, n_samples)."
+            )
+        if item.ndim == 2 and item.shape[0] > item.shape[1]:
+            # soundfile and scipy.io.wavfile return (n_samples, n_channels).
+            raise ValueError(
+                f"X[{i}] has shape {item.shape}, more channels than samples; "
+                "a 2-D signal must be (n_channels, n_samples): pass its "
+                "transpose (signal.T)."
+            )
+        return "signal", item
+    else:
+        raise TypeError(
+            f"X[{i}] is a {type(item).__name__}; expected an audio file path "
+            "(str or os.PathLike) or a signal (numpy array). If X is a feature "
+            f"matrix, {owner} is not the step to apply to it."
+        )
 
 
 def _summarize(errors, n_total):

@@ -330,23 +330,7 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
         rng = check_random_state(self.random_state)
 
         if self.protocol == "speaker_stratified":
-            if len(y) < self.n_splits:
-                raise ValueError(
-                    f"n_splits={self.n_splits} cannot be greater than the number "
-                    f"of samples ({len(y)})."
-                )
-            _warn_small_classes(y_ids, self.n_splits)
-            group_sizes = np.bincount(group_ids, minlength=n_groups)
-            if group_sizes.min() < self.n_splits:
-                smallest = group_names.tolist()[group_sizes.argmin()]
-                warn(
-                    f"The least populated group ({smallest!r})"
-                    f" has only {group_sizes.min()} samples, fewer than "
-                    f"n_splits={self.n_splits}: with protocol='speaker_stratified' "
-                    "it cannot appear in every fold.",
-                )
-            for _ in range(self.n_repeats):
-                yield _deal_strata(group_ids, y_ids, n_classes, self.n_splits, rng)
+            yield from self._stratified_fold_ids(y_ids, group_ids, group_names, rng)
             return
 
         if n_groups < self.n_splits:
@@ -387,6 +371,27 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
                     warned = True
             seen.add(key)
             yield fold_of_group[group_ids]
+
+    def _stratified_fold_ids(self, y_ids, group_ids, group_names, rng):
+        """The speaker-stratified protocol's fold ids, one array per repeat."""
+        n_classes = int(y_ids.max()) + 1
+        if len(y_ids) < self.n_splits:
+            raise ValueError(
+                f"n_splits={self.n_splits} cannot be greater than the number "
+                f"of samples ({len(y_ids)})."
+            )
+        _warn_small_classes(y_ids, self.n_splits)
+        group_sizes = np.bincount(group_ids, minlength=len(group_names))
+        if group_sizes.min() < self.n_splits:
+            smallest = group_names.tolist()[group_sizes.argmin()]
+            warn(
+                f"The least populated group ({smallest!r})"
+                f" has only {group_sizes.min()} samples, fewer than "
+                f"n_splits={self.n_splits}: with protocol='speaker_stratified' "
+                "it cannot appear in every fold.",
+            )
+        for _ in range(self.n_repeats):
+            yield _deal_strata(group_ids, y_ids, n_classes, self.n_splits, rng)
 
 
 def _warn_small_classes(y_ids, n_splits):
