@@ -110,8 +110,11 @@ NETWORK_PARAMETERS = """
         Degrees of freedom of the corrected t-test (the paper's 10; None
         means the number of paired scores minus one).
     n_jobs : int, default=1
-        Fits run in parallel (joblib; -1 means all cores or all dask
-        workers).
+        Worker processes (-1 means all cores or all dask workers): with
+        ``engine='batched'`` every stack of networks is cut into ``n_jobs``
+        parts trained side by side, each with its share of the cores as
+        torch threads; with ``engine='per-fit'``, fits run in parallel
+        (joblib).
     backend : {'loky', 'dask'}, default='loky'
         joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
         local cluster of ``n_jobs`` worker processes.
@@ -129,11 +132,13 @@ NETWORK_PARAMETERS = """
 
         .. versionadded:: 0.1
     torch_threads : int or None, default=None
-        The torch threads of each fit. None means one, whatever ``n_jobs``
-        is: then the same seed gives the same results with any number of
-        workers (on a CPU). With N threads, results match only those of runs
-        with the same N, as the thread count changes the order of float
-        summations.
+        The torch threads of each fit, or of the batched engine when it
+        trains in the main process (``n_jobs=1``). None means one, whatever
+        ``n_jobs`` is: then the same seed gives the same results with any
+        number of workers (on a CPU), and a busy machine does not slow the
+        run down as much (see :ref:`training_engine`). With N threads,
+        results match only those of runs with the same N, as the thread
+        count changes the order of float summations.
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
     resample : int or None, default=None

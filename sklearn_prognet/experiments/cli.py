@@ -345,8 +345,10 @@ def _add_execution_options(parser):
         "--n-jobs",
         type=_n_jobs,
         metavar="N",
-        help="fits run in parallel through joblib; -1: all cores (or all dask "
-        "workers) (default: 1; --quick: -1)",
+        help="worker processes: with --engine batched, every stack of networks "
+        "is cut into N parts trained side by side; with per-fit, N fits run at "
+        "a time through joblib; -1: all cores (or all dask workers) "
+        "(default: 1; --quick: -1)",
     )
     run.add_argument(
         "--backend",
@@ -380,9 +382,11 @@ def _add_execution_options(parser):
         type=_positive_int,
         default=None,
         metavar="N",
-        help="torch threads per fit (default: 1, whatever --n-jobs is, so that "
-        "the same seed gives the same results with any number of workers; with "
-        "N threads, results match only runs with the same N)",
+        help="torch threads per fit, or of the batched engine when it trains in "
+        "this process (--n-jobs 1; its workers share the cores) (default: 1, "
+        "whatever --n-jobs is, so that the same seed gives the same results with "
+        "any number of workers; with N threads, results match only runs with "
+        "the same N)",
     )
     _add_audio_options(run)
     run.add_argument(
