@@ -28,7 +28,7 @@ from sklearn_prognet.experiments import (
     run_paralinguistic,
 )
 from sklearn_prognet.experiments._store import read_records
-from sklearn_prognet.experiments.cli import main
+from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
 
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
 QUIET = {"verbose": False, "progress": False}
@@ -246,6 +246,10 @@ def test_engine_is_checked_before_anything_is_written(tmp_path, emodb):
 
 
 def test_cli_engine_flag(capsys):
+    parser = build_parser()
+    assert _run_settings(parser.parse_args(["paralinguistic"]))["engine"] == "batched"
+    args = parser.parse_args(["paralinguistic", "--engine", "per-fit"])
+    assert _run_settings(args)["engine"] == "per-fit"
     with pytest.raises(SystemExit) as exc:
         main(["paralinguistic", "--engine", "fast"])
     assert exc.value.code == 2
@@ -257,3 +261,11 @@ def test_dask_falls_back_to_per_fit_with_a_warning():
         assert _engine.resolve_engine("batched", "dask") == "per-fit"
     assert _engine.resolve_engine("per-fit", "dask") == "per-fit"
     assert _engine.resolve_engine("batched", "loky") == "batched"
+
+
+def test_torch_threads_unused_by_batched_workers_is_a_warning():
+    with pytest.warns(UserWarning, match=r"torch_threads=2 is not used.*n_jobs=2"):
+        assert _engine.resolve_engine("batched", "loky", 2, 2) == "batched"
+    # used: in this process, or by every fit
+    assert _engine.resolve_engine("batched", "loky", 1, 2) == "batched"
+    assert _engine.resolve_engine("per-fit", "loky", 2, 2) == "per-fit"

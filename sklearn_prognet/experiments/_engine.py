@@ -41,12 +41,15 @@ def check_engine(engine):
     return engine
 
 
-def resolve_engine(engine, backend):
+def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
     """The engine that trains the run's networks.
 
     A dask cluster spreads single fits over its workers, which the batched
     engine does not do (it trains a repeat's networks on this machine):
     with ``backend='dask'`` the networks are trained per fit, with a warning.
+    The batched engine's worker processes (``n_jobs`` > 1) share the cores
+    as torch threads, so ``torch_threads`` is then not used (with a
+    warning).
     """
     if check_engine(engine) == BATCHED and backend == "dask":
         warn(
@@ -55,6 +58,12 @@ def resolve_engine(engine, backend):
             "(engine='per-fit')."
         )
         return PER_FIT
+    if engine == BATCHED and n_jobs != 1 and torch_threads is not None:
+        warn(
+            f"torch_threads={torch_threads!r} is not used: with engine='batched' "
+            f"and n_jobs={n_jobs!r} the worker processes share the cores as "
+            "torch threads (torch_threads applies with n_jobs=1)."
+        )
     return engine
 
 

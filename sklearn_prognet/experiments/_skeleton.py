@@ -360,7 +360,9 @@ def run_experiment(experiment, out, options):
     check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
-    engine = resolve_engine(options.engine, options.backend)
+    engine = resolve_engine(
+        options.engine, options.backend, options.n_jobs, options.torch_threads
+    )
     plan = experiment.plan(options, network)
     for note in plan.notes:
         log(f"note: {note}")
