@@ -5,6 +5,7 @@ units, a few epochs) so that each takes a few seconds.
 """
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ from sklearn_prognet.experiments import (
     _execution,
     load_corpus,
     render_report,
+    run_multi_corpus,
     run_paralinguistic,
 )
 from sklearn_prognet.experiments._store import read_records
@@ -128,6 +130,26 @@ def test_adapter_laterals_fall_back_per_fit(tmp_path, emodb, spies):
     engines = dict(zip(scores["method"], scores["engine"], strict=False))
     assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "per-fit"}
     assert {args[0].method for args, _ in per_fit.calls} == {"prognet"}
+
+
+@pytest.mark.slow
+def test_multi_corpus_batches_the_papers_methods_only(tmp_path, emodb):
+    speakers = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
+    corpora = [replace(emodb.select(np.isin(emodb.speaker, ids)), name=name)
+               for name, ids in speakers.items()]  # fmt: skip
+    scores = run_multi_corpus(tmp_path / "run", corpora, n_splits=3, n_repeats=1,
+                              network=TINY, **QUIET).scores  # fmt: skip
+    engines = {
+        method: set(frame["engine"].fillna("none"))
+        for method, frame in scores.groupby("method")
+    }
+    assert engines == {
+        "dnn": {"batched"}, "ptft": {"batched"}, "prognet": {"batched"},
+        # refused by the batched engine: fitted one by one
+        "adapter": {"per-fit"}, "multicorpus": {"per-fit"},
+        # the pooled source networks are single fits before the folds
+        "source": {"none"},
+    }  # fmt: skip
 
 
 def test_batch_refusal_names_what_the_engine_cannot_train():
