@@ -16,6 +16,8 @@ trained per fit.
 
 import time
 
+import sklearn
+
 from sklearn_prognet.experiments._fits import (
     BATCHED,
     PER_FIT,
@@ -81,8 +83,6 @@ def batchable(tasks, data):
 
 def _estimator(task, data):
     """:func:`._fits.make_estimator` (its fit requests need metadata routing)."""
-    import sklearn
-
     with sklearn.config_context(enable_metadata_routing=True):
         return make_estimator(task, data)
 
