@@ -48,6 +48,7 @@ C = "sklearn_prognet/_columns.py"
 S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
 FE, AU = "sklearn_prognet/_features.py", "sklearn_prognet/_audio.py"
 XPS = "tests/test_science_experiments.py::"
+XEN = "tests/test_experiments_engine.py::"
 XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
 XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
@@ -153,13 +154,15 @@ MUTANTS = [
            f'[("scale", {FROZEN}(make_scaler(data.normalization).fit(data.X))), ("net", net)]',
            (XPS + "test_the_scaler_is_fitted_on_the_training_folds_only",)),
     Mutant("runner_trains_on_test_fold", "the network trains on the training folds only", XF,
-           "pipe.fit(data.rows(task.train), y[task.train],",
-           "pipe.fit(data.rows(np.union1d(task.train, task.test)), y[np.union1d(task.train, task.test)],",
-           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",)),
+           '{"X": data.rows(task.train), "y": data.y[task.train],',
+           '{"X": data.rows(np.union1d(task.train, task.test)), "y": data.y[np.union1d(task.train, task.test)],',
+           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",
+            XEN + "test_batched_fits_get_each_fold_in_its_own_role")),
     Mutant("runner_validates_on_test_fold", "early stopping scores the validation fold", XF,
-           "X_val=data.rows(task.validation),\n                                  y_val=y[task.validation])",
-           "X_val=data.rows(task.test),\n                                  y_val=y[task.test])",
-           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",)),
+           "X_val=data.rows(task.validation),\n                         y_val=data.y[task.validation])",
+           "X_val=data.rows(task.test),\n                         y_val=data.y[task.test])",
+           (XPS + "test_each_fold_reaches_the_network_in_its_own_role",
+            XEN + "test_batched_fits_get_each_fold_in_its_own_role")),
     Mutant("runner_scores_validation_fold", "a fit's UAR is scored on its test fold", XF,
            "y_pred = pipe.predict(data.rows(task.test))", "y_pred = pipe.predict(data.rows(task.validation))",
            (XPS + "test_the_record_scores_the_test_fold",)),
@@ -206,6 +209,12 @@ MUTANTS = [
     Mutant("records_saved_at_the_end", "each record is saved as its fit finishes", XE,
            'return_as="generator_unordered"', 'return_as="list"',
            (XPS + "test_execute_runs_only_unsaved_fits_and_saves_each_at_once",)),
+    Mutant("batched_chunk_is_the_whole_run", "the batched engine saves each repeat's fits when it is trained", XE,
+           "for chunk in _repeats(todo):", "for chunk in [todo]:",
+           (XEN + "test_each_repeat_is_saved_when_trained_and_a_rerun_resumes",)),
+    Mutant("engine_flag_ignored", "engine='per-fit' trains every fit on its own", XE,
+           "if engine == PER_FIT:", "if False:",
+           (XEN + "test_per_fit_engine_never_batches",)),
     Mutant("source_model_refitted_on_resume", "a resumed cross-corpus run loads its source model", XCC,
            "if done and path.exists():", "if False:",
            (XPS + "test_a_resumed_cross_corpus_run_loads_its_source_model",)),

@@ -78,6 +78,30 @@ def _split_network(estimator):
     return steps, network
 
 
+def batch_refusal(estimator):
+    """Why :func:`fit_batched` would refuse ``estimator``, or None if it would not.
+
+    Asks the engine's own rules (those of :func:`_split_network`) without
+    fitting anything, so that a caller can train the estimators the engine
+    refuses one by one instead. ProgNets with ``lateral='adapter'``, which
+    the engine refuses only once their sources are fitted, are refused here
+    already.
+
+    Returns
+    -------
+    reason : str or None
+        The message of the error ``fit_batched`` would raise.
+    """
+    try:
+        _, network = _split_network(estimator)
+    except (TypeError, ValueError) as error:
+        return str(error)
+    lateral = getattr(network, "lateral", "linear")
+    if lateral != "linear":
+        return f"lateral={lateral!r} cannot be batched; only 'linear' can."
+    return None
+
+
 def _transformed(steps, fit):
     """The fit arguments after fitting the preprocessing steps on ``X``."""
     fit = dict(fit)

@@ -524,8 +524,9 @@ def test_dask_backend(tmp_path, emodb):
             emodb,
             backend="dask",
             scheduler=cluster.scheduler_address,
+            engine="per-fit",  # the batched engine does not use dask
         )
-    local = _tiny_para(tmp_path / "local", emodb)
+    local = _tiny_para(tmp_path / "local", emodb, engine="per-fit")
     a = result.scores.sort_values("key")
     b = local.scores.sort_values("key")
     assert len(a) == 9
@@ -534,8 +535,10 @@ def test_dask_backend(tmp_path, emodb):
 
 @pytest.mark.slow
 def test_loky_parallel_equals_sequential(tmp_path, emodb):
-    par = _tiny_para(tmp_path / "par", emodb, n_jobs=2).scores.sort_values("key")
-    seq = _tiny_para(tmp_path / "seq", emodb, n_jobs=1).scores.sort_values("key")
+    # per fit: the batched engine builds every record in this process
+    options = {"corpus": emodb, "engine": "per-fit"}
+    par = _tiny_para(tmp_path / "par", n_jobs=2, **options).scores.sort_values("key")
+    seq = _tiny_para(tmp_path / "seq", n_jobs=1, **options).scores.sort_values("key")
     np.testing.assert_array_equal(par["uar"], seq["uar"])
     # n_jobs=1 fits in this process; n_jobs=2 in worker processes, at most two
     main = f"{platform.node()}:{os.getpid()}"

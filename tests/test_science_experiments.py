@@ -327,7 +327,7 @@ def test_execute_runs_only_unsaved_fits_and_saves_each_at_once(tmp_path, monkeyp
     with ResultsStore(tmp_path, {"a": 1}) as store:
         store.append({"key": "t1", "uar": 0.1})
         store.append({"key": "t3", "uar": 0.3})
-        n_run = _execution.execute(store, tasks, None, verbose=False)
+        n_run = _execution.execute(store, tasks, None, engine="per-fit", verbose=False)
     assert n_run == 3
     assert [key for key, _ in seen] == ["t0", "t2", "t4"]
     # every fit finds the records of the fits before it already saved
@@ -338,7 +338,9 @@ def test_execute_runs_only_unsaved_fits_and_saves_each_at_once(tmp_path, monkeyp
     ]
     before = (tmp_path / "fits.jsonl").read_bytes()
     with ResultsStore(tmp_path, {"a": 1}) as store:
-        assert _execution.execute(store, tasks, None, verbose=False) == 0
+        assert (
+            _execution.execute(store, tasks, None, engine="per-fit", verbose=False) == 0
+        )
     assert len(seen) == 3 and (tmp_path / "fits.jsonl").read_bytes() == before
 
 

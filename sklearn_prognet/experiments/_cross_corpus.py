@@ -685,6 +685,7 @@ def run_cross_corpus(
     n_jobs=1,
     backend="loky",
     scheduler=None,
+    engine="batched",
     torch_threads=None,
     cache_dir=None,
     resample=None,
@@ -748,7 +749,7 @@ def run_cross_corpus(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
         resample, progress, verbose, command, normalization=normalization,
-        features=features,
+        features=features, engine=engine,
     )  # fmt: skip
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
 

@@ -12,7 +12,8 @@ import sys
 
 import joblib
 
-from sklearn_prognet.experiments._fits import run_fit
+from sklearn_prognet.experiments._engine import batchable, fit_tasks_batched
+from sklearn_prognet.experiments._fits import BATCHED, PER_FIT, run_fit
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.utils._process import exit_with_parent
 
@@ -57,6 +58,19 @@ def threads_per_fit(torch_threads):
     It is also the fastest for these small networks (two threads make one fit
     of the paper's network only about 1.4 times as fast as one, and several
     times slower on a loaded machine); use ``n_jobs`` for speed.
+
+    The batched engine keeps the same default when it trains in this process
+    (``n_jobs=1``); with ``n_jobs`` > 1 its worker processes take the cores
+    between them (one thread each on 2 cores). Measured on a 2-core machine
+    shared with other jobs (``benchmarks/bench_runner_engine.py``: one repeat
+    of the paralinguistic experiment on EmoDB, 10 folds, gender source, the
+    paper's network, 60 epochs; two runs): batched with ``n_jobs=1`` took
+    21.3 / 20.7 s on one thread and 39.9 / 12.1 s on two (threads suffer
+    most from the other jobs), batched with ``n_jobs=2`` (one thread each)
+    11.2 / 11.1 s, per fit with ``n_jobs=2`` 40.0 / 35.3 s. Two threads
+    are thus no safe default; processes (``n_jobs``) are the way to use the
+    cores, with either engine. The batched results did not depend on the
+    threads or workers (equal UARs in all three variants).
     """
     return 1 if torch_threads is None else torch_threads
 
@@ -133,6 +147,7 @@ def execute(
     tasks,
     data,
     *,
+    engine=BATCHED,
     n_jobs=1,
     backend="loky",
     scheduler=None,
@@ -142,6 +157,11 @@ def execute(
     verbose=True,
 ):
     """Run the tasks not yet in ``store``, appending each record as it arrives.
+
+    With ``engine='batched'`` the tasks are trained one repeat at a time
+    (see :mod:`._engine`), and the records of a repeat are saved as soon as
+    it is trained: an interrupted run loses at most the repeat in progress.
+    The tasks that the batched engine refuses are then fitted one by one.
 
     Returns
     -------
@@ -155,24 +175,53 @@ def execute(
         if n_done:
             log(
                 f"Resuming: {n_done} of {len(tasks)} fits are already saved in "
-                f"{store.fits_path}; {len(todo)} to run."
+                f"{store.fits_path}; {len(todo)} to run (engine: {engine})."
             )
         else:
-            log(f"{len(todo)} fits to run; results go to {store.folder}.")
+            log(f"{len(todo)} fits to run ({engine}); results go to {store.folder}.")
     if not todo:
         return 0
-    n_run = 0
     bar = _progress_bar(len(tasks), n_done, desc, progress)
+    run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler,
+           "torch_threads": torch_threads}  # fmt: skip
     try:
-        with parallel_context(n_jobs, backend, scheduler, scatter=[data]) as jobs:
-            parallel = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")
-            results = parallel(
-                joblib.delayed(run_fit)(task, data, torch_threads) for task in todo
-            )
-            for record in results:
-                store.append(record)
-                n_run += 1
-                bar.update(1)
+        if engine == PER_FIT:
+            return _run_per_fit(store, todo, data, bar, **run)
+        n_run = 0
+        for chunk in _repeats(todo):
+            together, alone = batchable(chunk, data)
+            if together:
+                with parallel_context(n_jobs, backend, scheduler):
+                    records = fit_tasks_batched(together, data, n_jobs, torch_threads)
+                for record in records:
+                    store.append(record)
+                bar.update(len(records))
+            n_run += len(together)
+            if alone:
+                n_run += _run_per_fit(store, alone, data, bar, **run)
+        return n_run
     finally:
         bar.close()
+
+
+def _repeats(tasks):
+    """The tasks in groups of one repeat, in their order (the batched chunks)."""
+    groups = {}
+    for task in tasks:
+        groups.setdefault(task.repeat, []).append(task)
+    return list(groups.values())
+
+
+def _run_per_fit(store, tasks, data, bar, *, n_jobs, backend, scheduler, torch_threads):
+    """Fit the tasks one by one (in parallel); save each record as it arrives."""
+    n_run = 0
+    with parallel_context(n_jobs, backend, scheduler, scatter=[data]) as jobs:
+        parallel = joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")
+        results = parallel(
+            joblib.delayed(run_fit)(task, data, torch_threads) for task in tasks
+        )
+        for record in results:
+            store.append(record)
+            n_run += 1
+            bar.update(1)
     return n_run

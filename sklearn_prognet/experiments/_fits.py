@@ -39,6 +39,8 @@ __all__ = [
     "FitData",
     "FitTask",
     "derive_seed",
+    "fit_arguments",
+    "fit_record",
     "network_params",
     "paper_network",
     "run_fit",
@@ -89,6 +91,10 @@ TRAINING_OPTIONS = (
     "input_noise",
     "label_smoothing",
 )
+
+#: The engines that train the networks of a run (see :mod:`._engine`): all
+#: networks of a group of tasks at once, or every fit on its own.
+BATCHED, PER_FIT = "batched", "per-fit"
 
 # Decimals kept in the saved learning curves.
 _CURVE_DECIMALS = 5
@@ -358,63 +364,83 @@ def training_record(net):
     }
 
 
-def run_fit(task, data, torch_threads=1):
-    """Fit and evaluate one task; return its record (a JSON-able dict).
+def fit_arguments(task, data, fit_params):
+    """The arguments of a task's fit (``X``, ``y`` and ``fit_params``).
 
-    The record's ``source`` field holds the source task or the source corpus
-    (its name predates the distinction; old results folders use it), and
-    ``confusion`` the test fold's confusion counts: rows are the true
-    emotions, columns the predicted ones, both in sorted order.
+    ``X`` and ``y`` are the training folds; a network also gets the
+    validation fold (``X_val``, ``y_val``), on which it stops early.
+    """
+    arguments = {"X": data.rows(task.train), "y": data.y[task.train], **fit_params}
+    if task.method not in BASELINE_LABELS:
+        arguments.update(X_val=data.rows(task.validation),
+                         y_val=data.y[task.validation])  # fmt: skip
+    return arguments
+
+
+def run_fit(task, data, torch_threads=1):
+    """Fit and evaluate one task on its own; return its record.
+
+    The engine ``'per-fit'``; see :func:`fit_record` for the record.
     """
     import sklearn
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
-        y = data.y
         with sklearn.config_context(enable_metadata_routing=True):
             pipe, fit_params = make_estimator(task, data)
-            if task.method not in BASELINE_LABELS:
-                fit_params.update(X_val=data.rows(task.validation),
-                                  y_val=y[task.validation])  # fmt: skip
-            with _small_speakers_quiet():
-                pipe.fit(data.rows(task.train), y[task.train], **fit_params)
-        with _small_speakers_quiet():
-            y_pred = pipe.predict(data.rows(task.test))
-        net = pipe[-1]
-        record = {
-            "key": task.key,
-            "experiment": data.experiment,
-            "method": task.method,
-            "source": task.source_task or task.source_corpus,
-            "repeat": task.repeat,
-            "fold": task.fold,
-            "n_train_folds": task.n_train_folds,
-            "uar": uar_score(y[task.test], y_pred),
-            "n_train": len(task.train),
-            "n_val": len(task.validation),
-            "n_test": len(task.test),
-            "random_state": task.random_state,
-        }
-        if task.target is not None:
-            record["target"] = task.target
-        source_network = _source_network(net)
-        if source_network is not None:
-            record.update(_source_scores(task, data, pipe, source_network))
-        if task.method not in BASELINE_LABELS:
-            record.update(training_record(net))
-        record.update(getattr(net, "record_fields_", {}))
-        if data.record_predictions:
-            record.update(prediction_record(task.test, y[task.test], y_pred))
-        record["confusion"] = confusion_matrix(
-            y[task.test], y_pred, labels=np.unique(y)
-        )
-        record["fit_time"] = round(time.perf_counter() - start, 3)
-        record["worker"] = f"{platform.node()}:{os.getpid()}"
-        return record
+            with quiet_fitting():
+                pipe.fit(**fit_arguments(task, data, fit_params))
+        record = fit_record(task, data, pipe, PER_FIT)
+    record["fit_time"] = round(time.perf_counter() - start, 3)
+    return record
+
+
+def fit_record(task, data, pipe, engine):
+    """Evaluate a task's fitted pipeline; return its record (a JSON-able dict).
+
+    The record's ``source`` field holds the source task or the source corpus
+    (its name predates the distinction; old results folders use it),
+    ``confusion`` the test fold's confusion counts (rows are the true
+    emotions, columns the predicted ones, both in sorted order), and
+    ``engine`` the engine that trained it (records of older runs have none:
+    they were trained per fit). The caller adds ``fit_time``.
+    """
+    y = data.y
+    with quiet_fitting():
+        y_pred = pipe.predict(data.rows(task.test))
+    net = pipe[-1]
+    record = {
+        "key": task.key,
+        "experiment": data.experiment,
+        "method": task.method,
+        "source": task.source_task or task.source_corpus,
+        "repeat": task.repeat,
+        "fold": task.fold,
+        "n_train_folds": task.n_train_folds,
+        "uar": uar_score(y[task.test], y_pred),
+        "n_train": len(task.train),
+        "n_val": len(task.validation),
+        "n_test": len(task.test),
+        "random_state": task.random_state,
+    }
+    if task.target is not None:
+        record["target"] = task.target
+    source_network = _source_network(net)
+    if source_network is not None:
+        record.update(_source_scores(task, data, pipe, source_network))
+    if task.method not in BASELINE_LABELS:
+        record.update(training_record(net))
+    record.update(getattr(net, "record_fields_", {}))
+    if data.record_predictions:
+        record.update(prediction_record(task.test, y[task.test], y_pred))
+    record["confusion"] = confusion_matrix(y[task.test], y_pred, labels=np.unique(y))
+    record["engine"] = engine
+    record["worker"] = f"{platform.node()}:{os.getpid()}"
+    return record
 
 
 @contextlib.contextmanager
-def _small_speakers_quiet():
+def quiet_fitting():
     """Silence SpeakerStandardScaler's warning on speakers with few rows.
 
     Their global fallback is the documented behaviour, stated in the reports;
@@ -471,7 +497,7 @@ def _source_scores(task, data, pipe, source_network):
     # A UAR over one class (a single-gender test fold) is that class's recall,
     # not comparable with the others: no score then.
     if np.isin(y_test, source_network.classes_).all() and len(np.unique(y_test)) > 1:
-        with _small_speakers_quiet():
+        with quiet_fitting():
             X_test = pipe[:-1].transform(data.rows(task.test))
         with warnings.catch_warnings():
             # predicted speakers that are absent from this fold

@@ -235,6 +235,29 @@ def confusion_section(figure, csv_name, n_arms):
     ]
 
 
+def engine_lines(engines):
+    """Which engine trained how many fits, from the records' ``engine`` field.
+
+    A record without one (None or NaN) predates the field: it was trained
+    per fit.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import engine_lines
+    >>> print(engine_lines(["batched", "batched", None])[0])
+    Fits by training engine: 2 batched, 1 per-fit (results from the same distribution).
+    """
+    counts = {}
+    for engine in engines:
+        engine = engine if isinstance(engine, str) else "per-fit"
+        counts[engine] = counts.get(engine, 0) + 1
+    if not counts:
+        return []
+    parts = ", ".join(f"{n} {engine}" for engine, n in counts.items())
+    same = " (results from the same distribution)" if len(counts) > 1 else ""
+    return [f"Fits by training engine: {parts}{same}.", ""]
+
+
 def footer(saved, files):
     """Notes, the folder's files and the versions, closing every report."""
     lines = []

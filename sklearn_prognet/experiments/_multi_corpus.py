@@ -789,6 +789,7 @@ def run_multi_corpus(
     n_jobs=1,
     backend="loky",
     scheduler=None,
+    engine="batched",
     torch_threads=None,
     cache_dir=None,
     resample=None,
@@ -868,6 +869,6 @@ def run_multi_corpus(
         device=device, alpha=alpha, ttest_df=ttest_df, n_jobs=n_jobs,
         backend=backend, scheduler=scheduler, torch_threads=torch_threads,
         cache_dir=cache_dir, resample=resample, progress=progress,
-        verbose=verbose, command=command,
+        verbose=verbose, command=command, engine=engine,
     )  # fmt: skip
     return run_experiment(MultiCorpus(corpora, train_folds), out, options)

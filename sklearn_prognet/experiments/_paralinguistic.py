@@ -467,6 +467,7 @@ def run_paralinguistic(
     n_jobs=1,
     backend="loky",
     scheduler=None,
+    engine="batched",
     torch_threads=None,
     cache_dir=None,
     resample=None,
@@ -543,6 +544,6 @@ def run_paralinguistic(
         emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
         alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
         resample, progress, verbose, command, normalization=normalization,
-        features=features,
+        features=features, engine=engine,
     )  # fmt: skip
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)

@@ -19,6 +19,7 @@ report section. This module does the rest, the same way for all:
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sklearn_prognet.experiments._engine import check_engine, resolve_engine
 from sklearn_prognet.experiments._execution import (
     check_execution,
     execute,
@@ -31,6 +32,7 @@ from sklearn_prognet.experiments._format import (
     confusion_csv,
     confusion_section,
     curves_csv,
+    engine_lines,
     footer,
     status_text,
 )
@@ -108,19 +110,35 @@ NETWORK_PARAMETERS = """
         Degrees of freedom of the corrected t-test (the paper's 10; None
         means the number of paired scores minus one).
     n_jobs : int, default=1
-        Fits run in parallel (joblib; -1 means all cores or all dask
-        workers).
+        Worker processes (-1 means all cores or all dask workers): with
+        ``engine='batched'`` every stack of networks is cut into ``n_jobs``
+        parts trained side by side, each with its share of the cores as
+        torch threads; with ``engine='per-fit'``, fits run in parallel
+        (joblib).
     backend : {'loky', 'dask'}, default='loky'
         joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
         local cluster of ``n_jobs`` worker processes.
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
+    engine : {'batched', 'per-fit'}, default='batched'
+        How the networks are trained: the networks of one repeat of the
+        cross-validation together, stacked along a model axis
+        (:func:`~sklearn_prognet.model_selection.fit_batched`; results from
+        the same distribution as ``'per-fit'``, not the same digits), or
+        every fit on its own. Networks the batched engine cannot train are
+        trained per fit; each record says which engine trained it. With
+        ``backend='dask'`` every fit is trained on its own (with a warning).
+        See :ref:`training_engine`.
+
+        .. versionadded:: 0.1
     torch_threads : int or None, default=None
-        The torch threads of each fit. None means one, whatever ``n_jobs``
-        is: then the same seed gives the same results with any number of
-        workers (on a CPU). With N threads, results match only those of runs
-        with the same N, as the thread count changes the order of float
-        summations.
+        The torch threads of each fit, or of the batched engine when it
+        trains in the main process (``n_jobs=1``). None means one, whatever
+        ``n_jobs`` is: then the same seed gives the same results with any
+        number of workers (on a CPU), and a busy machine does not slow the
+        run down as much (see :ref:`training_engine`). With N threads,
+        results match only those of runs with the same N, as the thread
+        count changes the order of float summations.
     cache_dir : str or None, default=None
         Feature cache of audio corpora (see :func:`load_corpus`).
     resample : int or None, default=None
@@ -168,6 +186,7 @@ class RunOptions:
     command: list | None = None
     normalization: str = "global"
     features: str = DEFAULT_FEATURES
+    engine: str = "batched"
 
     def corpus_options(self):
         """Keyword arguments of :func:`load_corpus`."""
@@ -338,8 +357,12 @@ def run_experiment(experiment, out, options):
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
+    check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
+    engine = resolve_engine(
+        options.engine, options.backend, options.n_jobs, options.torch_threads
+    )
     plan = experiment.plan(options, network)
     for note in plan.notes:
         log(f"note: {note}")
@@ -362,6 +385,10 @@ def run_experiment(experiment, out, options):
         **plan.info,
         "notes": plan.notes,
         "runtime": {
+            # not part of the configuration (nor its hash): both engines draw
+            # results from the same distribution, and a run may switch engine
+            # when it resumes; every record names its engine
+            "engine": engine,
             "n_jobs": options.n_jobs,
             "backend": options.backend,
             "scheduler": options.scheduler,
@@ -376,6 +403,7 @@ def run_experiment(experiment, out, options):
             store,
             plan.tasks,
             data,
+            engine=engine,
             n_jobs=options.n_jobs,
             backend=options.backend,
             scheduler=options.scheduler,
@@ -644,6 +672,7 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     lines, curve_rows = experiment.report(folder, results, analysis)
     lines += _confusion_lines(folder, results, experiment)
     lines += _no_plots_lines()
+    lines += engine_lines(_fit_engines(results.scores))
     lines += footer(results.saved, _FILES)
     write_atomic(folder / CURVES_FILE, curves_csv(curve_rows))
     scores = results.scores
@@ -652,6 +681,14 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     path = folder / REPORT_FILE
     write_atomic(path, "\n".join(lines).rstrip() + "\n")
     return path
+
+
+def _fit_engines(scores):
+    """The ``engine`` of every fit record (source networks left out)."""
+    if scores.empty:
+        return []
+    fits = scores[scores["method"] != "source"]
+    return list(fits["engine"]) if "engine" in fits else [None] * len(fits)
 
 
 def frames_by_arm(scores):

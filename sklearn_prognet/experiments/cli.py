@@ -13,6 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from sklearn_prognet.experiments._engine import ENGINES
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
@@ -57,7 +58,7 @@ NETWORK_FLAGS = (
 _TRANSLATED = ("sources", "corpora", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
                "train_folds", "on_error", "baselines", "features",
-               "resample")  # fmt: skip
+               "resample", "engine")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -344,8 +345,10 @@ def _add_execution_options(parser):
         "--n-jobs",
         type=_n_jobs,
         metavar="N",
-        help="fits run in parallel through joblib; -1: all cores (or all dask "
-        "workers) (default: 1; --quick: -1)",
+        help="worker processes: with --engine batched, every stack of networks "
+        "is cut into N parts trained side by side; with per-fit, N fits run at "
+        "a time through joblib; -1: all cores (or all dask workers) "
+        "(default: 1; --quick: -1)",
     )
     run.add_argument(
         "--backend",
@@ -362,13 +365,28 @@ def _add_execution_options(parser):
         "(with --backend dask)",
     )
     run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="batched: train the networks of one repeat together, stacked along "
+        "a model axis (--n-jobs worker processes share every stack), saving "
+        "each repeat's fits when it is trained; networks it cannot train "
+        "(--baselines, adapters, multi-corpus networks, --lateral adapter, some "
+        "--preset options) and every fit with --backend dask are trained per "
+        "fit. per-fit: every fit on its own, --n-jobs at a time. Both give "
+        "results from the same distribution, not the same digits "
+        "(default: %(default)s)",
+    )
+    run.add_argument(
         "--torch-threads",
         type=_positive_int,
         default=None,
         metavar="N",
-        help="torch threads per fit (default: 1, whatever --n-jobs is, so that "
-        "the same seed gives the same results with any number of workers; with "
-        "N threads, results match only runs with the same N)",
+        help="torch threads per fit, or of the batched engine when it trains in "
+        "this process (--n-jobs 1; its workers share the cores) (default: 1, "
+        "whatever --n-jobs is, so that the same seed gives the same results with "
+        "any number of workers; with N threads, results match only runs with "
+        "the same N)",
     )
     _add_audio_options(run)
     run.add_argument(
@@ -648,6 +666,7 @@ def _run_settings(args):
         "backend": args.backend,
         "scheduler": args.scheduler,
         "torch_threads": args.torch_threads,
+        "engine": args.engine,
         "cache_dir": args.cache_dir,
         "resample": args.resample,
         "features": args.features,

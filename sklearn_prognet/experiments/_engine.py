@@ -1,0 +1,117 @@
+# Authors: The sklearn_prognet developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The training engines of the runner: batched (default) or one fit at a time.
+
+``'batched'`` trains the networks of a group of tasks (one repeat of the
+cross-validation) together with :func:`~sklearn_prognet.model_selection.fit_batched`:
+the networks of one configuration are stacked along a model axis, and the
+source networks trained inside the fits are batched too (and trained once
+when two tasks would train the same one). ``'per-fit'`` fits every task on
+its own (:func:`._fits.run_fit`). Both build their records with
+:func:`._fits.fit_record`; each record names its engine. Tasks whose
+estimator the batched engine refuses (a linear baseline, residual adapters,
+a multi-corpus network, adapter laterals, options the engine lacks) are
+trained per fit.
+"""
+
+import time
+
+import sklearn
+
+from sklearn_prognet.experiments._fits import (
+    BATCHED,
+    PER_FIT,
+    fit_arguments,
+    fit_record,
+    make_estimator,
+    quiet_fitting,
+    torch_thread_limit,
+)
+from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._warnings import warn
+
+__all__ = ["ENGINES", "check_engine", "fit_tasks_batched", "resolve_engine"]
+
+#: The training engines, the default first.
+ENGINES = (BATCHED, PER_FIT)
+
+
+def check_engine(engine):
+    """Refuse an unknown engine."""
+    if engine not in ENGINES:
+        raise ExperimentInputError(f"engine={engine!r} is not one of {list(ENGINES)}.")
+    return engine
+
+
+def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
+    """The engine that trains the run's networks.
+
+    A dask cluster spreads single fits over its workers, which the batched
+    engine does not do (it trains a repeat's networks on this machine):
+    with ``backend='dask'`` the networks are trained per fit, with a warning.
+    The batched engine's worker processes (``n_jobs`` > 1) share the cores
+    as torch threads, so ``torch_threads`` is then not used (with a
+    warning).
+    """
+    if check_engine(engine) == BATCHED and backend == "dask":
+        warn(
+            "engine='batched' trains on this machine and cannot use a dask "
+            "cluster; with backend='dask' every fit is trained on its own "
+            "(engine='per-fit')."
+        )
+        return PER_FIT
+    if engine == BATCHED and n_jobs != 1 and torch_threads is not None:
+        warn(
+            f"torch_threads={torch_threads!r} is not used: with engine='batched' "
+            f"and n_jobs={n_jobs!r} the worker processes share the cores as "
+            "torch threads (torch_threads applies with n_jobs=1)."
+        )
+    return engine
+
+
+def batchable(tasks, data):
+    """Split ``tasks`` into those the batched engine trains and the others."""
+    # torch is imported when a network is first needed, not with the package
+    from sklearn_prognet._batched_fit import batch_refusal
+
+    together, alone = [], []
+    for task in tasks:
+        pipe, _ = _estimator(task, data)
+        (alone if batch_refusal(pipe) else together).append(task)
+    return together, alone
+
+
+def _estimator(task, data):
+    """:func:`._fits.make_estimator` (its fit requests need metadata routing)."""
+    with sklearn.config_context(enable_metadata_routing=True):
+        return make_estimator(task, data)
+
+
+def fit_tasks_batched(tasks, data, n_jobs=1, torch_threads=1):
+    """Fit the tasks' networks together; return their records.
+
+    ``n_jobs`` worker processes share every stack of networks (each with its
+    share of the cores as torch threads, see ``fit_batched``); with one, the
+    networks train in this process on ``torch_threads`` threads.
+    ``fit_time`` is the training time shared out equally among the tasks,
+    plus the task's own evaluation.
+    """
+    from sklearn_prognet._batched_fit import fit_batched
+
+    start = time.perf_counter()
+    with torch_thread_limit(torch_threads):
+        built = [_estimator(task, data) for task in tasks]
+        fits = [
+            fit_arguments(task, data, fit_params)
+            for task, (_, fit_params) in zip(tasks, built, strict=True)
+        ]
+        with quiet_fitting():
+            fit_batched([pipe for pipe, _ in built], fits, n_jobs=n_jobs)
+        shared = (time.perf_counter() - start) / len(tasks)
+        records = []
+        for task, (pipe, _) in zip(tasks, built, strict=True):
+            own = time.perf_counter()
+            record = fit_record(task, data, pipe, BATCHED)
+            record["fit_time"] = round(shared + time.perf_counter() - own, 3)
+            records.append(record)
+    return records

@@ -1,0 +1,293 @@
+"""Tests of the runner's training engines: batched (the default) and per fit.
+
+The runs use tiny configurations (3 folds, 1-2 repeats, one hidden layer of 16
+units, a few epochs) so that each takes a few seconds.
+"""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_prognet import (
+    DNNClassifier,
+    ProgressiveNetClassifier,
+    ResidualAdapterClassifier,
+    _batched_fit,
+)
+from sklearn_prognet._batched_fit import batch_refusal
+from sklearn_prognet.experiments import (
+    ExperimentInputError,
+    _engine,
+    _execution,
+    load_corpus,
+    render_report,
+    run_multi_corpus,
+    run_paralinguistic,
+)
+from sklearn_prognet.experiments._store import read_records
+from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
+
+TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
+QUIET = {"verbose": False, "progress": False}
+
+
+@pytest.fixture(scope="module")
+def emodb():
+    return load_corpus("emodb")
+
+
+def _tiny_para(out, corpus, **kwargs):
+    params = {"n_splits": 3, "n_repeats": 1, "sources": ["gender"], "network": TINY,
+              **QUIET, **kwargs}  # fmt: skip
+    return run_paralinguistic(out, corpus, **params)
+
+
+class _Spy:
+    """Records the calls of a function, then calls it."""
+
+    def __init__(self, function):
+        self.function = function
+        self.calls = []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append((args, kwargs))
+        return self.function(*args, **kwargs)
+
+
+@pytest.fixture
+def spies(monkeypatch):
+    """Spies on fit_batched (also its call for the sources) and on run_fit."""
+    batched = _Spy(_batched_fit.fit_batched)
+    per_fit = _Spy(_execution.run_fit)
+    monkeypatch.setattr(_batched_fit, "fit_batched", batched)
+    monkeypatch.setattr(_execution, "run_fit", per_fit)
+    return batched, per_fit
+
+
+def _lines(path):
+    return path.read_bytes().splitlines(keepends=True)
+
+
+# -- the default engine, and the fits it refuses --------------------------------
+
+
+def test_batched_is_the_default_and_trains_sources_batched(tmp_path, emodb, spies):
+    batched, per_fit = spies
+    out = tmp_path / "run"
+    scores = _tiny_para(out, emodb, baselines=["logreg"]).scores
+    networks = scores[scores["method"] != "logreg"]
+    assert len(networks) == 9 and set(networks["engine"]) == {"batched"}
+    # the linear baseline cannot be batched: it is fitted on its own
+    assert list(scores.loc[scores["method"] == "logreg", "engine"]) == ["per-fit"] * 3
+    assert sorted(args[0].method for args, _ in per_fit.calls) == ["logreg"] * 3
+    # one call for the repeat's 9 networks, one (from inside it) for the
+    # gender sources: PT/FT and ProgNet of a fold share theirs, so 3 not 6
+    # (the sources' own call for their sources is empty)
+    sizes = sorted(len(args[0]) for args, _ in batched.calls)
+    assert [n for n in sizes if n] == [3, 9]
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["runtime"]["engine"] == "batched"
+    assert "engine" not in saved["config"]
+    text = (out / "report.md").read_text()
+    assert "Fits by training engine: 9 batched, 3 per-fit" in text
+
+
+def test_batched_fits_get_each_fold_in_its_own_role(tmp_path, emodb, spies,
+                                                    monkeypatch):  # fmt: skip
+    batched, _ = spies
+    chunks = _Spy(_engine.fit_tasks_batched)
+    monkeypatch.setattr(_execution, "fit_tasks_batched", chunks)
+    _tiny_para(tmp_path / "run", emodb)
+    (((tasks, *_), _),) = chunks.calls
+    (_, fits), _ = batched.calls[0]  # the runner's call (then its sources')
+    X, y = emodb.X, np.asarray(emodb.emotion)
+    assert len(tasks) == len(fits) == 9
+    for task, fit in zip(tasks, fits, strict=True):
+        # the network trains on the training folds, stops early on the
+        # validation fold, and never sees the test fold
+        np.testing.assert_array_equal(fit["X"], X[task.train])
+        np.testing.assert_array_equal(fit["y"], y[task.train])
+        np.testing.assert_array_equal(fit["X_val"], X[task.validation])
+        np.testing.assert_array_equal(fit["y_val"], y[task.validation])
+        assert not np.isin(task.test, np.r_[task.train, task.validation]).any()
+
+
+def test_per_fit_engine_never_batches(tmp_path, emodb, spies):
+    batched, per_fit = spies
+    scores = _tiny_para(tmp_path / "run", emodb, engine="per-fit").scores
+    assert set(scores["engine"]) == {"per-fit"} and len(scores) == 9
+    assert batched.calls == [] and len(per_fit.calls) == 9
+
+
+def test_adapter_laterals_fall_back_per_fit(tmp_path, emodb, spies):
+    _, per_fit = spies
+    scores = _tiny_para(tmp_path / "run", emodb, lateral="adapter").scores
+    engines = dict(zip(scores["method"], scores["engine"], strict=False))
+    assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "per-fit"}
+    assert {args[0].method for args, _ in per_fit.calls} == {"prognet"}
+
+
+@pytest.mark.slow
+def test_multi_corpus_batches_the_papers_methods_only(tmp_path, emodb):
+    speakers = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
+    corpora = [replace(emodb.select(np.isin(emodb.speaker, ids)), name=name)
+               for name, ids in speakers.items()]  # fmt: skip
+    scores = run_multi_corpus(tmp_path / "run", corpora, n_splits=3, n_repeats=1,
+                              network=TINY, **QUIET).scores  # fmt: skip
+    engines = {
+        method: set(frame["engine"].fillna("none"))
+        for method, frame in scores.groupby("method")
+    }
+    assert engines == {
+        "dnn": {"batched"}, "ptft": {"batched"}, "prognet": {"batched"},
+        # refused by the batched engine: fitted one by one
+        "adapter": {"per-fit"}, "multicorpus": {"per-fit"},
+        # the pooled source networks are single fits before the folds
+        "source": {"none"},
+    }  # fmt: skip
+
+
+def test_batch_refusal_names_what_the_engine_cannot_train():
+    assert batch_refusal(DNNClassifier()) is None
+    assert batch_refusal(make_pipeline(StandardScaler(), DNNClassifier())) is None
+    source = DNNClassifier()
+    assert "LogisticRegression" in batch_refusal(
+        make_pipeline(StandardScaler(), LogisticRegression())
+    )
+    assert "ResidualAdapterClassifier" in batch_refusal(
+        ResidualAdapterClassifier(source=source)
+    )
+    refusal = batch_refusal(
+        ProgressiveNetClassifier(sources=[source], lateral="adapter")
+    )
+    assert "lateral='adapter'" in refusal
+
+
+def test_n_jobs_goes_to_fit_batched(tmp_path, emodb, monkeypatch):
+    seen = []
+
+    def one_process(estimators, fits, *, n_jobs=None):
+        seen.append(n_jobs)
+        return original(estimators, fits, n_jobs=None)
+
+    original = _batched_fit.fit_batched
+    monkeypatch.setattr(_batched_fit, "fit_batched", one_process)
+    _tiny_para(tmp_path / "run", emodb, n_jobs=2)
+    assert seen[0] == 2  # the call of the runner (the others: its sources)
+
+
+# -- saved as they go, resumed -------------------------------------------------
+
+
+def test_each_repeat_is_saved_when_trained_and_a_rerun_resumes(
+    tmp_path, emodb, monkeypatch
+):
+    out = tmp_path / "run"
+    trained = []
+
+    def second_repeat_fails(tasks, data, *args):
+        saved = [r["key"] for r in read_records(out / "fits.jsonl")[0]]
+        trained.append(([task.key for task in tasks], saved))
+        if len(trained) == 2:
+            raise RuntimeError("killed")
+        return original(tasks, data, *args)
+
+    original = _engine.fit_tasks_batched
+    monkeypatch.setattr(_execution, "fit_tasks_batched", second_repeat_fails)
+    with pytest.raises(RuntimeError, match="killed"):
+        _tiny_para(out, emodb, n_repeats=2)
+    (first, _), (second, saved) = trained
+    assert {key[:3] for key in first} == {"r00"} and len(first) == 9
+    assert {key[:3] for key in second} == {"r01"}
+    # the first repeat was saved before the second started, and is kept
+    assert sorted(saved) == sorted(first)
+    kept = _lines(out / "fits.jsonl")
+    assert len(kept) == 9
+
+    monkeypatch.setattr(_execution, "fit_tasks_batched", original)
+    spy = _Spy(original)
+    monkeypatch.setattr(_execution, "fit_tasks_batched", spy)
+    scores = _tiny_para(out, emodb, n_repeats=2).scores
+    (((tasks, *_), _),) = spy.calls
+    assert sorted(task.key for task in tasks) == sorted(second)
+    assert _lines(out / "fits.jsonl")[:9] == kept and len(scores) == 18
+
+
+def test_resume_with_the_other_engine_and_from_an_old_folder(tmp_path, emodb):
+    out = tmp_path / "run"
+    _tiny_para(out, emodb, engine="per-fit")
+    fits = out / "fits.jsonl"
+    # an old results folder: its records and config.json name no engine
+    old = [json.loads(line) for line in _lines(fits)[:4]]
+    for record in old:
+        del record["engine"]
+    fits.write_text("".join(json.dumps(r) + "\n" for r in old))
+    saved = json.loads((out / "config.json").read_text())
+    del saved["runtime"]["engine"]
+    (out / "config.json").write_text(json.dumps(saved))
+
+    scores = _tiny_para(out, emodb).scores  # batched, by default
+    assert len(scores) == 9
+    assert scores["engine"].isna().sum() == 4
+    assert (scores["engine"] == "batched").sum() == 5
+    text = render_report(out).read_text()
+    assert (
+        "Fits by training engine: 4 per-fit, 5 batched (results from the same" in text
+    )
+
+
+# -- the same distribution -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_both_engines_give_the_same_uars_on_average(tmp_path, emodb):
+    network = {"hidden_layer_sizes": (32,), "max_epochs": 40, "patience": 10,
+               "lr": 0.005}  # fmt: skip
+    mean = {}
+    for engine in ("batched", "per-fit"):
+        scores = _tiny_para(tmp_path / engine, emodb, n_splits=5, n_repeats=2,
+                            network=network, engine=engine).scores  # fmt: skip
+        mean[engine] = scores.groupby("method")["uar"].mean()
+    # well above chance (0.25) for every method, and within 0.05 of each other
+    assert (mean["batched"] > 0.6).all() and (mean["per-fit"] > 0.6).all()
+    assert (mean["batched"] - mean["per-fit"]).abs().max() < 0.05
+
+
+# -- options ------------------------------------------------------------------
+
+
+def test_engine_is_checked_before_anything_is_written(tmp_path, emodb):
+    with pytest.raises(ExperimentInputError, match=r"engine='fast' is not one of"):
+        _tiny_para(tmp_path / "run", emodb, engine="fast")
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_engine_flag(capsys):
+    parser = build_parser()
+    assert _run_settings(parser.parse_args(["paralinguistic"]))["engine"] == "batched"
+    args = parser.parse_args(["paralinguistic", "--engine", "per-fit"])
+    assert _run_settings(args)["engine"] == "per-fit"
+    with pytest.raises(SystemExit) as exc:
+        main(["paralinguistic", "--engine", "fast"])
+    assert exc.value.code == 2
+    assert "--engine: invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_dask_falls_back_to_per_fit_with_a_warning():
+    with pytest.warns(UserWarning, match="backend='dask' every fit is trained"):
+        assert _engine.resolve_engine("batched", "dask") == "per-fit"
+    assert _engine.resolve_engine("per-fit", "dask") == "per-fit"
+    assert _engine.resolve_engine("batched", "loky") == "batched"
+
+
+def test_torch_threads_unused_by_batched_workers_is_a_warning():
+    with pytest.warns(UserWarning, match=r"torch_threads=2 is not used.*n_jobs=2"):
+        assert _engine.resolve_engine("batched", "loky", 2, 2) == "batched"
+    # used: in this process, or by every fit
+    assert _engine.resolve_engine("batched", "loky", 1, 2) == "batched"
+    assert _engine.resolve_engine("per-fit", "loky", 2, 2) == "per-fit"
