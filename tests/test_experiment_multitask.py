@@ -460,3 +460,23 @@ def test_ratings_help_classification():
     assert (gains > 0.02).all(), gains
     assert gains.mean() > 0.05, gains
     assert stats.ttest_1samp(gains, 0.0, alternative="greater").pvalue < 0.01
+
+
+def test_rating_columns_are_labels_not_features(tmp_path):
+    arousal = np.linspace(1, 5, 339)
+    table = _table_with(tmp_path, arousal=arousal, intensity=2)
+    corpus = load_corpus(table, emotions=None)
+    assert "arousal" not in corpus.feature_names and len(corpus.feature_names) == 88
+    np.testing.assert_array_equal(corpus.ratings["arousal"], arousal)
+    assert set(corpus.ratings) == {"arousal", "intensity"}
+    sad = corpus.select(corpus.emotion == "sad")
+    np.testing.assert_array_equal(
+        sad.ratings["arousal"], arousal[corpus.emotion == "sad"]
+    )
+    # what `sklearn-prognet extract` writes keeps them
+    frame = corpus_to_frame(sad)
+    np.testing.assert_array_equal(frame["arousal"], sad.ratings["arousal"])
+    # without ratings, nothing changes: no column, the same fingerprint
+    plain = load_corpus("emodb", emotions=None)
+    assert plain.ratings is None and "arousal" not in corpus_to_frame(plain)
+    assert corpus.fingerprint() == plain.fingerprint()
