@@ -53,6 +53,7 @@ XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_
 XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
 XCC = "sklearn_prognet/experiments/_cross_corpus.py"
+XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
@@ -240,6 +241,17 @@ MUTANTS = [
     Mutant("report_keeps_unplanned_records", "records outside the plan are left out of the report", XSK,
            'return [r for r in records if r["key"] in planned]', "return records",
            (XPS + "test_report_leaves_out_records_outside_the_plan",)),
+    # -- multi-task learning
+    Mutant("dimensional_loss_dropped", "the dimensional loss enters the total loss", "sklearn_prognet/_multitask.py",
+           "return loss + self.weight * dimensional", "return loss + 0.0 * dimensional",
+           (XMTS + "test_ratings_help_classification",)),
+    Mutant("multitask_seeds_unpaired", "all arms of a multitask step share one random state", XMT,
+           "derive_seed(options.seed, repeat, index, _SEED_LABEL)",
+           "derive_seed(options.seed, repeat, index, arm.name)",
+           (XMTS + "test_iemocap_report_against_records",)),
+    Mutant("multitask_ccc_keeps_unrated", "the report's CCC skips the test rows without a rating", XMT,
+           "rated = ~np.isnan(y_true)", "rated = np.isfinite(y_pred)",
+           (XMTS + "test_msp_improv_cli_missing_ratings_and_resume",)),
 ]
 # fmt: on
 

@@ -9,6 +9,8 @@
 - :func:`run_multi_corpus`: each corpus the target of the others pooled,
   with residual adapters and a jointly trained multi-corpus network beside
   the paper's methods;
+- :func:`run_multitask`: a DNN that also learns the corpus's dimensional
+  ratings (arousal, valence, dominance) against a single-task DNN;
 - :func:`render_report` and :func:`load_results`: the report and the saved
   per-fit scores of a results folder;
 - :func:`load_corpus`: the embedded EmoDB features, an audio corpus read by
@@ -30,6 +32,7 @@ from sklearn_prognet.experiments._inputs import (
     load_corpus,
 )
 from sklearn_prognet.experiments._multi_corpus import run_multi_corpus
+from sklearn_prognet.experiments._multitask import run_multitask
 from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
 from sklearn_prognet.experiments._skeleton import (
     ExperimentResult,
@@ -48,5 +51,6 @@ __all__ = [
     "render_report",
     "run_cross_corpus",
     "run_multi_corpus",
+    "run_multitask",
     "run_paralinguistic",
 ]

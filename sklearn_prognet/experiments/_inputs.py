@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sklearn_prognet.datasets import DEFAULT_EMOTIONS
+from sklearn_prognet.datasets import DEFAULT_EMOTIONS, DIMENSIONS
 from sklearn_prognet.experiments._errors import ExperimentInputError
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.utils._warnings import warn
@@ -50,8 +50,13 @@ _ALIASES = {"msp_improv": "msp-improv", "mspimprov": "msp-improv"}
 _EMBEDDED = ("emodb", "emodb-embedded")
 EMBEDDED_SAMPLING_RATE = 16000  # EmoDB's own rate
 _TABLE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+#: Columns of continuous or ordinal ratings: the dimensions of IEMOCAP and
+#: MSP-IMPROV, and RAVDESS's intensity. They are labels, never features.
+RATING_COLUMNS = (*DIMENSIONS, "intensity")
 # Columns of a feature table that are not features.
-METADATA_COLUMNS = ("file", "emotion", "speaker", "gender", "corpus", "session")
+METADATA_COLUMNS = (
+    "file", "emotion", "speaker", "gender", "corpus", "session", *RATING_COLUMNS
+)  # fmt: skip
 
 
 @dataclass(eq=False)
@@ -85,6 +90,13 @@ class Corpus:
         the extractor resamples every file itself (speech embeddings).
 
         .. versionadded:: 0.1
+    ratings : dict of str to ndarray of shape (n_samples,) or None, default=None
+        Rating column (``arousal``, ``valence``, ``dominance``,
+        ``intensity``) -> its values as read, NaN where missing; None when the
+        corpus has none. Only the multitask experiment uses them; they do not
+        enter :meth:`fingerprint`.
+
+        .. versionadded:: 0.1
 
     See Also
     --------
@@ -112,6 +124,7 @@ class Corpus:
     files: np.ndarray | None = None
     description: str = field(default="")
     sampling_rates: tuple | None = None
+    ratings: dict | None = None
 
     @property
     def n_samples(self):
@@ -187,6 +200,9 @@ class Corpus:
             files=None if self.files is None else self.files[mask],
             description=self.description,
             sampling_rates=self.sampling_rates,
+            ratings=None
+            if self.ratings is None
+            else {name: values[mask] for name, values in self.ratings.items()},
         )
 
 
@@ -444,7 +460,9 @@ def read_feature_table(path):
     if not path.is_file():
         raise ExperimentInputError(f"Feature table {str(path)!r} does not exist.")
     sep = "\t" if ".tsv" in path.name.lower() else ","
-    text_columns = {c: str for c in METADATA_COLUMNS if c != "session"}
+    text_columns = {
+        c: str for c in METADATA_COLUMNS if c != "session" and c not in RATING_COLUMNS
+    }
     try:
         table = pd.read_csv(path, sep=sep, dtype=text_columns)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
@@ -501,7 +519,14 @@ def read_feature_table(path):
         feature_names=[str(c) for c in features],
         files=_as_str_array(table["file"]) if "file" in table.columns else None,
         description=f"feature table {path.name}",
+        ratings=_ratings_of(table),
     )
+
+
+def _ratings_of(table):
+    """The rating columns of a table, as read (checked by the experiment using them)."""
+    ratings = {c: table[c].to_numpy() for c in RATING_COLUMNS if c in table.columns}
+    return ratings or None
 
 
 def _load_audio(
@@ -564,6 +589,7 @@ def _load_audio(
         description=f"{name} audio at {path}, {feature_set.describe(feature_names)}"
         + ("" if resample is None else f", resampled to {resample} Hz"),
         sampling_rates=rates,
+        ratings=_ratings_of(table),
     )
 
 
@@ -592,6 +618,7 @@ def corpus_to_frame(corpus):
     if corpus.gender is not None:
         meta["gender"] = corpus.gender
     meta["corpus"] = np.full(corpus.n_samples, corpus.name, dtype=object)
+    meta.update(corpus.ratings or {})
     frame = pd.DataFrame(meta)
     features = pd.DataFrame(corpus.X, columns=corpus.feature_names)
     return pd.concat([frame, features], axis=1)

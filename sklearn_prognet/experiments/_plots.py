@@ -17,6 +17,7 @@ from sklearn_prognet.experiments._stats import curve_statistics
 
 __all__ = [
     "PLOT_HINT",
+    "plot_bars",
     "matplotlib_available",
     "plot_confusion_matrices",
     "plot_cross_corpus",
@@ -266,5 +267,48 @@ def plot_confusion_matrices(matrices, labels, path, *, title):
         ax.set_xlabel("predicted")
     fig.colorbar(image, ax=axes[:n].tolist(), shrink=0.8, label="share of true class")
     fig.suptitle(title)
+    fig.savefig(path)
+    return path
+
+
+def plot_bars(bars, path, *, title, ylabel, reference=None):
+    """Mean ± std of groups of bars: one group per x label, one colour per series.
+
+    Parameters
+    ----------
+    bars : list of tuple
+        ``(group, series, mean, std)``: the bar of ``series`` in ``group``
+        (e.g. a CCC dimension and a dimensional weight). Groups and series
+        are drawn in the order they first appear; a NaN std draws no bar.
+    path : str or os.PathLike
+        PNG file to write.
+    title, ylabel : str
+        Figure title and y-axis label.
+    reference : float, default=None
+        A level drawn as a dotted line (chance UAR).
+    """
+    if not matplotlib_available() or not bars:
+        return None
+    groups = list(dict.fromkeys(bar[0] for bar in bars))
+    series = list(dict.fromkeys(bar[1] for bar in bars))
+    width = 0.8 / len(series)
+    others = iter(["#ccbb44", "#4477aa", "#ee6677", "#228833", "#66ccee"] * 4)
+    colors = {s: COLORS.get(s) or next(others) for s in series}
+    fig, ax = _figure((max(4.0, 1.3 * len(groups) * len(series) ** 0.5 + 2), 4.0))
+    for k, name in enumerate(series):
+        mine = {bar[0]: bar[2:] for bar in bars if bar[1] == name}
+        x = [i + (k - (len(series) - 1) / 2) * width for i, g in enumerate(groups)
+             if g in mine]  # fmt: skip
+        means = [mine[g][0] for g in groups if g in mine]
+        stds = [mine[g][1] for g in groups if g in mine]
+        ax.bar(x, means, width=width * 0.9, yerr=np.nan_to_num(stds), capsize=3,
+               color=colors[name], label=name)  # fmt: skip
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle=":", linewidth=1, label="chance")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
     fig.savefig(path)
     return path

@@ -58,7 +58,8 @@ NETWORK_FLAGS = (
 _TRANSLATED = ("sources", "corpora", "emotions", "protocol", "n_splits", "n_repeats",
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
                "train_folds", "on_error", "baselines", "features",
-               "resample", "engine")  # fmt: skip
+               "resample", "engine", "dimensions", "dimensional_weights",
+               "dimensional_loss")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -552,6 +553,65 @@ def _add_multi_corpus_command(sub):
     multi.set_defaults(func=_cmd_multi_corpus)
 
 
+def _float_list(text):
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers, e.g. 0.3,1"
+        )
+    return values
+
+
+def _add_multitask_command(sub):
+    mtl = sub.add_parser(
+        "multitask",
+        help="do dimensional ratings (arousal, valence, dominance) help emotion "
+        "classification? single-task vs multi-task DNNs",
+        description="Multi-task learning: a single-task DNN against the same DNN "
+        "trained on the emotions plus the corpus's dimensional ratings (arousal, "
+        "valence, dominance; RAVDESS: intensity), with cross-entropy + w x the "
+        "dimensional loss for every weight w of --dimensional-weights, on the same "
+        "folds and random states. Only the training folds' ratings reach the "
+        "networks. Reports test UAR per arm, corrected repeated-CV t-tests "
+        "against the single-task DNN, and the test CCC of every dimension.",
+        epilog=_EPILOG_RUN,
+    )
+    mtl.add_argument(
+        "--corpus",
+        required=True,
+        metavar="CORPUS",
+        help="a corpus with ratings: iemocap:PATH, msp-improv:PATH, ravdess:PATH, "
+        "or a feature table with arousal, valence, dominance or intensity columns "
+        "(empty cells: missing ratings)",
+    )
+    mtl.add_argument(
+        "--dimensions",
+        type=_name_list,
+        metavar="LIST",
+        help="rating columns to learn, comma-separated (default: all the corpus has)",
+    )
+    mtl.add_argument(
+        "--dimensional-weights",
+        type=_float_list,
+        default=[0.3, 1.0],
+        metavar="LIST",
+        help="weights of the dimensional loss, one multi-task arm each, "
+        "comma-separated, each > 0 (default: 0.3,1)",
+    )
+    mtl.add_argument(
+        "--dimensional-loss",
+        choices=("mse", "ccc"),
+        default="mse",
+        help="loss on the standardised ratings: mean squared error or 1 - CCC "
+        "(default: %(default)s)",
+    )
+    _add_run_options(mtl)
+    mtl.set_defaults(func=_cmd_multitask)
+
+
 def _add_extract_command(sub):
     extract = sub.add_parser(
         "extract",
@@ -622,6 +682,7 @@ _EXPERIMENT_COMMANDS = {
     "paralinguistic": _add_paralinguistic_command,
     "cross-corpus": _add_cross_corpus_command,
     "multi-corpus": _add_multi_corpus_command,
+    "multitask": _add_multitask_command,
 }
 
 
@@ -722,6 +783,22 @@ def _cmd_multi_corpus(args):
         out = Path("results") / ("multi-corpus-" + "-".join(names))
     result = run_multi_corpus(
         out, args.corpora, train_folds=args.train_folds, **_run_settings(args)
+    )
+    _print_result(result)
+    return 0
+
+
+def _cmd_multitask(args):
+    from sklearn_prognet.experiments import run_multitask
+
+    out = args.out or Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
+    result = run_multitask(
+        out,
+        args.corpus,
+        dimensions=args.dimensions,
+        dimensional_weights=args.dimensional_weights,
+        dimensional_loss=args.dimensional_loss,
+        **_run_settings(args),
     )
     _print_result(result)
     return 0
