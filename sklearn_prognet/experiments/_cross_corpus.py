@@ -745,12 +745,7 @@ def run_cross_corpus(
     ...     "results/emodb-to-urdu", "emodb", "urdu:../shared/corpora/urdu",
     ...     n_splits=5, n_repeats=2)
     """
-    options = RunOptions(
-        emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
-        alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
-        resample, progress, verbose, command, normalization=normalization,
-        features=features, engine=engine,
-    )  # fmt: skip
+    options = RunOptions.from_arguments(locals())
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
 
 

@@ -863,12 +863,5 @@ def run_multi_corpus(
             f"normalization={normalization!r}: the multi-corpus experiment "
             "normalises each corpus on its own data ('global') only."
         )
-    options = RunOptions(
-        emotions=emotions, protocol=protocol, n_splits=n_splits, features=features,
-        n_repeats=n_repeats, seed=seed, network=network, lateral=lateral,
-        device=device, alpha=alpha, ttest_df=ttest_df, n_jobs=n_jobs,
-        backend=backend, scheduler=scheduler, torch_threads=torch_threads,
-        cache_dir=cache_dir, resample=resample, progress=progress,
-        verbose=verbose, command=command, engine=engine,
-    )  # fmt: skip
+    options = RunOptions.from_arguments(locals())
     return run_experiment(MultiCorpus(corpora, train_folds), out, options)

@@ -572,6 +572,7 @@ def run_multitask(
     n_jobs=1,
     backend="loky",
     scheduler=None,
+    engine="batched",
     torch_threads=None,
     cache_dir=None,
     resample=None,
@@ -646,11 +647,6 @@ def run_multitask(
     mtl-0.5    5
     Name: uar, dtype: int64
     """
-    options = RunOptions(
-        emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
-        alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
-        resample, progress, verbose, command, normalization=normalization,
-        features=features,
-    )  # fmt: skip
+    options = RunOptions.from_arguments(locals())
     experiment = MultiTask(corpus, dimensions, dimensional_weights, dimensional_loss)
     return run_experiment(experiment, out, options)

@@ -540,10 +540,5 @@ def run_paralinguistic(
     ptft-gender       3
     Name: uar, dtype: int64
     """
-    options = RunOptions(
-        emotions, protocol, n_splits, n_repeats, seed, network, lateral, device,
-        alpha, ttest_df, n_jobs, backend, scheduler, torch_threads, cache_dir,
-        resample, progress, verbose, command, normalization=normalization,
-        features=features, engine=engine,
-    )  # fmt: skip
+    options = RunOptions.from_arguments(locals())
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)

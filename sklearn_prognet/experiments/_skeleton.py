@@ -16,7 +16,7 @@ report section. This module does the rest, the same way for all:
   back.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from sklearn_prognet.experiments._engine import check_engine, resolve_engine
@@ -187,6 +187,16 @@ class RunOptions:
     normalization: str = "global"
     features: str = DEFAULT_FEATURES
     engine: str = "batched"
+
+    @classmethod
+    def from_arguments(cls, arguments):
+        """The options among a ``run_*`` function's arguments (its ``locals()``).
+
+        Every ``run_*`` function must take every option: a missing one is a
+        KeyError here rather than a default silently used instead of the
+        caller's choice.
+        """
+        return cls(**{option.name: arguments[option.name] for option in fields(cls)})
 
     def corpus_options(self):
         """Keyword arguments of :func:`load_corpus`."""
