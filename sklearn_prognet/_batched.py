@@ -18,9 +18,8 @@ makes it independent:
   stream (a :class:`torch.Generator` per model) for the batch order, the
   input noise and the input and hidden dropout masks (in that order within
   a step, as per-fit training applies them). The streams are not the ones
-  of ``fit_net``, so the results
-  are not bit-identical to per-fit training, but they come from the same
-  distribution;
+  of ``fit_net``, so the results are not bit-identical to per-fit
+  training, but they come from the same distribution;
 - its own Adam state and step count: the fused Adam kernel gets one tensor
   per (model, parameter), so a model whose epoch has fewer batches than the
   others skips the extra steps entirely, momentum and decoupled weight decay
