@@ -25,6 +25,13 @@ CSV files in ``--out``; a finished fold is never recomputed):
   task) with the preset, on EmoDB, speaker normalisation;
 - ``report``: the table (reST) and the figure of the docs page.
 
+The networks are trained with the batched engine (``--engine batched``,
+:func:`~sklearn_prognet.model_selection.fit_batched`): all outer x inner
+folds (x seeds) of a configuration are one stack; ``--engine per-fit``
+fits them one at a time, for timing. ``timing.csv`` holds every call's wall
+time. A search call covers all unfinished outer folds of a cell (corpus,
+normalisation), which is what a resumed run recomputes.
+
 Run it with ``python benchmarks/study_small_corpus.py --phase all``.
 """
 
@@ -34,6 +41,7 @@ import time
 import warnings
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import torch
@@ -50,7 +58,7 @@ from sklearn_prognet import (
 )
 from sklearn_prognet.experiments import load_corpus
 from sklearn_prognet.metrics import uar_score
-from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold
+from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold, fit_batched
 from sklearn_prognet.presets import PAPER, SMALL_CORPUS
 from sklearn_prognet.stats import corrected_repeated_cv_ttest
 
@@ -79,6 +87,49 @@ LINEAR_GRIDS = {
     # gamma as a multiple of 1 / n_features, the 'scale' of standardised input
     "svm": [{"C": c, "gamma": g} for c in (0.1, 1.0, 10.0) for g in (0.3, 1.0, 3.0)],
 }
+# ``--space wide``: more values of every dimension, for the fuller study
+# that the batched engine makes affordable. The default space is the one
+# SMALL_CORPUS was chosen from (its draws stay reproducible).
+WIDE_SPACE = {
+    "hidden_layer_sizes": [
+        (64,),
+        (128,),
+        (256,),
+        (512,),
+        (64, 64),
+        (128, 128),
+        (256, 128),
+        (256, 256),
+        (128, 128, 128),
+    ],
+    "activation": ["relu", "tanh", "sigmoid"],
+    "dropout": [0.0, 0.1, 0.3, 0.5],
+    "input_dropout": [0.0, 0.1, 0.2, 0.3],
+    "weight_decay": [0.0, 0.001, 0.01, 0.1, 0.3],
+    "input_noise": [0.0, 0.05, 0.1, 0.3, 0.5],
+    "label_smoothing": [0.0, 0.05, 0.1, 0.2],
+    "lr": [0.0001, 0.0003, 0.001, 0.003, 0.01],
+    "batch_size": [32, 64, 128, 256],
+    "max_epochs": [25, 50, 100, 200],
+    "early_stopping": [True, False],
+    "patience": [10, 20, 50, 100],
+    "validation_fraction": [0.1, 0.3],
+}
+WIDE_LINEAR_GRIDS = {
+    "logreg": [{"C": c} for c in (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0)],
+    "svm": [
+        {"C": c, "gamma": g}
+        for c in (0.1, 1.0, 10.0, 100.0)
+        for g in (0.1, 0.3, 1.0, 3.0)
+    ],
+}
+
+
+def linear_grids(args):
+    """The linear models' grids of ``--space``."""
+    return WIDE_LINEAR_GRIDS if args.space == "wide" else LINEAR_GRIDS
+
+
 CORPORA = ("emodb", "urdu", "nemo")
 NORMALISATIONS = ("global", "speaker")
 
@@ -125,26 +176,61 @@ def folds(y, speakers, n_splits, seed):
     return list(cv.split(np.zeros((len(y), 1)), y, speakers))
 
 
-def draw_configs(n_configs, max_epochs, seed=0):
-    """``n_configs`` network settings drawn from ``SPACE``, the same every run."""
+def draw_configs(n_configs, max_epochs, seed=0, space=None):
+    """``n_configs`` network settings drawn from ``space``, the same every run.
+
+    ``space`` defaults to ``SPACE``.
+    """
+    space = SPACE if space is None else space
     rng = np.random.RandomState(seed)
     configs = []
     for _ in range(n_configs):
         config = {
-            name: values[rng.randint(len(values))] for name, values in SPACE.items()
+            name: values[rng.randint(len(values))] for name, values in space.items()
         }
         configs.append({**config, "max_epochs": min(config["max_epochs"], max_epochs)})
     return configs
 
 
-def network_proba(params, n_seeds, X_train, y_train, g_train, X_test, seed0=0):
-    """Mean class probabilities of ``n_seeds`` networks and their classes."""
-    probas = []
-    for seed in range(seed0, seed0 + n_seeds):
-        net = DNNClassifier(**params, random_state=seed)
-        net.fit(X_train.astype(np.float32), y_train, groups=g_train)
-        probas.append(net.predict_proba(X_test.astype(np.float32)))
-    return np.mean(probas, axis=0), net.classes_
+def fit_networks(models, fits, args):
+    """Fit networks on their fit arguments; return them, fitted.
+
+    With ``--engine batched`` (the default) the networks that the batched
+    engine trains go to one :func:`~sklearn_prognet.model_selection.fit_batched`
+    call, which stacks every configuration's networks (all outer folds x
+    inner folds x seeds of it) into one model axis; the others
+    (the residual adapter) and ``--engine per-fit`` fit one at a time in
+    ``--n-jobs`` processes of one torch thread each.
+    """
+    fits = [{**fit, "X": np.asarray(fit["X"], dtype=np.float32)} for fit in fits]
+    batched = [
+        i
+        for i, model in enumerate(models)
+        if args.engine == "batched" and not isinstance(model, ResidualAdapterClassifier)
+    ]
+    if batched:
+        fit_batched(
+            [models[i] for i in batched], [fits[i] for i in batched], n_jobs=args.n_jobs
+        )
+    rest = [i for i in range(len(models)) if i not in set(batched)]
+    fitted = joblib.Parallel(n_jobs=args.n_jobs)(
+        joblib.delayed(_fit_one)(models[i], fits[i]) for i in rest
+    )
+    for i, model in zip(rest, fitted, strict=True):
+        models[i] = model
+    return models
+
+
+def _fit_one(model, fit):
+    torch.set_num_threads(1)  # small networks: threads only contend
+    warnings.filterwarnings("ignore", category=UserWarning)
+    return model.fit(**fit)
+
+
+def mean_proba(models, X):
+    """The mean class probabilities of fitted networks (a seed ensemble)."""
+    X = np.asarray(X, dtype=np.float32)
+    return np.mean([model.predict_proba(X) for model in models], axis=0)
 
 
 def linear_model(kind, params, n_features):
@@ -173,7 +259,7 @@ def inner_scores(fit_predict, candidates, data, inner_folds, normalisation):
     return scores.mean(axis=1), kept
 
 
-def tune_linear(kind, data, inner_folds, normalisation):
+def tune_linear(kind, grid, data, inner_folds, normalisation):
     """The grid point with the best inner UAR, and all inner means."""
     n_features = data[0].shape[1]
 
@@ -181,34 +267,100 @@ def tune_linear(kind, data, inner_folds, normalisation):
         model = linear_model(kind, params, n_features).fit(X_train, y_train)
         return model.predict(X_test), None
 
-    grid = LINEAR_GRIDS[kind]
     means, _ = inner_scores(fit_predict, grid, data, inner_folds, normalisation)
     return grid[int(np.argmax(means))], means
 
 
-def tune_network(configs, data, inner_folds, normalisation):
-    """Best config, then 1 or ``ENSEMBLE_SIZE`` seeds, on the inner folds."""
+def inner_parts(data, splits, normalisation, inner_k):
+    """Every inner fold of every outer fold: ``(fit arguments, X_test, y_test)``.
 
-    def one_seed(params, *args):
-        return network_proba(params, 1, *args)
-
-    means, kept = inner_scores(one_seed, configs, data, inner_folds, normalisation)
-    best = int(np.argmax(means))
+    The inner folds split the outer training speakers only; keys are
+    ``(outer fold, inner fold)``.
+    """
     X, y, g = data
+    parts = {}
+    for fold, (train, _) in splits.items():
+        X_sub, y_sub, g_sub = X[train], y[train], g[train]
+        for j, (inner_train, inner_test) in enumerate(
+            folds(y_sub, g_sub, inner_k, seed=1)
+        ):
+            X_train, X_test = scaled(X_sub, inner_train, inner_test, normalisation)
+            fit = {"X": X_train, "y": y_sub[inner_train], "groups": g_sub[inner_train]}
+            parts[fold, j] = (fit, X_test, y_sub[inner_test])
+    return parts
 
-    def more_seeds(params, X_train, y_train, g_train, X_test):
-        return network_proba(
-            params, ENSEMBLE_SIZE - 1, X_train, y_train, g_train, X_test, seed0=1
-        )
 
-    ensemble = []
-    for j, (train, test) in enumerate(inner_folds):
+def _uar(models, X_test, y_test):
+    """The UAR of a seed ensemble (mean probabilities) of fitted networks."""
+    proba = mean_proba(models, X_test)
+    return uar_score(y_test, models[0].classes_[proba.argmax(axis=1)])
+
+
+def search_configs(configs, parts, args):
+    """Stage 1: every configuration, seed 0, on every inner fold, one call.
+
+    Returns the fitted networks by ``(config, outer fold, inner fold)`` and
+    every configuration's mean inner UAR per outer fold.
+    """
+    keys = [(c, *part) for c in range(len(configs)) for part in parts]
+    models = fit_networks(
+        [DNNClassifier(**configs[c], random_state=0) for c, *_ in keys],
+        [parts[key[1:]][0] for key in keys],
+        args,
+    )
+    fitted = dict(zip(keys, models, strict=True))
+    scores = {}
+    for (c, fold, j), model in fitted.items():
+        scores.setdefault(fold, np.zeros((len(configs), args.inner)))
+        scores[fold][c, j] = _uar([model], *parts[fold, j][1:])
+    return fitted, {fold: table.mean(axis=1) for fold, table in scores.items()}
+
+
+def search_networks(configs, data, splits, normalisation, args):
+    """The network search of many outer folds at once; results by fold.
+
+    Stage 1 (:func:`search_configs`) picks each outer fold's best
+    configuration on its inner folds. Stage 2, one more call: that
+    configuration's other seeds on the inner folds (whether an ensemble of
+    ``--ensemble-size`` seeds beats one seed) and all its seeds on the outer
+    training speakers, of which the first one or all are used.
+    """
+    X, y, g = data
+    parts = inner_parts(data, splits, normalisation, args.inner)
+    fitted, means = search_configs(configs, parts, args)
+    best = {fold: int(np.argmax(mean)) for fold, mean in means.items()}
+    seeds = range(args.ensemble_size)
+    keys = [(fold, j, s) for fold, j in parts for s in seeds[1:]]
+    keys += [(fold, None, s) for fold in splits for s in seeds]
+    outer = {}
+    for fold, (train, test) in splits.items():
         X_train, X_test = scaled(X, train, test, normalisation)
-        rest, classes = more_seeds(configs[best], X_train, y[train], g[train], X_test)
-        proba = (kept[best, j] + (ENSEMBLE_SIZE - 1) * rest) / ENSEMBLE_SIZE
-        ensemble.append(uar_score(y[test], classes[proba.argmax(axis=1)]))
-    n_seeds = ENSEMBLE_SIZE if np.mean(ensemble) > means[best] else 1
-    return best, n_seeds, means, float(np.mean(ensemble))
+        fit = {"X": X_train, "y": y[train], "groups": g[train]}
+        outer[fold] = (fit, X_test, y[test])
+    models = fit_networks(
+        [DNNClassifier(**configs[best[f]], random_state=s) for f, _, s in keys],
+        [(outer[f] if j is None else parts[f, j])[0] for f, j, _ in keys],
+        args,
+    )
+    nets = dict(zip(keys, models, strict=True))
+    results = {}
+    for fold in splits:
+        ensemble = np.mean(
+            [
+                _uar(
+                    [fitted[best[fold], fold, j]]
+                    + [nets[fold, j, s] for s in seeds[1:]],
+                    *parts[fold, j][1:],
+                )
+                for j in range(args.inner)
+            ]
+        )
+        n_seeds = args.ensemble_size if ensemble > means[fold][best[fold]] else 1
+        uar = _uar([nets[fold, None, s] for s in seeds[:n_seeds]], *outer[fold][1:])
+        rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means[fold])]
+        rows.append({"candidate": "ensemble", "inner_uar": float(ensemble)})
+        results[fold] = (uar, {"config": best[fold], "n_seeds": n_seeds}, rows)
+    return results
 
 
 class Store:
@@ -229,6 +381,22 @@ class Store:
 
     def inner(self):
         return pd.read_csv(self.inner_path) if self.inner_path.exists() else None
+
+    def timing(self, cell, model, n_folds, seconds, args):
+        """Record the wall time of one call (all its folds) in timing.csv."""
+        row = {
+            "corpus": cell[0],
+            "normalisation": cell[1],
+            "model": model,
+            "n_folds": n_folds,
+            "seconds": round(seconds, 2),
+            "engine": args.engine,
+            "n_jobs": args.n_jobs,
+        }
+        path = self.folder / "timing.csv"
+        pd.DataFrame([row]).to_csv(
+            path, mode="a", index=False, header=not path.exists()
+        )
 
     def done(self, *key):
         outer = self.outer()
@@ -258,72 +426,86 @@ class Store:
         )
 
 
-def outer_fold_linear(kind, data, train, test, normalisation, inner_k):
+def outer_fold_linear(kind, data, train, test, normalisation, args):
     """Tune a linear model on the training speakers, score on the test ones."""
     X, y, g = data
-    inner = folds(y[train], g[train], inner_k, seed=1)
+    inner = folds(y[train], g[train], args.inner, seed=1)
     sub = (X[train], y[train], g[train])
-    params, means = tune_linear(kind, sub, inner, normalisation)
+    grid = linear_grids(args)[kind]
+    params, means = tune_linear(kind, grid, sub, inner, normalisation)
     X_train, X_test = scaled(X, train, test, normalisation)
     model = linear_model(kind, params, X.shape[1]).fit(X_train, y[train])
     rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means)]
     return uar_score(y[test], model.predict(X_test)), params, rows
 
 
-def outer_fold_network(configs, data, train, test, normalisation, inner_k):
-    """Search the network on the training speakers, score on the test ones."""
+def transfer_network(method, params):
+    """A transfer network from an unfitted source with the same settings."""
+    source = DNNClassifier(**params)
+    net = {
+        "ptft": lambda: FineTunedClassifier(source=source, **params),
+        "prognet": lambda: ProgressiveNetClassifier(sources=[source], **params),
+        "adapter": lambda: ResidualAdapterClassifier(source=source, **params),
+    }[method]()
+    return net.set_params(random_state=0)
+
+
+def fixed_networks(params, data, splits, normalisation, args, transfer=None):
+    """Networks with fixed settings on many outer folds, in one call.
+
+    ``transfer`` names the method ('ptft', 'prognet' or 'adapter', from an
+    unfitted source trained on the speaker task), None a plain network.
+    """
     X, y, g = data
-    inner = folds(y[train], g[train], inner_k, seed=1)
-    sub = (X[train], y[train], g[train])
-    best, n_seeds, means, ensemble = tune_network(configs, sub, inner, normalisation)
-    X_train, X_test = scaled(X, train, test, normalisation)
-    proba, classes = network_proba(
-        configs[best], n_seeds, X_train, y[train], g[train], X_test
-    )
-    rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means)]
-    rows.append({"candidate": "ensemble", "inner_uar": ensemble})
-    chosen = {"config": best, "n_seeds": n_seeds}
-    return uar_score(y[test], classes[proba.argmax(axis=1)]), chosen, rows
+    models, fits, tests = [], [], {}
+    for fold, (train, test) in splits.items():
+        X_train, X_test = scaled(X, train, test, normalisation)
+        fits.append({"X": X_train, "y": y[train], "groups": g[train]})
+        tests[fold] = (X_test, y[test])
+        if transfer is None:
+            models.append(DNNClassifier(**params, random_state=0))
+            continue
+        fits[-1]["source_y"] = g[train]  # the speaker source task
+        models.append(transfer_network(transfer, params))
+    fitted = fit_networks(models, fits, args)
+    return {
+        fold: (_uar([model], *tests[fold]), {}, [])
+        for fold, model in zip(splits, fitted, strict=True)
+    }
 
 
-def fixed_network(params, data, train, test, normalisation, transfer=None):
-    """Train one network with fixed settings; ``transfer`` names the method."""
+def run_cells(store, cell, data, models, run, args, per_fold=False):
+    """Run ``run(model, splits)`` on the unfinished outer folds of a cell.
+
+    ``splits`` maps outer folds to ``(train, test)``: all unfinished folds
+    of a model at once (one batched call for networks), or one at a time
+    with ``per_fold``. A fold's seconds are the call's, shared out equally.
+    """
+    corpus, normalisation = cell
     X, y, g = data
-    X_train, X_test = scaled(X, train, test, normalisation)
-    X_train, X_test = X_train.astype(np.float32), X_test.astype(np.float32)
-    kwargs = {"groups": g[train]}
-    if transfer is None:
-        net = DNNClassifier(**params, random_state=0)
-    else:
-        source = DNNClassifier(**params)
-        kwargs["source_y"] = g[train]  # the speaker source task
-        net = {
-            "ptft": lambda: FineTunedClassifier(source=source, **params),
-            "prognet": lambda: ProgressiveNetClassifier(sources=[source], **params),
-            "adapter": lambda: ResidualAdapterClassifier(source=source, **params),
-        }[transfer]().set_params(random_state=0)
-    net.fit(X_train, y[train], **kwargs)
-    return uar_score(y[test], net.predict(X_test)), {}, []
-
-
-def run_cells(store, corpus, data, normalisation, models, run, n_outer):
-    """Run ``run(model, train, test)`` on every unfinished outer fold."""
-    X, y, g = data
+    splits = dict(enumerate(folds(y, g, args.outer, seed=0)))
     for model in models:
-        for fold, (train, test) in enumerate(folds(y, g, n_outer, seed=0)):
-            key = (corpus, normalisation, model, fold)
-            if store.done(*key):
-                continue
+        pending = {
+            fold: split
+            for fold, split in splits.items()
+            if not store.done(corpus, normalisation, model, fold)
+        }
+        chunks = [{f: s} for f, s in pending.items()] if per_fold else [pending]
+        for chunk in [c for c in chunks if c]:
             start = time.perf_counter()
-            uar, chosen, rows = run(model, train, test)
-            store.add(key, uar, time.perf_counter() - start, chosen, rows)
-            print(
-                *key,
-                f"UAR {uar:.3f}",
-                f"{time.perf_counter() - start:.0f} s",
-                json.dumps(chosen),
-                flush=True,
-            )
+            results = run(model, chunk)
+            seconds = time.perf_counter() - start
+            store.timing(cell, model, len(chunk), seconds, args)
+            for fold, (uar, chosen, rows) in results.items():
+                key = (corpus, normalisation, model, fold)
+                store.add(key, uar, seconds / len(chunk), chosen, rows)
+                print(
+                    *key,
+                    f"UAR {uar:.3f}",
+                    f"{seconds / len(chunk):.0f} s",
+                    json.dumps(chosen),
+                    flush=True,
+                )
 
 
 def choose_preset(inner, configs):
@@ -467,18 +649,22 @@ def phase_search(store, datasets, args, configs):
     for corpus, (raw, spk) in datasets.items():
         for norm, data in (("global", raw), ("speaker", spk)):
 
-            def linear(model, train, test, data=data, norm=norm):
-                return outer_fold_linear(model, data, train, test, norm, args.inner)
+            def linear(model, splits, data=data, norm=norm):
+                return {
+                    fold: outer_fold_linear(model, data, train, test, norm, args)
+                    for fold, (train, test) in splits.items()
+                }
 
-            run_cells(store, corpus, data, norm, ["logreg", "svm"], linear, args.outer)
+            cell = (corpus, norm)
+            run_cells(store, cell, data, ["logreg", "svm"], linear, args, True)
     for norm in args.network_normalisations:
         for corpus, (raw, spk) in datasets.items():
             data = spk if norm == "speaker" else raw
 
-            def network(model, train, test, data=data, norm=norm):
-                return outer_fold_network(configs, data, train, test, norm, args.inner)
+            def network(model, splits, data=data, norm=norm):
+                return search_networks(configs, data, splits, norm, args)
 
-            run_cells(store, corpus, data, norm, ["dnn"], network, args.outer)
+            run_cells(store, (corpus, norm), data, ["dnn"], network, args)
 
 
 def phase_fixed(store, datasets, args):
@@ -487,11 +673,11 @@ def phase_fixed(store, datasets, args):
         for norm, data in (("speaker", spk), ("global", raw)):
             models = ["preset"] + (["paper"] if corpus in args.paper_corpora else [])
 
-            def fixed(model, train, test, data=data, norm=norm):
+            def fixed(model, splits, data=data, norm=norm):
                 params = SMALL_CORPUS if model == "preset" else PAPER
-                return fixed_network(params, data, train, test, norm)
+                return fixed_networks(params, data, splits, norm, args)
 
-            run_cells(store, corpus, data, norm, models, fixed, args.outer)
+            run_cells(store, (corpus, norm), data, models, fixed, args)
 
 
 def phase_transfer(store, datasets, args):
@@ -499,12 +685,12 @@ def phase_transfer(store, datasets, args):
     for corpus in args.transfer_corpora:
         data = datasets[corpus][1]
 
-        def transfer(model, train, test, data=data):
+        def transfer(model, splits, data=data):
             method = model.removeprefix("preset-")
-            return fixed_network(SMALL_CORPUS, data, train, test, "speaker", method)
+            return fixed_networks(SMALL_CORPUS, data, splits, "speaker", args, method)
 
         models = ["preset-ptft", "preset-prognet", "preset-adapter"]
-        run_cells(store, corpus, data, "speaker", models, transfer, args.outer)
+        run_cells(store, (corpus, "speaker"), data, models, transfer, args)
 
 
 def phase_report(store, args):
@@ -521,6 +707,13 @@ def phase_report(store, args):
     draw(summary, args.figure)
     timing = store.outer().groupby("corpus")["seconds"].sum() / 60
     print("minutes per corpus:", timing.round(1).to_dict())
+    calls = store.folder / "timing.csv"
+    if calls.exists():
+        calls = pd.read_csv(calls)
+        print(
+            "minutes per engine:",
+            (calls.groupby("engine")["seconds"].sum() / 60).round(1).to_dict(),
+        )
 
 
 def parse_args(argv=None):
@@ -538,6 +731,25 @@ def parse_args(argv=None):
     parser.add_argument("--outer", type=int, default=5)
     parser.add_argument("--inner", type=int, default=2)
     parser.add_argument("--max-epochs", type=int, default=200)
+    parser.add_argument("--ensemble-size", type=int, default=ENSEMBLE_SIZE)
+    parser.add_argument(
+        "--space",
+        default="default",
+        choices=["default", "wide"],
+        help="the search space and linear grids (wide: the fuller study)",
+    )
+    parser.add_argument(
+        "--engine",
+        default="batched",
+        choices=["batched", "per-fit"],
+        help="train the networks with fit_batched, or one fit at a time",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=2,
+        help="worker processes (fit_batched's n_jobs, or per-fit processes)",
+    )
     parser.add_argument("--network-normalisations", default="speaker")
     parser.add_argument("--paper-corpora", default="emodb,urdu")
     parser.add_argument("--transfer-corpora", default="emodb")
@@ -562,7 +774,8 @@ def main(argv=None):
     torch.set_num_threads(1)  # small networks: threads only contend
     warnings.filterwarnings("ignore", category=UserWarning)
     store = Store(args.out)
-    configs = draw_configs(args.n_configs, args.max_epochs)
+    space = WIDE_SPACE if args.space == "wide" else SPACE
+    configs = draw_configs(args.n_configs, args.max_epochs, space=space)
     phases = ["search", "choose", "fixed", "transfer", "report"]
     phases = phases if args.phase == "all" else [args.phase]
     datasets = {}

@@ -54,6 +54,8 @@ XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experime
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
 XCC = "sklearn_prognet/experiments/_cross_corpus.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
+BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
+BATE = "tests/test_batched.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
@@ -252,6 +254,31 @@ MUTANTS = [
     Mutant("multitask_ccc_keeps_unrated", "the report's CCC skips the test rows without a rating", XMT,
            "rated = ~np.isnan(y_true)", "rated = np.isfinite(y_pred)",
            (XMTS + "test_msp_improv_cli_missing_ratings_and_resume",)),
+    # -- the batched engine's training options (the small-corpus recipe)
+    Mutant("batched_no_weight_decay", "the batched engine applies weight_decay", BAT,
+           "weight_decay=weight_decay,\n            eps=_EPS,", "weight_decay=0.0,\n            eps=_EPS,",
+           (BR + "test_option_without_randomness_equals_per_fit[dnn-weight_decay]", BR + "test_weight_decay_is_decoupled")),
+    Mutant("batched_weight_decay_coupled", "the batched engine's weight decay is decoupled (AdamW), as per-fit", BAT,
+           "torch._fused_adamw_ if weight_decay else", "torch._fused_adam_ if weight_decay else",
+           (BR + "test_option_without_randomness_equals_per_fit[dnn-weight_decay]", BR + "test_weight_decay_is_decoupled")),
+    Mutant("batched_idle_models_step", "a model without rows in a batch is neither stepped nor decayed", BAT,
+           "if all(active) and stack.same_steps:", "if stack.same_steps:",
+           (BATE + "test_a_model_does_not_depend_on_its_batch_mates", BR + "test_noisy_training_is_reproducible_and_independent_of_mates")),
+    Mutant("batched_no_label_smoothing", "the batched engine's training loss smooths the labels", BAT,
+           '(_losses(logits, y, job["label_smoothing"]) * mask)', "(_losses(logits, y, 0.0) * mask)",
+           (BR + "test_option_without_randomness_equals_per_fit[dnn-label_smoothing]",)),
+    Mutant("batched_valid_loss_unsmoothed", "the batched validation loss is the smoothed criterion, as per-fit", BAT,
+           '_validate(stack, layout, job["label_smoothing"])', "_validate(stack, layout, 0.0)",
+           (BR + "test_option_without_randomness_equals_per_fit[dnn-label_smoothing]",)),
+    Mutant("batched_no_input_noise", "the batched engine adds input_noise to training batches", BAT,
+           "features.add_(draws[:, :n_rows].mul_(noise))", "features.add_(draws[:, :n_rows].mul_(0.0))",
+           (BR + "test_input_noise_and_dropout_statistics_per_model", BR + "test_noisy_training_is_reproducible_and_independent_of_mates")),
+    Mutant("batched_noise_shared_stream", "each model draws its input noise from its own stream", BAT,
+           "draws[i].normal_(generator=gen)", "draws[i].normal_(generator=gens[0])",
+           (BR + "test_input_noise_and_dropout_statistics_per_model", BR + "test_corruption_streams_are_per_model_and_reproducible")),
+    Mutant("batched_input_dropout_not_inverted", "input dropout rescales the kept features by 1 / (1 - p)", BAT,
+           "flat[:, :n_rows].ge_(p).float().mul_(1.0 / (1.0 - p))", "flat[:, :n_rows].ge_(p).float()",
+           (BR + "test_input_noise_and_dropout_statistics_per_model",)),
 ]
 # fmt: on
 

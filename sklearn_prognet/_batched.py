@@ -15,13 +15,17 @@ makes it independent:
   copied into the stack);
 - its own training and validation rows (padded to the longest, with a mask),
   its own frozen-column activations (computed once), and its own random
-  stream (a :class:`torch.Generator` per model) for the batch order and the
-  dropout masks. The streams are not the ones of ``fit_net``, so the results
-  are not bit-identical to per-fit training, but they come from the same
-  distribution;
+  stream (a :class:`torch.Generator` per model) for the batch order, the
+  input noise and the input and hidden dropout masks (in that order within
+  a step, as per-fit training applies them). The streams are not the ones
+  of ``fit_net``, so the results are not bit-identical to per-fit
+  training, but they come from the same distribution;
 - its own Adam state and step count: the fused Adam kernel gets one tensor
   per (model, parameter), so a model whose epoch has fewer batches than the
-  others skips the extra steps entirely, momentum included;
+  others skips the extra steps entirely, momentum and decoupled weight decay
+  included (the AdamW kernel of per-fit training, when ``weight_decay``);
+- the per-fit loss: cross-entropy with the job's ``label_smoothing``, in
+  training and in the validation loss;
 - its own early stopping on the validation UAR, with its own patience
   counter and best-weights snapshot. A model that stops is taken out of the
   stack (its tensors are no longer computed nor changed) and its best
@@ -57,6 +61,10 @@ _SHARED = (
     "max_epochs",
     "patience",
     "device",
+    "input_dropout",
+    "weight_decay",
+    "input_noise",
+    "label_smoothing",
 )
 
 
@@ -471,31 +479,77 @@ def _train_epoch(stack, layout, job):
         mask = positions.unsqueeze(0) < n.unsqueeze(1)
         count = mask.sum(1)
         active = (count > 0).tolist()
+        _corrupt_inputs(x, layout.n_features, job, stack.gens, active)
         masks = None
         if dropout:
             masks = _dropout_masks(
                 batch_size, index.shape[1], widths, dropout, stack.gens, active
             )
         logits = _forward(stack.params, x, layout, masks)
-        losses = F.cross_entropy(
-            logits.flatten(0, 1), y.flatten(), reduction="none"
-        ).view_as(y)
-        per_model = (losses * mask).sum(1)
+        per_model = (_losses(logits, y, job["label_smoothing"]) * mask).sum(1)
         loss = (per_model / count.clamp(min=1)).sum()
         params = [stack.params[name] for name in stack.trainable]
         grads = torch.autograd.grad(loss, params)
-        _adam_step(stack, grads, active, job["lr"])
+        _adam_step(stack, grads, active, job["lr"], job["weight_decay"])
         total += per_model.detach().double()
     return (total / n).tolist()
 
 
-def _adam_step(stack, grads, active, lr):
+def _losses(logits, y, label_smoothing):
+    """Every row's cross-entropy, shape ``(n_models, n)``, as the criterion.
+
+    The per-fit criterion is :class:`torch.nn.CrossEntropyLoss` with the
+    estimator's ``label_smoothing``, in training and validation alike.
+    """
+    return F.cross_entropy(
+        logits.flatten(0, 1),
+        y.flatten(),
+        reduction="none",
+        label_smoothing=label_smoothing,
+    ).view_as(y)
+
+
+def _corrupt_inputs(x, n_features, job, gens, active):
+    """Input noise, then input dropout, on the features of a batch, in place.
+
+    As :class:`~sklearn_prognet._training.TensorBatchIterator`: Gaussian
+    noise of standard deviation ``input_noise``, then an inverted-dropout
+    mask of rate ``input_dropout``, on the first ``n_features`` columns only
+    (the frozen columns' activations were computed from clean inputs). Each
+    model draws a full batch from its own stream, and only in the steps it
+    takes, so that its stream never depends on the other models.
+    """
+    noise, p = job["input_noise"], job["input_dropout"]
+    if not noise and not p:
+        return
+    n_models, n_rows = x.shape[:2]
+    shape = (job["batch_size"], n_features)
+    features = x[..., :n_features]
+    if noise:
+        draws = x.new_zeros((n_models, *shape))
+        for i, gen in enumerate(gens):
+            if active[i]:
+                draws[i].normal_(generator=gen)
+        features.add_(draws[:, :n_rows].mul_(noise))
+    if p:
+        flat = x.new_zeros((n_models, *shape))
+        for i, gen in enumerate(gens):
+            if active[i]:
+                flat[i].uniform_(generator=gen)
+        features.mul_(flat[:, :n_rows].ge_(p).float().mul_(1.0 / (1.0 - p)))
+
+
+def _adam_step(stack, grads, active, lr, weight_decay=0.0):
     """One Adam step of the models flagged ``active``, the others untouched.
 
     Adam is elementwise, so one fused call over every (model, parameter)
     slice is the same as an independent Adam per model; leaving a model's
     slices out of the call leaves its weights, moments and step count as
     they are (a zero gradient would still move it through its momentum).
+    With ``weight_decay``, the kernel is the per-fit optimizer's for
+    ``Adam(decoupled_weight_decay=True)`` (AdamW): each stepping model's
+    trained weights are first multiplied by ``1 - lr * weight_decay``, then
+    take the Adam step; a model that does not step is not decayed either.
     """
     if all(active) and stack.same_steps:
         # the usual case: every model steps and all have taken as many
@@ -514,9 +568,11 @@ def _adam_step(stack, grads, active, lr):
             parts[i] for parts in (g.unbind(0) for g in grads) for i in views[0]
         ]
     _, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
+    # per-fit, Adam(decoupled_weight_decay=True) calls the AdamW kernel
+    adam = torch._fused_adamw_ if weight_decay else torch._fused_adam_
     with torch.no_grad():
         torch._foreach_add_(model_steps, 1)
-        torch._fused_adam_(
+        adam(
             params,
             grad_slices,
             exp_avgs,
@@ -527,7 +583,7 @@ def _adam_step(stack, grads, active, lr):
             lr=lr,
             beta1=_BETAS[0],
             beta2=_BETAS[1],
-            weight_decay=0.0,
+            weight_decay=weight_decay,
             eps=_EPS,
             maximize=False,
             grad_scale=None,
@@ -583,16 +639,14 @@ def _adam_views(stack, positions):
         )
 
 
-def _validate(stack, layout):
+def _validate(stack, layout, label_smoothing):
     """Every model's validation loss and UAR (lists), in eval mode."""
     rows, y = stack.per_model["valid_rows"], stack.per_model["valid_y"]
     n = stack.per_model["valid_n"]
     mask = torch.arange(rows.shape[1], device=rows.device).unsqueeze(0) < n.unsqueeze(1)
     with torch.no_grad():
         logits = _forward(stack.params, rows, layout)
-        losses = F.cross_entropy(
-            logits.flatten(0, 1), y.flatten(), reduction="none"
-        ).view_as(y)
+        losses = _losses(logits, y, label_smoothing)
         loss = (losses * mask).sum(1).double() / n
         return loss.tolist(), _uar(logits.argmax(-1), y, mask, logits.shape[-1])
 
@@ -646,7 +700,7 @@ def _train_group(jobs):
         row = {"train_loss": _train_epoch(stack, layout, job)}
         stop = torch.zeros(len(stack), dtype=torch.bool)
         if validating:
-            row["valid_loss"], uar = _validate(stack, layout)
+            row["valid_loss"], uar = _validate(stack, layout, job["label_smoothing"])
             row["valid_uar"] = uar.tolist()
             stop = _early_stopping(stack, uar, epoch, job["patience"]).cpu()
         duration = time.perf_counter() - start

@@ -55,19 +55,6 @@ def _split_network(estimator):
             f"got {type(network).__name__}. Use "
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
-    # Training options the engine does not implement (the small-corpus
-    # recipe's): refused rather than silently ignored.
-    unsupported = {
-        name: getattr(network, name)
-        for name in ("input_dropout", "weight_decay", "input_noise", "label_smoothing")
-        if getattr(network, name, 0) != 0
-    }
-    if unsupported:
-        settings = ", ".join(f"{k}={v!r}" for k, v in unsupported.items())
-        raise ValueError(
-            f"The batched engine does not implement {settings} yet. Use "
-            "sklearn.model_selection.cross_validate (or fit) for it."
-        )
     if network.dimensional_weight > 0:
         raise ValueError(
             f"The batched engine trains classifiers only; "
@@ -366,7 +353,8 @@ def cross_validate_batched(
     training is a few batched matrix products for all folds, large enough to
     keep the CPU busy where one small network cannot. Every fold's network
     keeps its own training rows, initial weights, batch order, dropout
-    masks, validation set, early stopping and best weights; the source
+    masks (hidden and input), input noise, Adam state with decoupled weight
+    decay, validation set, early stopping and best weights; the source
     networks trained inside ``fit`` (unfitted sources with ``source_y``) are
     batched too. Each returned estimator is an ordinary fitted one.
 
@@ -440,7 +428,7 @@ def cross_validate_batched(
     -----
     Results are not bit-identical to those of ``cross_validate``: the
     initial weights are the same (drawn from the same seed), but the batch
-    order and the dropout masks come from a per-model
+    order, the dropout masks and the input noise come from a per-model
     :class:`torch.Generator` seeded from that seed, not from the stream of
     per-fit training, so the results differ as between two seeds; their
     distribution is the same (``tests/test_batched.py`` compares both

@@ -198,8 +198,6 @@ def test_clear_errors(data):
         cross_validate_batched(ResidualAdapterClassifier(), X, y)
     with pytest.raises(ValueError, match="also learns ratings"):
         cross_validate_batched(DNNClassifier(dimensional_weight=0.5), X, y)
-    with pytest.raises(ValueError, match="does not implement weight_decay=0.1"):
-        cross_validate_batched(DNNClassifier(weight_decay=0.1), X, y)
     adapter = ProgressiveNetClassifier(
         sources=[DNNClassifier(**SMALL)], lateral="adapter", **SMALL
     )

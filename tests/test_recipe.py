@@ -302,6 +302,11 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, monkeypatch, capsys)
     assert set(inner["candidate"].astype(str)) >= {"0", "1", "ensemble"}
     study.main(argv)  # a second run finds every fold done
     assert len(pd.read_csv(tmp_path / "outer.csv")) == len(outer)
+    timing = pd.read_csv(tmp_path / "timing.csv")
+    # the linear models one fold per call; the network search one call
+    assert len(timing) == 2 * 2 * 2 + 1
+    dnn = timing[timing["model"] == "dnn"]
+    assert dnn["n_folds"].tolist() == [2] and dnn["engine"].tolist() == ["batched"]
     for name in ("PAPER", "SMALL_CORPUS"):
         monkeypatch.setattr(study, name, {**getattr(study, name), "max_epochs": 3})
     for phase in ("fixed", "transfer"):
@@ -326,6 +331,29 @@ def test_study_runs_end_to_end_and_resumes(study, tmp_path, monkeypatch, capsys)
     )
     assert "logreg" in table.read_text() and figure.stat().st_size > 0
     assert "preset-adapter" in (tmp_path / "transfer.txt").read_text()
+
+
+@pytest.mark.parametrize("engine", ["batched", "per-fit"])
+def test_study_search_follows_its_rules_with_either_engine(study, engine):
+    # Two outer folds of EmoDB searched at once: every fold's chosen config
+    # is the best inner mean, and the seed ensemble is kept only where its
+    # inner UAR beats that config's single seed.
+    args = study.parse_args(
+        ["--n-configs", "3", "--outer", "2", "--inner", "2", "--max-epochs", "2"]
+    )
+    args.engine, args.n_jobs = engine, 1
+    X, y, g = study.load("emodb", None, None)
+    configs = study.draw_configs(3, max_epochs=2)
+    splits = dict(enumerate(study.folds(y, g, 2, seed=0)))
+    results = study.search_networks(configs, (X, y, g), splits, "global", args)
+    assert sorted(results) == [0, 1]
+    for uar, chosen, rows in results.values():
+        assert 0 <= uar <= 1
+        means = [row["inner_uar"] for row in rows[:3]]
+        assert [row["candidate"] for row in rows] == [0, 1, 2, "ensemble"]
+        assert chosen["config"] == int(np.argmax(means))
+        better = rows[3]["inner_uar"] > max(means)
+        assert chosen["n_seeds"] == (study.ENSEMBLE_SIZE if better else 1)
 
 
 # -- the CLI's --preset -------------------------------------------------------
