@@ -372,8 +372,8 @@ def _add_execution_options(parser):
         help="batched: train the networks of one repeat together, stacked along "
         "a model axis (--n-jobs worker processes share every stack), saving "
         "each repeat's fits when it is trained; networks it cannot train "
-        "(--baselines, adapters, multi-corpus networks, --lateral adapter, some "
-        "--preset options) and every fit with --backend dask are trained per "
+        "(--baselines, adapters, multi-corpus networks, --lateral adapter, "
+        "multitask networks) and every fit with --backend dask are trained per "
         "fit. per-fit: every fit on its own, --n-jobs at a time. Both give "
         "results from the same distribution, not the same digits "
         "(default: %(default)s)",
