@@ -56,6 +56,7 @@ XCC = "sklearn_prognet/experiments/_cross_corpus.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE = "tests/test_batched.py::"
+XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
@@ -205,6 +206,22 @@ MUTANTS = [
     Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XCC,
            "if source.name == target.name:", "if False:",
            (XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers",)),
+    # -- experiments: multi-corpus
+    Mutant("joint_net_sees_target_rows", "a multi-corpus network gets the target's training rows only", XMC,
+           "others = self.corpus_of_row != task.target", "others = np.ones(len(self.y), dtype=bool)",
+           (MCS + "test_joint_fit_never_sees_a_test_speakers_statistics",)),
+    Mutant("speakers_collide_across_corpora", "speaker ids are prefixed with their corpus", XMC,
+           '[np.asarray([f"{c.name}:{s}" for s in c.speaker], dtype=object)',
+           "[np.asarray([str(s) for s in c.speaker], dtype=object)",
+           (MCS + "test_speaker_ids_are_prefixed_with_their_corpus",)),
+    Mutant("other_corpora_not_per_speaker", "the other corpora are standardised per speaker", XMC,
+           'out[rows] = make_scaler("speaker").fit_transform(frame)',
+           'out[rows] = make_scaler("global").fit_transform(X[rows])',
+           (MCS + "test_pooled_source_standardises_each_corpus_speaker",
+            MCS + "test_joint_fit_never_sees_a_test_speakers_statistics")),
+    Mutant("params_mean_not_median", "a report's parameter count is the median over the fits", XST,
+           "float(values.median())", "float(values.mean())",
+           ("tests/test_report_params.py::test_paralinguistic_report_shows_the_median_parameters",)),
     # -- experiments: resume
     Mutant("resume_recomputes_saved_fits", "a rerun skips the fits already saved", XE,
            "todo = [task for task in tasks if task.key not in done]", "todo = list(tasks)",

@@ -149,6 +149,10 @@ class AdaptedNet(nn.Module):
         hidden : list of torch.Tensor
         """
         act = ACTIVATIONS[self.activation]
+        # the domain mask of the adapters' inner units, built once for all
+        # layers rather than per layer (cProfile: one_hot took ~2% of a
+        # multi-corpus epoch; an A/B timing showed no measurable change)
+        own = None if domain is None else self._domain_mask(domain, x.dtype)
         hidden, h = [], x
         for k, layer in enumerate(self.trunk):
             if domain is None:
@@ -157,7 +161,7 @@ class AdaptedNet(nn.Module):
                 z = F.linear(h, layer.weight, self.biases[k][0])
             else:
                 z = F.linear(h, layer.weight) + self.biases[k][domain]
-            z = z + self.up[k](self._own_ranks(self.down[k](h), domain))
+            z = z + self.up[k](self._own_ranks(self.down[k](h), own))
             h = act(z)
             if not self.freeze_trunk:
                 h = self.dropout(h)
@@ -177,12 +181,15 @@ class AdaptedNet(nn.Module):
         self.train(was_training)
         return torch.cat(hidden, dim=1)
 
-    def _own_ranks(self, a, domain):
+    def _domain_mask(self, domain, dtype):
+        """One-hot domain of every row, shaped to mask the adapters' blocks."""
+        return F.one_hot(domain, self.n_domains).to(dtype)[:, :, None]
+
+    def _own_ranks(self, a, own):
         """Zero every domain's block of the adapter's inner units but the row's."""
-        if domain is None:
+        if own is None:
             return a
-        own = F.one_hot(domain, self.n_domains).to(a.dtype)
-        return (a.view(len(a), self.n_domains, self.rank) * own[:, :, None]).flatten(1)
+        return (a.view(len(a), self.n_domains, self.rank) * own).flatten(1)
 
     def __setstate__(self, state):
         # modules pickled before multi-task learning have no head

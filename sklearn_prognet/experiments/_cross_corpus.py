@@ -39,11 +39,14 @@ from sklearn_prognet.experiments._folds import (
     make_folds,
 )
 from sklearn_prognet.experiments._format import (
+    PARAMS_HEADER,
+    PARAMS_NOTE,
     corpus_text,
     df_text,
     epoch_cells,
     md_table,
     network_text,
+    params_cell,
     protocol_text,
     score_cell,
     significance_table,
@@ -72,6 +75,7 @@ from sklearn_prognet.experiments._stats import (
     curve_rows,
     epoch_summary,
     learning_curves,
+    median_params,
     summarize,
 )
 from sklearn_prognet.experiments._store import write_atomic
@@ -451,9 +455,18 @@ class CrossCorpus(Experiment):
         return out
 
     def summary_table(self, results, analysis):
-        """Mean test UAR of every method against the number of training folds."""
+        """Mean test UAR of every method against the number of training folds.
+
+        The last column holds each method's trainable parameters (the median
+        over its fits with every number of training folds); results folders
+        saved without them (an older version) show no such column.
+        """
         train_folds = results.config["train_folds"]
         stats = self._statistics(results, analysis)
+        frames = frames_by_arm(results.scores)
+        params = {m: [median_params(frames.get(arm_name(m, n))) for n in train_folds]
+                  for m in METHOD_LABELS}  # fmt: skip
+        with_params = any(p is not None for v in params.values() for p in v)
         header = ["Method"] + [
             f"{n} training fold{'s' if n > 1 else ''}" for n in train_folds
         ]
@@ -461,8 +474,11 @@ class CrossCorpus(Experiment):
         for method, label in (*METHOD_LABELS.items(), _ZERO_SHOT):
             cells = [score_cell(stats[n].summaries.get(method))
                      + stats[n].marks.get(method, "") for n in train_folds]  # fmt: skip
+            if with_params:
+                cells.append(params_cell(params.get(method, [])))
             rows.append([label, *cells])
-        return md_table(header, rows, [":--"] + ["--:"] * len(train_folds))
+        header += [PARAMS_HEADER] if with_params else []
+        return md_table(header, rows, [":--"] + ["--:"] * (len(header) - 1))
 
     def report(self, folder, results, analysis):
         """Figure 4, the table, the t-tests and the training of every arm."""
@@ -534,7 +550,7 @@ _TABLE_NOTE = (
     "cross-validation t-test, two-sided, p < {alpha}, degrees of freedom: "
     "{df}. *Source model, not adapted*: the source emotion network applied "
     "to the target's (target-normalised) test folds without any target "
-    "training."
+    "training. " + PARAMS_NOTE
 )
 
 

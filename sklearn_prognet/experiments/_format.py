@@ -7,6 +7,7 @@ text; nothing computes statistics or writes files.
 """
 
 import math
+import statistics
 
 from sklearn_prognet.experiments._folds import PROTOCOLS, SPEAKER_STRATIFIED
 
@@ -48,6 +49,32 @@ def score_cell(summary):
     if not math.isfinite(summary.std):
         return f"{summary.mean:.3f}"
     return f"{summary.mean:.3f}±{summary.std:.3f}"
+
+
+#: The header of the trainable-parameter column of every report's table.
+PARAMS_HEADER = "trainable params"
+#: What that column holds, for the tables' notes.
+PARAMS_NOTE = (
+    "*trainable params*: parameters the optimizer updated "
+    "(`n_trainable_params_`, median over the fits)."
+)
+
+
+def params_cell(values):
+    """The median of trainable-parameter counts, or a dash when there are none.
+
+    ``None`` values (arms without counts, as a baseline) are left out.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import params_cell
+    >>> params_cell([90_000.0, 91_000.0, None]), params_cell([None])
+    ('90,500', '–')
+    """
+    values = [v for v in values if v is not None]
+    if not values:
+        return "–"
+    return f"{int(round(statistics.median(values))):,}"
 
 
 def df_text(ttest_df):

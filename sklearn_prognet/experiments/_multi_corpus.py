@@ -37,14 +37,19 @@ from sklearn_prognet.experiments._fits import (
     FitData,
     FitTask,
     derive_seed,
+    feature_rows,
+    make_scaler,
 )
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
+    PARAMS_HEADER,
+    PARAMS_NOTE,
     corpus_text,
     df_text,
     md_table,
     network_text,
     p_value,
+    params_cell,
     protocol_text,
     score_cell,
 )
@@ -76,6 +81,7 @@ from sklearn_prognet.experiments._stats import (
     is_better,
     learning_curves,
     mcnemar_by_repeat,
+    median_params,
     paired_test,
     summarize,
 )
@@ -148,19 +154,48 @@ def pooled_name(corpora, target):
     return "+".join(c for c in corpora if c != target)
 
 
-def own_scaled(X, corpus_of_row):
+def own_scaled(X, corpus_of_row, speaker=None):
     """Each corpus's rows z-normalised on that corpus's own mean and std.
 
     The normalisation of the source network and of the other corpora in the
     multi-corpus network (dataset-specific normalisation); constant features
     are centred only, as :class:`~sklearn.preprocessing.StandardScaler` does.
+    With ``speaker`` (per-speaker normalisation), every speaker of a corpus
+    is standardised on their own rows instead, by a
+    :class:`~sklearn_prognet.preprocessing.SpeakerStandardScaler` fitted on
+    that corpus alone, so that a speaker with too few rows falls back to
+    their own corpus's statistics, not to a mixture of corpora.
     """
     out = np.empty_like(X, dtype=np.float64)
     for corpus in np.unique(corpus_of_row):
         rows = corpus_of_row == corpus
+        if speaker is not None:
+            frame = feature_rows(X, speaker, rows, "speaker")
+            out[rows] = make_scaler("speaker").fit_transform(frame)
+            continue
         mean, std = X[rows].mean(axis=0), X[rows].std(axis=0)
         out[rows] = (X[rows] - mean) / np.where(std > 0, std, 1.0)
     return out
+
+
+def corpus_speakers(corpora):
+    """Every row's speaker, prefixed with its corpus (``'emodb:03'``).
+
+    Speaker ids are only unique within a corpus: without the prefix, two
+    corpora's speaker ``'1'`` would be one speaker to a per-speaker scaler.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_prognet.experiments import load_corpus
+    >>> from sklearn_prognet.experiments._multi_corpus import corpus_speakers
+    >>> corpus_speakers([load_corpus("emodb")])[:2].tolist()
+    ['emodb:03', 'emodb:03']
+    """
+    return np.concatenate(
+        [np.asarray([f"{c.name}:{s}" for s in c.speaker], dtype=object)
+         for c in corpora]
+    )  # fmt: skip
 
 
 class JointNetwork(ClassifierMixin, BaseEstimator):
@@ -313,37 +348,41 @@ def _target_tasks(corpus, offset, names, train_folds, options):
     return tasks, notes
 
 
-def pooled_source_corpus(corpora, target):
+def pooled_source_corpus(corpora, target, normalization="global"):
     """The other corpora as one corpus, each z-normalised on its own data.
 
-    Speakers are prefixed with their corpus, so that speakers of different
-    corpora with the same id stay apart.
+    Speakers are prefixed with their corpus (:func:`corpus_speakers`), so
+    that speakers of different corpora with the same id stay apart. With
+    ``normalization='speaker'`` every speaker is standardised on their own
+    utterances (see :func:`own_scaled`).
     """
     others = [c for c in corpora if c.name != target]
     corpus_of_row = np.concatenate([np.full(c.n_samples, c.name) for c in others])
-    X = own_scaled(np.vstack([c.X for c in others]), corpus_of_row)
+    speaker = corpus_speakers(others)
+    X = own_scaled(np.vstack([c.X for c in others]), corpus_of_row,
+                   speaker if normalization == "speaker" else None)  # fmt: skip
+    how = "per speaker" if normalization == "speaker" else "on its own data"
     return Corpus(
         name=pooled_name([c.name for c in corpora], target),
         X=X,
         emotion=np.concatenate([c.emotion for c in others]),
-        speaker=np.concatenate(
-            [
-                np.asarray([f"{c.name}:{s}" for s in c.speaker], dtype=object)
-                for c in others
-            ]
-        ),  # fmt: skip
+        speaker=speaker,
         gender=None,
         feature_names=list(others[0].feature_names),
-        description="the other corpora pooled, each z-normalised on its own data",
+        description=f"the other corpora pooled, each z-normalised {how}",
     )
 
 
-def _fit_pooled_source(corpora, target, network, seed, threads, protocol):
+def _fit_pooled_source(corpora, target, network, seed, threads, settings):
     """Train ``target``'s source network; return it and its record."""
-    pooled = pooled_source_corpus(corpora, target)
+    protocol, normalization = settings
+    pooled = pooled_source_corpus(corpora, target, normalization)
+    # The pipeline's own scaler (per speaker again, or global) is close to
+    # the identity on these rows; only its network is transferred.
     pipe, record = fit_source_model(
-        pooled, network, derive_seed(seed, "source-model", target), threads, protocol
-    )
+        pooled, network, derive_seed(seed, "source-model", target), threads,
+        protocol, normalization,
+    )  # fmt: skip
     others = [c for c in corpora if c.name != target]
     record.update(
         key=source_key(target),
@@ -377,7 +416,7 @@ def _source_networks(store, corpora, network, options):
             fitted = joblib.Parallel(n_jobs=jobs)(
                 joblib.delayed(_fit_pooled_source)(
                     corpora, target, network, options.seed, threads,
-                    options.protocol)
+                    (options.protocol, options.normalization))
                 for target in todo
             )  # fmt: skip
         for target, (net, record) in zip(todo, fitted, strict=True):
@@ -475,14 +514,22 @@ class MultiCorpus(Experiment):
         )
         X = np.vstack([c.X for c in corpora])
         y = np.concatenate([np.asarray(c.emotion) for c in corpora])
+        speaker = corpus_speakers(corpora)
+        by_speaker = options.normalization == "speaker"
+        # The other corpora's rows of every joint network, normalised once per
+        # run: all of them train, so their own statistics are no leak. A
+        # target's rows go through the fit's pipeline (training folds only).
+        scaled = own_scaled(X, corpus_of_row, speaker if by_speaker else None)
         return FitData(
             X=X,
             y=y,
             network=network,
             lateral=options.lateral,
             experiment=self.name,
+            normalization=options.normalization,
+            speaker=speaker,
             source_networks=_source_networks(store, corpora, network, options),
-            networks=JointNetworks(own_scaled(X, corpus_of_row), y, corpus_of_row),
+            networks=JointNetworks(scaled, y, corpus_of_row),
             record_predictions=True,
         )
 
@@ -545,8 +592,8 @@ def target_statistics(frames, *, n_repeats, alpha, ttest_df):
            "train_folds": train_folds}  # fmt: skip
     for (method, n), frame in frames.items():
         out["summaries"][method, n] = summarize(frame, n_repeats)
-        if frame is not None and "n_trainable_params" in frame:
-            out["params"][method, n] = float(frame["n_trainable_params"].median())
+        if (params := median_params(frame)) is not None:
+            out["params"][method, n] = params
     for n in train_folds:
         transfers = [frames.get((m, n)) for m in ("prognet", "ptft", "adapter")]
         out["summaries"]["source", n] = _zero_shot(transfers, n_repeats)
@@ -585,15 +632,10 @@ def statistics(scores, config, analysis):
 # -- formatting (text only) -------------------------------
 
 
-def _params_cell(stats, method):
-    values = [v for (m, _), v in stats["params"].items() if m == method]
-    return f"{int(round(np.median(values))):,}" if values else "–"
-
-
 def target_table(stats, config):
     """Method × training folds: mean UAR ± std with marks, and parameters."""
     train_folds = config["train_folds"]
-    header = ["Method", "trainable params"] + [
+    header = ["Method", PARAMS_HEADER] + [
         f"{n} training fold{'s' if n > 1 else ''}" for n in train_folds
     ]
     rows = []
@@ -603,7 +645,9 @@ def target_table(stats, config):
             + stats["marks"].get((method, n), "")
             for n in train_folds
         ]
-        params = "–" if method == "source" else _params_cell(stats, method)
+        params = params_cell(
+            [v for (m, _), v in stats["params"].items() if m == method]
+        )
         rows.append([label, params, *cells])
     return md_table(header, rows, [":--", "--:"] + ["--:"] * len(train_folds))
 
@@ -638,8 +682,7 @@ def comparisons_table(stats, alpha):
 
 _TABLE_NOTE = (
     "Tables: mean test UAR ± mean within-repeat standard deviation of the fold "
-    "UARs; *trainable params*: parameters the optimizer updated "
-    "(`n_trainable_params_`, median over the fits). * significantly better than "
+    "UARs; " + PARAMS_NOTE + " * significantly better than "
     "DNN with the same training folds; † (adapters) also significantly better "
     "than ProgNet. Corrected repeated cross-validation t-test, two-sided, "
     "p < {alpha}, degrees of freedom: {df}. McNemar's test (exact below 25 "
@@ -682,9 +725,7 @@ def _introduction(status, results):
         + protocol_text(config, train_folds)
         + " The kept training folds are nested, and every number of training "
         "folds uses the same test and validation folds.",
-        "- Normalisation: each corpus is z-normalised on its own data "
-        "(dataset-specific): a target on the training folds of each step, the "
-        "other corpora on all of their data.",
+        "- Normalisation: " + _normalization_line(config),
         "- Leakage: a target's source network never sees that target; its "
         "multi-corpus network sees the target's training folds only (not the "
         "validation or test fold), and holds out 10% of its training rows, "
@@ -693,6 +734,23 @@ def _introduction(status, results):
         f"- Seed {config['seed']}.",
         "",
     ]
+
+
+def _normalization_line(config):
+    if config.get("normalization", "global") == "speaker":
+        return (
+            "every speaker is standardised on their own utterances, within "
+            "their corpus (speaker ids are prefixed with the corpus): the "
+            "other corpora's speakers (source networks, multi-corpus networks) "
+            "on all of their utterances, the target's speakers on their "
+            "training-fold utterances for training and on their test "
+            "utterances for testing (transductive)."
+        )
+    return (
+        "each corpus is z-normalised on its own data (dataset-specific): a "
+        "target on the training folds of each step, the other corpora on all "
+        "of their data."
+    )
 
 
 def _figure_rows(stats):
@@ -830,10 +888,13 @@ def run_multi_corpus(
     emotions : sequence of str, default=PAPER_EMOTIONS
         Emotion classes; every corpus must have them all.
     {run_parameters}
-    normalization : {{'global'}}, default='global'
-        Each corpus z-normalised on its own training data. Per-speaker
-        normalisation (``'speaker'``, in the other experiments) is not
-        available here yet and is refused.
+    normalization : {{'global', 'speaker'}}, default='global'
+        ``'global'``: each corpus z-normalised on its own training data.
+        ``'speaker'``: every speaker standardised on their own utterances
+        within their corpus (speaker ids prefixed with the corpus): the other
+        corpora's speakers on all of their utterances, the target's training
+        speakers on their training-fold utterances and test speakers on
+        their test utterances (transductive, as in the other experiments).
     train_folds : sequence of int, default=None
         Numbers of target training folds; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
@@ -858,10 +919,5 @@ def run_multi_corpus(
     ...     "results/multi", ["emodb", "urdu:../shared/corpora/urdu",
     ...     "nemo_egemaps.csv.gz"], n_splits=5, n_repeats=2, resample=16000)
     """
-    if normalization != "global":
-        raise ExperimentInputError(
-            f"normalization={normalization!r}: the multi-corpus experiment "
-            "normalises each corpus on its own data ('global') only."
-        )
     options = RunOptions.from_arguments(locals())
     return run_experiment(MultiCorpus(corpora, train_folds), out, options)

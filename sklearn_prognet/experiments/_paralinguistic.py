@@ -21,11 +21,14 @@ from sklearn_prognet.experiments._fits import (
 )
 from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
 from sklearn_prognet.experiments._format import (
+    PARAMS_HEADER,
+    PARAMS_NOTE,
     corpus_text,
     df_text,
     epoch_cells,
     md_table,
     network_text,
+    params_cell,
     protocol_text,
     score_cell,
     significance_table,
@@ -53,6 +56,7 @@ from sklearn_prognet.experiments._stats import (
     curve_rows,
     epoch_summary,
     learning_curves,
+    median_params,
     paired_test,
     summarize,
 )
@@ -192,25 +196,36 @@ class Paralinguistic(Experiment):
         return tests
 
     def summary_table(self, results, analysis):
-        """Table 2: mean test UAR of every arm, marks and the best in bold."""
+        """Table 2: mean test UAR of every arm, marks and the best in bold.
+
+        The last column holds the trainable parameters of each arm; results
+        folders saved without them (an older version) show no such column.
+        """
         config = results.config
         info = results.saved.get("corpus_info", {"name": config["corpus"]["name"]})
         comparisons = self._comparisons(results, analysis)
-        cells = {}  # (source task label, method) -> (summary, mark)
+        frames = frames_by_arm(results.scores)
+        cells = {}  # (source task label, method) -> (summary, mark, parameters)
         for arm in self.arms(config):
             comparison = comparisons[arm.source_task or config["sources"][0]]
             label = SOURCE_TASKS.get(arm.source_task, "N/A")
             summary = comparison.summaries[arm.method]
-            cells[label, arm.method] = (summary, comparison.marks.get(arm.method, ""))
+            mark = comparison.marks.get(arm.method, "")
+            params = median_params(frames.get(arm.name))
+            cells[label, arm.method] = (summary, mark, params)
         labels = {**METHOD_LABELS, **BASELINE_LABELS}
-        means = {k: s.mean for k, (s, _) in cells.items() if s is not None}
+        means = {k: s.mean for k, (s, _, _) in cells.items() if s is not None}
         best = max(means, key=means.get) if means else None
+        with_params = any(p is not None for _, _, p in cells.values())
         rows = []
-        for (label, method), (summary, mark) in cells.items():
+        for (label, method), (summary, mark, params) in cells.items():
             cell = score_cell(summary)
             cell = f"**{cell}**" if (label, method) == best else cell
-            rows.append([label, labels[method], cell + mark])
-        return md_table(["Source", "Method", info["name"]], rows, [":--", ":--", "--:"])
+            rows.append([label, labels[method], cell + mark]
+                        + ([params_cell([params])] if with_params else []))  # fmt: skip
+        header = ["Source", "Method", info["name"]]
+        header += [PARAMS_HEADER] if with_params else []
+        return md_table(header, rows, [":--", ":--", "--:", "--:"][: len(header)])
 
     def report(self, folder, results, analysis):
         """Table 2, the t-tests, the source networks and the learning curves."""
@@ -325,7 +340,7 @@ _TABLE_NOTE = (
     "methods of the same source (DNN and the other transfer method); * "
     "significantly better than DNN. Corrected repeated cross-validation t-test "
     "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), two-sided, p < {alpha}, "
-    "degrees of freedom: {df}. Bold: best mean."
+    "degrees of freedom: {df}. Bold: best mean. " + PARAMS_NOTE
 )
 
 

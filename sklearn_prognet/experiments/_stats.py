@@ -58,6 +58,17 @@ class Summary:
     n: int
 
 
+def median_params(frame):
+    """Median trainable parameters of an arm's fits (None without counts).
+
+    Records saved before ``n_trainable_params`` was recorded have none.
+    """
+    if frame is None or "n_trainable_params" not in frame:
+        return None
+    values = frame["n_trainable_params"].dropna()
+    return float(values.median()) if len(values) else None
+
+
 def summarize(frame, n_repeats):
     """The paper's Table 2 numbers of one arm's fits (None without fits)."""
     if frame is None or frame.empty:
