@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extraction.py
 	$(BIN)/python benchmarks/bench_embeddings.py
 	$(BIN)/python benchmarks/bench_batched.py
+	$(BIN)/python benchmarks/bench_protocol.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .coverage docs/_build docs/auto_examples docs/generated
