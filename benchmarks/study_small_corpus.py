@@ -512,16 +512,17 @@ def choose_preset(inner, configs):
     """The rule behind ``SMALL_CORPUS``: best mean rank across corpora.
 
     Every configuration's inner-fold UAR is averaged over the outer folds of
-    a corpus, under per-speaker normalisation where the network was searched
-    with it and global normalisation otherwise (URDU: there, a speaker has
-    mostly one emotion, so per-speaker normalisation removes the emotion).
+    a corpus, under the normalisation whose best configuration scores higher
+    on the inner folds (per-speaker, unless a corpus's speakers mostly speak
+    one emotion, as in URDU, where it removes the emotion).
     Configurations are ranked within each corpus (1 = best) and the lowest
     mean rank over the corpora wins, ties going to the higher mean UAR. Only
     inner folds enter.
     """
     rows = inner[(inner["model"] == "dnn") & (inner["candidate"] != "ensemble")]
-    norms = rows.groupby("corpus")["normalisation"].agg(set)
-    chosen = {c: "speaker" if "speaker" in n else "global" for c, n in norms.items()}
+    means = rows.groupby(["corpus", "normalisation", "candidate"])["inner_uar"].mean()
+    best = means.groupby(["corpus", "normalisation"]).max().unstack()
+    chosen = best.idxmax(axis=1)
     rows = rows[rows["normalisation"] == rows["corpus"].map(chosen)]
     rows = rows.astype({"candidate": int})
     table = rows.pivot_table(index="candidate", columns="corpus", values="inner_uar")
@@ -698,12 +699,15 @@ def phase_report(store, args):
     summary = summarise(store.outer())
     print(summary.to_string())
     Path(args.table).write_text(format_table(summary))
+    tables = []
     for corpus in args.transfer_corpora:
         rows = transfer_rows(store.outer(), corpus, args.outer)
         if rows:
-            text = format_transfer(rows, corpus)
-            print(text)
-            Path(args.transfer_table).write_text(text)
+            tables.append(format_transfer(rows, corpus))
+            print(tables[-1])
+    if tables:
+        # one file, one table per corpus
+        Path(args.transfer_table).write_text("\n".join(tables))
     draw(summary, args.figure)
     timing = store.outer().groupby("corpus")["seconds"].sum() / 60
     print("minutes per corpus:", timing.round(1).to_dict())

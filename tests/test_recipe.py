@@ -239,6 +239,8 @@ def test_study_preset_rule_uses_mean_rank(study):
             "inner_uar": 1.0,
         }
     )
+    # a corpus is ranked under the normalisation whose best configuration
+    # scores higher: "a" under per-speaker (0.90 > 0.85), so this is ignored
     rows.append(
         {
             "corpus": "a",
@@ -246,7 +248,7 @@ def test_study_preset_rule_uses_mean_rank(study):
             "model": "dnn",
             "fold": 0,
             "candidate": "2",
-            "inner_uar": 1.0,
+            "inner_uar": 0.85,
         }
     )
     configs = [{"id": 0}, {"id": 1}, {"id": 2}]
@@ -255,6 +257,25 @@ def test_study_preset_rule_uses_mean_rank(study):
     # ranks: a 1 2 3, b 3 1 2, c 3 1 2; the tie of 0 and 2 goes to the higher UAR
     assert ranking["mean_rank"].tolist() == pytest.approx([4 / 3, 7 / 3, 7 / 3])
     assert ranking.index.tolist() == [1, 0, 2]
+    # where global normalisation scores higher (a corpus whose speakers each
+    # speak one emotion), the corpus is ranked under it: config 2 now wins
+    # on "a" and on "c", so it is the preset
+    rows += [
+        {
+            "corpus": c,
+            "normalisation": "global",
+            "model": "dnn",
+            "fold": f,
+            "candidate": str(i),
+            "inner_uar": u,
+        }
+        for c in ("a", "c")
+        for i, u in enumerate([0.91, 0.92, 0.99])
+        for f in (0, 1)
+    ]
+    preset, ranking = study.choose_preset(pd.DataFrame(rows), configs)
+    assert preset == {"id": 2}
+    assert ranking.loc[2, "a"] == pytest.approx((0.85 + 2 * 0.99) / 3)
 
 
 def test_study_summary_and_table(study):
