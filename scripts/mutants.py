@@ -271,6 +271,13 @@ MUTANTS = [
     Mutant("multitask_ccc_keeps_unrated", "the report's CCC skips the test rows without a rating", XMT,
            "rated = ~np.isnan(y_true)", "rated = np.isfinite(y_pred)",
            (XMTS + "test_msp_improv_cli_missing_ratings_and_resume",)),
+    Mutant("record_ratings_unscaled", "a network's record fields see the test fold after the pipeline's scaler", XF,
+           "record.update(net.record_fields(X_test))", "record.update(net.record_fields(data.rows(task.test)))",
+           (XMTS + "test_record_holds_the_ratings_predicted_for_the_scaled_test_fold",)),
+    Mutant("record_fields_hook_skipped", "fit_record adds the fields of the network's record_fields hook", XF,
+           'if hasattr(net, "record_fields"):', 'if hasattr(net, "record_fields_"):',
+           (XMTS + "test_record_holds_the_ratings_predicted_for_the_scaled_test_fold",
+            "tests/test_multi_corpus.py::test_multi_corpus_network_sees_target_training_folds_only")),
     # -- the batched engine's training options (the small-corpus recipe)
     Mutant("batched_no_weight_decay", "the batched engine applies weight_decay", BAT,
            "weight_decay=weight_decay,\n            eps=_EPS,", "weight_decay=0.0,\n            eps=_EPS,",

@@ -13,6 +13,7 @@ import zlib
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from scipy import stats
 
 from sklearn_prognet import DNNClassifier
@@ -23,7 +24,14 @@ from sklearn_prognet.experiments import (
     run_multitask,
 )
 from sklearn_prognet.experiments._feature_sets import FeatureSet
-from sklearn_prognet.experiments._fits import FitData, FitTask, run_fit
+from sklearn_prognet.experiments._fits import (
+    FitData,
+    FitTask,
+    fit_arguments,
+    fit_record,
+    make_estimator,
+    run_fit,
+)
 from sklearn_prognet.experiments._inputs import corpus_to_frame
 from sklearn_prognet.experiments._multitask import RatedNetworks
 from sklearn_prognet.experiments.cli import main
@@ -332,6 +340,38 @@ def test_network_sees_training_ratings_only_and_test_ratings_change_nothing():
     changed = ratings.copy()
     changed[:40] = changed[:40] * -1.0  # the training rows matter
     assert record(changed)[1] != record(ratings)[1]
+
+
+def test_record_holds_the_ratings_predicted_for_the_scaled_test_fold():
+    # The record's ratings come from the network's record_fields hook, given
+    # the test fold after the pipeline's scaler, whatever predict saw last.
+    rng = np.random.RandomState(1)
+    X = rng.normal(loc=5.0, scale=3.0, size=(60, 4))  # far from standardised
+    y = np.array(["a", "b", "c"] * 20)
+    ratings = np.c_[X[:, 0] + rng.normal(size=60), rng.normal(size=60)]
+    rows = np.arange(60)
+    task = FitTask(
+        key="r00/f00/mtl-1", method="multitask", repeat=0, fold=0, n_train_folds=1,
+        train=rows[:40], validation=rows[40:50], test=rows[50:], random_state=3,
+    )  # fmt: skip
+    networks = RatedNetworks(ratings, ["arousal", "valence"], {"mtl-1": 1.0}, "mse")
+    data = FitData(X=X, y=y, network={**TINY, "device": "cpu"}, networks=networks)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe, fit_params = make_estimator(task, data)
+        pipe.fit(**fit_arguments(task, data, fit_params))
+    pipe.predict(X[:40])  # another fold predicted last
+    record = fit_record(task, data, pipe, "per-fit")
+    # the test fold standardised by hand with the training folds' statistics
+    train = X[:40]
+    scaled = (X[50:] - train.mean(axis=0)) / train.std(axis=0)
+    expected = pipe[-1].net_.predict_dimensions(scaled)
+    for j, name in enumerate(["arousal", "valence"]):
+        np.testing.assert_allclose(
+            record["dimensions_pred"][name], expected[:, j], atol=1e-4
+        )
+    assert record["n_rated_train"] == {"arousal": 40, "valence": 40}
+    assert record["dimensional_weight"] == 1.0
+    assert record["dimensional_loss"] == "mse"
 
 
 # -- errors ----------------------------------------------------------------------

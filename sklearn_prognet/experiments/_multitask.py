@@ -325,10 +325,10 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
     """A DNN that also learns the ratings of its training rows.
 
     ``ratings`` are those of the rows ``fit`` gets, in the same order (the
-    task's training folds); it never holds those of other rows. ``predict``
-    also predicts the ratings of the rows it classifies and keeps them in
-    ``record_fields_``, which ``run_fit`` saves after predicting the test
-    fold: the report scores them against the test ratings.
+    task's training folds); it never holds those of other rows.
+    ``record_fields(X)`` predicts the ratings of the test fold ``X`` for the
+    fit's record (:func:`._fits.fit_record` calls it): the report scores
+    them against the test ratings.
     """
 
     def __init__(self, *, ratings, dimension_names, dimensional_weight,
@@ -357,30 +357,41 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
                      "history_"):  # fmt: skip
             setattr(self, name, getattr(self.net_, name))
-        self.record_fields_ = self._fields()
         return self
 
-    def _fields(self):
+    def predict(self, X):
+        """Predict the classes."""
+        return self.net_.predict(X)
+
+    def record_fields(self, X):
+        """The fit's own fields of its record, with the ratings predicted for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The test fold, as the network sees it.
+
+        Returns
+        -------
+        dict
+            ``dimensional_weight``, ``dimensional_loss``, ``n_rated_train``
+            (the rated training rows of each dimension) and
+            ``dimensions_pred`` (each dimension's predicted ratings of
+            ``X``, rounded).
+        """
         rated = (~np.isnan(np.asarray(self.ratings, dtype=float))).sum(axis=0)
+        predicted = np.round(self.net_.predict_dimensions(X), _RATING_DECIMALS)
         return {
             "dimensional_weight": float(self.dimensional_weight),
             "dimensional_loss": self.dimensional_loss,
             "n_rated_train": dict(
                 zip(self.dimension_names, rated.tolist(), strict=True)
             ),
-        }
-
-    def predict(self, X):
-        """Predict the classes; keep the predicted ratings in ``record_fields_``."""
-        predicted = np.round(self.net_.predict_dimensions(X), _RATING_DECIMALS)
-        self.record_fields_ = {
-            **self._fields(),
             "dimensions_pred": {
                 name: predicted[:, j].tolist()
                 for j, name in enumerate(self.dimension_names)
             },
         }
-        return self.net_.predict(X)
 
 
 class RatedNetworks:
