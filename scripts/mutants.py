@@ -152,6 +152,11 @@ MUTANTS = [
     Mutant("cache_ignores_sampling_rate", "sampling_rate is part of the cache key", FE,
            "self.sampling_rate,\n            self.resample,", "self.resample,",
            (FEA + "test_cache_follows_content_and_config",)),
+    # -- corpus loaders
+    Mutant("layout_error_without_layout", "a loader that finds nothing names the folder and the layout it expected", "sklearn_prognet/datasets/_base.py",
+           'return ValueError(f"No {name} {missing} in {str(folder)!r}: expected {expected}.")',
+           'return ValueError(f"No {name} {missing} in {str(folder)!r}.")',
+           ("tests/test_datasets.py::test_nothing_found_is_worded_alike", "tests/test_datasets.py::test_missing_and_empty_folder")),
     # -- experiments: the runner's fits
     Mutant("runner_scaler_sees_test_fold", "each fit's scaler is fitted on its training folds only", XF,
            '[("scale", make_scaler(data.normalization)), ("net", net)]',
