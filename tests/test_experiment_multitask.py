@@ -6,8 +6,10 @@ features are its emotion's centre plus noise seeded by its name, so no
 audio is analysed. The networks are tiny; a run takes a few seconds.
 """
 
+import gzip
 import json
 import re
+import shutil
 import zlib
 
 import numpy as np
@@ -21,6 +23,7 @@ from sklearn_prognet.datasets import load_iemocap, load_msp_improv
 from sklearn_prognet.experiments import (
     ExperimentInputError,
     load_corpus,
+    render_report,
     run_multitask,
 )
 from sklearn_prognet.experiments._feature_sets import FeatureSet
@@ -307,6 +310,54 @@ def test_msp_improv_cli_missing_ratings_and_resume(tmp_path, msp, capsys):
             "dimensions_pred"
         )
     assert "Resuming: 4 of 6 fits are already saved" in capsys.readouterr().err
+
+
+def test_ratings_are_kept_beside_config_and_old_folders_still_report(tmp_path, msp):
+    out = tmp_path / "run"
+    run_multitask(
+        out, f"msp-improv:{msp}", n_splits=3, n_repeats=1, dimensional_weights=[1],
+        network=TINY, **QUIET,
+    )  # fmt: skip
+    saved = json.loads((out / "config.json").read_text())
+    assert "ratings" not in saved  # config.json stays small
+    # the file holds the loader's ratings, in the corpus's order, missing empty
+    names = ["arousal", "valence", "dominance"]
+    truth = load_msp_improv(msp, emotions=EMOTIONS)[names].to_numpy()
+    with gzip.open(out / "ratings.csv.gz", "rt") as f:
+        lines = f.read().splitlines()
+    assert lines[0] == ",".join(names)
+    cells = [[float(c) if c else np.nan for c in line.split(",")] for line in lines[1:]]
+    np.testing.assert_array_equal(np.array(cells), truth)
+    assert np.isnan(truth).sum() == 3
+    ccc = [f"ccc_{name}" for name in names]
+    scores = pd.read_csv(out / "scores.csv")
+    assert np.isfinite(
+        scores.loc[scores["method"] == "multitask", ccc].to_numpy()
+    ).all()
+    # A folder of an older run: the ratings in config.json, no ratings file.
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    (old / "ratings.csv.gz").unlink()
+    (old / "scores.csv").unlink()
+    ratings = {n: [None if np.isnan(v) else v for v in truth[:, j]]
+               for j, n in enumerate(names)}  # fmt: skip
+    (old / "config.json").write_text(json.dumps({**saved, "ratings": ratings}))
+    render_report(old)
+    pd.testing.assert_frame_equal(pd.read_csv(old / "scores.csv")[ccc], scores[ccc])
+    # A ratings file of other ratings is refused, not scored against.
+    changed = truth.copy()
+    changed[5, 0] += 0.5
+    with gzip.open(out / "ratings.csv.gz", "wt") as f:
+        f.write(",".join(names) + "\n")
+        f.writelines(
+            ",".join("" if np.isnan(v) else repr(float(v)) for v in row) + "\n"
+            for row in changed
+        )
+    with pytest.raises(ExperimentInputError, match="does not hold the ratings"):
+        render_report(out)
+    (out / "ratings.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(ExperimentInputError, match="not a readable ratings file"):
+        render_report(out)
 
 
 # -- no leakage ----------------------------------------------------------------
