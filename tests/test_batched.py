@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
@@ -17,8 +16,6 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._batched import train_nets
-from sklearn_prognet._training import fit_net
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import (
@@ -27,32 +24,24 @@ from sklearn_prognet.model_selection import (
     fit_batched,
 )
 from sklearn_prognet.stats import corrected_repeated_cv_ttest
-
-SMALL = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "random_state": 0}
+from tests._batched_data import (
+    SMALL,
+    assert_same_training,
+    make_data,
+    make_source,
+    network,
+)
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(
-        n_samples=120, n_features=8, n_informative=5, n_classes=3, random_state=0
-    )
-    return X.astype(np.float32), y
+    return make_data()
 
 
 @pytest.fixture(scope="module")
 def source(data):
     # fit once, never refit: shared by several tests
-    X, y = data
-    return DNNClassifier(max_epochs=10, **SMALL).fit(X, np.arange(len(y)) % 2)
-
-
-def _network(kind, source, **params):
-    params = {**SMALL, **params}
-    if kind == "dnn":
-        return DNNClassifier(**params)
-    if kind == "ptft":
-        return FineTunedClassifier(source=source, n_frozen_layers=1, **params)
-    return ProgressiveNetClassifier(sources=[source], **params)
+    return make_source(data)
 
 
 @pytest.mark.parametrize("kind", ["dnn", "ptft", "prognet"])
@@ -61,19 +50,8 @@ def test_one_model_without_randomness_equals_per_fit(data, source, kind):
     # initial weights, which both engines draw from the same seed, so the
     # batched engine must reproduce per-fit training to float tolerance.
     X, y = data
-    est = _network(kind, source, dropout=0.0, batch_size=1000, max_epochs=25)
-    job = est._prepare_fit(X, y, None, None, None, None)
-    reference = fit_net(**job)
-    (batched,) = train_nets([job])
-    expected, got = reference.module_.state_dict(), batched.module_.state_dict()
-    assert expected.keys() == got.keys()
-    for key in expected:
-        torch.testing.assert_close(got[key], expected[key], atol=1e-5, rtol=1e-4)
-    assert len(batched.history) == len(reference.history)
-    for key in ("train_loss", "valid_loss", "valid_uar"):
-        np.testing.assert_allclose(
-            batched.history[:, key], reference.history[:, key], rtol=1e-4, atol=1e-6
-        )
+    est = network(kind, source, dropout=0.0, batch_size=1000, max_epochs=25)
+    assert_same_training(est._prepare_fit(X, y, None, None, None, None))
 
 
 def test_a_model_does_not_depend_on_its_batch_mates(data):
@@ -135,7 +113,7 @@ def test_early_stopping_per_model_and_restore_best(data):
 def test_frozen_columns_and_layers_are_untouched(data, source):
     X, y = data
     prognet, ptft = fit_batched(
-        [_network("prognet", source, max_epochs=5), _network("ptft", source)],
+        [network("prognet", source, max_epochs=5), network("ptft", source)],
         [{"X": X, "y": y}, {"X": X, "y": y}],
     )
     theirs = source.net_.module_.state_dict()

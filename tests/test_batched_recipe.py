@@ -13,57 +13,30 @@ import torch
 from sklearn.datasets import make_classification
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from sklearn_prognet import (
-    DNNClassifier,
-    FineTunedClassifier,
-    ProgressiveNetClassifier,
-)
-from sklearn_prognet._batched import _corrupt_inputs, _stream_seed, train_nets
-from sklearn_prognet._training import fit_net
+from sklearn_prognet import DNNClassifier
+from sklearn_prognet._batched import _corrupt_inputs, _stream_seed
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import fit_batched
 from sklearn_prognet.presets import SMALL_CORPUS
 from sklearn_prognet.stats import corrected_repeated_cv_ttest
-
-SMALL = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "random_state": 0}
+from tests._batched_data import (
+    SMALL,
+    assert_same_training,
+    make_data,
+    make_source,
+    network,
+)
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(
-        n_samples=120, n_features=8, n_informative=5, n_classes=3, random_state=0
-    )
-    return X.astype(np.float32), y
+    return make_data()
 
 
 @pytest.fixture(scope="module")
 def source(data):
-    X, y = data
-    return DNNClassifier(max_epochs=10, **SMALL).fit(X, np.arange(len(y)) % 2)
-
-
-def _network(kind, source, **params):
-    params = {**SMALL, **params}
-    if kind == "dnn":
-        return DNNClassifier(**params)
-    if kind == "ptft":
-        return FineTunedClassifier(source=source, n_frozen_layers=1, **params)
-    return ProgressiveNetClassifier(sources=[source], **params)
-
-
-def _assert_same_training(job):
-    """Per-fit and batched training of one job end with the same net."""
-    reference = fit_net(**job)
-    (batched,) = train_nets([job])
-    expected, got = reference.module_.state_dict(), batched.module_.state_dict()
-    for key in expected:
-        torch.testing.assert_close(got[key], expected[key], atol=1e-5, rtol=1e-4)
-    assert len(batched.history) == len(reference.history)
-    for key in ("train_loss", "valid_loss", "valid_uar"):
-        np.testing.assert_allclose(
-            batched.history[:, key], reference.history[:, key], rtol=1e-4, atol=1e-6
-        )
-    return reference, batched
+    # fit once, never refit: shared by several tests
+    return make_source(data)
 
 
 OPTIONS = {
@@ -99,9 +72,9 @@ def test_option_without_randomness_equals_per_fit(data, source, kind, option):
     # smoothing the criterion's in training and in the validation loss.
     X, y = data
     params = {"dropout": 0.0, "batch_size": 1000, "max_epochs": 25}
-    est = _network(kind, source, **{**params, **OPTIONS[option]})
+    est = network(kind, source, **{**params, **OPTIONS[option]})
     job = est._prepare_fit(X, y, None, None, None, None)
-    _assert_same_training(job)
+    assert_same_training(job)
 
 
 def test_options_change_training(data):
@@ -139,7 +112,7 @@ def test_without_early_stopping_every_epoch_runs_and_the_last_weights_stay(data)
         **SMALL, dropout=0.0, batch_size=1000, max_epochs=40, early_stopping=False
     )
     job = est._prepare_fit(X[30:], y[30:], None, None, X[:30], y[:30])
-    _, batched = _assert_same_training(job)
+    _, batched = assert_same_training(job)
     assert len(batched.history) == 40
     models = [
         DNNClassifier(

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,15 @@ def test_every_command_explains_its_options(command, options, capsys):
         assert option in out
 
 
+def test_lateral_is_offered_only_where_a_prognet_is_trained(capsys):
+    for command, shown in [("paralinguistic", True), ("multitask", False)]:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        # the option's own line (the --engine help mentions it in passing)
+        out = capsys.readouterr().out
+        assert bool(re.search(r"^\s+--lateral ", out, re.MULTILINE)) is shown, command
+
+
 @pytest.mark.parametrize("module", ["sklearn_prognet", "sklearn_prognet.experiments"])
 def test_python_dash_m(module):
     result = subprocess.run(
@@ -123,6 +133,10 @@ def test_quick_defaults_and_explicit_options_win():
         (["paralinguistic", "--scheduler", "tcp://x:1"], "only used with --backend"),
         (["paralinguistic", "--device", "gpu0"], "device='gpu0' is not a torch"),
         (["cross-corpus", "--source", "emodb", "--target", "nope:/x"], "Unknown"),
+        (
+            ["multitask", "--corpus", "emodb", "--lateral", "adapter"],
+            "--lateral adapter: the multitask experiment trains no progressive",
+        ),
         (["report", "/no/such/folder"], "not a results folder"),
     ],
 )

@@ -263,6 +263,37 @@ def test_missing_and_empty_folder(corpus, tmp_path):
     assert str(tmp_path / "other") in str(info.value)
 
 
+# What each loader looks for and misses in a folder of strangers, and a piece
+# of the layout its message must show.
+NOT_FOUND = {
+    "emodb": ("EmoDB", "utterance found", "03a01Wa.wav"),
+    "urdu": ("URDU", "emotion folder", "{Angry,Happy,Neutral,Sad}/*.wav"),
+    "ravdess": ("RAVDESS", "Actor_XX folder", "Actor_XX/03-01-EE-II-SS-RR-AA.wav"),
+    "iemocap": (
+        "IEMOCAP",
+        "SessionN/dialog/EmoEvaluation folder",
+        "SessionN/dialog/EmoEvaluation/*.txt",
+    ),
+}
+
+
+@pytest.mark.parametrize("corpus", list(NOT_FOUND))
+def test_nothing_found_is_worded_alike(corpus, tmp_path):
+    # One wording for every loader: the corpus, what is missing, the folder
+    # that was read, and what it should hold.
+    name, missing, layout = NOT_FOUND[corpus]
+    folder = touch(tmp_path / "other", "readme.txt", "a.wav")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a.wav is reported too (EmoDB)
+        with pytest.raises(ValueError) as info:
+            LOADERS[corpus][0](folder, emotions=None)
+    message = str(info.value)
+    head = f"No {name} {missing} in {str(folder)!r}: expected "
+    assert message.startswith(head), message
+    assert layout in message[len(head) :]
+    assert message.endswith(".")
+
+
 @pytest.mark.parametrize("corpus", list(LOADERS))
 def test_path_is_a_file(corpus, request):
     # Issue #18: load_emodb("03a01Wa.wav") said the folder did not exist.

@@ -6,13 +6,16 @@ features are its emotion's centre plus noise seeded by its name, so no
 audio is analysed. The networks are tiny; a run takes a few seconds.
 """
 
+import gzip
 import json
 import re
+import shutil
 import zlib
 
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from scipy import stats
 
 from sklearn_prognet import DNNClassifier
@@ -20,10 +23,18 @@ from sklearn_prognet.datasets import load_iemocap, load_msp_improv
 from sklearn_prognet.experiments import (
     ExperimentInputError,
     load_corpus,
+    render_report,
     run_multitask,
 )
 from sklearn_prognet.experiments._feature_sets import FeatureSet
-from sklearn_prognet.experiments._fits import FitData, FitTask, run_fit
+from sklearn_prognet.experiments._fits import (
+    FitData,
+    FitTask,
+    fit_arguments,
+    fit_record,
+    make_estimator,
+    run_fit,
+)
 from sklearn_prognet.experiments._inputs import corpus_to_frame
 from sklearn_prognet.experiments._multitask import RatedNetworks
 from sklearn_prognet.experiments.cli import main
@@ -301,6 +312,54 @@ def test_msp_improv_cli_missing_ratings_and_resume(tmp_path, msp, capsys):
     assert "Resuming: 4 of 6 fits are already saved" in capsys.readouterr().err
 
 
+def test_ratings_are_kept_beside_config_and_old_folders_still_report(tmp_path, msp):
+    out = tmp_path / "run"
+    run_multitask(
+        out, f"msp-improv:{msp}", n_splits=3, n_repeats=1, dimensional_weights=[1],
+        network=TINY, **QUIET,
+    )  # fmt: skip
+    saved = json.loads((out / "config.json").read_text())
+    assert "ratings" not in saved  # config.json stays small
+    # the file holds the loader's ratings, in the corpus's order, missing empty
+    names = ["arousal", "valence", "dominance"]
+    truth = load_msp_improv(msp, emotions=EMOTIONS)[names].to_numpy()
+    with gzip.open(out / "ratings.csv.gz", "rt") as f:
+        lines = f.read().splitlines()
+    assert lines[0] == ",".join(names)
+    cells = [[float(c) if c else np.nan for c in line.split(",")] for line in lines[1:]]
+    np.testing.assert_array_equal(np.array(cells), truth)
+    assert np.isnan(truth).sum() == 3
+    ccc = [f"ccc_{name}" for name in names]
+    scores = pd.read_csv(out / "scores.csv")
+    assert np.isfinite(
+        scores.loc[scores["method"] == "multitask", ccc].to_numpy()
+    ).all()
+    # A folder of an older run: the ratings in config.json, no ratings file.
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    (old / "ratings.csv.gz").unlink()
+    (old / "scores.csv").unlink()
+    ratings = {n: [None if np.isnan(v) else v for v in truth[:, j]]
+               for j, n in enumerate(names)}  # fmt: skip
+    (old / "config.json").write_text(json.dumps({**saved, "ratings": ratings}))
+    render_report(old)
+    pd.testing.assert_frame_equal(pd.read_csv(old / "scores.csv")[ccc], scores[ccc])
+    # A ratings file of other ratings is refused, not scored against.
+    changed = truth.copy()
+    changed[5, 0] += 0.5
+    with gzip.open(out / "ratings.csv.gz", "wt") as f:
+        f.write(",".join(names) + "\n")
+        f.writelines(
+            ",".join("" if np.isnan(v) else repr(float(v)) for v in row) + "\n"
+            for row in changed
+        )
+    with pytest.raises(ExperimentInputError, match="does not hold the ratings"):
+        render_report(out)
+    (out / "ratings.csv.gz").write_bytes(b"not gzip")
+    with pytest.raises(ExperimentInputError, match="not a readable ratings file"):
+        render_report(out)
+
+
 # -- no leakage ----------------------------------------------------------------
 
 
@@ -332,6 +391,38 @@ def test_network_sees_training_ratings_only_and_test_ratings_change_nothing():
     changed = ratings.copy()
     changed[:40] = changed[:40] * -1.0  # the training rows matter
     assert record(changed)[1] != record(ratings)[1]
+
+
+def test_record_holds_the_ratings_predicted_for_the_scaled_test_fold():
+    # The record's ratings come from the network's record_fields hook, given
+    # the test fold after the pipeline's scaler, whatever predict saw last.
+    rng = np.random.RandomState(1)
+    X = rng.normal(loc=5.0, scale=3.0, size=(60, 4))  # far from standardised
+    y = np.array(["a", "b", "c"] * 20)
+    ratings = np.c_[X[:, 0] + rng.normal(size=60), rng.normal(size=60)]
+    rows = np.arange(60)
+    task = FitTask(
+        key="r00/f00/mtl-1", method="multitask", repeat=0, fold=0, n_train_folds=1,
+        train=rows[:40], validation=rows[40:50], test=rows[50:], random_state=3,
+    )  # fmt: skip
+    networks = RatedNetworks(ratings, ["arousal", "valence"], {"mtl-1": 1.0}, "mse")
+    data = FitData(X=X, y=y, network={**TINY, "device": "cpu"}, networks=networks)
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe, fit_params = make_estimator(task, data)
+        pipe.fit(**fit_arguments(task, data, fit_params))
+    pipe.predict(X[:40])  # another fold predicted last
+    record = fit_record(task, data, pipe, "per-fit")
+    # the test fold standardised by hand with the training folds' statistics
+    train = X[:40]
+    scaled = (X[50:] - train.mean(axis=0)) / train.std(axis=0)
+    expected = pipe[-1].net_.predict_dimensions(scaled)
+    for j, name in enumerate(["arousal", "valence"]):
+        np.testing.assert_allclose(
+            record["dimensions_pred"][name], expected[:, j], atol=1e-4
+        )
+    assert record["n_rated_train"] == {"arousal": 40, "valence": 40}
+    assert record["dimensional_weight"] == 1.0
+    assert record["dimensional_loss"] == "mse"
 
 
 # -- errors ----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sklearn_prognet.experiments._fits import (
     make_estimator,
 )
 from sklearn_prognet.experiments._folds import make_folds
+from sklearn_prognet.experiments._format import footer
 from sklearn_prognet.experiments._inputs import corpus_to_frame, parse_spec
 from sklearn_prognet.experiments._stats import curve_statistics
 from sklearn_prognet.experiments._store import (
@@ -615,3 +616,14 @@ def test_results_without_confusion_counts_still_render(tmp_path):
     assert "| Gender | ProgNet |" in text
     assert "| N/A | DNN | 0." in text  # the DNN, shared by every source task
     assert "| Gender | ProgNet vs DNN | +" in text
+
+
+def test_speaker_stratified_note_names_the_other_protocol_for_both_interfaces():
+    # Reports are read by library users and CLI users alike: the note names
+    # the keyword argument and the flag, each as that interface spells it.
+    notes = footer({"config": {"protocol": "speaker_stratified"}}, [])
+    (note,) = [line for line in notes if line.startswith("- Speaker-stratified")]
+    assert "protocol='speaker_independent'" in note
+    assert "--protocol speaker-independent" in note
+    independent = footer({"config": {"protocol": "speaker_independent"}}, [])
+    assert "## Notes" not in independent

@@ -24,6 +24,7 @@ __all__ = [
     "check_emotions",
     "fill_table_doc",
     "finish_table",
+    "layout_error",
     "visible_files",
 ]
 
@@ -102,6 +103,23 @@ def check_dir(path, name):
             f"the {name} corpus."
         )
     return root
+
+
+def layout_error(name, missing, folder, expected):
+    """The error of a loader that finds no ``missing`` in ``folder``.
+
+    Every loader words it alike: the corpus (``name``, e.g. ``'EmoDB'``),
+    what it looked for and did not find, the folder that was read and what
+    that folder should hold (``expected``, the corpus's layout). Returned,
+    not raised, so that the caller's ``raise`` shows where it stops.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.datasets._base import layout_error
+    >>> print(layout_error("RAVDESS", "Actor_XX folder", "/data", "Actor_01/..."))
+    No RAVDESS Actor_XX folder in '/data': expected Actor_01/....
+    """
+    return ValueError(f"No {name} {missing} in {str(folder)!r}: expected {expected}.")
 
 
 def check_emotions(emotions, available, name):
@@ -209,9 +227,7 @@ def finish_table(
         table = table[table["emotion"].isin(emotions)]
     if table.empty:
         wanted = "" if emotions is None else f" with emotions {list(emotions)}"
-        raise ValueError(
-            f"No {name} utterance{wanted} found in {where}; expected {expected}."
-        )
+        raise layout_error(name, f"utterance{wanted} found", folder, expected)
     # Only a requested emotion is worth a warning: emotions=None on a subset
     # of a corpus (e.g. four-class EmoDB) is normal.
     missing = [e for e in emotions or () if not (table["emotion"] == e).any()]

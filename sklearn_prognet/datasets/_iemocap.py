@@ -15,6 +15,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    layout_error,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -241,9 +242,8 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
         if _SESSION_FOLDER.match(p.name) and (p / "dialog" / "EmoEvaluation").is_dir()
     )
     if not sessions:
-        raise ValueError(
-            f"No IEMOCAP SessionN/dialog/EmoEvaluation folder in {str(root)!r}: "
-            f"expected {expected}."
+        raise layout_error(
+            _NAME, "SessionN/dialog/EmoEvaluation folder", root, expected
         )
     records, problems = [], []
     for session_dir in sessions:

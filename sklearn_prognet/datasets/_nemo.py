@@ -12,6 +12,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    layout_error,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -179,9 +180,7 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             f"nEMO label file data.tsv not found in {str(root)!r}: expected {expected}."
         )
     if not (root / "samples").is_dir():
-        raise ValueError(
-            f"No nEMO samples/ folder in {str(root)!r}: expected {expected}."
-        )
+        raise layout_error(_NAME, "samples/ folder", root, expected)
     labels, problems = _read_labels(tsv)
     records = []
     for file in visible_files(root / "samples"):

@@ -11,6 +11,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    layout_error,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -159,9 +160,7 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         p for p in root.iterdir() if p.is_dir() and _ACTOR_FOLDER.match(p.name)
     )
     if not actors:
-        raise ValueError(
-            f"No RAVDESS Actor_XX folder in {str(root)!r}: expected {expected}."
-        )
+        raise layout_error(_NAME, "Actor_XX folder", root, expected)
     records, problems = [], []
     for actor_dir in actors:
         for file in visible_files(actor_dir):

@@ -12,6 +12,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    layout_error,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -116,9 +117,7 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     )
     folders = [name for name in _FOLDERS if (root / name).is_dir()]
     if not folders:
-        raise ValueError(
-            f"No URDU emotion folder in {str(root)!r}: expected {expected}."
-        )
+        raise layout_error(_NAME, "emotion folder", root, expected)
     records, problems = [], []
     for folder in folders:
         emotion = _FOLDERS[folder]

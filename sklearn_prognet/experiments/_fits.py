@@ -403,7 +403,10 @@ def fit_record(task, data, pipe, engine):
     ``confusion`` the test fold's confusion counts (rows are the true
     emotions, columns the predicted ones, both in sorted order), and
     ``engine`` the engine that trained it (records of older runs have none:
-    they were trained per fit). The caller adds ``fit_time``.
+    they were trained per fit). A network with a ``record_fields(X)``
+    method (an experiment's own) adds that method's fields, given the test
+    fold as the network sees it (after the pipeline's scaler). The caller
+    adds ``fit_time``.
     """
     y = data.y
     with quiet_fitting():
@@ -430,7 +433,10 @@ def fit_record(task, data, pipe, engine):
         record.update(_source_scores(task, data, pipe, source_network))
     if task.method not in BASELINE_LABELS:
         record.update(training_record(net))
-    record.update(getattr(net, "record_fields_", {}))
+    if hasattr(net, "record_fields"):
+        with quiet_fitting():
+            X_test = pipe[:-1].transform(data.rows(task.test))
+        record.update(net.record_fields(X_test))
     if data.record_predictions:
         record.update(prediction_record(task.test, y[task.test], y_pred))
     record["confusion"] = confusion_matrix(y[task.test], y_pred, labels=np.unique(y))

@@ -9,7 +9,11 @@ text; nothing computes statistics or writes files.
 import math
 import statistics
 
-from sklearn_prognet.experiments._folds import PROTOCOLS, SPEAKER_STRATIFIED
+from sklearn_prognet.experiments._folds import (
+    PROTOCOLS,
+    SPEAKER_INDEPENDENT,
+    SPEAKER_STRATIFIED,
+)
 
 __all__ = ["md_table", "score_cell", "significance_table"]
 
@@ -294,7 +298,8 @@ def footer(saved, files):
             "Speaker-stratified folds put every speaker in the training and the test "
             "folds (the paper's protocol, needed to evaluate a speaker-identity "
             "model); emotion UARs are therefore optimistic compared with unseen "
-            "speakers (--protocol speaker-independent)."
+            f"speakers (protocol={SPEAKER_INDEPENDENT!r}; on the command line, "
+            f"--protocol {SPEAKER_INDEPENDENT.replace('_', '-')})."
         )
     if notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]

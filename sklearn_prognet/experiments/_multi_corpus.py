@@ -243,11 +243,15 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         for name in ("n_trainable_params_", "best_epoch_", "n_iter_", "history_"):
             setattr(self, name, getattr(self.net_, name))
         names, counts = np.unique(corpus, return_counts=True)
-        self.record_fields_ = {
+        self._record_fields = {
             "n_train_joint": int(len(labels)),
             "n_train_by_corpus": dict(zip(names, counts.tolist(), strict=True)),
         }
         return self
+
+    def record_fields(self, X):
+        """The rows each corpus gave to training, for the fit's record."""
+        return dict(self._record_fields)
 
     def predict(self, X):
         """Predict with the target's output layer."""

@@ -11,12 +11,16 @@ the paired differences are those of the ratings, not of initialisations.
 
 The networks see the ratings of their training rows only; the estimator
 standardises them with the training rows' mean and standard deviation.
-``config.json`` keeps every utterance's ratings (``ratings``), with which
-the report scores the predicted ratings of every test fold (CCC per
-dimension).
+The results folder keeps every utterance's ratings in ``ratings.csv.gz``
+(folders of older runs: in ``config.json``'s ``ratings``), with which the
+report scores the predicted ratings of every test fold (CCC per
+dimension); ``config.json`` holds their digest only.
 """
 
+import csv
+import gzip
 import hashlib
+import io
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +67,7 @@ from sklearn_prognet.experiments._stats import (
     paired_test,
     summarize,
 )
+from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.metrics import ccc_score
 from sklearn_prognet.utils._docstring import Substitution
 
@@ -73,6 +78,10 @@ __all__ = ["run_multitask"]
 DIMENSIONAL_LOSSES = ("mse", "ccc")
 # Decimals of the predicted ratings saved in every record.
 _RATING_DECIMALS = 4
+#: Every utterance's ratings in the results folder: the report's truth. Not
+#: in config.json, whose lists would hold one line per utterance and rating
+#: (30,000 for IEMOCAP); that holds their digest (``config["corpus"]``).
+RATINGS_FILE = "ratings.csv.gz"
 # Every arm of a step starts from this label's random state (paired seeds).
 _SEED_LABEL = "network"
 
@@ -169,12 +178,7 @@ class MultiTask(Experiment):
             settings=settings,
             emotions=sorted(set(corpus.emotion)),
             tasks=[_task(f, arm, options) for f in folds for arm in arms],
-            # the report's truth: read back from config.json, so that a
-            # results folder alone gives its CCCs
-            info={
-                "corpus_info": corpus.summary(),
-                "ratings": dict(zip(names, values.T, strict=True)),
-            },  # fmt: skip
+            info={"corpus_info": corpus.summary()},
             notes=notes,
             data=FitData(
                 X=corpus.X,
@@ -186,7 +190,47 @@ class MultiTask(Experiment):
                 networks=RatedNetworks(values, names, weight_of_arm, self.loss),
                 record_predictions=True,
             ),
+            state={"ratings": (names, values)},
         )
+
+    def fit_data(self, store, plan, options):
+        """Save the ratings in the results folder (the report's truth)."""
+        # Written again when a run resumes: the same bytes (the digest in
+        # the configuration is that of the same ratings).
+        write_atomic(store.folder / RATINGS_FILE, ratings_csv(*plan.state["ratings"]))
+        return plan.data
+
+    def read_files(self, folder, saved):
+        """Add the ratings of ``ratings.csv.gz`` to ``saved`` as ``ratings``.
+
+        Folders of older runs hold them in ``config.json``, kept as they are;
+        a folder without either gets no ratings (its report, no CCC).
+        """
+        path = folder / RATINGS_FILE
+        if "ratings" in saved or not path.is_file():
+            return saved
+        try:
+            names, values = read_ratings_csv(path)
+        except (OSError, EOFError, ValueError, IndexError) as exc:
+            raise ExperimentInputError(
+                f"{str(path)!r} is not a readable ratings file ({exc}); restore "
+                "it or run the experiment again."
+            ) from None
+        expected = saved["config"].get("corpus", {}).get("ratings")
+        if names != list(saved["config"]["dimensions"]) or (
+            ratings_digest(values) != expected
+        ):
+            raise ExperimentInputError(
+                f"{str(path)!r} does not hold the ratings of this run (their "
+                "columns or digest differ from config.json's); restore the file "
+                "or run the experiment again."
+            )
+        # as config.json held them: JSON lists, None where missing
+        ratings = {
+            name: [None if math.isnan(v) else v for v in column]
+            for name, column in zip(names, values.T.tolist(), strict=True)
+        }
+        return {**saved, "ratings": ratings}
 
     def summary_table(self, results, analysis):
         """Mean test UAR of every arm, and mean test CCC of every dimension."""
@@ -296,13 +340,42 @@ def check_training_ratings(folds, values, names):
             )
 
 
-def _corpus_id(corpus, values):
+def ratings_digest(values):
+    """SHA-256 (hex, 16 characters) of the ratings, as float64 in C order."""
     digest = hashlib.sha256(np.ascontiguousarray(values, np.float64).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def ratings_csv(names, values):
+    """The ratings as gzipped CSV: a column per name, a row per utterance.
+
+    Missing ratings are empty cells; every value is written with ``repr``
+    (Python's shortest form that reads back as the same float), so that the
+    ratings read back equal, and so does their digest.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    for row in np.asarray(values, dtype=float).tolist():
+        writer.writerow(["" if math.isnan(v) else repr(v) for v in row])
+    # mtime=0: the same ratings always give the same bytes
+    return gzip.compress(out.getvalue().encode(), mtime=0)
+
+
+def read_ratings_csv(path):
+    """The names and the ratings (float, NaN missing) of :func:`ratings_csv`."""
+    with open(path, "rb") as f:
+        rows = list(csv.reader(io.StringIO(gzip.decompress(f.read()).decode())))
+    values = [[float(v) if v else math.nan for v in row] for row in rows[1:]]
+    return rows[0], np.array(values, dtype=float).reshape(-1, len(rows[0]))
+
+
+def _corpus_id(corpus, values):
     return {
         "name": corpus.name,
         "fingerprint": corpus.fingerprint(),
         "n_samples": corpus.n_samples,
-        "ratings": digest.hexdigest()[:16],
+        "ratings": ratings_digest(values),
     }
 
 
@@ -325,10 +398,10 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
     """A DNN that also learns the ratings of its training rows.
 
     ``ratings`` are those of the rows ``fit`` gets, in the same order (the
-    task's training folds); it never holds those of other rows. ``predict``
-    also predicts the ratings of the rows it classifies and keeps them in
-    ``record_fields_``, which ``run_fit`` saves after predicting the test
-    fold: the report scores them against the test ratings.
+    task's training folds); it never holds those of other rows.
+    ``record_fields(X)`` predicts the ratings of the test fold ``X`` for the
+    fit's record (:func:`._fits.fit_record` calls it): the report scores
+    them against the test ratings.
     """
 
     def __init__(self, *, ratings, dimension_names, dimensional_weight,
@@ -357,30 +430,41 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
                      "history_"):  # fmt: skip
             setattr(self, name, getattr(self.net_, name))
-        self.record_fields_ = self._fields()
         return self
 
-    def _fields(self):
+    def predict(self, X):
+        """Predict the classes."""
+        return self.net_.predict(X)
+
+    def record_fields(self, X):
+        """The fit's own fields of its record, with the ratings predicted for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The test fold, as the network sees it.
+
+        Returns
+        -------
+        dict
+            ``dimensional_weight``, ``dimensional_loss``, ``n_rated_train``
+            (the rated training rows of each dimension) and
+            ``dimensions_pred`` (each dimension's predicted ratings of
+            ``X``, rounded).
+        """
         rated = (~np.isnan(np.asarray(self.ratings, dtype=float))).sum(axis=0)
+        predicted = np.round(self.net_.predict_dimensions(X), _RATING_DECIMALS)
         return {
             "dimensional_weight": float(self.dimensional_weight),
             "dimensional_loss": self.dimensional_loss,
             "n_rated_train": dict(
                 zip(self.dimension_names, rated.tolist(), strict=True)
             ),
-        }
-
-    def predict(self, X):
-        """Predict the classes; keep the predicted ratings in ``record_fields_``."""
-        predicted = np.round(self.net_.predict_dimensions(X), _RATING_DECIMALS)
-        self.record_fields_ = {
-            **self._fields(),
             "dimensions_pred": {
                 name: predicted[:, j].tolist()
                 for j, name in enumerate(self.dimension_names)
             },
         }
-        return self.net_.predict(X)
 
 
 class RatedNetworks:
@@ -421,8 +505,8 @@ def fit_ccc(record, truth, name):
 def add_ccc_columns(scores, saved):
     """Add ``ccc_<dimension>`` (NaN for the DNN) to the scores, in place.
 
-    ``saved`` is ``config.json``: its ``ratings`` are the true ratings of
-    every utterance (None where missing).
+    ``saved`` is ``config.json`` with the true ratings of every utterance
+    (``ratings``, None or NaN where missing; see :meth:`MultiTask.read_files`).
     """
     ratings = saved.get("ratings")
     if scores.empty or not ratings:

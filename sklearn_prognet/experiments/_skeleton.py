@@ -301,6 +301,14 @@ class Experiment:
         """The data of the tasks, once the results store is open."""
         return plan.data
 
+    def read_files(self, folder, saved):
+        """``config.json``'s content, with what the experiment keeps in files.
+
+        An experiment that saves some of its data beside ``config.json`` (in
+        :meth:`fit_data`) reads it back here; the default adds nothing.
+        """
+        return saved
+
     def arms(self, config):
         """The arms of a run, in the report's order (a list of :class:`Arm`)."""
         raise NotImplementedError
@@ -433,6 +441,7 @@ def read_results(folder):
     saved = read_config(folder)
     experiment = get_experiment(saved["config"].get("experiment"), folder)
     saved["config"] = {**experiment.config_defaults, **saved["config"]}
+    saved = experiment.read_files(Path(folder), saved)
     path = Path(folder) / FITS_FILE
     records, _ = read_record_lines(path)
     records = planned_records(records, experiment.planned_keys(saved["config"]), path)

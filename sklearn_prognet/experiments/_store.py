@@ -7,6 +7,7 @@ Layout of a results folder::
     config.json   settings of the run, their hash, package versions
     fits.jsonl    one JSON line per finished fit (scores and learning curve)
     .lock         held (flock) by the run that writes to the folder
+    ratings.csv.gz    the multitask experiment's ratings (its own file)
     report.md, *.png, scores.csv    written by the report
 
 Every finished fit is appended to ``fits.jsonl`` as one complete line with a

@@ -180,9 +180,9 @@ def _features(text):
     return text
 
 
-def _add_run_options(parser):
+def _add_run_options(parser, lateral=True):
     _add_protocol_options(parser)
-    _add_network_options(parser)
+    _add_network_options(parser, lateral)
     _add_statistics_options(parser)
     _add_execution_options(parser)
 
@@ -245,7 +245,7 @@ def _add_protocol_options(parser):
     )
 
 
-def _add_network_options(parser):
+def _add_network_options(parser, lateral=True):
     net = paper_network()
     sizes = net["hidden_layer_sizes"]
     network = parser.add_argument_group("networks (defaults: the paper's Table 1)")
@@ -298,8 +298,12 @@ def _add_network_options(parser):
         "--lateral",
         choices=("linear", "adapter"),
         default="linear",
+        # An experiment without a ProgNet hides it, and refuses another value
+        # (see _check_no_lateral): a silently ignored option misleads.
         help="ProgNet lateral connections: linear as in the paper, or the "
-        "non-linear adapters of Rusu et al. (default: %(default)s)",
+        "non-linear adapters of Rusu et al. (default: %(default)s)"
+        if lateral
+        else argparse.SUPPRESS,
     )
     network.add_argument(
         "--device", default="cpu", help="torch device (default: %(default)s)"
@@ -608,7 +612,7 @@ def _add_multitask_command(sub):
         help="loss on the standardised ratings: mean squared error or 1 - CCC "
         "(default: %(default)s)",
     )
-    _add_run_options(mtl)
+    _add_run_options(mtl, lateral=False)
     mtl.set_defaults(func=_cmd_multitask)
 
 
@@ -788,9 +792,20 @@ def _cmd_multi_corpus(args):
     return 0
 
 
+def _check_no_lateral(args, command):
+    """Refuse ``--lateral`` other than its default where no ProgNet is trained."""
+    if args.lateral != "linear":
+        raise ExperimentInputError(
+            f"--lateral {args.lateral}: the {command} experiment trains no "
+            "progressive network, so it has no lateral connections; leave "
+            "--lateral out."
+        )
+
+
 def _cmd_multitask(args):
     from sklearn_prognet.experiments import run_multitask
 
+    _check_no_lateral(args, "multitask")
     out = args.out or Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
     result = run_multitask(
         out,
