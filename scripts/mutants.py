@@ -243,8 +243,8 @@ MUTANTS = [
     Mutant("source_model_refitted_on_resume", "a resumed cross-corpus run loads its source model", XCC,
            "if done and path.exists():", "if False:",
            (XPS + "test_a_resumed_cross_corpus_run_loads_its_source_model",)),
-    Mutant("multitask_accepts_lateral", "the multitask command refuses a --lateral it would ignore", "sklearn_prognet/experiments/cli.py",
-           'if args.lateral != "linear":', "if False:",
+    Mutant("multitask_accepts_lateral", "the multitask command refuses a --lateral it would ignore", "sklearn_prognet/experiments/_multitask.py",
+           'if options.lateral != "linear":', "if False:",
            ("tests/test_cli.py::test_bad_input_is_a_clear_message",)),
     # -- experiments: the report
     Mutant("report_ttest_sizes_swapped", "the report's t-test gets n_train and n_test in order", XST,

@@ -135,7 +135,7 @@ def test_quick_defaults_and_explicit_options_win():
         (["cross-corpus", "--source", "emodb", "--target", "nope:/x"], "Unknown"),
         (
             ["multitask", "--corpus", "emodb", "--lateral", "adapter"],
-            "--lateral adapter: the multitask experiment trains no progressive",
+            "lateral='adapter': the multitask experiment trains no progressive",
         ),
         (["report", "/no/such/folder"], "not a results folder"),
     ],

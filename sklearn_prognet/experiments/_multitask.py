@@ -112,7 +112,13 @@ class MultiTask(Experiment):
         self.loss = loss
 
     def check(self, options):
-        """Refuse an unknown loss and weights that are not positive numbers."""
+        """Refuse an unknown loss, bad weights, and lateral connections."""
+        if options.lateral != "linear":
+            raise ExperimentInputError(
+                f"lateral={options.lateral!r}: the multitask experiment trains no "
+                "progressive network, so it has no lateral connections; leave "
+                "lateral at its default."
+            )
         if self.loss not in DIMENSIONAL_LOSSES:
             raise ExperimentInputError(
                 f"dimensional_loss={self.loss!r}: choose among "

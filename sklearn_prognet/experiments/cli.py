@@ -299,7 +299,7 @@ def _add_network_options(parser, lateral=True):
         choices=("linear", "adapter"),
         default="linear",
         # An experiment without a ProgNet hides it, and refuses another value
-        # (see _check_no_lateral): a silently ignored option misleads.
+        # (the experiment refuses it): a silently ignored option misleads.
         help="ProgNet lateral connections: linear as in the paper, or the "
         "non-linear adapters of Rusu et al. (default: %(default)s)"
         if lateral
@@ -792,20 +792,9 @@ def _cmd_multi_corpus(args):
     return 0
 
 
-def _check_no_lateral(args, command):
-    """Refuse ``--lateral`` other than its default where no ProgNet is trained."""
-    if args.lateral != "linear":
-        raise ExperimentInputError(
-            f"--lateral {args.lateral}: the {command} experiment trains no "
-            "progressive network, so it has no lateral connections; leave "
-            "--lateral out."
-        )
-
-
 def _cmd_multitask(args):
     from sklearn_prognet.experiments import run_multitask
 
-    _check_no_lateral(args, "multitask")
     out = args.out or Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
     result = run_multitask(
         out,
