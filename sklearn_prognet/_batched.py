@@ -31,6 +31,15 @@ makes it independent:
   stack (its tensors are no longer computed nor changed) and its best
   weights are restored, as skorch's ``EarlyStopping(load_best=True)`` does.
 
+The modules of residual adapters and multi-corpus networks
+(:class:`~sklearn_prognet._adapter_modules.AdaptedNet`) are stacked by
+:class:`_AdapterLayout`: the trunk (frozen, and never in the optimizer's
+reach, for residual adapters; trained for a multi-corpus network), every
+domain's biases, adapters and output layer; each row uses its own domain's,
+selected by a one-hot of its domain, so that a row of one corpus gives the
+other corpora's parameters no gradient. The layouts share everything else:
+the stack, the batches, Adam, validation and early stopping.
+
 Finally every model's weights and learning curves are written into its own
 skorch net, which is then an ordinary trained net. Nothing here knows
 scikit-learn's estimator API.
@@ -207,6 +216,12 @@ def _frozen(X, job):
 
 class _Layout:
     """Where the stacked tensors of the trainable column come from.
+
+    The layout of a :class:`~sklearn_prognet._modules.ProgressiveNet` (DNN,
+    fine-tuning, progressive networks); :class:`_AdapterLayout` is the one
+    of an ``AdaptedNet``. Both provide ``rows``, ``stack``, ``unstack``,
+    ``forward``, ``slots``, ``trainable``, ``n_features`` and
+    ``dropout_widths``.
 
     The rows of a model are stored as ``[x | lateral input of layer 1 | ...
     | lateral input of the output layer]``: the lateral input of a layer is
