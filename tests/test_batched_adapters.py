@@ -284,3 +284,24 @@ def test_multi_corpus_refuses_what_its_fit_refuses(data, source):
             [_network("adapter", source, dimensional_weight=0.5)],
             [_fit_args("adapter", data)],
         )
+
+
+def test_an_unfitted_source_is_trained_batched_then_frozen(data):
+    X, y = data
+    template = DNNClassifier(hidden_layer_sizes=(16, 8), max_epochs=4, random_state=3)
+    adapter = ResidualAdapterClassifier(
+        source=template, adapter_rank=2, max_epochs=4, random_state=0
+    )
+    fit = {**_fit_args("adapter", data), "source_y": np.arange(len(y)) % 2}
+    (adapter,) = fit_batched([adapter], [fit])
+    assert not hasattr(template, "net_") and adapter.source is template
+    assert adapter.source_.n_iter_ == 4
+    theirs = adapter.source_.net_.module_.state_dict()
+    ours = adapter.net_.module_.state_dict()
+    for k in range(2):
+        torch.testing.assert_close(
+            ours[f"trunk.{k}.weight"],
+            theirs[f"columns.0.hidden.{k}.weight"],
+            rtol=0,
+            atol=0,
+        )
