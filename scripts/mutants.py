@@ -55,7 +55,8 @@ XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experime
 XCC = "sklearn_prognet/experiments/_cross_corpus.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
-BATE = "tests/test_batched.py::"
+BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
+BF = "sklearn_prognet/_batched_fit.py"
 XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
@@ -235,7 +236,7 @@ MUTANTS = [
            'return_as="generator_unordered"', 'return_as="list"',
            (XPS + "test_execute_runs_only_unsaved_fits_and_saves_each_at_once",)),
     Mutant("batched_chunk_is_the_whole_run", "the batched engine saves each repeat's fits when it is trained", XE,
-           "for chunk in _repeats(todo):", "for chunk in [todo]:",
+           "for tasks_of_chunk in _chunks(todo, chunk or _repeat):", "for tasks_of_chunk in [todo]:",
            (XEN + "test_each_repeat_is_saved_when_trained_and_a_rerun_resumes",)),
     Mutant("engine_flag_ignored", "engine='per-fit' trains every fit on its own", XE,
            "if engine == PER_FIT:", "if False:",
@@ -306,7 +307,7 @@ MUTANTS = [
            "if all(active) and stack.same_steps:", "if stack.same_steps:",
            (BATE + "test_a_model_does_not_depend_on_its_batch_mates", BR + "test_noisy_training_is_reproducible_and_independent_of_mates")),
     Mutant("batched_no_label_smoothing", "the batched engine's training loss smooths the labels", BAT,
-           '(_losses(logits, y, job["label_smoothing"]) * mask)', "(_losses(logits, y, 0.0) * mask)",
+           'losses = _losses(logits, y, job["label_smoothing"])', "losses = _losses(logits, y, 0.0)",
            (BR + "test_option_without_randomness_equals_per_fit[dnn-label_smoothing]",)),
     Mutant("batched_valid_loss_unsmoothed", "the batched validation loss is the smoothed criterion, as per-fit", BAT,
            '_validate(stack, layout, job["label_smoothing"])', "_validate(stack, layout, 0.0)",
@@ -320,6 +321,36 @@ MUTANTS = [
     Mutant("batched_input_dropout_not_inverted", "input dropout rescales the kept features by 1 / (1 - p)", BAT,
            "flat[:, :n_rows].ge_(p).float().mul_(1.0 / (1.0 - p))", "flat[:, :n_rows].ge_(p).float()",
            (BR + "test_input_noise_and_dropout_statistics_per_model",)),
+    # -- the batched engine's residual adapters and multi-corpus networks
+    Mutant("batched_domain_mask_dropped", "a row's adapters are its corpus's block of inner units only", BAT,
+           "blocks = a.view(n_models, n, self.n_domains, self.rank) * own.unsqueeze(-1)",
+           "blocks = a.view(n_models, n, self.n_domains, self.rank)",
+           (BAD + "test_a_corpus_rows_never_move_another_corpus_parameters",
+            BAD + "test_one_model_without_randomness_equals_per_fit[multicorpus]")),
+    Mutant("batched_domain_bias_shared", "each row gets its own corpus's hidden biases", BAT,
+           'z = z + torch.bmm(own, params[f"b{k}"])', 'z = z + params[f"b{k}"][:, :1]',
+           (BAD + "test_one_model_without_randomness_equals_per_fit[multicorpus]",)),
+    Mutant("batched_heads_overlap", "each row is scored by its corpus's output layer only", BAT,
+           "logits = torch.where(own[..., d : d + 1].bool(), full, logits)",
+           "logits = torch.where(full.isfinite(), full, logits)",
+           (BAD + "test_a_corpus_rows_never_move_another_corpus_parameters",
+            BAD + "test_one_model_without_randomness_equals_per_fit[multicorpus]")),
+    Mutant("batched_adapter_trunk_trained", "the batched engine leaves a residual adapter's source trunk frozen", BAT,
+           'name: not (self.frozen_trunk and name.startswith("W"))', "name: True",
+           (BAD + "test_the_frozen_trunk_stays_bit_identical",)),
+    Mutant("batched_trained_trunk_no_dropout", "a multi-corpus network drops units after every hidden layer", BAT,
+           "if masks is not None and not self.frozen_trunk:", "if False:",
+           (BAD + "test_dropout_is_where_the_module_puts_it[multicorpus]",)),
+    Mutant("batched_frozen_trunk_no_dropout", "residual adapters drop units before the output layer", BAT,
+           "if masks is not None and self.frozen_trunk:", "if False:",
+           (BAD + "test_dropout_is_where_the_module_puts_it[adapter]",)),
+    Mutant("wrapper_not_delegated", "the engine trains the network a wrapper declares (the joint network)", BF,
+           "return all(hasattr(network, name) for name in _WRAPPER_METHODS)", "return False",
+           (XEN + "test_batch_refusal_names_what_the_engine_cannot_train",
+            XEN + "test_multi_corpus_batches_every_method_one_target_at_a_time")),
+    Mutant("multi_corpus_chunk_is_a_repeat", "the multi-corpus runner saves each (repeat, target) when trained", XMC,
+           "return (task.repeat, task.target)", "return task.repeat",
+           (XEN + "test_multi_corpus_batches_every_method_one_target_at_a_time",)),
 ]
 # fmt: on
 

@@ -487,6 +487,18 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        return self._set_fitted(fit_net(**self._prepare_fit(X, y, groups)))
+
+    def _prepare_fit(self, X, y, groups=None):
+        """Everything of ``fit`` before training: the arguments of ``fit_net``.
+
+        Validates the data, sets ``classes_``, ``corpora_`` and
+        ``corpus_classes_``, and holds out the validation set. The batched
+        engine (:func:`~sklearn_prognet.model_selection.fit_batched`) trains
+        the nets of many prepared estimators at once, then calls
+        :meth:`_set_fitted`, as ``fit`` does with its own net.
+        """
+        # A failed refit must not pair the old network with new classes_.
         for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
             delattr(self, name)
         features, corpora = self._split(X, reset=True)
@@ -507,13 +519,17 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         domain_classes = tuple(
             tuple(np.unique(y[codes == d]).tolist()) for d in range(len(corpus_names))
         )
-        net = self._train(features, codes, y, groups, domain_classes, encoder)
+        job = self._job(features, codes, y, groups, domain_classes, encoder)
         self.classes_ = encoder.classes_
         self.corpora_ = corpus_names
         self.corpus_classes_ = {
             corpus: encoder.classes_[list(classes)]
             for corpus, classes in zip(corpus_names, domain_classes, strict=True)
         }
+        return job
+
+    def _set_fitted(self, net):
+        """Set the fitted attributes from a trained skorch net; return self."""
         self.history_ = history_arrays(net)
         self.n_iter_ = len(net.history)
         self.best_epoch_ = best_epoch(net)
@@ -521,8 +537,8 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _train(self, features, codes, y, groups, domain_classes, encoder):
-        """Split off the validation set and train the net."""
+    def _job(self, features, codes, y, groups, domain_classes, encoder):
+        """Split off the validation set; return the arguments of ``fit_net``."""
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
@@ -543,25 +559,25 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             domain_classes,
             self.adapter_rank,
         )
-        return fit_net(
-            plan,
-            train,
-            valid,
-            frozen_nets=(),
-            seed=rng.randint(np.iinfo(np.int32).max),
-            n_features=features.shape[1],
-            dropout=self.dropout,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience if self.early_stopping else None,
-            device=device,
-            verbose=self.verbose,
-            input_dropout=self.input_dropout,
-            weight_decay=self.weight_decay,
-            input_noise=self.input_noise,
-            label_smoothing=self.label_smoothing,
-        )
+        return {
+            "plan": plan,
+            "train": train,
+            "valid": valid,
+            "frozen_nets": (),
+            "seed": rng.randint(np.iinfo(np.int32).max),
+            "n_features": features.shape[1],
+            "dropout": self.dropout,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs,
+            "patience": self.patience if self.early_stopping else None,
+            "device": device,
+            "verbose": self.verbose,
+            "input_dropout": self.input_dropout,
+            "weight_decay": self.weight_decay,
+            "input_noise": self.input_noise,
+            "label_smoothing": self.label_smoothing,
+        }
 
     def predict_proba(self, X):
         """Predict class probabilities with each row's corpus's output layer.

@@ -31,6 +31,15 @@ makes it independent:
   stack (its tensors are no longer computed nor changed) and its best
   weights are restored, as skorch's ``EarlyStopping(load_best=True)`` does.
 
+The modules of residual adapters and multi-corpus networks
+(:class:`~sklearn_prognet._adapter_modules.AdaptedNet`) are stacked by
+:class:`_AdapterLayout`: the trunk (frozen, and never in the optimizer's
+reach, for residual adapters; trained for a multi-corpus network), every
+domain's biases, adapters and output layer; each row uses its own domain's,
+selected by a one-hot of its domain, so that a row of one corpus gives the
+other corpora's parameters no gradient. The layouts share everything else:
+the stack, the batches, Adam, validation and early stopping.
+
 Finally every model's weights and learning curves are written into its own
 skorch net, which is then an ordinary trained net. Nothing here knows
 scikit-learn's estimator API.
@@ -44,8 +53,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from sklearn_prognet._adapter_modules import AdaptedNet
 from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ACTIVATIONS
+from sklearn_prognet._modules import ACTIVATIONS, ProgressiveNet
 from sklearn_prognet._training import make_net, seeded_torch
 
 # torch.optim.Adam's defaults, which the per-fit training uses
@@ -82,6 +92,8 @@ def configuration(job):
     """
     plan = job["plan"]
     return (
+        plan.module,
+        tuple(plan.module_params),
         tuple(plan.columns),
         plan.n_frozen,
         tuple(plan.freeze_patterns),
@@ -92,7 +104,12 @@ def configuration(job):
 
 def check_batchable(job):
     """Raise ValueError for a job that the engine cannot train."""
-    trained = job["plan"].columns[-1]
+    plan = job["plan"]
+    if plan.module not in (ProgressiveNet, AdaptedNet):
+        raise ValueError(f"module={plan.module.__name__} cannot be batched.")
+    if dict(plan.module_params).get("n_dimensions") or "dimensional_loss" in job:
+        raise ValueError("A network that also learns ratings cannot be batched.")
+    trained = plan.columns[-1]
     if trained.lateral != "linear" and trained.lateral_from:
         raise ValueError(
             f"lateral={trained.lateral!r} cannot be batched; only 'linear' "
@@ -168,6 +185,8 @@ def _initialised_net(job):
             n_frozen=plan.n_frozen,
             valid_data=valid,
             freeze_patterns=plan.freeze_patterns,
+            module=plan.module,
+            module_params=plan.module_params,
             **params,
         )
         net.initialize()
@@ -198,6 +217,12 @@ def _frozen(X, job):
 class _Layout:
     """Where the stacked tensors of the trainable column come from.
 
+    The layout of a :class:`~sklearn_prognet._modules.ProgressiveNet` (DNN,
+    fine-tuning, progressive networks); :class:`_AdapterLayout` is the one
+    of an ``AdaptedNet``. Both provide ``rows``, ``stack``, ``unstack``,
+    ``forward``, ``slots``, ``trainable``, ``n_features`` and
+    ``dropout_widths``.
+
     The rows of a model are stored as ``[x | lateral input of layer 1 | ...
     | lateral input of the output layer]``: the lateral input of a layer is
     the frozen activations of every connected column, concatenated, so that
@@ -215,6 +240,8 @@ class _Layout:
         self.n_features = n_features
         self.activation = trained.activation
         self.n_layers = len(sizes[last])
+        # the hidden layers that dropout follows: every layer of the column
+        self.dropout_widths = sizes[last]
         # offset of column j, layer k in the concatenated frozen activations
         offsets, at = {}, 0
         for j in range(plan.n_frozen):
@@ -283,6 +310,153 @@ class _Layout:
             for key, part in zip(keys, torch.split(tensor, chunks), strict=True):
                 state[key] = part.T.contiguous()
         return state
+
+    def forward(self, params, rows, masks=None):
+        """The logits of every model (see :func:`_forward`)."""
+        return _forward(params, rows, self, masks)
+
+
+def _layout(plan, n_features):
+    """The layout of a plan's module: a progressive column, or adapters."""
+    if plan.module is AdaptedNet:
+        return _AdapterLayout(plan, n_features)
+    return _Layout(plan, n_features)
+
+
+class _AdapterLayout:
+    """The stacked tensors of an :class:`AdaptedNet`, and its forward pass.
+
+    With several domains (a multi-corpus network), a model's rows are
+    ``[x | domain code | one-hot domain]``: the one-hot columns select each
+    row's domain bias (a matrix product with the stacked biases), mask the
+    adapters' inner units of the other domains, and pick the row's output
+    layer, exactly as :meth:`AdaptedNet.forward` does per row. Padded rows
+    have no domain at all. With one domain (residual adapters on a frozen
+    source), the rows are ``x``. ``slots`` lists ``(name, [key])``; each
+    stacked tensor is the ``state_dict`` entry transposed (a weight, so
+    ``(in, out)``), as a row (an output bias) or as it is (the per-domain
+    hidden biases, ``(n_domains, out)``).
+    """
+
+    def __init__(self, plan, n_features):
+        (spec,) = plan.columns
+        params = dict(plan.module_params)
+        widths = tuple(spec.hidden_layer_sizes)
+        classes = params.get("domain_classes")
+        self.with_domains = classes is not None
+        self.domain_classes = [
+            torch.tensor(c, dtype=torch.long)
+            for c in (classes or (tuple(range(spec.n_outputs)),))
+        ]
+        self.n_domains = len(self.domain_classes)
+        self.rank = params["adapter_rank"]
+        self.n_outputs = spec.n_outputs
+        self.n_features = n_features
+        self.activation = spec.activation
+        self.n_layers = len(widths)
+        self.frozen_trunk = params["freeze_trunk"]
+        # AdaptedNet: dropout after every hidden layer of a trained trunk;
+        # with a frozen trunk only on the input of the output layers
+        self.dropout_widths = widths[-1:] if self.frozen_trunk else widths
+        slots = []
+        for k in range(self.n_layers):
+            slots += [
+                (f"W{k}", f"trunk.{k}.weight", "weight"),
+                (f"b{k}", f"biases.{k}", "raw"),
+                (f"D{k}", f"down.{k}.weight", "weight"),
+                (f"U{k}", f"up.{k}.weight", "weight"),
+            ]
+        for d in range(self.n_domains):
+            slots.append((f"H{d}", f"heads.{d}.weight", "weight"))
+            slots.append((f"c{d}", f"heads.{d}.bias", "bias"))
+        self.slots = [(name, [key]) for name, key, _ in slots]
+        self.kinds = {name: kind for name, _, kind in slots}
+        # a frozen trunk's weights are buffers: no optimizer sees them
+        self.trainable = {
+            name: not (self.frozen_trunk and name.startswith("W"))
+            for name, _ in self.slots
+        }
+
+    def rows(self, X, frozen):
+        """A model's rows: its inputs, then its rows' one-hot domains."""
+        if not self.with_domains:
+            return X
+        domain = F.one_hot(X[:, -1].long(), self.n_domains).to(X.dtype)
+        return torch.cat([X, domain], dim=1)
+
+    def stack(self, modules):
+        """The stacked parameters, taken from every model's module."""
+        states = [module.state_dict() for module in modules]
+        stacked = {}
+        for name, (key,) in self.slots:
+            kind = self.kinds[name]
+            per_model = [_stacked_view(state[key], kind) for state in states]
+            stacked[name] = torch.stack(per_model).contiguous()
+        return stacked
+
+    def unstack(self, tensors):
+        """One model's ``state_dict`` entries, from its slices of the stack."""
+        state = {}
+        for name, (key,) in self.slots:
+            tensor, kind = tensors[name], self.kinds[name]
+            if kind == "weight":
+                state[key] = tensor.T.contiguous()
+            else:
+                state[key] = (tensor[0] if kind == "bias" else tensor).clone()
+        return state
+
+    def forward(self, params, rows, masks=None):
+        """The logits of every model for its rows, shape ``(n_models, n, n_out)``.
+
+        ``masks`` holds the dropout masks of :attr:`dropout_widths` (None in
+        eval mode).
+        """
+        act = ACTIVATIONS[self.activation]
+        h = rows[..., : self.n_features]
+        own = rows[..., self.n_features + 1 :] if self.with_domains else None
+        for k in range(self.n_layers):
+            z = torch.bmm(h, params[f"W{k}"])
+            if own is None:
+                z = z.add_(params[f"b{k}"])
+            else:
+                z = z + torch.bmm(own, params[f"b{k}"])
+            inner = self._own_ranks(torch.bmm(h, params[f"D{k}"]), own)
+            z = z + torch.bmm(inner, params[f"U{k}"])
+            h = act(z)
+            if masks is not None and not self.frozen_trunk:
+                h = h * masks[k]
+        if masks is not None and self.frozen_trunk:
+            h = h * masks[0]
+        return self._heads(params, h, own)
+
+    def _own_ranks(self, a, own):
+        """Zero every domain's block of the adapters' inner units but the row's."""
+        if own is None:
+            return a
+        n_models, n = a.shape[:2]
+        blocks = a.view(n_models, n, self.n_domains, self.rank) * own.unsqueeze(-1)
+        return blocks.flatten(2)
+
+    def _heads(self, params, h, own):
+        """Every row's logits from its domain's output layer; -inf elsewhere."""
+        if own is None:
+            return torch.bmm(h, params["H0"]).add_(params["c0"])
+        logits = h.new_full((*h.shape[:2], self.n_outputs), float("-inf"))
+        for d, classes in enumerate(self.domain_classes):
+            head = torch.bmm(h, params[f"H{d}"]).add_(params[f"c{d}"])
+            full = h.new_full(logits.shape, float("-inf"))
+            full[..., classes.to(h.device)] = head
+            # where, not a product: a row of another domain neither reads
+            # this head nor sends it a gradient
+            logits = torch.where(own[..., d : d + 1].bool(), full, logits)
+        return logits
+
+
+def _stacked_view(tensor, kind):
+    """A weight as ``(in, out)``, an output bias as ``(1, out)``, else as it is."""
+    if kind == "weight":
+        return tensor.T
+    return tensor[None] if kind == "bias" else tensor
 
 
 def _as_matrix(tensor):
@@ -466,7 +640,7 @@ def _train_epoch(stack, layout, job):
     epoch has fewer batches does not step in the extra ones.
     """
     batch_size, dropout = job["batch_size"], job["dropout"]
-    widths = job["plan"].columns[-1].hidden_layer_sizes
+    widths = layout.dropout_widths
     rows, labels = stack.per_model["train_rows"], stack.per_model["train_y"]
     n = stack.per_model["train_n"]
     orders = _orders(stack, rows.shape[1])
@@ -485,8 +659,11 @@ def _train_epoch(stack, layout, job):
             masks = _dropout_masks(
                 batch_size, index.shape[1], widths, dropout, stack.gens, active
             )
-        logits = _forward(stack.params, x, layout, masks)
-        per_model = (_losses(logits, y, job["label_smoothing"]) * mask).sum(1)
+        logits = layout.forward(stack.params, x, masks)
+        # where, not a product: a padded row of a multi-domain model may
+        # have an infinite loss (its label outside its domain's classes)
+        losses = _losses(logits, y, job["label_smoothing"])
+        per_model = torch.where(mask, losses, 0.0).sum(1)
         loss = (per_model / count.clamp(min=1)).sum()
         params = [stack.params[name] for name in stack.trainable]
         grads = torch.autograd.grad(loss, params)
@@ -645,9 +822,9 @@ def _validate(stack, layout, label_smoothing):
     n = stack.per_model["valid_n"]
     mask = torch.arange(rows.shape[1], device=rows.device).unsqueeze(0) < n.unsqueeze(1)
     with torch.no_grad():
-        logits = _forward(stack.params, rows, layout)
+        logits = layout.forward(stack.params, rows)
         losses = _losses(logits, y, label_smoothing)
-        loss = (losses * mask).sum(1).double() / n
+        loss = torch.where(mask, losses, 0.0).sum(1).double() / n
         return loss.tolist(), _uar(logits.argmax(-1), y, mask, logits.shape[-1])
 
 
@@ -691,7 +868,7 @@ def _train_group(jobs):
     """Train jobs of one configuration in one stack; return their nets."""
     nets = [_initialised_net(job) for job in jobs]
     job = jobs[0]
-    layout = _Layout(job["plan"], job["n_features"])
+    layout = _layout(job["plan"], job["n_features"])
     stack = _Stack(layout, jobs, nets)
     validating = "valid_y" in stack.per_model
     histories = [[] for _ in jobs]

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state, indexable
 from sklearn.utils.validation import _num_samples
 
+from sklearn_prognet._adapters import MultiCorpusClassifier, ResidualAdapterClassifier
 from sklearn_prognet._batched import train_nets
 from sklearn_prognet._estimators import (
     DNNClassifier,
@@ -36,18 +37,61 @@ from sklearn_prognet._estimators import (
 
 # The estimators whose training the engine reproduces; subclasses and other
 # networks (their fit may do more) are refused rather than guessed at.
-_BATCHABLE = (DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier)
+_BATCHABLE = (
+    DNNClassifier,
+    FineTunedClassifier,
+    ProgressiveNetClassifier,
+    ResidualAdapterClassifier,
+    MultiCorpusClassifier,
+)
+
+# What a wrapper of a network provides, for the engine to train the network
+# (see _delegated).
+_WRAPPER_METHODS = ("inner_estimator", "inner_fit_arguments", "set_inner_fitted")
 
 # The arguments of the networks' fit that fit_batched passes on.
 _FIT_ARGUMENTS = ("groups", "source_y", "X_val", "y_val")
 
 
 def _split_network(estimator):
-    """``(preprocessing steps or None, network)`` of a network or a Pipeline."""
+    """``(preprocessing steps or None, network)`` of a network or a Pipeline.
+
+    The network may be a wrapper of one (see :func:`_delegated`); it is the
+    wrapped network that must be one the engine trains.
+    """
     steps = None
     network = estimator
     if isinstance(estimator, Pipeline):
         steps, network = estimator[:-1], estimator[-1]
+    inner = network.inner_estimator() if _is_wrapper(network) else network
+    _check_network(inner)
+    return steps, network
+
+
+def _is_wrapper(network):
+    """Whether ``network`` declares the network it trains (see :func:`_delegated`)."""
+    return all(hasattr(network, name) for name in _WRAPPER_METHODS)
+
+
+def _delegated(network, fit):
+    """The network to train for ``network`` and its fit arguments.
+
+    A wrapper (an estimator whose ``fit`` builds and fits one network of
+    the engine's, such as the multi-corpus experiment's ``JointNetwork``)
+    declares it with three methods: ``inner_estimator()`` returns the
+    unfitted network it would fit, ``inner_fit_arguments(**fit)`` the
+    arguments of that network's ``fit`` for the wrapper's own ``fit``
+    arguments, and ``set_inner_fitted(network, arguments)`` makes the
+    wrapper fitted from the fitted network. Its own ``fit`` is these three
+    in a row, so that it cannot drift from the engine's.
+    """
+    if not _is_wrapper(network):
+        return network, fit
+    return network.inner_estimator(), network.inner_fit_arguments(**fit)
+
+
+def _check_network(network):
+    """Raise for a network the engine does not train."""
     if type(network) not in _BATCHABLE:
         names = ", ".join(cls.__name__ for cls in _BATCHABLE)
         raise TypeError(
@@ -55,14 +99,13 @@ def _split_network(estimator):
             f"got {type(network).__name__}. Use "
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
-    if network.dimensional_weight > 0:
+    if getattr(network, "dimensional_weight", 0) > 0:
         raise ValueError(
             f"The batched engine trains classifiers only; "
             f"{type(network).__name__}(dimensional_weight="
             f"{network.dimensional_weight!r}) also learns ratings. Use "
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
-    return steps, network
 
 
 def batch_refusal(estimator):
@@ -138,15 +181,23 @@ def fit_batched(estimators, fits, *, n_jobs=None):
     ----------
     estimators : list of estimators
         :class:`~sklearn_prognet.DNNClassifier`,
-        :class:`~sklearn_prognet.FineTunedClassifier` or
-        :class:`~sklearn_prognet.ProgressiveNetClassifier` instances, or
-        :class:`~sklearn.pipeline.Pipeline` objects ending in one. Other
-        estimators raise a TypeError.
+        :class:`~sklearn_prognet.FineTunedClassifier`,
+        :class:`~sklearn_prognet.ProgressiveNetClassifier`,
+        :class:`~sklearn_prognet.ResidualAdapterClassifier` or
+        :class:`~sklearn_prognet.MultiCorpusClassifier` instances, or
+        :class:`~sklearn.pipeline.Pipeline` objects ending in one, or in a
+        wrapper of one: an estimator with the methods ``inner_estimator()``
+        (the unfitted network its ``fit`` trains),
+        ``inner_fit_arguments(**fit)`` (that network's fit arguments) and
+        ``set_inner_fitted(network, arguments)`` (the wrapper made fitted
+        from the fitted network). Other estimators raise a TypeError.
 
     fits : list of dict
         The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
-        optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``.
-        A Pipeline's steps before the network are fitted on ``X`` and
+        optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``
+        (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes ``'X'``, a
+        DataFrame with the corpus column, ``'y'`` and ``'groups'``). A
+        Pipeline's steps before the network are fitted on ``X`` and
         transform ``X_val``.
 
     n_jobs : int, default=None
@@ -181,10 +232,13 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         return []
     fits = _checked_fits(fits, len(estimators))
     parts = [_split_network(estimator) for estimator in estimators]
-    networks = [network for _, network in parts]
+    outer = [network for _, network in parts]
     fits = [
         _transformed(steps, fit) for (steps, _), fit in zip(parts, fits, strict=True)
     ]
+    delegated = [_delegated(*pair) for pair in zip(outer, fits, strict=True)]
+    networks = [network for network, _ in delegated]
+    fits = [fit for _, fit in delegated]
     for network in networks:
         network._validate_params()
     sources = _fit_sources(networks, fits, n_jobs)
@@ -194,6 +248,9 @@ def fit_batched(estimators, fits, *, n_jobs=None):
     ]
     for network, net in zip(networks, train_nets(jobs, n_jobs), strict=True):
         network._set_fitted(net)
+    for wrapper, network, fit in zip(outer, networks, fits, strict=True):
+        if wrapper is not network:
+            wrapper.set_inner_fitted(network, fit)
     return estimators
 
 
@@ -233,7 +290,7 @@ def _fit_sources(networks, fits, n_jobs):
     """
     requests = {}  # key -> (source, X, labels, [(network, name, position)])
     for i, (network, fit) in enumerate(zip(networks, fits, strict=True)):
-        for name in network._source_params:
+        for name in getattr(network, "_source_params", ()):
             listed = [_unwrap(source) for source in _listed(getattr(network, name))]
             unfitted = [p for p, s in enumerate(listed) if not _is_fitted(s)]
             if not unfitted:
@@ -278,6 +335,16 @@ def _prepared(network, fit, fitted_sources):
     network's parameters stay what the user gave (unfitted templates), and
     ``sources_`` / ``source_`` hold the fitted ones, as after ``fit``.
     """
+    if isinstance(network, MultiCorpusClassifier):
+        # its fit takes groups alone; the others are refused as fit would
+        extra = sorted(
+            name for name in _FIT_ARGUMENTS if name != "groups" and name in fit
+        )
+        if extra:
+            raise TypeError(
+                f"MultiCorpusClassifier.fit takes X, y and groups; got {extra}."
+            )
+        return network._prepare_fit(fit["X"], fit["y"], fit.get("groups"))
     originals = {name: getattr(network, name) for name in fitted_sources}
     try:
         for name, value in fitted_sources.items():
@@ -356,7 +423,10 @@ def cross_validate_batched(
     masks (hidden and input), input noise, Adam state with decoupled weight
     decay, validation set, early stopping and best weights; the source
     networks trained inside ``fit`` (unfitted sources with ``source_y``) are
-    batched too. Each returned estimator is an ordinary fitted one.
+    batched too. Residual adapters keep their source's trunk frozen (bit
+    for bit); a multi-corpus network's rows each use their corpus's biases,
+    adapters and output layer, as in its own ``fit``. Each returned
+    estimator is an ordinary fitted one.
 
     Read more in the :ref:`User Guide <batched>`.
 
@@ -366,13 +436,16 @@ def cross_validate_batched(
     ----------
     estimator : estimator
         A :class:`~sklearn_prognet.DNNClassifier`,
-        :class:`~sklearn_prognet.FineTunedClassifier` or
-        :class:`~sklearn_prognet.ProgressiveNetClassifier`, or a
+        :class:`~sklearn_prognet.FineTunedClassifier`,
+        :class:`~sklearn_prognet.ProgressiveNetClassifier`,
+        :class:`~sklearn_prognet.ResidualAdapterClassifier` or
+        :class:`~sklearn_prognet.MultiCorpusClassifier`, or a
         :class:`~sklearn.pipeline.Pipeline` ending in one (its other steps
         are fitted per fold, as usual). Anything else raises a TypeError.
 
     X : array-like of shape (n_samples, n_features)
-        The data to fit.
+        The data to fit (a DataFrame with the corpus column for a
+        :class:`~sklearn_prognet.MultiCorpusClassifier`).
 
     y : array-like of shape (n_samples,)
         The target labels.

@@ -172,8 +172,8 @@ def test_clear_errors(data):
     X, y = data
     with pytest.raises(TypeError, match="got LogisticRegression"):
         cross_validate_batched(LogisticRegression(), X, y)
-    with pytest.raises(TypeError, match="got ResidualAdapterClassifier"):
-        cross_validate_batched(ResidualAdapterClassifier(), X, y)
+    with pytest.raises(ValueError, match="also learns ratings"):
+        cross_validate_batched(ResidualAdapterClassifier(dimensional_weight=0.5), X, y)
     with pytest.raises(ValueError, match="also learns ratings"):
         cross_validate_batched(DNNClassifier(dimensional_weight=0.5), X, y)
     adapter = ProgressiveNetClassifier(

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_prognet import (
     DNNClassifier,
+    MultiCorpusClassifier,
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
     _batched_fit,
@@ -29,6 +30,7 @@ from sklearn_prognet.experiments import (
     run_multi_corpus,
     run_paralinguistic,
 )
+from sklearn_prognet.experiments._multi_corpus import JointNetwork
 from sklearn_prognet.experiments._store import read_records
 from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
 
@@ -133,23 +135,64 @@ def test_adapter_laterals_fall_back_per_fit(tmp_path, emodb, spies):
 
 
 @pytest.mark.slow
-def test_multi_corpus_batches_the_papers_methods_only(tmp_path, emodb):
+def test_multi_corpus_batches_every_method_one_target_at_a_time(
+    tmp_path, emodb, monkeypatch
+):
     speakers = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
     corpora = [replace(emodb.select(np.isin(emodb.speaker, ids)), name=name)
                for name, ids in speakers.items()]  # fmt: skip
-    scores = run_multi_corpus(tmp_path / "run", corpora, n_splits=3, n_repeats=1,
-                              network=TINY, **QUIET).scores  # fmt: skip
+    # nothing random after the initial weights (no dropout, one batch per
+    # epoch): both engines must give the same predictions
+    network = {**TINY, "max_epochs": 8, "patience": 8, "dropout": 0.0,
+               "batch_size": 100_000, "lr": 0.01}  # fmt: skip
+    chunks = _Spy(_engine.fit_tasks_batched)
+    monkeypatch.setattr(_execution, "fit_tasks_batched", chunks)
+    scores = {
+        engine: run_multi_corpus(
+            tmp_path / engine,
+            corpora,
+            n_splits=3,
+            n_repeats=1,
+            network=network,
+            engine=engine,
+            **QUIET,
+        ).scores  # fmt: skip
+        for engine in ("batched", "per-fit")
+    }
     engines = {
         method: set(frame["engine"].fillna("none"))
-        for method, frame in scores.groupby("method")
+        for method, frame in scores["batched"].groupby("method")
     }
     assert engines == {
         "dnn": {"batched"}, "ptft": {"batched"}, "prognet": {"batched"},
-        # refused by the batched engine: fitted one by one
-        "adapter": {"per-fit"}, "multicorpus": {"per-fit"},
+        "adapter": {"batched"}, "multicorpus": {"batched"},
         # the pooled source networks are single fits before the folds
         "source": {"none"},
     }  # fmt: skip
+    # one chunk per (repeat, target), each with all of its methods' fits
+    assert [{(t.repeat, t.target) for t in args[0]} for args, _ in chunks.calls] == [
+        {(0, "a")},
+        {(0, "b")},
+    ]
+    assert [len(args[0]) for args, _ in chunks.calls] == [15, 15]
+    both = scores["batched"].merge(scores["per-fit"], on="key")
+    fits = both[both["method_x"] != "source"]
+    assert len(fits) == 30
+    np.testing.assert_allclose(fits["uar_x"], fits["uar_y"])
+    assert fits["uar_x"].mean() > 0.4  # chance: 0.25
+
+
+class _WrapsLogReg:
+    """A wrapper whose inner estimator the engine does not train."""
+
+    def inner_estimator(self):
+        return LogisticRegression()
+
+    def inner_fit_arguments(self, X, y):
+        return {"X": X, "y": y}
+
+    def set_inner_fitted(self, network, arguments):
+        return self
 
 
 def test_batch_refusal_names_what_the_engine_cannot_train():
@@ -159,9 +202,13 @@ def test_batch_refusal_names_what_the_engine_cannot_train():
     assert "LogisticRegression" in batch_refusal(
         make_pipeline(StandardScaler(), LogisticRegression())
     )
-    assert "ResidualAdapterClassifier" in batch_refusal(
-        ResidualAdapterClassifier(source=source)
-    )
+    assert batch_refusal(ResidualAdapterClassifier(source=source)) is None
+    # a wrapper that declares the network it trains is judged by that network
+    joint = JointNetwork(other_X=None, other_y=None, other_corpus=None,
+                         target="t", network={})  # fmt: skip
+    assert batch_refusal(make_pipeline(StandardScaler(), joint)) is None
+    assert batch_refusal(MultiCorpusClassifier()) is None
+    assert "got LogisticRegression" in batch_refusal(_WrapsLogReg())
     refusal = batch_refusal(
         ProgressiveNetClassifier(sources=[source], lateral="adapter")
     )

@@ -151,9 +151,9 @@ def test_joint_fit_gets_exactly_the_target_training_rows(tables, monkeypatch):
     seen = {}
     original = MultiCorpusClassifier.fit
 
-    def spy(self, X_fit, y_fit, groups=None):
-        seen["X"], seen["y"] = X_fit.copy(), np.asarray(y_fit)
-        return original(self, X_fit, y_fit, groups)
+    def spy(self, X, y, groups=None):
+        seen["X"], seen["y"] = X.copy(), np.asarray(y)
+        return original(self, X, y, groups)
 
     monkeypatch.setattr(MultiCorpusClassifier, "fit", spy)
     offset = corpora[0].n_samples

@@ -109,9 +109,9 @@ def test_joint_fit_never_sees_a_test_speakers_statistics(corpora, monkeypatch):
     seen = []
     original = MultiCorpusClassifier.fit
 
-    def spy(self, X_fit, y_fit, groups=None):
-        seen.append(X_fit.copy())
-        return original(self, X_fit, y_fit, groups)
+    def spy(self, X, y, groups=None):
+        seen.append(X.copy())
+        return original(self, X, y, groups)
 
     monkeypatch.setattr(MultiCorpusClassifier, "fit", spy)
     predictions = []

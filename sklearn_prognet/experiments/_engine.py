@@ -9,9 +9,10 @@ source networks trained inside the fits are batched too (and trained once
 when two tasks would train the same one). ``'per-fit'`` fits every task on
 its own (:func:`._fits.run_fit`). Both build their records with
 :func:`._fits.fit_record`; each record names its engine. Tasks whose
-estimator the batched engine refuses (a linear baseline, residual adapters,
-a multi-corpus network, adapter laterals, options the engine lacks) are
-trained per fit.
+estimator the batched engine refuses (a linear baseline, adapter laterals,
+options the engine lacks) are trained per fit. Residual adapters and the
+multi-corpus experiment's joint network (a wrapper that declares the
+:class:`~sklearn_prognet.MultiCorpusClassifier` it trains) are batched.
 """
 
 import time
@@ -70,15 +71,30 @@ def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
 
 
 def batchable(tasks, data):
-    """Split ``tasks`` into those the batched engine trains and the others."""
+    """Split ``tasks`` into those the batched engine trains and the others.
+
+    Returns
+    -------
+    together : list of FitTask
+        The tasks the batched engine trains.
+    built : list of tuple
+        Their ``(pipeline, fit params)``, built once here for
+        :func:`fit_tasks_batched`.
+    alone : list of FitTask
+        The tasks to fit one by one.
+    """
     # torch is imported when a network is first needed, not with the package
     from sklearn_prognet._batched_fit import batch_refusal
 
-    together, alone = [], []
+    together, built, alone = [], [], []
     for task in tasks:
-        pipe, _ = _estimator(task, data)
-        (alone if batch_refusal(pipe) else together).append(task)
-    return together, alone
+        pipe, fit_params = _estimator(task, data)
+        if batch_refusal(pipe):
+            alone.append(task)
+        else:
+            together.append(task)
+            built.append((pipe, fit_params))
+    return together, built, alone
 
 
 def _estimator(task, data):
@@ -87,20 +103,22 @@ def _estimator(task, data):
         return make_estimator(task, data)
 
 
-def fit_tasks_batched(tasks, data, n_jobs=1, torch_threads=1):
+def fit_tasks_batched(tasks, data, n_jobs=1, torch_threads=1, built=None):
     """Fit the tasks' networks together; return their records.
 
     ``n_jobs`` worker processes share every stack of networks (each with its
     share of the cores as torch threads, see ``fit_batched``); with one, the
-    networks train in this process on ``torch_threads`` threads.
-    ``fit_time`` is the training time shared out equally among the tasks,
-    plus the task's own evaluation.
+    networks train in this process on ``torch_threads`` threads. ``built``
+    holds the tasks' ``(pipeline, fit params)`` as :func:`batchable`
+    returns them; None builds them here. ``fit_time`` is the training time
+    shared out equally among the tasks, plus the task's own evaluation.
     """
     from sklearn_prognet._batched_fit import fit_batched
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
-        built = [_estimator(task, data) for task in tasks]
+        if built is None:
+            built = [_estimator(task, data) for task in tasks]
         fits = [
             fit_arguments(task, data, fit_params)
             for task, (_, fit_params) in zip(tasks, built, strict=True)

@@ -155,13 +155,16 @@ def execute(
     torch_threads=1,
     desc="fits",
     verbose=True,
+    chunk=None,
 ):
     """Run the tasks not yet in ``store``, appending each record as it arrives.
 
-    With ``engine='batched'`` the tasks are trained one repeat at a time
-    (see :mod:`._engine`), and the records of a repeat are saved as soon as
-    it is trained: an interrupted run loses at most the repeat in progress.
-    The tasks that the batched engine refuses are then fitted one by one.
+    With ``engine='batched'`` the tasks are trained one chunk at a time
+    (see :mod:`._engine`), and the records of a chunk are saved as soon as
+    it is trained: an interrupted run loses at most the chunk in progress.
+    ``chunk(task)`` names a task's chunk (an experiment's
+    :meth:`~._skeleton.Experiment.chunk`); None chunks by repeat. The tasks
+    that the batched engine refuses are then fitted one by one.
 
     Returns
     -------
@@ -188,11 +191,13 @@ def execute(
         if engine == PER_FIT:
             return _run_per_fit(store, todo, data, bar, **run)
         n_run = 0
-        for chunk in _repeats(todo):
-            together, alone = batchable(chunk, data)
+        for tasks_of_chunk in _chunks(todo, chunk or _repeat):
+            together, built, alone = batchable(tasks_of_chunk, data)
             if together:
                 with parallel_context(n_jobs, backend, scheduler):
-                    records = fit_tasks_batched(together, data, n_jobs, torch_threads)
+                    records = fit_tasks_batched(
+                        together, data, n_jobs, torch_threads, built
+                    )
                 for record in records:
                     store.append(record)
                 bar.update(len(records))
@@ -204,11 +209,16 @@ def execute(
         bar.close()
 
 
-def _repeats(tasks):
-    """The tasks in groups of one repeat, in their order (the batched chunks)."""
+def _repeat(task):
+    """The default chunk of a task: its repeat."""
+    return task.repeat
+
+
+def _chunks(tasks, key):
+    """The tasks in groups of one chunk ``key(task)``, in their order."""
     groups = {}
     for task in tasks:
-        groups.setdefault(task.repeat, []).append(task)
+        groups.setdefault(key(task), []).append(task)
     return list(groups.values())
 
 

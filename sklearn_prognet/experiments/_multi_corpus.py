@@ -228,23 +228,38 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, X_val=None, y_val=None):
         """Train on the other corpora and the target's training rows."""
+        arguments = self.inner_fit_arguments(X, y)
+        network = self.inner_estimator().fit(**arguments)
+        return self.set_inner_fitted(network, arguments)
+
+    # The three methods below let the batched engine train the network
+    # (sklearn_prognet.model_selection.fit_batched): fit is these three.
+
+    def inner_estimator(self):
+        """The unfitted :class:`~sklearn_prognet.MultiCorpusClassifier` of ``fit``."""
         from sklearn_prognet._adapters import MultiCorpusClassifier
 
+        return MultiCorpusClassifier(**self.network, random_state=self.random_state)
+
+    def inner_fit_arguments(self, X, y, X_val=None, y_val=None):
+        """The classifier's fit arguments: the other corpora and the target's rows."""
         corpus = np.concatenate(
             [np.asarray(self.other_corpus, dtype=object),
              np.full(len(y), self.target, dtype=object)]
         )  # fmt: skip
         frame = self._frame(np.vstack([self.other_X, X]), corpus)
         labels = np.concatenate([np.asarray(self.other_y), np.asarray(y)])
-        self.net_ = MultiCorpusClassifier(
-            **self.network, random_state=self.random_state
-        ).fit(frame, labels)
-        self.classes_ = self.net_.classes_
+        return {"X": frame, "y": labels}
+
+    def set_inner_fitted(self, network, arguments):
+        """Adopt the fitted classifier; return self."""
+        self.net_ = network
+        self.classes_ = network.classes_
         for name in ("n_trainable_params_", "best_epoch_", "n_iter_", "history_"):
-            setattr(self, name, getattr(self.net_, name))
-        names, counts = np.unique(corpus, return_counts=True)
+            setattr(self, name, getattr(network, name))
+        names, counts = np.unique(arguments["X"]["corpus"], return_counts=True)
         self._record_fields = {
-            "n_train_joint": int(len(labels)),
+            "n_train_joint": int(len(arguments["y"])),
             "n_train_by_corpus": dict(zip(names, counts.tolist(), strict=True)),
         }
         return self
@@ -449,6 +464,10 @@ class MultiCorpus(Experiment):
     def check(self, options):
         """At least 2 corpora."""
         check_corpora_list(self.corpora)
+
+    def chunk(self, task):
+        """One repeat of one target: a repeat of every target takes ~1 h on 2 cores."""
+        return (task.repeat, task.target)
 
     def targets(self, config):
         """The target corpora of a run, in the order given."""

@@ -293,6 +293,14 @@ class Experiment:
     def check(self, options):
         """Refuse options that need no data to be judged (default: none)."""
 
+    def chunk(self, task):
+        """The chunk of a task: what the batched engine trains and saves at once.
+
+        One repeat by default. An experiment whose repeat takes long cuts
+        it finer: an interrupted run loses at most the chunk in progress.
+        """
+        return task.repeat
+
     def plan(self, options, network):
         """Load the corpora, make the folds and the tasks; return a :class:`Plan`."""
         raise NotImplementedError
@@ -429,6 +437,7 @@ def run_experiment(experiment, out, options):
             torch_threads=torch_threads,
             desc=experiment.name,
             verbose=options.verbose,
+            chunk=experiment.chunk,
         )
     report = render_report(out, alpha=options.alpha, ttest_df=options.ttest_df)
     return ExperimentResult.load(out, report)
