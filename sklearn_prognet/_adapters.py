@@ -37,6 +37,7 @@ from sklearn_prognet._estimators import (
     _TRAINING_PARAMETERS,
     _BaseNetwork,
     _check_layer_sizes,
+    training_options,
 )
 from sklearn_prognet._training import (
     best_epoch,
@@ -566,17 +567,8 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             "frozen_nets": (),
             "seed": rng.randint(np.iinfo(np.int32).max),
             "n_features": features.shape[1],
-            "dropout": self.dropout,
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "max_epochs": self.max_epochs,
-            "patience": self.patience if self.early_stopping else None,
             "device": device,
-            "verbose": self.verbose,
-            "input_dropout": self.input_dropout,
-            "weight_decay": self.weight_decay,
-            "input_noise": self.input_noise,
-            "label_smoothing": self.label_smoothing,
+            **training_options(self),
         }
 
     def predict_proba(self, X):

@@ -266,6 +266,26 @@ def _has_regression_head(estimator):
     return True
 
 
+def training_options(network):
+    """The arguments of ``fit_net`` that a network's training parameters give.
+
+    Shared by every network estimator's preparation of its ``fit_net`` job
+    (the single home of this mapping).
+    """
+    return {
+        "dropout": network.dropout,
+        "lr": network.lr,
+        "batch_size": network.batch_size,
+        "max_epochs": network.max_epochs,
+        "patience": network.patience if network.early_stopping else None,
+        "verbose": network.verbose,
+        "input_dropout": network.input_dropout,
+        "weight_decay": network.weight_decay,
+        "input_noise": network.input_noise,
+        "label_smoothing": network.label_smoothing,
+    }
+
+
 class _BaseNetwork(ClassifierMixin, BaseEstimator):
     """Shared fit/predict logic; subclasses say how the columns are built."""
 
@@ -434,17 +454,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             "frozen_nets": self._frozen_nets(),
             "seed": rng.randint(np.iinfo(np.int32).max),
             "n_features": X.shape[1],
-            "dropout": self.dropout,
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "max_epochs": self.max_epochs,
-            "patience": self.patience if self.early_stopping else None,
             "device": device,
-            "verbose": self.verbose,
-            "input_dropout": self.input_dropout,
-            "weight_decay": self.weight_decay,
-            "input_noise": self.input_noise,
-            "label_smoothing": self.label_smoothing,
+            **training_options(self),
             **multitask,
         }
 
