@@ -17,6 +17,7 @@ run means something.
 
 import argparse
 import time
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -29,7 +30,9 @@ from sklearn_prognet import MultiCorpusClassifier
 from sklearn_prognet.experiments import load_corpus
 from sklearn_prognet.model_selection import fit_batched
 
-NEMO = "/work/shared/corpora/nemo/nemo_egemaps.csv.gz"
+# the development corpora beside the repository (see ../shared/corpora/README)
+ROOT = Path(__file__).resolve().parents[1]
+NEMO = ROOT.parent / "shared" / "corpora" / "nemo" / "nemo_egemaps.csv.gz"
 
 
 def _frame(corpora):
@@ -70,7 +73,7 @@ def main():
     parser.add_argument("--fits", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2)
-    parser.add_argument("--nemo", default=NEMO)
+    parser.add_argument("--nemo", default=str(NEMO))
     args = parser.parse_args()
     corpora = [load_corpus("emodb"), load_corpus(args.nemo)]
     X, y = _frame(corpora)
