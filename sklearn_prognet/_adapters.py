@@ -365,6 +365,12 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     set for early stopping is stratified by corpus and class (or holds out
     whole ``groups``), and scored by the UAR of all its rows.
 
+    The loss is the cross-entropy of each row over its corpus's classes
+    (the others get -inf logits). ``label_smoothing`` spreads its mass over
+    those classes only: a row of a corpus with ``K`` classes gets
+    ``label_smoothing / K`` on each of them, never on another corpus's
+    class, so the losses of ``history_`` stay finite.
+
     Dropout (``dropout``) applies after every hidden layer. Inputs should be
     standardised (for example per corpus, or per speaker). Unlike the other
     networks, ``fit`` takes no ``X_val``: pass ``groups`` to choose what is

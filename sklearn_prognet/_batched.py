@@ -24,8 +24,10 @@ makes it independent:
   per (model, parameter), so a model whose epoch has fewer batches than the
   others skips the extra steps entirely, momentum and decoupled weight decay
   included (the AdamW kernel of per-fit training, when ``weight_decay``);
-- the per-fit loss: cross-entropy with the job's ``label_smoothing``, in
-  training and in the validation loss;
+- the per-fit loss: cross-entropy with the job's ``label_smoothing``
+  spread over each row's own classes
+  (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`), in training
+  and in the validation loss;
 - its own early stopping on the validation UAR, with its own patience
   counter and best-weights snapshot. A model that stops is taken out of the
   stack (its tensors are no longer computed nor changed) and its best
@@ -55,7 +57,11 @@ from torch.nn import functional as F
 
 from sklearn_prognet._adapter_modules import AdaptedNet
 from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ACTIVATIONS, ProgressiveNet
+from sklearn_prognet._modules import (
+    ACTIVATIONS,
+    ProgressiveNet,
+    smoothed_cross_entropy,
+)
 from sklearn_prognet._training import make_net, seeded_torch
 
 # torch.optim.Adam's defaults, which the per-fit training uses
@@ -675,14 +681,12 @@ def _train_epoch(stack, layout, job):
 def _losses(logits, y, label_smoothing):
     """Every row's cross-entropy, shape ``(n_models, n)``, as the criterion.
 
-    The per-fit criterion is :class:`torch.nn.CrossEntropyLoss` with the
+    The per-fit criterion's function,
+    :func:`~sklearn_prognet._modules.smoothed_cross_entropy`, with the
     estimator's ``label_smoothing``, in training and validation alike.
     """
-    return F.cross_entropy(
-        logits.flatten(0, 1),
-        y.flatten(),
-        reduction="none",
-        label_smoothing=label_smoothing,
+    return smoothed_cross_entropy(
+        logits.flatten(0, 1), y.flatten(), label_smoothing, reduction="none"
     ).view_as(y)
 
 

@@ -148,9 +148,10 @@ _TRAINING_PARAMETERS = """
 
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy loss
-        (:class:`torch.nn.CrossEntropyLoss`): the target puts
+        (as :class:`torch.nn.CrossEntropyLoss`): the target puts
         ``1 - label_smoothing`` on the true class and spreads the rest
-        evenly over all classes. It also enters the validation loss of
+        evenly over all the row's classes (for a multi-corpus network, those
+        of the row's corpus). It also enters the validation loss of
         ``history_``, not the validation UAR. The paper has none.
 
         .. versionadded:: 0.1

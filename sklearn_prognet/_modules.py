@@ -411,3 +411,73 @@ def _parameters_to_buffers(module):
         for name, param in list(sub.named_parameters(recurse=False)):
             delattr(sub, name)
             sub.register_buffer(name, param.detach())
+
+
+def smoothed_cross_entropy(logits, target, label_smoothing=0.0, reduction="mean"):
+    """Cross-entropy with label smoothing over each row's own classes.
+
+    A row's own classes are those with a finite logit: a multi-corpus network
+    gives -inf to the classes outside a row's corpus. The target puts
+    ``1 - label_smoothing`` on the true class and ``label_smoothing / K_row``
+    on each of the row's ``K_row`` own classes, so that the loss stays finite;
+    :func:`torch.nn.functional.cross_entropy` spreads it over all classes,
+    -inf ones included, and returns inf. With finite logits the two agree.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (n_samples, n_classes)
+        The scores; -inf marks a class outside the row's classes.
+    target : torch.Tensor of shape (n_samples,)
+        The class indices, each one of its row's own classes.
+    label_smoothing : float, default=0.0
+        The mass spread evenly over the row's own classes.
+    reduction : {"mean", "none"}, default="mean"
+        Average over the rows, or the loss of every row.
+
+    Returns
+    -------
+    torch.Tensor
+        The mean loss, or the losses of shape ``(n_samples,)``.
+    """
+    if not label_smoothing:  # the -inf logits then only enter log-sum-exp
+        return F.cross_entropy(logits, target, reduction=reduction)
+    log_p = F.log_softmax(logits, dim=-1)
+    nll = -log_p.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    own = torch.isfinite(logits)
+    # masked_fill, not multiplying by the mask: 0 * -inf would be nan
+    spread = -log_p.masked_fill(~own, 0.0).sum(-1) / own.sum(-1)
+    loss = (1 - label_smoothing) * nll + label_smoothing * spread
+    return loss.mean() if reduction == "mean" else loss
+
+
+class SmoothedCrossEntropyLoss(nn.CrossEntropyLoss):
+    """The criterion of :func:`smoothed_cross_entropy`, mean over the batch.
+
+    A :class:`torch.nn.CrossEntropyLoss`, so that skorch still applies the
+    softmax in ``predict_proba``; only the smoothing target differs.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        The mass spread evenly over each row's own (finite-logit) classes.
+    """
+
+    def __init__(self, label_smoothing=0.0):
+        super().__init__(label_smoothing=label_smoothing)
+
+    def forward(self, input, target):
+        """The mean loss of a batch.
+
+        Parameters
+        ----------
+        input : torch.Tensor of shape (n_samples, n_classes)
+            The logits.
+        target : torch.Tensor of shape (n_samples,)
+            The class indices.
+
+        Returns
+        -------
+        torch.Tensor
+            The scalar loss.
+        """
+        return smoothed_cross_entropy(input, target, self.label_smoothing)

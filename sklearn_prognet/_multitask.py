@@ -18,7 +18,8 @@ scikit-learn or skorch; the targets of a training batch are a dict
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from sklearn_prognet._modules import smoothed_cross_entropy
 
 __all__ = ["DIMENSIONAL_LOSSES", "MultiTaskLoss", "masked_ccc_loss", "masked_mse"]
 
@@ -112,8 +113,8 @@ class MultiTaskLoss(nn.Module):
     kind : {"mse", "ccc"}
         The dimensional loss, a key of ``DIMENSIONAL_LOSSES``.
     label_smoothing : float, default=0.0
-        Label smoothing of the cross-entropy, as in
-        :class:`torch.nn.CrossEntropyLoss`.
+        Label smoothing of the cross-entropy, over each row's own classes
+        (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`).
     """
 
     def __init__(self, weight=1.0, kind="mse", label_smoothing=0.0):
@@ -136,7 +137,7 @@ class MultiTaskLoss(nn.Module):
         logits, ratings = y_pred
         smoothing = self.label_smoothing
         if not isinstance(y_true, dict):
-            return F.cross_entropy(logits, y_true, label_smoothing=smoothing)
-        loss = F.cross_entropy(logits, y_true["y"], label_smoothing=smoothing)
+            return smoothed_cross_entropy(logits, y_true, smoothing)
+        loss = smoothed_cross_entropy(logits, y_true["y"], smoothing)
         dimensional = DIMENSIONAL_LOSSES[self.kind](ratings, y_true["dimensions"])
         return loss + self.weight * dimensional

@@ -21,7 +21,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 
 from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ProgressiveNet, keep_mask
+from sklearn_prognet._modules import ProgressiveNet, SmoothedCrossEntropyLoss, keep_mask
 from sklearn_prognet._multitask import MultiTaskLoss
 from sklearn_prognet.metrics import uar_score
 
@@ -343,7 +343,7 @@ def _trainer_and_criterion(dimensional_loss, label_smoothing):
     """The net's class and criterion parameters, with or without ratings."""
     if dimensional_loss is None:
         return ProgressiveNetTrainer, {
-            "criterion": torch.nn.CrossEntropyLoss,
+            "criterion": SmoothedCrossEntropyLoss,
             "criterion__label_smoothing": label_smoothing,
         }
     kind, weight = dimensional_loss

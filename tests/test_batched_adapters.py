@@ -305,3 +305,21 @@ def test_an_unfitted_source_is_trained_batched_then_frozen(data):
             rtol=0,
             atol=0,
         )
+
+
+def test_label_smoothing_over_each_corpus_own_classes(data, source):
+    # The corpora have 2, 3 and 3 of 4 classes: smoothing spread over all 4
+    # puts mass on -inf logits and makes the loss infinite. Both engines must
+    # report finite losses, and the same ones.
+    network = _network("multicorpus", source, **EXACT, label_smoothing=0.1)
+    job = _job("multicorpus", network, data)
+    reference = fit_net(**job)
+    (batched,) = train_nets([job])
+    for key in ("train_loss", "valid_loss"):
+        expected = np.asarray(reference.history[:, key])
+        assert np.isfinite(expected).all()
+        np.testing.assert_allclose(
+            batched.history[:, key], expected, rtol=1e-4, atol=1e-6
+        )
+    X, y = data
+    assert np.isfinite(network.fit(X, y).net_.history[:, "train_loss"]).all()

@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from sklearn_prognet import ProgressiveNetClassifier
-from sklearn_prognet._modules import ColumnSpec, FastDropout, ProgressiveNet, keep_mask
+from sklearn_prognet._modules import (
+    ColumnSpec,
+    FastDropout,
+    ProgressiveNet,
+    SmoothedCrossEntropyLoss,
+    keep_mask,
+    smoothed_cross_entropy,
+)
 
 
 @pytest.mark.parametrize("p", [0.5, 0.2, 0.9])
@@ -109,3 +116,43 @@ def test_a_module_pickled_with_plain_tuple_specs_still_runs():
     frozen = torch.cat(loaded._columns_hidden(x, 1)[0], dim=1)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x, frozen=frozen), net(x))
+
+
+# -- smoothed_cross_entropy ---------------------------------------------------
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.4])
+def test_smoothed_cross_entropy_is_torchs_on_finite_logits(smoothing):
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(64, 4, generator=gen) * 3
+    y = torch.randint(4, (64,), generator=gen)
+    torch_loss = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)
+    ours = SmoothedCrossEntropyLoss(label_smoothing=smoothing)
+    torch.testing.assert_close(ours(logits, y), torch_loss(logits, y))
+    torch.testing.assert_close(
+        smoothed_cross_entropy(logits, y, smoothing, reduction="none"),
+        torch.nn.functional.cross_entropy(
+            logits, y, reduction="none", label_smoothing=smoothing
+        ),
+    )
+    assert isinstance(ours, torch.nn.CrossEntropyLoss)  # skorch's softmax
+
+
+def test_smoothed_cross_entropy_spreads_over_each_rows_own_classes():
+    inf = float("inf")
+    logits = torch.tensor([[1.0, -inf, 0.0], [2.0, 0.0, -1.0]], requires_grad=True)
+    y = torch.tensor([0, 2])
+    eps = 0.2
+    # row 0, own classes {0, 2}: log p = (1, 0) - log(e + 1)
+    lse0 = np.log(np.e + 1)
+    row0 = (1 - eps) * (lse0 - 1) + eps / 2 * ((lse0 - 1) + lse0)
+    # row 1, all three classes, as torch
+    lse1 = np.log(np.exp(2) + 1 + np.exp(-1))
+    row1 = (1 - eps) * (lse1 + 1) + eps / 3 * (3 * lse1 - 2 - 0 + 1)
+    losses = smoothed_cross_entropy(logits, y, eps, reduction="none")
+    np.testing.assert_allclose(losses.detach().numpy(), [row0, row1], rtol=1e-6)
+    loss = SmoothedCrossEntropyLoss(label_smoothing=eps)(logits, y)
+    np.testing.assert_allclose(loss.item(), (row0 + row1) / 2, rtol=1e-6)
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+    assert logits.grad[0, 1] == 0
