@@ -103,22 +103,20 @@ def _estimator(task, data):
         return make_estimator(task, data)
 
 
-def fit_tasks_batched(tasks, data, n_jobs=1, torch_threads=1, built=None):
+def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
     """Fit the tasks' networks together; return their records.
 
     ``n_jobs`` worker processes share every stack of networks (each with its
     share of the cores as torch threads, see ``fit_batched``); with one, the
     networks train in this process on ``torch_threads`` threads. ``built``
     holds the tasks' ``(pipeline, fit params)`` as :func:`batchable`
-    returns them; None builds them here. ``fit_time`` is the training time
+    returns them. ``fit_time`` is the training time
     shared out equally among the tasks, plus the task's own evaluation.
     """
     from sklearn_prognet._batched_fit import fit_batched
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
-        if built is None:
-            built = [_estimator(task, data) for task in tasks]
         fits = [
             fit_arguments(task, data, fit_params)
             for task, (_, fit_params) in zip(tasks, built, strict=True)

@@ -196,7 +196,7 @@ def execute(
             if together:
                 with parallel_context(n_jobs, backend, scheduler):
                     records = fit_tasks_batched(
-                        together, data, n_jobs, torch_threads, built
+                        together, data, built, n_jobs, torch_threads
                     )
                 for record in records:
                     store.append(record)

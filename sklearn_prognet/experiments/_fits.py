@@ -409,9 +409,11 @@ def fit_record(task, data, pipe, engine):
     adds ``fit_time``.
     """
     y = data.y
-    with quiet_fitting():
-        y_pred = pipe.predict(data.rows(task.test))
     net = pipe[-1]
+    with quiet_fitting():
+        # once: the predictions, the source's score and record_fields use it
+        X_test = pipe[:-1].transform(data.rows(task.test))
+        y_pred = net.predict(X_test)
     record = {
         "key": task.key,
         "experiment": data.experiment,
@@ -430,12 +432,10 @@ def fit_record(task, data, pipe, engine):
         record["target"] = task.target
     source_network = _source_network(net)
     if source_network is not None:
-        record.update(_source_scores(task, data, pipe, source_network))
+        record.update(_source_scores(task, data, X_test, source_network))
     if task.method not in BASELINE_LABELS:
         record.update(training_record(net))
     if hasattr(net, "record_fields"):
-        with quiet_fitting():
-            X_test = pipe[:-1].transform(data.rows(task.test))
         record.update(net.record_fields(X_test))
     if data.record_predictions:
         record.update(prediction_record(task.test, y[task.test], y_pred))
@@ -483,7 +483,7 @@ def _source_network(net):
     return getattr(net, "source_", None)
 
 
-def _source_scores(task, data, pipe, source_network):
+def _source_scores(task, data, X_test, source_network):
     """How well the source network does its own task on the test fold.
 
     Paralinguistic: speaker or gender UAR (skipped when the test fold has
@@ -503,8 +503,6 @@ def _source_scores(task, data, pipe, source_network):
     # A UAR over one class (a single-gender test fold) is that class's recall,
     # not comparable with the others: no score then.
     if np.isin(y_test, source_network.classes_).all() and len(np.unique(y_test)) > 1:
-        with quiet_fitting():
-            X_test = pipe[:-1].transform(data.rows(task.test))
         with warnings.catch_warnings():
             # predicted speakers that are absent from this fold
             warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")

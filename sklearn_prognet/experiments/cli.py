@@ -298,8 +298,8 @@ def _add_network_options(parser, lateral=True):
         "--lateral",
         choices=("linear", "adapter"),
         default="linear",
-        # An experiment without a ProgNet hides it, and refuses another value
-        # (the experiment refuses it): a silently ignored option misleads.
+        # Hidden where no ProgNet is trained (that experiment refuses a
+        # value other than linear): a silently ignored option misleads.
         help="ProgNet lateral connections: linear as in the paper, or the "
         "non-linear adapters of Rusu et al. (default: %(default)s)"
         if lateral
