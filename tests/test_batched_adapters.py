@@ -75,6 +75,17 @@ def _fit_args(kind, data):
     return {"X": _features(X) if kind == "adapter" else X, "y": y}
 
 
+def _assert_trunk_is_the_source(ours, theirs):
+    """The adapters' trunk equals the source's hidden layers, bit for bit."""
+    for k in range(len(SMALL["hidden_layer_sizes"])):
+        torch.testing.assert_close(
+            ours[f"trunk.{k}.weight"],
+            theirs[f"columns.0.hidden.{k}.weight"],
+            rtol=0,
+            atol=0,
+        )
+
+
 @pytest.mark.parametrize("kind", ["adapter", "multicorpus"])
 def test_one_model_without_randomness_equals_per_fit(data, source, kind):
     # The initial weights are drawn from the same seed by both engines; with
@@ -124,13 +135,7 @@ def test_the_frozen_trunk_stays_bit_identical(data, source):
     theirs = source.net_.module_.state_dict()
     for model in fitted:
         ours = model.net_.module_.state_dict()
-        for k in range(2):
-            torch.testing.assert_close(
-                ours[f"trunk.{k}.weight"],
-                theirs[f"columns.0.hidden.{k}.weight"],
-                rtol=0,
-                atol=0,
-            )
+        _assert_trunk_is_the_source(ours, theirs)
         # what was trained did move: the biases start as the source's
         assert not torch.equal(ours["biases.0"][0], theirs["columns.0.hidden.0.bias"])
     per_fit = _network("adapter", source, max_epochs=2).fit(_features(X), y)
@@ -273,14 +278,7 @@ def test_an_unfitted_source_is_trained_batched_then_frozen(data):
     assert not hasattr(template, "net_") and adapter.source is template
     assert adapter.source_.n_iter_ == 4
     theirs = adapter.source_.net_.module_.state_dict()
-    ours = adapter.net_.module_.state_dict()
-    for k in range(2):
-        torch.testing.assert_close(
-            ours[f"trunk.{k}.weight"],
-            theirs[f"columns.0.hidden.{k}.weight"],
-            rtol=0,
-            atol=0,
-        )
+    _assert_trunk_is_the_source(adapter.net_.module_.state_dict(), theirs)
 
 
 def test_label_smoothing_over_each_corpus_own_classes(data, source):

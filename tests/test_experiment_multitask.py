@@ -363,17 +363,22 @@ def test_ratings_are_kept_beside_config_and_old_folders_still_report(tmp_path, m
 # -- no leakage ----------------------------------------------------------------
 
 
+def _mtl_task():
+    """A multitask fit of 60 rows: 40 training, 10 validation, 10 test."""
+    rows = np.arange(60)
+    return FitTask(
+        key="r00/f00/mtl-1", method="multitask", repeat=0, fold=0, n_train_folds=1,
+        train=rows[:40], validation=rows[40:50], test=rows[50:], random_state=3,
+    )  # fmt: skip
+
+
 def test_network_sees_training_ratings_only_and_test_ratings_change_nothing():
     """Garbage test-fold ratings must leave the fit and its predictions alone."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 4))
     y = np.array(["a", "b", "c"] * 20)
     ratings = np.c_[rng.normal(size=60), rng.normal(size=60)]
-    rows = np.arange(60)
-    task = FitTask(
-        key="r00/f00/mtl-1", method="multitask", repeat=0, fold=0, n_train_folds=1,
-        train=rows[:40], validation=rows[40:50], test=rows[50:], random_state=3,
-    )  # fmt: skip
+    task = _mtl_task()
     builder = RatedNetworks(ratings, ["arousal", "valence"], {"mtl-1": 1.0}, "mse")
     network = builder(task, dict(TINY))
     np.testing.assert_array_equal(network.ratings, ratings[:40])
@@ -400,11 +405,7 @@ def test_record_holds_the_ratings_predicted_for_the_scaled_test_fold():
     X = rng.normal(loc=5.0, scale=3.0, size=(60, 4))  # far from standardised
     y = np.array(["a", "b", "c"] * 20)
     ratings = np.c_[X[:, 0] + rng.normal(size=60), rng.normal(size=60)]
-    rows = np.arange(60)
-    task = FitTask(
-        key="r00/f00/mtl-1", method="multitask", repeat=0, fold=0, n_train_folds=1,
-        train=rows[:40], validation=rows[40:50], test=rows[50:], random_state=3,
-    )  # fmt: skip
+    task = _mtl_task()
     networks = RatedNetworks(ratings, ["arousal", "valence"], {"mtl-1": 1.0}, "mse")
     data = FitData(X=X, y=y, network={**TINY, "device": "cpu"}, networks=networks)
     with sklearn.config_context(enable_metadata_routing=True):
