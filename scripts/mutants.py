@@ -333,6 +333,13 @@ MUTANTS = [
     Mutant("batched_input_dropout_not_inverted", "input dropout rescales the kept features by 1 / (1 - p)", BAT,
            "flat[:, :n_rows].ge_(p).float().mul_(1.0 / (1.0 - p))", "flat[:, :n_rows].ge_(p).float()",
            (BR + "test_input_noise_and_dropout_statistics_per_model",)),
+    # -- how the batched engine cuts its jobs into stacks
+    Mutant("stacks_mix_epoch_lengths", "models of very different epoch lengths are stacked apart (no padded work)", BAT,
+           "if similar[-1] and batches[i] < _SIMILAR_EPOCHS * batches[similar[-1][0]]:", "if False:",
+           (BATE + "test_stacks_keep_models_of_similar_epochs_together",)),
+    Mutant("stacks_unordered", "the largest stacks are trained first (the workers finish together)", BAT,
+           "return sorted(cut, key=lambda chunk: -len(chunk) * batches[chunk[0]])", "return cut",
+           (BATE + "test_stacks_keep_models_of_similar_epochs_together",)),
     # -- the batched engine's residual adapters and multi-corpus networks
     Mutant("batched_domain_mask_dropped", "a row's adapters are its corpus's block of inner units only", BAT,
            "blocks = a.view(n_models, n, self.n_domains, self.rank) * own.unsqueeze(-1)",

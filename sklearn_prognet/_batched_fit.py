@@ -201,10 +201,11 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         transform ``X_val``.
 
     n_jobs : int, default=None
-        Worker processes: every stack of networks is cut into ``n_jobs``
-        stacks trained side by side, each with its share of the cores as
-        torch threads. None trains in this process on all of torch's
-        threads. Processes scale better than threads on a busy machine.
+        Worker processes: the networks of one configuration and similar
+        epoch lengths form a stack, cut into ``n_jobs`` stacks trained side
+        by side, each with its share of the cores as torch threads. None
+        trains in this process on all of torch's threads. Processes scale
+        better than threads on a busy machine.
 
     Returns
     -------

@@ -16,6 +16,7 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
+from sklearn_prognet._batched import stacks
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import (
@@ -63,8 +64,10 @@ def test_a_model_does_not_depend_on_its_batch_mates(data):
     alone = fit_batched([DNNClassifier(**params)], [{"X": X, "y": y}])[0]
     mates = [DNNClassifier(**{**params, "random_state": seed}) for seed in (0, 1, 2)]
     # mates with fewer and with more rows: other last batches, other epochs
-    fits = [{"X": X, "y": y}, {"X": X[:70], "y": y[:70]}, {"X": X, "y": y}]
+    fits = [{"X": X, "y": y}, {"X": X[:112], "y": y[:112]}, {"X": X, "y": y}]
     fits[2] = {"X": np.vstack([X, X[:37]]), "y": np.concatenate([y, y[:37]])}
+    jobs = [_prepared(fit["X"], fit["y"], **params) for fit in fits]
+    assert len(stacks(jobs)) == 1  # similar epochs: one stack
     together = fit_batched(mates, fits)
     assert len({m.n_iter_ for m in together}) > 1  # they stop at other epochs
     assert together[0].n_iter_ == alone.n_iter_
@@ -74,6 +77,34 @@ def test_a_model_does_not_depend_on_its_batch_mates(data):
     np.testing.assert_allclose(
         together[0].predict_proba(X), alone.predict_proba(X), rtol=1e-5, atol=1e-6
     )
+
+
+def _prepared(X, y, **params):
+    """The ``fit_net`` job of a small DNN on ``(X, y)``."""
+    est = DNNClassifier(**{**SMALL, **params})
+    return est._prepare_fit(X, y, None, None, None, None)
+
+
+def test_stacks_keep_models_of_similar_epochs_together(data):
+    # A stack computes as many batches as its longest model, so models of
+    # 8 and of 1 training folds must not share one (most of the work would
+    # be padding); models of one configuration and similar epochs do.
+    X, y = data
+    jobs = [
+        _prepared(X, y, batch_size=8),  # 14 batches (108 training rows)
+        _prepared(X[:15], y[:15], batch_size=8),  # 2 batches (12 rows)
+        _prepared(X, y, batch_size=8, random_state=1),  # 14 batches
+        _prepared(X[:110], y[:110], batch_size=8),  # 13 batches (99 rows)
+        _prepared(X[:15], y[:15], batch_size=8, random_state=2),  # 2 batches
+        _prepared(X, y, batch_size=8, lr=0.1),  # another configuration
+    ]
+    assert [len(job["train"][1]) for job in jobs] == [108, 12, 108, 99, 12, 108]
+    alone = [chunk.tolist() for chunk in stacks(jobs)]
+    # largest work (models x batches) first: 3 x 14, 1 x 14, 2 x 2
+    assert alone == [[0, 2, 3], [5], [1, 4]]
+    # two workers: every stack is cut in two, still largest first
+    split = [chunk.tolist() for chunk in stacks(jobs, n_workers=2)]
+    assert split == [[0, 2], [5], [3], [1], [4]]
 
 
 def test_worker_processes_give_the_same_models(data):
