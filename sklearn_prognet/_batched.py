@@ -3,11 +3,11 @@
 """The batched engine: many independent networks of one architecture at once.
 
 :func:`train_nets` takes the jobs that :func:`~sklearn_prognet._training.fit_net`
-would train one at a time (the same keyword arguments) and trains jobs that
-share a configuration, and have epochs of similar length, in one loop
-(:func:`stacks`). The trainable column of every
-model is stacked along a leading model axis: a layer is one weight tensor of
-shape ``(n_models, in, out)`` and one batched matrix product
+would train one at a time (the same keyword arguments) and trains the jobs
+that share a configuration, and have epochs of similar length, in one loop
+(:func:`stacks`). The trainable column of every model is stacked along a
+leading model axis: a layer is one weight tensor of shape
+``(n_models, in, out)`` and one batched matrix product
 (:func:`torch.baddbmm`) computes it for all models. Every model keeps what
 makes it independent:
 
@@ -69,11 +69,11 @@ from sklearn_prognet._training import make_net, seeded_torch
 _BETAS = (0.9, 0.999)
 _EPS = 1e-8
 
-# The parameters of fit_net that must be equal for jobs to share a stack.
-# a stack pads every model's epoch to the batches of its longest model:
-# models with fewer than this fraction of them are stacked apart
+# A stack pads every model's epoch to the batches of its longest model:
+# models with fewer than this fraction of them are stacked apart.
 _SIMILAR_EPOCHS = 0.75
 
+# The parameters of fit_net that must be equal for jobs to share a stack.
 _SHARED = (
     "n_features",
     "dropout",
@@ -168,13 +168,14 @@ def train_nets(jobs, n_jobs=None):
 
 
 def stacks(jobs, n_workers=1):
-    """Cut jobs into the stacks that are trained together, longest first.
+    """Cut jobs into the stacks that are trained together, largest first.
 
     A stack holds jobs of one :func:`configuration` whose epochs have
     similar numbers of batches: every model of a stack computes as many
     batches as its longest model (the others' padded rows are wasted work),
-    so a model whose epoch has fewer than :data:`_SIMILAR_EPOCHS` times the
-    batches of the stack's longest starts a new stack. This matters when
+    so a model whose epoch has fewer than three quarters
+    (``_SIMILAR_EPOCHS``) of the batches of the stack's longest starts a
+    new stack. This matters when
     one call trains the models of 8, 4, 2 and 1 training folds: in one
     stack, more than half of the work would be padding. Each such stack is
     then cut into ``n_workers`` stacks, one per worker, and the stacks are
