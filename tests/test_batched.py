@@ -102,7 +102,7 @@ def test_stacks_keep_models_of_similar_epochs_together(data):
     alone = [chunk.tolist() for chunk in stacks(jobs)]
     # largest work (models x batches) first: 3 x 14, 1 x 14, 2 x 2
     assert alone == [[0, 2, 3], [5], [1, 4]]
-    # two workers: every stack is cut in two, still largest first
+    # two workers: every stack of several models is cut in two, largest first
     split = [chunk.tolist() for chunk in stacks(jobs, n_workers=2)]
     assert split == [[0, 2], [5], [3], [1], [4]]
 
