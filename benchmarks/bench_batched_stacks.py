@@ -17,7 +17,6 @@ something.
 
 import argparse
 import time
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -30,9 +29,9 @@ from sklearn_prognet import DNNClassifier
 from sklearn_prognet.experiments import load_corpus
 from sklearn_prognet.model_selection import fit_batched
 
-# the development corpora beside the repository (see ../shared/corpora/README)
-ROOT = Path(__file__).resolve().parents[1]
-NEMO = ROOT.parent / "shared" / "corpora" / "nemo" / "nemo_egemaps.csv.gz"
+# the sibling benchmark's nEMO location and worker warm-up (this folder is
+# on the path when a benchmark is run as a script)
+from bench_batched_multi_corpus import NEMO, _warm_up  # isort: skip
 
 
 def one_stack_per_configuration(jobs, n_workers=1):
@@ -56,11 +55,6 @@ def _fits(X, y, train_folds):
             rows = np.concatenate([folds[(k + 1 + j) % 10] for j in range(n)])
             fits.append({"X": X[rows], "y": y[rows]})
     return fits
-
-
-def _warm_up():
-    """Import what a fit needs, so that no engine pays for starting workers."""
-    import sklearn_prognet._batched  # noqa: F401
 
 
 def _timed(models, fits, n_jobs):

@@ -110,8 +110,8 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
     share of the cores as torch threads, see ``fit_batched``); with one, the
     networks train in this process on ``torch_threads`` threads. ``built``
     holds the tasks' ``(pipeline, fit params)`` as :func:`batchable`
-    returns them. ``fit_time`` is the training time
-    shared out equally among the tasks, plus the task's own evaluation.
+    returns them. ``fit_time`` is the training time shared out equally
+    among the tasks, plus the task's own evaluation.
     """
     from sklearn_prognet._batched_fit import fit_batched
 
