@@ -148,23 +148,46 @@ def train_nets(jobs, n_jobs=None):
     nets : list of ProgressiveNetTrainer
         The trained nets, in the order of ``jobs``.
     """
+    nets = [None] * len(jobs)
+    for positions, trained, _ in trained_stacks(jobs, n_jobs):
+        for i, net in zip(positions, trained, strict=True):
+            nets[i] = net
+    return nets
+
+
+def trained_stacks(jobs, n_jobs=None):
+    """Train the nets of :func:`train_nets`; yield each stack as it finishes.
+
+    So that a caller can save what is trained before the last stack ends
+    (an interrupted run then loses only the stacks in progress). The jobs
+    are checked before the first stack is trained.
+
+    Yields
+    ------
+    positions : ndarray of int
+        The positions in ``jobs`` of the stack's jobs.
+    nets : list of ProgressiveNetTrainer
+        Their trained nets, in the same order.
+    seconds : float
+        The stack's training time (in its worker).
+    """
     for job in jobs:
         check_batchable(job)
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
-    chunks = stacks(jobs, n_workers)
+    cut = stacks(jobs, n_workers)
     if n_workers == 1:
-        trained = [_train_group([jobs[i] for i in chunk]) for chunk in chunks]
-    else:
-        threads = max(1, joblib.cpu_count() // n_workers)
-        trained = joblib.Parallel(n_jobs=n_workers)(
-            joblib.delayed(_train_in_worker)([jobs[i] for i in chunk], threads)
-            for chunk in chunks
+        for positions in cut:
+            yield positions, *_timed_group([jobs[i] for i in positions])
+        return
+    threads = max(1, joblib.cpu_count() // n_workers)
+    # unordered: each stack is handed over as soon as it is trained
+    parallel = joblib.Parallel(n_jobs=n_workers, return_as="generator_unordered")
+    yield from parallel(
+        joblib.delayed(_train_in_worker)(
+            positions, [jobs[i] for i in positions], threads
         )
-    nets = [None] * len(jobs)
-    for chunk, chunk_nets in zip(chunks, trained, strict=True):
-        for i, net in zip(chunk, chunk_nets, strict=True):
-            nets[i] = net
-    return nets
+        for positions in cut
+    )
 
 
 def stacks(jobs, n_workers=1):
@@ -211,10 +234,17 @@ def stacks(jobs, n_workers=1):
     return sorted(cut, key=lambda chunk: -len(chunk) * batches[chunk[0]])
 
 
-def _train_in_worker(jobs, threads):
+def _train_in_worker(positions, jobs, threads):
     """Train one stack in a worker process with ``threads`` torch threads."""
     torch.set_num_threads(threads)
-    return _train_group(jobs)
+    return positions, *_timed_group(jobs)
+
+
+def _timed_group(jobs):
+    """The nets of :func:`_train_group` and its training time in seconds."""
+    start = time.perf_counter()
+    nets = _train_group(jobs)
+    return nets, time.perf_counter() - start
 
 
 def _initialised_net(job):

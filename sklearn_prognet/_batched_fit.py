@@ -5,8 +5,9 @@
 :func:`fit_batched` prepares every estimator exactly as its ``fit`` does
 (validation, label encoding, the inner validation split, the columns taken
 from its sources, the seed), trains all of their nets with
-:func:`sklearn_prognet._batched.train_nets`, and sets the fitted attributes
-as ``fit`` does, so that every estimator is an ordinary fitted one.
+:func:`sklearn_prognet._batched.trained_stacks`, and sets the fitted
+attributes as ``fit`` does, so that every estimator is an ordinary fitted one
+(:func:`fit_batched_as_trained` hands them over stack by stack).
 :func:`cross_validate_batched` is :func:`sklearn.model_selection.cross_validate`
 on top of it. Both are public through :mod:`sklearn_prognet.model_selection`.
 """
@@ -25,7 +26,7 @@ from sklearn.utils import _safe_indexing, check_random_state, indexable
 from sklearn.utils.validation import _num_samples
 
 from sklearn_prognet._adapters import MultiCorpusClassifier, ResidualAdapterClassifier
-from sklearn_prognet._batched import train_nets
+from sklearn_prognet._batched import trained_stacks
 from sklearn_prognet._estimators import (
     DNNClassifier,
     FineTunedClassifier,
@@ -229,8 +230,29 @@ def fit_batched(estimators, fits, *, n_jobs=None):
     >>> [model.n_iter_ for model in models]
     [5, 5, 5]
     """
+    for _ in fit_batched_as_trained(estimators, fits, n_jobs=n_jobs):
+        pass
+    return estimators
+
+
+def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
+    """:func:`fit_batched`, one stack at a time: yield what each has fitted.
+
+    A generator: the estimators are checked, their pipelines' first steps
+    and unfitted sources fitted, then their networks trained; as each stack
+    finishes, its estimators are made fitted and their positions in
+    ``estimators`` and training time are yielded, so that a caller can save
+    them before the other stacks end.
+
+    Yields
+    ------
+    positions : list of int
+        The positions in ``estimators`` of the estimators now fitted.
+    seconds : float
+        Their stack's training time.
+    """
     if not estimators:
-        return []
+        return
     fits = _checked_fits(fits, len(estimators))
     parts = [_split_network(estimator) for estimator in estimators]
     outer = [network for _, network in parts]
@@ -247,12 +269,12 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         _prepared(network, fit, fitted)
         for network, fit, fitted in zip(networks, fits, sources, strict=True)
     ]
-    for network, net in zip(networks, train_nets(jobs, n_jobs), strict=True):
-        network._set_fitted(net)
-    for wrapper, network, fit in zip(outer, networks, fits, strict=True):
-        if wrapper is not network:
-            wrapper.set_inner_fitted(network, fit)
-    return estimators
+    for positions, nets, seconds in trained_stacks(jobs, n_jobs):
+        for i, net in zip(positions, nets, strict=True):
+            networks[i]._set_fitted(net)
+            if outer[i] is not networks[i]:
+                outer[i].set_inner_fitted(networks[i], fits[i])
+        yield [int(i) for i in positions], seconds
 
 
 def _listed(value):

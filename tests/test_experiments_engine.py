@@ -18,6 +18,7 @@ from sklearn_prognet import (
     MultiCorpusClassifier,
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
+    _batched,
     _batched_fit,
 )
 from sklearn_prognet._batched_fit import batch_refusal
@@ -63,10 +64,10 @@ class _Spy:
 
 @pytest.fixture
 def spies(monkeypatch):
-    """Spies on fit_batched (also its call for the sources) and on run_fit."""
-    batched = _Spy(_batched_fit.fit_batched)
+    """Spies on the batched engine (the runner's call, then the sources'), run_fit."""
+    batched = _Spy(_batched_fit.fit_batched_as_trained)
     per_fit = _Spy(_execution.run_fit)
-    monkeypatch.setattr(_batched_fit, "fit_batched", batched)
+    monkeypatch.setattr(_batched_fit, "fit_batched_as_trained", batched)
     monkeypatch.setattr(_execution, "run_fit", per_fit)
     return batched, per_fit
 
@@ -215,15 +216,15 @@ def test_batch_refusal_names_what_the_engine_cannot_train():
     assert "lateral='adapter'" in refusal
 
 
-def test_n_jobs_goes_to_fit_batched(tmp_path, emodb, monkeypatch):
+def test_n_jobs_goes_to_the_batched_engine(tmp_path, emodb, monkeypatch):
     seen = []
 
     def one_process(estimators, fits, *, n_jobs=None):
         seen.append(n_jobs)
         return original(estimators, fits, n_jobs=None)
 
-    original = _batched_fit.fit_batched
-    monkeypatch.setattr(_batched_fit, "fit_batched", one_process)
+    original = _batched_fit.fit_batched_as_trained
+    monkeypatch.setattr(_batched_fit, "fit_batched_as_trained", one_process)
     _tiny_para(tmp_path / "run", emodb, n_jobs=2)
     assert seen[0] == 2  # the call of the runner (the others: its sources)
 
@@ -263,6 +264,44 @@ def test_each_repeat_is_saved_when_trained_and_a_rerun_resumes(
     (((tasks, *_), _),) = spy.calls
     assert sorted(task.key for task in tasks) == sorted(second)
     assert _lines(out / "fits.jsonl")[:9] == kept and len(scores) == 18
+
+
+def test_each_stack_is_saved_when_trained_and_a_rerun_trains_the_rest(
+    tmp_path, emodb, monkeypatch
+):
+    whole = _tiny_para(tmp_path / "whole", emodb).scores
+    out = tmp_path / "run"
+    train_group = _batched._train_group
+    stacks = []
+
+    def third_stack_fails(jobs):
+        # the 3 gender sources, then the DNNs and PT/FTs of the 3 folds (one
+        # configuration: one column each), then the 3 ProgNets
+        stacks.append(len(jobs))
+        if len(stacks) == 3:
+            raise RuntimeError("killed")
+        return train_group(jobs)
+
+    monkeypatch.setattr(_batched, "_train_group", third_stack_fails)
+    with pytest.raises(RuntimeError, match="killed"):
+        _tiny_para(out, emodb)
+    # the repeat's first stack of networks was saved before the next failed
+    saved = [json.loads(line) for line in _lines(out / "fits.jsonl")]
+    assert stacks == [3, 6, 3] and len(saved) == 6
+    assert {record["method"] for record in saved} == {"dnn", "ptft"}
+
+    monkeypatch.setattr(_batched, "_train_group", train_group)
+    spy = _Spy(_engine.fit_tasks_batched)
+    monkeypatch.setattr(_execution, "fit_tasks_batched", spy)
+    resumed = _tiny_para(out, emodb).scores
+    (((tasks, *_), _),) = spy.calls
+    assert {task.method for task in tasks} == {"prognet"} and len(tasks) == 3
+    assert not {task.key for task in tasks} & {record["key"] for record in saved}
+    # the same models as an uninterrupted run
+    both = whole.merge(resumed, on="key")
+    assert len(both) == 9
+    np.testing.assert_array_equal(both["uar_x"], both["uar_y"])
+    assert (both["fit_time_y"] > 0).all()
 
 
 def test_resume_with_the_other_engine_and_from_an_old_folder(tmp_path, emodb):

@@ -104,16 +104,22 @@ def _estimator(task, data):
 
 
 def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
-    """Fit the tasks' networks together; return their records.
+    """Fit the tasks' networks together; yield their records as they are trained.
 
-    ``n_jobs`` worker processes share every stack of networks (each with its
-    share of the cores as torch threads, see ``fit_batched``); with one, the
-    networks train in this process on ``torch_threads`` threads. ``built``
-    holds the tasks' ``(pipeline, fit params)`` as :func:`batchable`
-    returns them. ``fit_time`` is the training time shared out equally
-    among the tasks, plus the task's own evaluation.
+    A generator: the records of a stack of networks come as soon as the
+    stack is trained, so that the caller can save them before the other
+    stacks end. ``n_jobs`` worker processes share every stack of networks
+    (each with its share of the cores as torch threads, see
+    ``fit_batched``); with one, the networks train in this process on
+    ``torch_threads`` threads. ``built`` holds the tasks' ``(pipeline,
+    fit params)`` as :func:`batchable` returns them. A record's
+    ``fit_time`` is its stack's training time shared out among the stack's
+    networks, plus an equal share of what came before the stacks (the
+    pipelines' first steps, the sources trained inside the fits), plus the
+    task's own evaluation; as with per-fit training on several workers,
+    the fit times add up to more than the time the run took.
     """
-    from sklearn_prognet._batched_fit import fit_batched
+    from sklearn_prognet._batched_fit import fit_batched_as_trained
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):
@@ -121,13 +127,17 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
             fit_arguments(task, data, fit_params)
             for task, (_, fit_params) in zip(tasks, built, strict=True)
         ]
+        pipes = [pipe for pipe, _ in built]
         with quiet_fitting():
-            fit_batched([pipe for pipe, _ in built], fits, n_jobs=n_jobs)
-        shared = (time.perf_counter() - start) / len(tasks)
-        records = []
-        for task, (pipe, _) in zip(tasks, built, strict=True):
-            own = time.perf_counter()
-            record = fit_record(task, data, pipe, BATCHED)
-            record["fit_time"] = round(shared + time.perf_counter() - own, 3)
-            records.append(record)
-    return records
+            trained = fit_batched_as_trained(pipes, fits, n_jobs=n_jobs)
+            before = None
+            for positions, seconds in trained:
+                if before is None:  # the first stack took `seconds` of this
+                    waited = time.perf_counter() - start - seconds
+                    before = max(0.0, waited) / len(tasks)
+                for i in positions:
+                    own = time.perf_counter()
+                    record = fit_record(tasks[i], data, pipes[i], BATCHED)
+                    spent = before + seconds / len(positions)
+                    record["fit_time"] = round(spent + time.perf_counter() - own, 3)
+                    yield record

@@ -160,10 +160,11 @@ def execute(
     """Run the tasks not yet in ``store``, appending each record as it arrives.
 
     With ``engine='batched'`` the tasks are trained one chunk at a time
-    (see :mod:`._engine`), and the records of a chunk are saved as soon as
-    it is trained: an interrupted run loses at most the chunk in progress.
-    ``chunk(task)`` names a task's chunk (an experiment's
-    :meth:`~._skeleton.Experiment.chunk`); None chunks by repeat. The tasks
+    (see :mod:`._engine`), and the records of a stack of networks are
+    saved as soon as the stack is trained: an interrupted run loses at
+    most the stacks in progress. ``chunk(task)`` names a task's chunk (an
+    experiment's :meth:`~._skeleton.Experiment.chunk`); None chunks by
+    repeat. The tasks
     that the batched engine refuses are then fitted one by one.
 
     Returns
@@ -194,13 +195,15 @@ def execute(
         for tasks_of_chunk in _chunks(todo, chunk or _repeat):
             together, built, alone = batchable(tasks_of_chunk, data)
             if together:
+                records = fit_tasks_batched(
+                    together, data, built, n_jobs, torch_threads
+                )
                 with parallel_context(n_jobs, backend, scheduler):
-                    records = fit_tasks_batched(
-                        together, data, built, n_jobs, torch_threads
-                    )
-                for record in records:
-                    store.append(record)
-                bar.update(len(records))
+                    # closed on an error, so that the workers stop at once
+                    with contextlib.closing(records):
+                        for record in records:
+                            store.append(record)
+                            bar.update(1)
             n_run += len(together)
             if alone:
                 n_run += _run_per_fit(store, alone, data, bar, **run)

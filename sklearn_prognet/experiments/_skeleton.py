@@ -294,10 +294,13 @@ class Experiment:
         """Refuse options that need no data to be judged (default: none)."""
 
     def chunk(self, task):
-        """The chunk of a task: what the batched engine trains and saves at once.
+        """The chunk of a task: what the batched engine trains together.
 
-        One repeat by default. An experiment whose repeat takes long cuts
-        it finer: an interrupted run loses at most the chunk in progress.
+        One repeat by default. The networks of a chunk are stacked (see
+        :func:`~sklearn_prognet._batched.stacks`), and every stack's records
+        are saved as soon as it is trained; the next chunk starts when the
+        last stack of this one ends. An experiment whose repeat holds very
+        many networks cuts it finer.
         """
         return task.repeat
 
