@@ -304,6 +304,21 @@ def test_each_stack_is_saved_when_trained_and_a_rerun_trains_the_rest(
     assert (both["fit_time_y"] > 0).all()
 
 
+def test_a_batched_fit_time_is_its_share_of_its_stack(tmp_path, emodb, monkeypatch):
+    timed_group = _batched._timed_group
+
+    def a_minute_per_model(jobs):
+        nets, _ = timed_group(jobs)
+        return nets, 60.0 * len(jobs)
+
+    monkeypatch.setattr(_batched, "_timed_group", a_minute_per_model)
+    scores = _tiny_para(tmp_path / "run", emodb).scores
+    # stacks of 6 (DNN and PT/FT) and 3 (ProgNet) networks: a minute each,
+    # plus a share of the sources' stack, the preparation and its evaluation
+    assert len(scores) == 9
+    assert scores["fit_time"].between(60.0, 70.0).all()
+
+
 def test_resume_with_the_other_engine_and_from_an_old_folder(tmp_path, emodb):
     out = tmp_path / "run"
     _tiny_para(out, emodb, engine="per-fit")
