@@ -51,7 +51,6 @@ XPS = "tests/test_science_experiments.py::"
 XEN = "tests/test_experiments_engine.py::"
 XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
 XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
-XEG = "sklearn_prognet/experiments/_engine.py"
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
 XCC = "sklearn_prognet/experiments/_cross_corpus.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
@@ -243,8 +242,11 @@ MUTANTS = [
     Mutant("batched_stacks_saved_at_the_end", "the batched engine saves each stack's fits when it is trained", XE,
            "for record in records:", "for record in list(records):",
            (XEN + "test_each_stack_is_saved_when_trained_and_a_rerun_trains_the_rest",)),
-    Mutant("batched_fit_time_shared_by_all", "a batched fit's time is its share of its own stack", XEG,
-           "spent = before + seconds / len(positions)", "spent = before + seconds / len(tasks)",
+    Mutant("batched_half_groups_handed_over", "the engine hands over whole groups of similar networks", BAT,
+           "if len(done) == len(groups[group]):", "if True:",
+           (BATE + "test_whole_groups_are_handed_over_so_a_resume_gets_the_same_stacks",)),
+    Mutant("batched_fit_time_not_shared", "a batched fit's time is its share of its own stack", BAT,
+           "share = seconds / len(nets)", "share = seconds",
            (XEN + "test_a_batched_fit_time_is_its_share_of_its_stack",)),
     Mutant("engine_flag_ignored", "engine='per-fit' trains every fit on its own", XE,
            "if engine == PER_FIT:", "if False:",

@@ -141,7 +141,12 @@ def train_nets(jobs, n_jobs=None):
         Worker processes (joblib), each with its share of the cores as
         torch threads, that train the :func:`stacks` (cut for ``n_jobs``
         workers). None or 1 trains in this process on torch's threads.
-        A model's result does not depend on the stack it is trained in.
+        A model's result does not depend on the stack it is trained in,
+        except perhaps in the last digits: its stack-mates change the sizes
+        of the tensors, which can change the order of some floating-point
+        sums and which elements vectorised kernels compute in their scalar
+        tails (weights then differ by about 1e-7 relative). The same jobs
+        and ``n_jobs`` give the same stacks, and the same bits.
 
     Returns
     -------
@@ -156,24 +161,43 @@ def train_nets(jobs, n_jobs=None):
 
 
 def trained_stacks(jobs, n_jobs=None):
-    """Train the nets of :func:`train_nets`; yield each stack as it finishes.
+    """Train the nets of :func:`train_nets`; yield them as they are trained.
 
-    So that a caller can save what is trained before the last stack ends
-    (an interrupted run then loses only the stacks in progress). The jobs
-    are checked before the first stack is trained.
+    So that a caller can save what is trained before the last stack ends.
+    The nets come a group of :func:`similar_groups` at a time, when every
+    worker's part of the group is trained: a run resumed after an
+    interruption then trains whole groups, cut into the same stacks as
+    the first run would have (with the same ``n_jobs``), which gives the
+    same results to the last bit (a model's last digits can depend on its
+    stack-mates through the sizes of the tensors). The jobs are checked
+    before the first stack is trained.
 
     Yields
     ------
-    positions : ndarray of int
-        The positions in ``jobs`` of the stack's jobs.
+    positions : list of int
+        The positions in ``jobs`` of the group's jobs.
     nets : list of ProgressiveNetTrainer
         Their trained nets, in the same order.
-    seconds : float
-        The stack's training time (in its worker).
+    seconds : list of float
+        Each net's share of its stack's training time.
     """
     for job in jobs:
         check_batchable(job)
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
+    groups = similar_groups(jobs)
+    group_of = {int(i): g for g, members in enumerate(groups) for i in members}
+    waiting = {}  # group -> its trained (position, net, seconds)
+    for positions, nets, seconds in _trained_parts(jobs, n_workers):
+        group = group_of[int(positions[0])]
+        done = waiting.setdefault(group, [])
+        share = seconds / len(nets)
+        done += [(int(i), net, share) for i, net in zip(positions, nets, strict=True)]
+        if len(done) == len(groups[group]):
+            yield tuple(map(list, zip(*waiting.pop(group), strict=True)))
+
+
+def _trained_parts(jobs, n_workers):
+    """The :func:`stacks` of ``jobs`` as each is trained: positions, nets, seconds."""
     cut = stacks(jobs, n_workers)
     if n_workers == 1:
         for positions in cut:
@@ -190,20 +214,45 @@ def trained_stacks(jobs, n_jobs=None):
     )
 
 
+def similar_groups(jobs):
+    """Jobs of one :func:`configuration` and epochs of similar length.
+
+    A model whose epoch has fewer than three quarters (``_SIMILAR_EPOCHS``)
+    of the batches of its group's longest starts a new group. Each group
+    starts at its own longest model, so removing whole groups from ``jobs``
+    (those a resumed run has saved) leaves the others as they were.
+
+    Returns
+    -------
+    groups : list of list of int
+        The positions in ``jobs`` of every group's jobs, longest first.
+    """
+    batches = _batches(jobs)
+    groups = {}
+    # longest epochs first (a stable sort keeps the jobs' order among equals)
+    for i in sorted(range(len(jobs)), key=lambda i: -batches[i]):
+        similar = groups.setdefault(configuration(jobs[i]), [[]])
+        if similar[-1] and batches[i] < _SIMILAR_EPOCHS * batches[similar[-1][0]]:
+            similar.append([])
+        similar[-1].append(i)
+    return [indices for similar in groups.values() for indices in similar]
+
+
+def _batches(jobs):
+    """The number of batches of every job's epoch."""
+    return [-(-len(job["train"][1]) // job["batch_size"]) for job in jobs]
+
+
 def stacks(jobs, n_workers=1):
     """Cut jobs into the stacks that are trained together, largest first.
 
-    A stack holds jobs of one :func:`configuration` whose epochs have
-    similar numbers of batches: every model of a stack computes as many
-    batches as its longest model (the others' padded rows are wasted work),
-    so a model whose epoch has fewer than three quarters
-    (``_SIMILAR_EPOCHS``) of the batches of the stack's longest starts a
-    new stack. This matters when
-    one call trains the models of 8, 4, 2 and 1 training folds: in one
-    stack, more than half of the work would be padding. Each such stack is
-    then cut into ``n_workers`` stacks, one per worker, and the stacks are
-    ordered by their work (models times batches), largest first, so that
-    the workers finish together.
+    A stack holds jobs of one of the :func:`similar_groups`: every model of a
+    stack computes as many batches as its longest model (the others' padded
+    rows are wasted work). This matters when one call trains the models of
+    8, 4, 2 and 1 training folds: in one stack, more than half of the work
+    would be padding. Each group is cut into ``n_workers`` stacks, one per
+    worker, and the stacks are ordered by their work (models times
+    batches), largest first, so that the workers finish together.
 
     Parameters
     ----------
@@ -217,18 +266,10 @@ def stacks(jobs, n_workers=1):
     stacks : list of ndarray of int
         The positions in ``jobs`` of every stack's jobs.
     """
-    batches = [-(-len(job["train"][1]) // job["batch_size"]) for job in jobs]
-    groups = {}
-    # longest epochs first (a stable sort keeps the jobs' order among equals)
-    for i in sorted(range(len(jobs)), key=lambda i: -batches[i]):
-        similar = groups.setdefault(configuration(jobs[i]), [[]])
-        if similar[-1] and batches[i] < _SIMILAR_EPOCHS * batches[similar[-1][0]]:
-            similar.append([])
-        similar[-1].append(i)
+    batches = _batches(jobs)
     cut = [
         chunk
-        for similar in groups.values()
-        for indices in similar
+        for indices in similar_groups(jobs)
         for chunk in np.array_split(indices, min(n_workers, len(indices)))
     ]
     return sorted(cut, key=lambda chunk: -len(chunk) * batches[chunk[0]])

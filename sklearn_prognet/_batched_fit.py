@@ -240,19 +240,23 @@ def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
 
     A generator: the estimators are checked, their pipelines' first steps
     and unfitted sources fitted, then their networks trained; as each stack
-    finishes, its estimators are made fitted and their positions in
-    ``estimators`` and training time are yielded, so that a caller can save
-    them before the other stacks end.
+    finishes (a group of similar networks at a time, see
+    :func:`~sklearn_prognet._batched.trained_stacks`), its estimators are
+    made fitted and their positions in ``estimators`` and training times
+    are yielded, so that a caller can save them before the others end.
 
     Yields
     ------
     positions : list of int
         The positions in ``estimators`` of the estimators now fitted.
-    seconds : float
-        Their stack's training time.
+    seconds : list of float
+        Each one's training time: its share of its stack's, plus an equal
+        share of the preparation (the pipelines' first steps and the
+        sources trained inside the fits).
     """
     if not estimators:
         return
+    start = time.perf_counter()
     fits = _checked_fits(fits, len(estimators))
     parts = [_split_network(estimator) for estimator in estimators]
     outer = [network for _, network in parts]
@@ -269,12 +273,13 @@ def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
         _prepared(network, fit, fitted)
         for network, fit, fitted in zip(networks, fits, sources, strict=True)
     ]
+    prepared = (time.perf_counter() - start) / len(estimators)
     for positions, nets, seconds in trained_stacks(jobs, n_jobs):
         for i, net in zip(positions, nets, strict=True):
             networks[i]._set_fitted(net)
             if outer[i] is not networks[i]:
                 outer[i].set_inner_fitted(networks[i], fits[i])
-        yield [int(i) for i in positions], seconds
+        yield positions, [prepared + share for share in seconds]
 
 
 def _listed(value):
@@ -529,7 +534,9 @@ def cross_validate_batched(
     per-fit training, so the results differ as between two seeds; their
     distribution is the same (``tests/test_batched.py`` compares both
     engines on EmoDB with the corrected repeated-CV t-test). The result of a
-    fold does not depend on the other folds it is trained with. Networks with
+    fold does not depend on the other folds it is trained with, except
+    perhaps in the last digits (the sizes of the stacked tensors can change
+    the order of some floating-point sums). Networks with
     ``lateral='adapter'`` cannot be batched. The models train in the calling
     process on all of torch's threads.
 

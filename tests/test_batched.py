@@ -16,7 +16,7 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._batched import stacks
+from sklearn_prognet._batched import stacks, trained_stacks
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import (
@@ -58,7 +58,8 @@ def test_one_model_without_randomness_equals_per_fit(data, source, kind):
 def test_a_model_does_not_depend_on_its_batch_mates(data):
     # Its own stream, its own Adam steps: a model trained alone and trained
     # in a stack with models that stop earlier or later (and whose epochs
-    # have more batches) ends with the same weights and curves.
+    # have more batches) ends with the same weights and curves (to the last
+    # digits, which depend on the sizes of the stacked tensors).
     X, y = data
     params = {**SMALL, "batch_size": 16, "max_epochs": 60, "patience": 10}
     alone = fit_batched([DNNClassifier(**params)], [{"X": X, "y": y}])[0]
@@ -105,6 +106,33 @@ def test_stacks_keep_models_of_similar_epochs_together(data):
     # two workers: every stack of several models is cut in two, largest first
     split = [chunk.tolist() for chunk in stacks(jobs, n_workers=2)]
     assert split == [[0, 2], [5], [3], [1], [4]]
+
+
+def test_whole_groups_are_handed_over_so_a_resume_gets_the_same_stacks(data):
+    # A model's last digits depend on its stack-mates. The runner saves the
+    # networks as they come; were a half-trained group saved, a resumed run
+    # would stack its other half differently. So the engine hands over
+    # whole groups, and without them the other groups are cut as before.
+    X, y = data
+    jobs = [
+        _prepared(X, y, batch_size=8, max_epochs=2),  # 14 batches
+        _prepared(X[:15], y[:15], batch_size=8, max_epochs=2),  # 2 batches
+        _prepared(X, y, batch_size=8, max_epochs=2, random_state=1),  # 14
+        _prepared(X[:15], y[:15], batch_size=8, max_epochs=2, random_state=2),
+        _prepared(X[:110], y[:110], batch_size=8, max_epochs=2),  # 13 batches
+        _prepared(X[:90], y[:90], batch_size=8, max_epochs=2),  # 11 batches
+    ]
+    cut = [chunk.tolist() for chunk in stacks(jobs, n_workers=2)]
+    assert cut == [[0, 2], [4, 5], [1], [3]]  # two groups, each cut in two
+    handed = [sorted(positions) for positions, _, _ in trained_stacks(jobs, 2)]
+    assert sorted(handed) == [[0, 2, 4, 5], [1, 3]]
+    # a resume without the first group: the second is cut as it was
+    rest = [1, 3]
+    again = stacks([jobs[i] for i in rest], n_workers=2)
+    assert [[rest[i] for i in chunk] for chunk in again] == [[1], [3]]
+    rest = [0, 2, 4, 5]
+    again = stacks([jobs[i] for i in rest], n_workers=2)
+    assert [[rest[i] for i in chunk] for chunk in again] == [[0, 2], [4, 5]]
 
 
 def test_worker_processes_give_the_same_models(data):

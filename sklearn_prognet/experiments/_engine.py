@@ -113,15 +113,13 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
     ``fit_batched``); with one, the networks train in this process on
     ``torch_threads`` threads. ``built`` holds the tasks' ``(pipeline,
     fit params)`` as :func:`batchable` returns them. A record's
-    ``fit_time`` is its stack's training time shared out among the stack's
-    networks, plus an equal share of what came before the stacks (the
-    pipelines' first steps, the sources trained inside the fits), plus the
-    task's own evaluation; as with per-fit training on several workers,
-    the fit times add up to more than the time the run took.
+    ``fit_time`` is its share of its stack's training time and of the
+    preparation (see ``fit_batched_as_trained``), plus the task's own
+    evaluation; as with per-fit training on several workers, the fit times
+    add up to more than the time the run took.
     """
     from sklearn_prognet._batched_fit import fit_batched_as_trained
 
-    start = time.perf_counter()
     with torch_thread_limit(torch_threads):
         fits = [
             fit_arguments(task, data, fit_params)
@@ -130,14 +128,9 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
         pipes = [pipe for pipe, _ in built]
         with quiet_fitting():
             trained = fit_batched_as_trained(pipes, fits, n_jobs=n_jobs)
-            before = None
             for positions, seconds in trained:
-                if before is None:  # the first stack took `seconds` of this
-                    waited = time.perf_counter() - start - seconds
-                    before = max(0.0, waited) / len(tasks)
-                for i in positions:
+                for i, spent in zip(positions, seconds, strict=True):
                     own = time.perf_counter()
                     record = fit_record(tasks[i], data, pipes[i], BATCHED)
-                    spent = before + seconds / len(positions)
                     record["fit_time"] = round(spent + time.perf_counter() - own, 3)
                     yield record

@@ -706,8 +706,9 @@ def comparisons_table(stats, alpha):
 _TABLE_NOTE = (
     "Tables: mean test UAR ± mean within-repeat standard deviation of the fold "
     "UARs; " + PARAMS_NOTE + " * significantly better than "
-    "DNN with the same training folds; † (adapters) also significantly better "
-    "than ProgNet. Corrected repeated cross-validation t-test, two-sided, "
+    "DNN with the same training folds; † (adapters) significantly better "
+    "than ProgNet, whether or not better than DNN. Corrected repeated "
+    "cross-validation t-test, two-sided, "
     "p < {alpha}, degrees of freedom: {df}. McNemar's test (exact below 25 "
     "discordant utterances, else chi-square with continuity correction) on the "
     "pooled test predictions of each repeat, where every target utterance is "
@@ -752,7 +753,9 @@ def _introduction(status, results):
         "- Leakage: a target's source network never sees that target; its "
         "multi-corpus network sees the target's training folds only (not the "
         "validation or test fold), and holds out 10% of its training rows, "
-        "stratified by corpus and emotion, for early stopping.",
+        "stratified by corpus and emotion, for early stopping (so its best "
+        "epoch is chosen by the UAR over every corpus's held-out rows, mostly "
+        "the other corpora's when the target is small).",
         f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
         f"- Seed {config['seed']}.",
         "",
