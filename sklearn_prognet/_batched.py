@@ -154,14 +154,14 @@ def train_nets(jobs, n_jobs=None):
         The trained nets, in the order of ``jobs``.
     """
     nets = [None] * len(jobs)
-    for positions, trained, _ in trained_stacks(jobs, n_jobs):
+    for positions, trained, _ in trained_groups(jobs, n_jobs):
         for i, net in zip(positions, trained, strict=True):
             nets[i] = net
     return nets
 
 
-def trained_stacks(jobs, n_jobs=None):
-    """Train the nets of :func:`train_nets`; yield them as they are trained.
+def trained_groups(jobs, n_jobs=None):
+    """Train the nets of :func:`train_nets`; yield them a group at a time.
 
     So that a caller can save what is trained before the last stack ends.
     The nets come a group of :func:`similar_groups` at a time, when every

@@ -5,9 +5,9 @@
 :func:`fit_batched` prepares every estimator exactly as its ``fit`` does
 (validation, label encoding, the inner validation split, the columns taken
 from its sources, the seed), trains all of their nets with
-:func:`sklearn_prognet._batched.trained_stacks`, and sets the fitted
+:func:`sklearn_prognet._batched.trained_groups`, and sets the fitted
 attributes as ``fit`` does, so that every estimator is an ordinary fitted one
-(:func:`fit_batched_as_trained` hands them over stack by stack).
+(:func:`fit_batched_as_trained` hands them over group by group).
 :func:`cross_validate_batched` is :func:`sklearn.model_selection.cross_validate`
 on top of it. Both are public through :mod:`sklearn_prognet.model_selection`.
 """
@@ -26,7 +26,7 @@ from sklearn.utils import _safe_indexing, check_random_state, indexable
 from sklearn.utils.validation import _num_samples
 
 from sklearn_prognet._adapters import MultiCorpusClassifier, ResidualAdapterClassifier
-from sklearn_prognet._batched import trained_stacks
+from sklearn_prognet._batched import trained_groups
 from sklearn_prognet._estimators import (
     DNNClassifier,
     FineTunedClassifier,
@@ -236,12 +236,12 @@ def fit_batched(estimators, fits, *, n_jobs=None):
 
 
 def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
-    """:func:`fit_batched`, one stack at a time: yield what each has fitted.
+    """:func:`fit_batched`, yielding the estimators as their stacks are trained.
 
     A generator: the estimators are checked, their pipelines' first steps
-    and unfitted sources fitted, then their networks trained; as each stack
-    finishes (a group of similar networks at a time, see
-    :func:`~sklearn_prognet._batched.trained_stacks`), its estimators are
+    and unfitted sources fitted, then their networks trained; as each group
+    of similar networks is trained (all its workers' stacks, see
+    :func:`~sklearn_prognet._batched.trained_groups`), its estimators are
     made fitted and their positions in ``estimators`` and training times
     are yielded, so that a caller can save them before the others end.
 
@@ -274,7 +274,7 @@ def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
         for network, fit, fitted in zip(networks, fits, sources, strict=True)
     ]
     prepared = (time.perf_counter() - start) / len(estimators)
-    for positions, nets, seconds in trained_stacks(jobs, n_jobs):
+    for positions, nets, seconds in trained_groups(jobs, n_jobs):
         for i, net in zip(positions, nets, strict=True):
             networks[i]._set_fitted(net)
             if outer[i] is not networks[i]:

@@ -16,7 +16,7 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._batched import stacks, trained_stacks
+from sklearn_prognet._batched import stacks, trained_groups
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import (
@@ -124,7 +124,7 @@ def test_whole_groups_are_handed_over_so_a_resume_gets_the_same_stacks(data):
     ]
     cut = [chunk.tolist() for chunk in stacks(jobs, n_workers=2)]
     assert cut == [[0, 2], [4, 5], [1], [3]]  # two groups, each cut in two
-    handed = [sorted(positions) for positions, _, _ in trained_stacks(jobs, 2)]
+    handed = [sorted(positions) for positions, _, _ in trained_groups(jobs, 2)]
     assert sorted(handed) == [[0, 2, 4, 5], [1, 3]]
     # a resume without the first group: the second is cut as it was
     rest = [1, 3]

@@ -266,7 +266,7 @@ def test_each_repeat_is_saved_when_trained_and_a_rerun_resumes(
     assert _lines(out / "fits.jsonl")[:9] == kept and len(scores) == 18
 
 
-def test_each_stack_is_saved_when_trained_and_a_rerun_trains_the_rest(
+def test_each_group_is_saved_when_trained_and_a_rerun_trains_the_rest(
     tmp_path, emodb, monkeypatch
 ):
     whole = _tiny_para(tmp_path / "whole", emodb).scores
@@ -285,7 +285,7 @@ def test_each_stack_is_saved_when_trained_and_a_rerun_trains_the_rest(
     monkeypatch.setattr(_batched, "_train_group", third_stack_fails)
     with pytest.raises(RuntimeError, match="killed"):
         _tiny_para(out, emodb)
-    # the repeat's first stack of networks was saved before the next failed
+    # the repeat's first group of networks was saved before the next failed
     saved = [json.loads(line) for line in _lines(out / "fits.jsonl")]
     assert stacks == [3, 6, 3] and len(saved) == 6
     assert {record["method"] for record in saved} == {"dnn", "ptft"}

@@ -160,9 +160,9 @@ def execute(
     """Run the tasks not yet in ``store``, appending each record as it arrives.
 
     With ``engine='batched'`` the tasks are trained one chunk at a time
-    (see :mod:`._engine`), and the records of a stack of networks are
-    saved as soon as the stack is trained: an interrupted run loses at
-    most the stacks in progress. ``chunk(task)`` names a task's chunk (an
+    (see :mod:`._engine`), and the records of a group of similar networks
+    are saved as soon as the group is trained: an interrupted run loses
+    at most the groups in progress. ``chunk(task)`` names a task's chunk (an
     experiment's :meth:`~._skeleton.Experiment.chunk`); None chunks by
     repeat. The tasks
     that the batched engine refuses are then fitted one by one.

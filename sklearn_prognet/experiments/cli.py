@@ -78,7 +78,7 @@ _CORPUS_HELP = (
 
 _EPILOG_RUN = (
     "Every finished fit is saved at once to OUT/fits.jsonl (with the batched "
-    "engine, when its stack of networks is trained): a run that is "
+    "engine, when its group of networks is trained): a run that is "
     "interrupted (Ctrl-C, kill -9, a crash) resumes when started again with the "
     "same arguments, without recomputing any saved fit. Another run with "
     "different settings in the same OUT folder is refused. When the run "
