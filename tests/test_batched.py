@@ -109,7 +109,7 @@ def test_stacks_keep_models_of_similar_epochs_together(data):
 
 
 def test_whole_groups_are_handed_over_so_a_resume_gets_the_same_stacks(data):
-    # A model's last digits depend on its stack-mates. The runner saves the
+    # A model's last digits can depend on its stack-mates. The runner saves the
     # networks as they come; were a half-trained group saved, a resumed run
     # would stack its other half differently. So the engine hands over
     # whole groups, and without them the other groups are cut as before.

@@ -108,8 +108,8 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
 
     A generator: the records of a group of similar networks come as soon
     as the group is trained, so that the caller can save them before the
-    other groups end. ``n_jobs`` worker processes share every stack of networks
-    (each with its share of the cores as torch threads, see
+    other groups end. ``n_jobs`` worker processes share every stack of
+    networks (each with its share of the cores as torch threads, see
     ``fit_batched``); with one, the networks train in this process on
     ``torch_threads`` threads. ``built`` holds the tasks' ``(pipeline,
     fit params)`` as :func:`batchable` returns them. A record's

@@ -161,11 +161,11 @@ def execute(
 
     With ``engine='batched'`` the tasks are trained one chunk at a time
     (see :mod:`._engine`), and the records of a group of similar networks
-    are saved as soon as the group is trained: an interrupted run loses
-    at most the groups in progress. ``chunk(task)`` names a task's chunk (an
+    are saved as soon as the group is trained: an interrupted run loses at
+    most the groups in progress. ``chunk(task)`` names a task's chunk (an
     experiment's :meth:`~._skeleton.Experiment.chunk`); None chunks by
-    repeat. The tasks
-    that the batched engine refuses are then fitted one by one.
+    repeat. The tasks that the batched engine refuses are then fitted one
+    by one.
 
     Returns
     -------
