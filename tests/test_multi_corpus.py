@@ -332,3 +332,52 @@ def test_help_explains_the_command(capsys):
     out = capsys.readouterr().out
     for option in ("--corpora", "--train-folds", "--quick", "--resample", "--n-jobs"):
         assert option in out
+
+
+def test_methods_with_equal_parameter_counts_are_drawn_apart(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from sklearn_prognet.experiments import _plots
+
+    axes = []
+
+    def figure(figsize):
+        fig, ax = make_figure(figsize)
+        axes.append(ax)
+        return fig, ax
+
+    make_figure = _plots._figure
+    monkeypatch.setattr(_plots, "_figure", figure)
+    rows = [
+        {"label": label, "n_train_folds": n, "mean": 0.7, "std": 0.1, "params": p}
+        for label, p in [("DNN", 1000), ("PT/FT", 1000), ("ProgNet", 2000)]
+        for n in (8, 1)
+    ]
+    _plots.plot_uar_vs_params(rows, tmp_path / "p.png", title="t")
+    x = [c.lines[0].get_xdata()[0] for c in axes[0].containers]
+    dnn, ptft, prognet = x[0:2], x[2:4], x[4:6]
+    # DNN and PT/FT apart, on either side of their shared count; ProgNet alone
+    assert dnn[0] == dnn[1] < 1000 < ptft[0] == ptft[1] < 1100
+    np.testing.assert_allclose(dnn[0] * ptft[0], 1000**2)
+    assert prognet == [2000, 2000]
+
+
+def test_confusion_panels_put_one_method_in_each_column(
+    tmp_path, tiny_run, monkeypatch
+):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    folder = tmp_path / "copy"
+    shutil.copytree(tiny_run[0], folder)
+    figures = []
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: figures.append(fig))
+    render_report(folder)
+    (figure,) = [f for f in figures if "confusion" in f.get_suptitle()]
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.get_title()]
+    assert len(panels) == 3 * 5  # 3 targets x 5 methods, 1 training size
+    columns = {}
+    for ax in panels:
+        target, method = ax.get_title().split(", ")[0].split(": ")
+        column = ax.get_subplotspec().colspan.start
+        columns.setdefault(column, set()).add(method)
+    assert sorted(len(methods) for methods in columns.values()) == [1] * 5

@@ -186,7 +186,9 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
         One dict per (method, training folds) with keys ``label``,
         ``n_train_folds``, ``mean``, ``std`` and ``params`` (trainable
         parameters). The points of one number of training folds share a
-        marker; error bars are the standard deviations.
+        marker; error bars are the standard deviations. Methods with the
+        same number of parameters (DNN and PT/FT) are drawn a little apart,
+        symmetrically about that number, so that neither hides the other.
     path : str or os.PathLike
         PNG file to write.
     title : str
@@ -202,8 +204,15 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
     markers = dict(zip(all_folds, "osD^v<>ph", strict=False))
     others = iter(["#ccbb44", "#bbbbbb", "#228833"] * len(labels))
     colors = {label: COLORS.get(label) or next(others) for label in labels}
+    sharing = {}  # parameter count -> the labels with a point there
     for row in rows:
-        ax.errorbar(row["params"], row["mean"], yerr=row["std"], linestyle="none",
+        sharing.setdefault(row["params"], {})[row["label"]] = None
+    for row in rows:
+        mates = list(sharing[row["params"]])
+        # 0.03 decades: about two marker widths on an axis of 1-2 decades
+        spread = 0.03 * (mates.index(row["label"]) - (len(mates) - 1) / 2)
+        x = row["params"] * 10**spread
+        ax.errorbar(x, row["mean"], yerr=row["std"], linestyle="none",
                     marker=markers.get(row["n_train_folds"], "o"), markersize=5,
                     color=colors[row["label"]], capsize=2, alpha=0.9)  # fmt: skip
     for label in labels:
@@ -224,7 +233,7 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
     return path
 
 
-def plot_confusion_matrices(matrices, labels, path, *, title):
+def plot_confusion_matrices(matrices, labels, path, *, title, n_cols=3):
     """One panel per arm: a row-normalised confusion matrix, recall on the diagonal.
 
     Parameters
@@ -238,13 +247,15 @@ def plot_confusion_matrices(matrices, labels, path, *, title):
         PNG file to write.
     title : str
         Figure title.
+    n_cols : int, default=3
+        Panels per row (fewer if there are fewer panels).
     """
     if not matplotlib_available():
         return None
     from matplotlib.figure import Figure
 
     n = len(matrices)
-    n_cols = min(n, 3)
+    n_cols = min(n, n_cols)
     n_rows = -(-n // n_cols)
     fig = Figure(figsize=(3.2 * n_cols, 3.0 * n_rows + 0.4), dpi=150)
     fig.set_layout_engine("constrained")
@@ -265,7 +276,9 @@ def plot_confusion_matrices(matrices, labels, path, *, title):
         ax.set_ylabel("true")
     for ax in axes[max(0, n - n_cols) : n]:
         ax.set_xlabel("predicted")
-    fig.colorbar(image, ax=axes[:n].tolist(), shrink=0.8, label="share of true class")
+    # aspect (length / width) grows with the rows: a bar as thin as for one row
+    fig.colorbar(image, ax=axes[:n].tolist(), shrink=0.8, aspect=20 * n_rows,
+                 label="share of true class")  # fmt: skip
     fig.suptitle(title)
     fig.savefig(path)
     return path

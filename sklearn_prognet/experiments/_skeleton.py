@@ -630,11 +630,16 @@ def _confusion_lines(folder, results, experiment):
     matrices = {arm: (c, normalise_confusion(c)) for arm, c in counts.items()}
     write_atomic(Path(folder) / CONFUSION_CSV, confusion_csv(matrices, labels))
     titles = {a.name: a.title for a in arms}
+    # A sweep over training sizes lists its methods once per size (and
+    # target): one row of panels each, so that a column is one method.
+    sweep = any(a.n_train_folds is not None for a in arms)
+    n_methods = len({a.method for a in arms if a.name in matrices})
     drawn = plot_confusion_matrices(
         {titles[arm]: shares for arm, (_, shares) in matrices.items()},
         labels,
         Path(folder) / CONFUSION_PNG,
         title="Test-fold confusion matrices (rows: true emotion)",
+        n_cols=n_methods if sweep else 3,
     )
     png = CONFUSION_PNG if drawn else None
     return confusion_section(png, CONFUSION_CSV, len(matrices))
