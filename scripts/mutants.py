@@ -379,6 +379,13 @@ MUTANTS = [
     Mutant("multi_corpus_chunk_is_a_repeat", "the multi-corpus runner saves each (repeat, target) when trained", XMC,
            "return (task.repeat, task.target)", "return task.repeat",
            (XEN + "test_multi_corpus_batches_every_method_one_target_at_a_time",)),
+    # -- the multi-corpus network's explicit validation data
+    Mutant("multi_corpus_x_val_ignored", "MultiCorpusClassifier stops on X_val and trains on all of X", "sklearn_prognet/_adapters.py",
+           "        if X_val is not None:\n", "        if False:\n",
+           ("tests/test_adapters.py::test_multi_corpus_stops_on_x_val_and_trains_on_all_of_x",)),
+    Mutant("batched_multi_corpus_x_val_dropped", "the batched engine gives a multi-corpus network its X_val", BF,
+           'fit["X"], fit["y"], fit.get("groups"), fit.get("X_val"), fit.get("y_val")', 'fit["X"], fit["y"], fit.get("groups")',
+           (BAD + "test_multi_corpus_x_val_is_batched_as_per_fit",)),
 ]
 # fmt: on
 

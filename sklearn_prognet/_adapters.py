@@ -363,7 +363,9 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     Mini-batches mix the corpora: every batch is drawn from all rows
     pooled, so each corpus weighs in proportion to its size. The validation
     set for early stopping is stratified by corpus and class (or holds out
-    whole ``groups``), and scored by the UAR of all its rows.
+    whole ``groups``), or is ``X_val`` (for example one corpus's validation
+    fold, so that the best epoch is that corpus's); it is scored by the UAR
+    of all its rows.
 
     The loss is the cross-entropy of each row over its corpus's classes
     (the others get -inf logits). ``label_smoothing`` spreads its mass over
@@ -372,9 +374,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     class, so the losses of ``history_`` stay finite.
 
     Dropout (``dropout``) applies after every hidden layer. Inputs should be
-    standardised (for example per corpus, or per speaker). Unlike the other
-    networks, ``fit`` takes no ``X_val``: pass ``groups`` to choose what is
-    held out.
+    standardised (for example per corpus, or per speaker).
 
     References
     ----------
@@ -472,7 +472,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         return hasattr(self, "net_")
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, X_val=None, y_val=None):
         """Train the trunk, and every corpus's adapters and output layer.
 
         Parameters
@@ -489,14 +489,24 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             groups for early stopping. Request it with
             ``set_fit_request(groups=True)`` when metadata routing is on.
 
+        X_val : DataFrame of shape (n_val_samples, n_features), default=None
+            Explicit validation data for early stopping, with the columns of
+            ``X`` (the corpus column included); all of ``X`` is then used
+            for training. Its rows may come from some of the corpora only:
+            the rows of one corpus make the best epoch that corpus's.
+
+        y_val : array-like of shape (n_val_samples,), default=None
+            Labels of ``X_val``, each among its corpus's labels in ``y``.
+
         Returns
         -------
         self : object
             Fitted estimator.
         """
-        return self._set_fitted(fit_net(**self._prepare_fit(X, y, groups)))
+        job = self._prepare_fit(X, y, groups, X_val, y_val)
+        return self._set_fitted(fit_net(**job))
 
-    def _prepare_fit(self, X, y, groups=None):
+    def _prepare_fit(self, X, y, groups=None, X_val=None, y_val=None):
         """Everything of ``fit`` before training: the arguments of ``fit_net``.
 
         Validates the data, sets ``classes_``, ``corpora_`` and
@@ -520,13 +530,20 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             )
         y = encoder.transform(y)
         corpus_names, codes = np.unique(corpora, return_inverse=True)
-        if self.early_stopping and groups is None:
+        if self.early_stopping and groups is None and X_val is None:
             strata = codes * len(encoder.classes_) + y
             _check_strata(strata, corpus_names, encoder.classes_)
         domain_classes = tuple(
             tuple(np.unique(y[codes == d]).tolist()) for d in range(len(corpus_names))
         )
-        job = self._job(features, codes, y, groups, domain_classes, encoder)
+        valid = None
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val to fit, or neither.")
+        if X_val is not None:
+            valid = self._validation_data(
+                X_val, y_val, corpus_names, domain_classes, encoder
+            )
+        job = self._job(features, codes, y, groups, domain_classes, encoder, valid)
         self.classes_ = encoder.classes_
         self.corpora_ = corpus_names
         self.corpus_classes_ = {
@@ -544,14 +561,44 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         self.net_ = net
         return self
 
-    def _job(self, features, codes, y, groups, domain_classes, encoder):
-        """Split off the validation set; return the arguments of ``fit_net``."""
+    def _validation_data(self, X_val, y_val, corpus_names, domain_classes, encoder):
+        """``X_val`` and ``y_val`` as the module takes them, checked against fit's."""
+        features, corpora = self._split(X_val, reset=False)
+        y_val = column_or_1d(y_val, warn=True)
+        if len(y_val) != len(features):
+            raise ValueError(
+                f"X_val has {len(features)} samples but y_val has {len(y_val)}."
+            )
+        unknown = np.setdiff1d(corpora, corpus_names)
+        if len(unknown):
+            raise ValueError(
+                f"X_val has corpora that are not in X: {unknown.tolist()}."
+            )
+        codes = np.searchsorted(corpus_names, corpora)
+        for code, label in set(zip(codes.tolist(), y_val.tolist(), strict=True)):
+            # a label its corpus's output layer cannot predict would make the
+            # validation UAR of every epoch wrong by the same amount
+            known = encoder.classes_[list(domain_classes[code])]
+            if label not in known:
+                raise ValueError(
+                    f"y_val has label {label!r} for corpus "
+                    f"{corpus_names[code]!r}, whose labels in y are "
+                    f"{known.tolist()}."
+                )
+        return _with_codes(features, codes), encoder.transform(y_val)
+
+    def _job(self, features, codes, y, groups, domain_classes, encoder, valid=None):
+        """Split off the validation set; return the arguments of ``fit_net``.
+
+        ``valid``, the validation data of ``fit`` (``X_val``, ``y_val``),
+        replaces the split: all rows train.
+        """
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
         inputs = _with_codes(features, codes)
-        train, valid = (inputs, y), None
-        if self.early_stopping:
+        train = (inputs, y)
+        if valid is None and self.early_stopping:
             # stratified by corpus and class, so every corpus is validated
             strata = codes * len(encoder.classes_) + y
             fit_rows, valid_rows = inner_validation_split(

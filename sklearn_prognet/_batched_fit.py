@@ -364,15 +364,15 @@ def _prepared(network, fit, fitted_sources):
     ``sources_`` / ``source_`` hold the fitted ones, as after ``fit``.
     """
     if isinstance(network, MultiCorpusClassifier):
-        # its fit takes groups alone; the others are refused as fit would
-        extra = sorted(
-            name for name in _FIT_ARGUMENTS if name != "groups" and name in fit
-        )
-        if extra:
+        # it trains no source: source_y is refused, as fit would refuse it
+        if "source_y" in fit:
             raise TypeError(
-                f"MultiCorpusClassifier.fit takes X, y and groups; got {extra}."
+                "MultiCorpusClassifier.fit takes X, y, groups, X_val and y_val; "
+                "got ['source_y']."
             )
-        return network._prepare_fit(fit["X"], fit["y"], fit.get("groups"))
+        return network._prepare_fit(
+            fit["X"], fit["y"], fit.get("groups"), fit.get("X_val"), fit.get("y_val")
+        )
     originals = {name: getattr(network, name) for name in fitted_sources}
     try:
         for name, value in fitted_sources.items():

@@ -417,6 +417,57 @@ def test_multi_corpus_errors(multi):
         multi.predict(X.drop(columns="x3"))
 
 
+def test_multi_corpus_stops_on_x_val_and_trains_on_all_of_x():
+    X, y = two_corpora(n=100)
+    X_val, y_val = two_corpora(n=40, seed=3)
+    b = (X_val["corpus"] == "b").to_numpy()
+    X_val, y_val = X_val[b], y_val[b]  # the rows of one corpus: its best epoch
+    params = {**MULTI, "max_epochs": 30, "patience": 30, "random_state": 0}
+    clf = MultiCorpusClassifier(**params).fit(X, y, X_val=X_val, y_val=y_val)
+    # the restored epoch is the best on X_val, scored on exactly those rows
+    best = list(clf.history_["epoch"]).index(clf.best_epoch_)
+    assert clf.history_["valid_uar"][best] == max(clf.history_["valid_uar"])
+    assert clf.history_["valid_uar"][best] == pytest.approx(
+        balanced_accuracy_score(y_val, clf.predict(X_val)), abs=1e-4
+    )
+    # nothing of X is held out: it trains as without early stopping (which
+    # trains on all of X), not as with the held-out 10%
+    scored = MultiCorpusClassifier(**{**params, "early_stopping": False}).fit(
+        X, y, X_val=X_val, y_val=y_val
+    )
+    held_out = MultiCorpusClassifier(**params).fit(X, y)
+    assert clf.n_iter_ == scored.n_iter_ == 30
+    np.testing.assert_array_equal(
+        clf.history_["train_loss"], scored.history_["train_loss"]
+    )
+    np.testing.assert_array_equal(
+        clf.history_["valid_uar"], scored.history_["valid_uar"]
+    )
+    assert not np.allclose(clf.history_["train_loss"], held_out.history_["train_loss"])
+
+
+def test_multi_corpus_x_val_errors():
+    X, y = two_corpora(n=30)
+    clf = MultiCorpusClassifier(max_epochs=1)
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        clf.fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match=r"corpora that are not in X: \['c'\]"):
+        clf.fit(X, y, X_val=X.assign(corpus="c"), y_val=y)
+    a = (X["corpus"] == "a").to_numpy()
+    with pytest.raises(ValueError, match="label 'happy' for corpus 'a'"):
+        clf.fit(X, y, X_val=X[a], y_val=np.full(a.sum(), "happy"))
+    with pytest.raises(ValueError, match="X_val has 60 samples but y_val has 3"):
+        clf.fit(X, y, X_val=X, y_val=y[:3])
+    with pytest.raises(TypeError, match="pandas DataFrame"):
+        clf.fit(X, y, X_val=X.to_numpy(), y_val=y)
+    with pytest.raises(ValueError, match="feature names should match"):
+        clf.fit(X, y, X_val=X.drop(columns="x3"), y_val=y)
+    # with X_val nothing is held out, so a class too rare to stratify is fine
+    rare = y.copy()
+    rare[np.flatnonzero(~a)[0]] = "fear"
+    assert "fear" in clf.fit(X, rare, X_val=X, y_val=y).corpus_classes_["b"]
+
+
 @pytest.mark.parametrize(
     "check",
     [

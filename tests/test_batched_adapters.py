@@ -235,6 +235,21 @@ def test_fitted_estimators_are_ordinary_ones(data, source):
     assert set(ours.predict(X[X["corpus"] == "p"])) <= set(ours.corpus_classes_["p"])
 
 
+def test_multi_corpus_x_val_is_batched_as_per_fit(data, source):
+    # validation rows of two of the three corpora, given as X_val
+    X, y = data
+    val = np.r_[0:10, 50:60]
+    train = np.setdiff1d(np.arange(len(y)), val)
+    fit = {"X": X.iloc[train], "y": y[train], "X_val": X.iloc[val], "y_val": y[val]}
+    params = {**EXACT, "max_epochs": 40, "patience": 5}
+    ours = fit_batched([_network("multicorpus", source, **params)], [fit])[0]
+    theirs = _network("multicorpus", source, **params).fit(**fit)
+    assert ours.n_iter_ == theirs.n_iter_ < 40
+    assert ours.best_epoch_ == theirs.best_epoch_
+    for key, values in theirs.history_.items():
+        np.testing.assert_allclose(ours.history_[key], values, rtol=1e-4, atol=1e-6)
+
+
 def test_cross_validate_batched_takes_a_frame(data, source):
     # the same folds and scores as sklearn's cross_validate, where nothing
     # random is left after the initial weights
@@ -256,8 +271,10 @@ def test_cross_validate_batched_takes_a_frame(data, source):
 
 def test_multi_corpus_refuses_what_its_fit_refuses(data, source):
     X, y = data
-    with pytest.raises(TypeError, match=r"takes X, y and groups; got \['X_val'\]"):
-        fit_batched([_network("multicorpus", source)], [{"X": X, "y": y, "X_val": X}])
+    with pytest.raises(TypeError, match=r"y_val; got \['source_y'\]"):
+        fit_batched(
+            [_network("multicorpus", source)], [{"X": X, "y": y, "source_y": y}]
+        )
     with pytest.raises(TypeError, match="DataFrame"):
         fit_batched([_network("multicorpus", source)], [{"X": _features(X), "y": y}])
     with pytest.raises(ValueError, match="also learns ratings"):
