@@ -386,6 +386,9 @@ MUTANTS = [
     Mutant("batched_multi_corpus_x_val_dropped", "the batched engine gives a multi-corpus network its X_val", BF,
            'fit["X"], fit["y"], fit.get("groups"), fit.get("X_val"), fit.get("y_val")', 'fit["X"], fit["y"], fit.get("groups")',
            (BAD + "test_multi_corpus_x_val_is_batched_as_per_fit",)),
+    Mutant("joint_validation_ignored", "joint_validation='target' stops the joint network on the target's validation fold", XMC,
+           'if self.validation == "pooled":', "if True:",
+           ("tests/test_multi_corpus.py::test_joint_early_stopping_data",)),
 ]
 # fmt: on
 

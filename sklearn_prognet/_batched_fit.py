@@ -196,8 +196,9 @@ def fit_batched(estimators, fits, *, n_jobs=None):
     fits : list of dict
         The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
         optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``
-        (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes ``'X'``, a
-        DataFrame with the corpus column, ``'y'`` and ``'groups'``). A
+        (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes no
+        ``'source_y'``, and ``'X'`` and ``'X_val'`` as DataFrames with the
+        corpus column). A
         Pipeline's steps before the network are fitted on ``X`` and
         transform ``X_val``.
 

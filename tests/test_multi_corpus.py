@@ -180,6 +180,75 @@ def test_joint_fit_gets_exactly_the_target_training_rows(tables, monkeypatch):
     assert len(record["test_correct"]) == len(task.test)
 
 
+@pytest.mark.parametrize("engine", ["per-fit", "batched"])
+@pytest.mark.parametrize("validation", ["pooled", "target"])
+def test_joint_early_stopping_data(tables, monkeypatch, validation, engine):
+    # pooled: the classifier gets no X_val (it holds out 10% of its rows);
+    # target: exactly the target's validation fold, scaled on its training
+    # rows, as the other methods stop on it; with either engine
+    from sklearn_prognet import MultiCorpusClassifier
+    from sklearn_prognet.experiments._engine import batchable, fit_tasks_batched
+
+    corpora = [load_corpus(tables[n]) for n in "ab"]
+    X = np.vstack([c.X for c in corpora])
+    y = np.concatenate([c.emotion for c in corpora])
+    corpus_of_row = np.repeat(["a", "b"], [c.n_samples for c in corpora])
+    seen = {}
+    original = MultiCorpusClassifier._prepare_fit  # what both engines call
+
+    def spy(self, X, y, groups=None, X_val=None, y_val=None):
+        seen.update(X=X.copy(), X_val=X_val, y_val=y_val)
+        return original(self, X, y, groups, X_val, y_val)
+
+    monkeypatch.setattr(MultiCorpusClassifier, "_prepare_fit", spy)
+    offset = corpora[0].n_samples
+    train, val_rows = offset + np.arange(0, 60), offset + np.arange(60, 75)
+    task = FitTask(
+        key="b/t1/r00/f00/multicorpus", method="multicorpus", repeat=0, fold=0,
+        n_train_folds=1, train=train, validation=val_rows,
+        test=offset + np.arange(75, corpora[1].n_samples), random_state=0,
+        source_corpus="a", target="b",
+    )  # fmt: skip
+    networks = JointNetworks(own_scaled(X, corpus_of_row), y, corpus_of_row, validation)
+    data = FitData(
+        X=X, y=y, network={**TINY, "device": "cpu"}, networks=networks,
+        record_predictions=True,
+    )  # fmt: skip
+    if engine == "per-fit":
+        run_fit(task, data)
+    else:
+        together, built, _ = batchable([task], data)
+        assert len(list(fit_tasks_batched(together, data, built))) == 1
+    assert (seen["X"]["corpus"] == "b").sum() == len(train)
+    if validation == "pooled":
+        assert seen["X_val"] is None and seen["y_val"] is None
+        return
+    assert (seen["X_val"]["corpus"] == "b").all()
+    expected = StandardScaler().fit(X[train]).transform(X[val_rows])
+    np.testing.assert_allclose(
+        seen["X_val"].drop(columns="corpus").to_numpy(), expected, atol=1e-6
+    )
+    np.testing.assert_array_equal(seen["y_val"], y[val_rows])
+
+
+def test_a_run_saved_before_joint_validation_resumes(tmp_path, tiny_run):
+    # config.json of a run before the option: it was a pooled run
+    source, _, (corpora, params) = tiny_run
+    folder = tmp_path / "old"
+    shutil.copytree(source, folder)
+    path = folder / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["config"]["joint_validation"]
+    path.write_text(json.dumps(saved))
+    before = (folder / "fits.jsonl").read_bytes()
+    run_multi_corpus(folder, corpora, **params)
+    assert (folder / "fits.jsonl").read_bytes() == before
+    with pytest.raises(ExperimentInputError, match="joint_validation"):
+        run_multi_corpus(folder, corpora, joint_validation="target", **params)
+    with pytest.raises(ExperimentInputError, match="joint_validation='last'"):
+        run_multi_corpus(tmp_path / "x", corpora, joint_validation="last", **params)
+
+
 def test_overlapping_or_single_corpora_are_refused(tmp_path, tables):
     frame = pd.read_csv(tables["a"])
     frame["corpus"] = "copy"
@@ -313,11 +382,16 @@ def test_cli_smoke_and_errors(tmp_path, tables, capsys):
     argv = ["multi-corpus", "--corpora", f"{tables['a']},{tables['c']}",
             "--n-splits", "3", "--n-repeats", "1", "--hidden-layer-sizes", "8",
             "--max-epochs", "2", "--patience", "2", "--no-progress",
-            "--out", str(out)]  # fmt: skip
+            "--joint-validation", "target", "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "**Target a**" in printed and "| Multi-corpus |" in printed
     assert re.search(r"\| Adapters \| [\d,]+ \| 0\.\d{3}", printed)
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["joint_validation"] == "target"
+    assert (
+        "stops early on the target's validation fold" in (out / "report.md").read_text()
+    )
     assert main(["multi-corpus", "--corpora", tables["a"], "--out", str(out)]) == 2
     assert "--corpora" in capsys.readouterr().err
 

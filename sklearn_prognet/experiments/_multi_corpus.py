@@ -94,6 +94,8 @@ EXPERIMENT = "multi-corpus"
 #: Method -> its name in reports, in the reports' order.
 LABELS = {**METHOD_LABELS, **EXTRA_METHOD_LABELS}
 MULTI_METHODS = tuple(LABELS)
+#: What the joint network's early stopping scores (``joint_validation``).
+JOINT_VALIDATIONS = ("pooled", "target")
 #: The comparisons of each target and training size: (a, b) tests a - b.
 COMPARISONS = (
     ("ptft", "dnn"),
@@ -201,23 +203,26 @@ def corpus_speakers(corpora):
 class JointNetwork(ClassifierMixin, BaseEstimator):
     """A multi-corpus network for one target, trained with the other corpora.
 
-    ``fit(X, y)`` gets the target's training rows (normalised on them by the
-    fit's pipeline) and trains a
-    :class:`~sklearn_prognet.MultiCorpusClassifier` on them together with
-    ``other_X`` (the other corpora, each normalised on its own data); it
-    never sees the target's validation or test rows. ``X_val`` and
-    ``y_val`` are accepted, as by the other networks, and not used: the
-    classifier holds out 10% of its training rows, stratified by corpus and
-    class, for early stopping. ``predict`` uses the target's output layer.
+    ``fit(X, y, X_val, y_val)`` gets the target's training rows and its
+    validation fold (normalised on the training rows by the fit's pipeline)
+    and trains a :class:`~sklearn_prognet.MultiCorpusClassifier` on the
+    training rows together with ``other_X`` (the other corpora, each
+    normalised on its own data); it never sees the target's test rows.
+    ``validation`` says what early stopping scores: ``'pooled'``, 10% of
+    the training rows held out, stratified by corpus and class (the target's
+    validation fold is not used); ``'target'``, the target's validation
+    fold, as for the other methods (all training rows train).
+    ``predict`` uses the target's output layer.
     """
 
     def __init__(self, *, other_X, other_y, other_corpus, target, network,
-                 random_state=None):  # fmt: skip
+                 validation="pooled", random_state=None):  # fmt: skip
         self.other_X = other_X
         self.other_y = other_y
         self.other_corpus = other_corpus
         self.target = target
         self.network = network
+        self.validation = validation
         self.random_state = random_state
 
     def _frame(self, X, corpus):
@@ -228,7 +233,7 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, X_val=None, y_val=None):
         """Train on the other corpora and the target's training rows."""
-        arguments = self.inner_fit_arguments(X, y)
+        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
         network = self.inner_estimator().fit(**arguments)
         return self.set_inner_fitted(network, arguments)
 
@@ -249,7 +254,15 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         )  # fmt: skip
         frame = self._frame(np.vstack([self.other_X, X]), corpus)
         labels = np.concatenate([np.asarray(self.other_y), np.asarray(y)])
-        return {"X": frame, "y": labels}
+        if self.validation == "pooled":
+            return {"X": frame, "y": labels}
+        if X_val is None:
+            raise ValueError(
+                "validation='target' stops on the target's validation fold: "
+                "pass it as X_val and y_val."
+            )
+        X_val = self._frame(X_val, np.full(len(X_val), self.target, dtype=object))
+        return {"X": frame, "y": labels, "X_val": X_val, "y_val": np.asarray(y_val)}
 
     def set_inner_fitted(self, network, arguments):
         """Adopt the fitted classifier; return self."""
@@ -276,10 +289,11 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
 class JointNetworks:
     """Builds the multi-corpus network of a task (``FitData.networks``)."""
 
-    def __init__(self, scaled, y, corpus_of_row):
+    def __init__(self, scaled, y, corpus_of_row, validation="pooled"):
         self.scaled = scaled
         self.y = y
         self.corpus_of_row = corpus_of_row
+        self.validation = validation
 
     def __call__(self, task, params):
         """The network of a ``multicorpus`` task."""
@@ -292,6 +306,7 @@ class JointNetworks:
             other_corpus=self.corpus_of_row[others],
             target=task.target,
             network=dict(params),
+            validation=self.validation,
             random_state=task.random_state,
         )
 
@@ -456,14 +471,21 @@ class MultiCorpus(Experiment):
 
     name = EXPERIMENT
     format_version = 1
+    config_defaults = {**Experiment.config_defaults, "joint_validation": "pooled"}
 
-    def __init__(self, corpora=None, train_folds=None):
+    def __init__(self, corpora=None, train_folds=None, joint_validation="pooled"):
         self.corpora = corpora
         self.train_folds = train_folds
+        self.joint_validation = joint_validation
 
     def check(self, options):
-        """At least 2 corpora."""
+        """At least 2 corpora; a known ``joint_validation``."""
         check_corpora_list(self.corpora)
+        if self.joint_validation not in JOINT_VALIDATIONS:
+            raise ExperimentInputError(
+                f"joint_validation={self.joint_validation!r} is not one of "
+                f"{list(JOINT_VALIDATIONS)}."
+            )
 
     def chunk(self, task):
         """One repeat of one target: a repeat of every target takes ~1 h on 2 cores."""
@@ -521,6 +543,7 @@ class MultiCorpus(Experiment):
             settings={
                 "corpora": [_corpus_id(c) for c in corpora],
                 "train_folds": train_folds,
+                "joint_validation": self.joint_validation,
             },
             emotions=sorted(set(corpora[0].emotion)),
             tasks=tasks,
@@ -552,7 +575,9 @@ class MultiCorpus(Experiment):
             normalization=options.normalization,
             speaker=speaker,
             source_networks=_source_networks(store, corpora, network, options),
-            networks=JointNetworks(scaled, y, corpus_of_row),
+            networks=JointNetworks(
+                scaled, y, corpus_of_row, plan.settings["joint_validation"]
+            ),
             record_predictions=True,
         )
 
@@ -750,16 +775,29 @@ def _introduction(status, results):
         + " The kept training folds are nested, and every number of training "
         "folds uses the same test and validation folds.",
         "- Normalisation: " + _normalization_line(config),
-        "- Leakage: a target's source network never sees that target; its "
-        "multi-corpus network sees the target's training folds only (not the "
-        "validation or test fold), and holds out 10% of its training rows, "
-        "stratified by corpus and emotion, for early stopping (so its best "
-        "epoch is chosen by the UAR over every corpus's held-out rows, mostly "
-        "the other corpora's when the target is small).",
+        "- Leakage: a target's source network never sees that target; "
+        + _joint_validation_line(config),
         f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
         f"- Seed {config['seed']}.",
         "",
     ]
+
+
+def _joint_validation_line(config):
+    if config["joint_validation"] == "target":
+        return (
+            "its multi-corpus network trains on the target's training folds "
+            "(not the validation or test fold) and stops early on the target's "
+            "validation fold, as the other methods do."
+        )
+    return (
+        "its multi-corpus network sees the target's training folds only (not "
+        "the validation or test fold), and holds out 10% of its training rows, "
+        "stratified by corpus and emotion, for early stopping (so its best "
+        "epoch is chosen by the UAR over every corpus's held-out rows, mostly "
+        "the other corpora's when the target is small; `joint_validation="
+        "'target'` stops on the target's validation fold instead)."
+    )
 
 
 def _normalization_line(config):
@@ -864,6 +902,7 @@ def run_multi_corpus(
     n_repeats=10,
     normalization="global",
     train_folds=None,
+    joint_validation="pooled",
     seed=0,
     network=None,
     lateral="linear",
@@ -924,6 +963,15 @@ def run_multi_corpus(
     train_folds : sequence of int, default=None
         Numbers of target training folds; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
+    joint_validation : {{'pooled', 'target'}}, default='pooled'
+        What the multi-corpus network's early stopping scores. ``'pooled'``:
+        10% of its training rows (the other corpora's and the target's
+        training folds), held out stratified by corpus and emotion, so that
+        the larger corpora decide its best epoch. ``'target'``: the target's
+        validation fold, as for the other methods; all its training rows
+        train.
+
+        .. versionadded:: 0.1
     seed : int, default=0
         Seed of the folds, the source networks and every fit.
     {network_parameters}
@@ -946,4 +994,5 @@ def run_multi_corpus(
     ...     "nemo_egemaps.csv.gz"], n_splits=5, n_repeats=2, resample=16000)
     """
     options = RunOptions.from_arguments(locals())
-    return run_experiment(MultiCorpus(corpora, train_folds), out, options)
+    experiment = MultiCorpus(corpora, train_folds, joint_validation)
+    return run_experiment(experiment, out, options)

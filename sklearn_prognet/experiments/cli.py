@@ -28,6 +28,7 @@ from sklearn_prognet.experiments._inputs import (
     load_corpus,
     parse_spec,
 )
+from sklearn_prognet.experiments._multi_corpus import JOINT_VALIDATIONS
 from sklearn_prognet.experiments._skeleton import EXPERIMENTS
 from sklearn_prognet.experiments._store import write_atomic
 
@@ -554,6 +555,15 @@ def _add_multi_corpus_command(sub):
         help="numbers of target training folds (default: 8,4,2,1 with 10 folds; "
         "in general K-2 and the powers of 2 below it)",
     )
+    multi.add_argument(
+        "--joint-validation",
+        choices=JOINT_VALIDATIONS,
+        default="pooled",
+        help="what the multi-corpus network's early stopping scores. pooled: 10%% "
+        "of its training rows, held out stratified by corpus and emotion (the "
+        "larger corpora decide its best epoch). target: the target's validation "
+        "fold, as for the other methods (default: %(default)s)",
+    )
     _add_run_options(multi)
     multi.set_defaults(func=_cmd_multi_corpus)
 
@@ -787,7 +797,11 @@ def _cmd_multi_corpus(args):
         names = [parse_spec(spec)[1] for spec in args.corpora]
         out = Path("results") / ("multi-corpus-" + "-".join(names))
     result = run_multi_corpus(
-        out, args.corpora, train_folds=args.train_folds, **_run_settings(args)
+        out,
+        args.corpora,
+        train_folds=args.train_folds,
+        joint_validation=args.joint_validation,
+        **_run_settings(args),
     )
     _print_result(result)
     return 0
