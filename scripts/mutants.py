@@ -388,7 +388,7 @@ MUTANTS = [
            (BAD + "test_multi_corpus_x_val_is_batched_as_per_fit",)),
     Mutant("joint_validation_ignored", "joint_validation='target' stops the joint network on the target's validation fold", XMC,
            'if self.validation == "pooled":', "if True:",
-           ("tests/test_multi_corpus.py::test_joint_early_stopping_data",)),
+           ("tests/test_multi_corpus.py::test_joint_fit_gets_exactly_the_target_rows",)),
 ]
 # fmt: on
 

@@ -141,51 +141,15 @@ def test_pooled_source_holds_the_other_corpora_only(tables):
     np.testing.assert_allclose(a_rows, expected, atol=1e-9)
 
 
-def test_joint_fit_gets_exactly_the_target_training_rows(tables, monkeypatch):
-    from sklearn_prognet import MultiCorpusClassifier
-
-    corpora = [load_corpus(tables[n]) for n in "ab"]
-    X = np.vstack([c.X for c in corpora])
-    y = np.concatenate([c.emotion for c in corpora])
-    corpus_of_row = np.repeat(["a", "b"], [c.n_samples for c in corpora])
-    seen = {}
-    original = MultiCorpusClassifier.fit
-
-    def spy(self, X, y, groups=None):
-        seen["X"], seen["y"] = X.copy(), np.asarray(y)
-        return original(self, X, y, groups)
-
-    monkeypatch.setattr(MultiCorpusClassifier, "fit", spy)
-    offset = corpora[0].n_samples
-    train = offset + np.arange(0, 60)
-    task = FitTask(
-        key="b/t1/r00/f00/multicorpus", method="multicorpus", repeat=0, fold=0,
-        n_train_folds=1, train=train, validation=offset + np.arange(60, 75),
-        test=offset + np.arange(75, corpora[1].n_samples), random_state=0,
-        source_corpus="a", target="b",
-    )  # fmt: skip
-    data = FitData(
-        X=X, y=y, network={**TINY, "device": "cpu"},
-        networks=JointNetworks(own_scaled(X, corpus_of_row), y, corpus_of_row),
-        record_predictions=True,
-    )  # fmt: skip
-    record = run_fit(task, data)
-    frame = seen["X"]
-    target_rows = frame[frame["corpus"] == "b"].drop(columns="corpus").to_numpy()
-    # the target's training rows, scaled on themselves, and nothing else
-    expected = StandardScaler().fit_transform(X[train])
-    np.testing.assert_allclose(target_rows, expected, atol=1e-6)
-    assert (frame["corpus"] == "a").sum() == corpora[0].n_samples
-    assert record["test_index"] == task.test.tolist()
-    assert len(record["test_correct"]) == len(task.test)
-
-
 @pytest.mark.parametrize("engine", ["per-fit", "batched"])
 @pytest.mark.parametrize("validation", ["pooled", "target"])
-def test_joint_early_stopping_data(tables, monkeypatch, validation, engine):
-    # pooled: the classifier gets no X_val (it holds out 10% of its rows);
-    # target: exactly the target's validation fold, scaled on its training
-    # rows, as the other methods stop on it; with either engine
+def test_joint_fit_gets_exactly_the_target_rows(
+    tables, monkeypatch, validation, engine
+):
+    # The target's training rows, scaled on themselves, beside all of the
+    # other corpus's. Early stopping data: pooled, no X_val (the classifier
+    # holds out 10% of its rows); target, exactly the target's validation
+    # fold, scaled on the training rows, as the other methods stop on it.
     from sklearn_prognet import MultiCorpusClassifier
     from sklearn_prognet.experiments._engine import batchable, fit_tasks_batched
 
@@ -215,11 +179,17 @@ def test_joint_early_stopping_data(tables, monkeypatch, validation, engine):
         record_predictions=True,
     )  # fmt: skip
     if engine == "per-fit":
-        run_fit(task, data)
+        record = run_fit(task, data)
     else:
         together, built, _ = batchable([task], data)
-        assert len(list(fit_tasks_batched(together, data, built))) == 1
-    assert (seen["X"]["corpus"] == "b").sum() == len(train)
+        (record,) = fit_tasks_batched(together, data, built)
+    frame = seen["X"]
+    target_rows = frame[frame["corpus"] == "b"].drop(columns="corpus").to_numpy()
+    expected = StandardScaler().fit_transform(X[train])
+    np.testing.assert_allclose(target_rows, expected, atol=1e-6)
+    assert (frame["corpus"] == "a").sum() == corpora[0].n_samples
+    assert record["test_index"] == task.test.tolist()
+    assert len(record["test_correct"]) == len(task.test)
     if validation == "pooled":
         assert seen["X_val"] is None and seen["y_val"] is None
         return
