@@ -198,9 +198,8 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``
         (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes no
         ``'source_y'``, and ``'X'`` and ``'X_val'`` as DataFrames with the
-        corpus column). A
-        Pipeline's steps before the network are fitted on ``X`` and
-        transform ``X_val``.
+        corpus column). A Pipeline's steps before the network are fitted on
+        ``X`` and transform ``X_val``.
 
     n_jobs : int, default=None
         Worker processes: the networks of one configuration and similar
