@@ -382,14 +382,13 @@ def test_methods_with_equal_parameter_counts_are_drawn_apart(tmp_path, monkeypat
     pytest.importorskip("matplotlib")
     from sklearn_prognet.experiments import _plots
 
-    axes = []
+    axes, make_figure = [], _plots._figure
 
-    def figure(figsize):
+    def figure(figsize):  # the real figure, its axes kept for the test
         fig, ax = make_figure(figsize)
         axes.append(ax)
         return fig, ax
 
-    make_figure = _plots._figure
     monkeypatch.setattr(_plots, "_figure", figure)
     rows = [
         {"label": label, "n_train_folds": n, "mean": 0.7, "std": 0.1, "params": p}
