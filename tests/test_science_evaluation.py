@@ -31,6 +31,19 @@ def test_uar_on_imbalanced_labels_is_the_mean_recall_not_accuracy():
     assert abs(expected - accuracy) > 0.01
 
 
+# scikit-learn says so; UAR stays defined
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+def test_uar_ignores_a_predicted_label_that_no_row_has():
+    # A speaker-independent test fold may lack a class the model still
+    # predicts. Recalls of the true classes: a 1/2, b 2/2. The predicted "c"
+    # lowers a's recall but is no class of the fold: UAR is 3/4, where macro
+    # recall over the union of labels would average in a 0 for "c" (1/2).
+    assert uar_score(["a", "a", "b", "b"], ["a", "c", "b", "b"]) == 0.75
+    assert uar_score([0, 0, 1, 1, 1, 1], [0, 2, 1, 1, 2, 1]) == pytest.approx(
+        (1 / 2 + 3 / 4) / 2
+    )
+
+
 def test_corrected_ttest_equals_the_nadeau_bengio_formula_by_hand():
     # 3 repeats x 4 folds of unequal size
     d = np.array(
@@ -79,6 +92,30 @@ def test_fold_roles_by_hand():
     # split() is the same steps, with the validation fold in neither part
     for f, (train, test) in zip(folds, roles.split(np.zeros((8, 1))), strict=True):
         assert train.tolist() == f.train.tolist() and test.tolist() == f.test.tolist()
+
+
+def test_kept_training_folds_are_drawn_evenly_among_the_eligible_folds():
+    # KFold(10), validation="next", one training fold kept: in step k the
+    # eight folds other than k and k + 1 are eligible, and each should be
+    # kept in about 1/8 of 200 seeds (25; sd 4.7). Taking the first eligible
+    # fold would keep fold 0 in 8 of the 10 steps of every repeat, and the
+    # corrected t-test assumes training sets that overlap as random ones do.
+    n_seeds = 200
+    kept = np.zeros((10, 10), dtype=int)  # [step, fold kept]
+    for seed in range(n_seeds):
+        roles = FoldRoles(KFold(10), n_train_folds=1, random_state=seed)
+        for f in roles.split_roles(np.zeros((10, 1))):
+            (fold,) = f.train  # KFold(10) on 10 rows: fold k is row k
+            kept[f.fold, fold] += 1
+    for step in range(10):
+        eligible = [k for k in range(10) if k not in (step, (step + 1) % 10)]
+        assert kept[step].sum() == n_seeds
+        assert kept[step, [step, (step + 1) % 10]].sum() == 0
+        assert kept[step, eligible].min() >= 10, kept[step]
+        assert kept[step, eligible].max() <= 45, kept[step]
+    # over a repeat's ten steps each fold is eligible eight times: kept
+    # about once per seed (200 in all; sd 13), not in most steps
+    assert np.abs(kept.sum(axis=0) - n_seeds).max() <= 60, kept.sum(axis=0)
 
 
 def test_speaker_independent_folds_keep_every_speaker_whole():
