@@ -15,6 +15,7 @@ on top of it. Both are public through :mod:`sklearn_prognet.model_selection`.
 import hashlib
 import pickle
 import time
+from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
@@ -151,6 +152,14 @@ def _checked_fits(fits, n_estimators):
             "dict of fit arguments per estimator."
         )
     for i, fit in enumerate(fits):
+        if not isinstance(fit, Mapping):
+            # a tuple (X, y) would fail below on set(fit), with numpy's
+            # "unhashable type" naming neither fits nor what it should hold
+            raise TypeError(
+                f"fits[{i}] is a {type(fit).__name__}; each fit is a dict of "
+                "the arguments of the estimator's fit, such as "
+                "{'X': X, 'y': y}."
+            )
         unknown = set(fit) - {"X", "y", *_FIT_ARGUMENTS}
         if unknown or "X" not in fit or "y" not in fit:
             raise TypeError(
@@ -158,6 +167,21 @@ def _checked_fits(fits, n_estimators):
                 f"and optionally {', '.join(map(repr, _FIT_ARGUMENTS))}."
             )
     return fits
+
+
+def _check_distinct(estimators, networks):
+    """Raise if one object is given twice: it would keep only its last fit."""
+    for objects in (estimators, networks):
+        first = {}
+        for i, obj in enumerate(objects):
+            j = first.setdefault(id(obj), i)
+            if j != i:
+                raise ValueError(
+                    f"estimators[{j}] and estimators[{i}] hold the same "
+                    f"{type(obj).__name__} object: fitted in place on both fits, "
+                    "it would keep only the last one. Pass a distinct estimator "
+                    "per fit, e.g. [clone(estimator) for _ in fits]."
+                )
 
 
 def fit_batched(estimators, fits, *, n_jobs=None):
@@ -191,7 +215,10 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         (the unfitted network its ``fit`` trains),
         ``inner_fit_arguments(**fit)`` (that network's fit arguments) and
         ``set_inner_fitted(network, arguments)`` (the wrapper made fitted
-        from the fitted network). Other estimators raise a TypeError.
+        from the fitted network). Other estimators raise a TypeError. Each
+        is fitted in place, so the same object given twice (directly or as
+        a Pipeline's network) raises a ValueError: it would keep only its
+        last fit.
 
     fits : list of dict
         The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
@@ -260,6 +287,7 @@ def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
     fits = _checked_fits(fits, len(estimators))
     parts = [_split_network(estimator) for estimator in estimators]
     outer = [network for _, network in parts]
+    _check_distinct(estimators, outer)
     fits = [
         _transformed(steps, fit) for (steps, _), fit in zip(parts, fits, strict=True)
     ]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -212,6 +212,59 @@ def test_unfitted_sources_are_trained_in_batch_and_shared(data):
     assert not hasattr(source, "net_") and ptft.source is source
 
 
+def test_each_fold_trains_its_own_source_on_its_own_training_rows(data):
+    # Folds of one estimator share class, parameters and seed: only the
+    # digests of their rows and labels tell their sources apart. Plant a
+    # signal: feature 0 is shifted by 10 * k in fold k (KFold(3), unshuffled,
+    # so fold k is rows 40k to 40k + 39) and source_y is the fold number, so a
+    # source trained on fold k's training rows has the two other folds' labels
+    # and the mean of feature 0 over those rows.
+    X, y = data
+    X = X.copy()
+    fold_of_row = np.repeat(np.arange(3), 40)
+    X[:, 0] += 10.0 * fold_of_row
+    source = DNNClassifier(max_epochs=2, **SMALL)
+    target = FineTunedClassifier(source=source, max_epochs=2, **SMALL)
+    results = cross_validate_batched(
+        target,
+        X,
+        y,
+        cv=KFold(3),
+        params={"source_y": fold_of_row},
+        return_estimator=True,
+        return_indices=True,
+    )
+    sources = [fitted.source_ for fitted in results["estimator"]]
+    assert len({id(s) for s in sources}) == 3
+    for k, (fitted, train) in enumerate(
+        zip(sources, results["indices"]["train"], strict=True)
+    ):
+        assert fitted.classes_.tolist() == [j for j in range(3) if j != k]
+        expected = X[train].astype(np.float64).mean(axis=0)
+        np.testing.assert_allclose(fitted._input_mean, expected, rtol=1e-6)
+        assert fitted._input_mean[0] == pytest.approx(10.0 * (3 - k) / 2, abs=1)
+
+
+def test_pipeline_steps_are_fitted_on_the_training_rows_never_on_x_val(data):
+    # fit_batched with a Pipeline and explicit validation data: the scaler
+    # before the network must see X only; a huge shift planted in X_val
+    # would move its mean_ if X_val reached it.
+    X, y = data
+    X_val = X[:30] + 1000.0
+    pipes = [
+        make_pipeline(StandardScaler(), DNNClassifier(max_epochs=2, **SMALL))
+        for _ in range(2)
+    ]
+    fits = [
+        {"X": X[:60], "y": y[:60], "X_val": X_val, "y_val": y[:30]},
+        {"X": X[60:], "y": y[60:], "X_val": X_val, "y_val": y[:30]},
+    ]
+    fit_batched(pipes, fits)
+    for pipe, rows in zip(pipes, (X[:60], X[60:]), strict=True):
+        np.testing.assert_allclose(pipe[0].mean_, rows.mean(axis=0), rtol=1e-5)
+        assert np.abs(pipe[0].mean_).max() < 10
+
+
 def test_cross_validate_batched_returns_what_cross_validate_returns(data):
     X, y = data
     clf = make_pipeline(StandardScaler(), DNNClassifier(max_epochs=3, **SMALL))
@@ -252,6 +305,26 @@ def test_clear_errors(data):
         fit_batched([DNNClassifier(), DNNClassifier()], [{"X": X, "y": y}])
     with pytest.raises(ValueError, match="lr"):
         fit_batched([DNNClassifier(lr=-1.0)], [{"X": X, "y": y}])
+
+
+def test_one_estimator_given_twice_is_refused(data):
+    # fitted in place on both fits, it would keep the second only, silently
+    X, y = data
+    model = DNNClassifier(max_epochs=1, **SMALL)
+    fits = [{"X": X[:60], "y": y[:60]}, {"X": X[60:], "y": y[60:]}]
+    with pytest.raises(ValueError, match=r"estimators\[0\] and estimators\[1\]"):
+        fit_batched([model] * 2, fits)
+    assert not hasattr(model, "net_")
+    # two Pipelines around one network object are the same mistake
+    pipes = [make_pipeline(StandardScaler(), model) for _ in range(2)]
+    with pytest.raises(ValueError, match="same DNNClassifier object"):
+        fit_batched(pipes, fits)
+
+
+def test_fits_as_tuples_get_an_error_that_says_what_a_fit_is(data):
+    X, y = data
+    with pytest.raises(TypeError, match=r"fits\[0\] is a tuple; each fit is a dict"):
+        fit_batched([DNNClassifier(**SMALL)], [(X, y)])
 
 
 @pytest.mark.slow
