@@ -687,7 +687,19 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
                 f"The corpus column {self.corpus_column!r} has missing values."
             )
         validate_data(self, X, reset=reset, skip_check_array=True)
-        features = check_array(X.drop(columns=self.corpus_column), dtype=np.float32)
+        features = X.drop(columns=self.corpus_column)
+        # check_array would only say "could not convert string to float"
+        bad = [
+            column
+            for column, dtype in features.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(dtype)
+        ]
+        if bad:
+            raise ValueError(
+                "All columns of X but the corpus column must be numeric; these "
+                f"are not: {bad[:10]}."
+            )
+        features = check_array(features, dtype=np.float32)
         return features, corpora.astype(str).to_numpy()
 
 

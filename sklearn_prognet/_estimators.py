@@ -630,7 +630,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
             if not isinstance(source, _BaseNetwork):
                 raise TypeError(
                     f"{label} is a {type(source).__name__}; a source must be a "
-                    "DNNClassifier, FineTunedClassifier or ProgressiveNetClassifier."
+                    "DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier "
+                    "or ResidualAdapterClassifier."
                 )
             if _is_fitted(source):
                 if source.n_features_in_ != X.shape[1]:
@@ -1297,8 +1298,9 @@ class FineTunedClassifier(_BaseNetwork):
         if len(source_columns) != 1:
             raise ValueError(
                 "source must be a single-column network (a DNNClassifier, a "
-                "FineTunedClassifier, or a ProgressiveNetClassifier without "
-                f"sources); it has {len(source_columns)} columns."
+                "FineTunedClassifier, a ResidualAdapterClassifier or a "
+                "ProgressiveNetClassifier without sources); it has "
+                f"{len(source_columns)} columns."
             )
         (column,) = source_columns
         hidden, activation = column.hidden_layer_sizes, column.activation

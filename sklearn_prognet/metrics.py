@@ -199,6 +199,12 @@ def ccc_score(y_true, y_pred, *, multioutput="uniform_average"):
 
 def _ccc(y_true, y_pred):
     """Per-column CCC of two 2-D arrays, population moments."""
+    # The CCC does not depend on the unit of the ratings: divided by their
+    # largest magnitude, ratings near 1e200 (whose squares overflow to inf)
+    # or 1e-200 (whose squares underflow to 0) give the CCC of ordinary ones.
+    scale = np.maximum(np.abs(y_true).max(axis=0), np.abs(y_pred).max(axis=0))
+    scale = np.where(scale > 0, scale, 1.0)
+    y_true, y_pred = y_true / scale, y_pred / scale
     mean_t, mean_p = y_true.mean(axis=0), y_pred.mean(axis=0)
     var_t, var_p = y_true.var(axis=0), y_pred.var(axis=0)
     cov = ((y_true - mean_t) * (y_pred - mean_p)).mean(axis=0)

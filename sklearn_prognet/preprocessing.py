@@ -293,6 +293,11 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
                 f"All columns of X but the speaker column must be numeric; "
                 f"these are not: {_abbreviate(bad)}."
             )
+        if features.shape[1] == 0:
+            raise ValueError(
+                f"X has no feature column besides the speaker column "
+                f"{self.speaker_column!r}: there is nothing to standardise."
+            )
         # Names and count of all columns, speaker column included, as sklearn
         # defines n_features_in_ (ColumnTransformer counts dropped columns too).
         validate_data(self, X, reset=reset, skip_check_array=True)

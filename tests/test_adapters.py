@@ -299,6 +299,22 @@ def test_errors(shifted_task, tiny):
         ).fit(X, y)
 
 
+def test_a_wrong_source_type_names_every_accepted_network(shifted_task):
+    X, y, _, _, params = shifted_task
+    for estimator in (ResidualAdapterClassifier, FineTunedClassifier):
+        with pytest.raises(TypeError, match="a source must be") as error:
+            estimator(source=LogisticRegression(), **params).fit(X, y)
+        for name in (
+            "DNNClassifier",
+            "FineTunedClassifier",
+            "ProgressiveNetClassifier",
+            "ResidualAdapterClassifier",
+        ):
+            assert name in str(error.value)  # fmt: skip
+    with pytest.raises(TypeError, match="ResidualAdapterClassifier"):
+        ProgressiveNetClassifier(sources=[LogisticRegression()], **params).fit(X, y)
+
+
 # -- MultiCorpusClassifier ----------------------------------------------------
 
 
@@ -415,6 +431,12 @@ def test_multi_corpus_errors(multi):
         MultiCorpusClassifier().fit(X, rare)
     with pytest.raises(ValueError, match="feature names should match"):
         multi.predict(X.drop(columns="x3"))
+
+
+def test_multi_corpus_names_a_feature_column_that_is_not_numeric():
+    X, y = two_corpora(n=30)
+    with pytest.raises(ValueError, match=r"must be numeric.*\['speaker'\]"):
+        MultiCorpusClassifier().fit(X.assign(speaker="s1"), y)
 
 
 def test_multi_corpus_stops_on_x_val_and_trains_on_all_of_x():

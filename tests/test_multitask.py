@@ -89,6 +89,18 @@ def test_ccc_score_matches_lin_formula():
     assert ccc_score(t[:, 0], p[:, 0]) != pytest.approx(ddof1)
 
 
+def test_ccc_score_of_huge_ratings_does_not_overflow():
+    # squares of 1e200 overflow to inf (NaN, with numpy warnings); the CCC
+    # does not depend on the unit of the ratings
+    t = np.array([1.0, 2.0, 4.0, 3.0])
+    p = np.array([1.5, 2.0, 3.0, 3.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ccc_score(1e200 * t, 1e200 * t) == 1.0
+        assert ccc_score(1e200 * t, 1e200 * p) == pytest.approx(lin_ccc(t, p))
+        assert ccc_score(1e-200 * t, 1e-200 * p) == pytest.approx(lin_ccc(t, p))
+
+
 def test_ccc_score_agreement_not_correlation():
     t = np.arange(10.0)
     assert ccc_score(t, t) == 1.0

@@ -297,6 +297,12 @@ def test_non_numeric_feature_columns(train, column, values):
         SpeakerStandardScaler().fit(frame)
 
 
+def test_no_feature_column_is_named_as_such(train):
+    # not numpy's "at least one array or dtype is required"
+    with pytest.raises(ValueError, match="no feature column besides the speaker"):
+        SpeakerStandardScaler().fit(train[["speaker"]])
+
+
 def test_nan_features_are_rejected(train):
     frame = train.copy()
     frame.iloc[0, 0] = np.nan
