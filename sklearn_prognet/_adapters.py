@@ -48,7 +48,7 @@ from sklearn_prognet._training import (
     n_trainable_params,
     predict_logits,
 )
-from sklearn_prognet.utils._compat import HasMethods, Interval, _fit_context
+from sklearn_prognet.utils._compat import HasMethods, IntervalNotBool, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
@@ -66,7 +66,10 @@ _ADAPTER_RANK = """
         input to ``adapter_rank`` units, ``U`` back to the layer's width.
         The default trains at most a fifth of the parameters that a
         :class:`ProgressiveNetClassifier` column adds (the paper's network
-        on 88 features: 32132 against 221188 for the column alone).
+        on 88 features: 32132 against 221188 for the column alone). At
+        most the width of the narrowest hidden layer: a larger rank adds
+        parameters and nothing the layer can use, and ``fit`` raises a
+        ValueError.
 """
 
 
@@ -162,7 +165,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
     _parameter_constraints: dict = {
         **_BaseNetwork._parameter_constraints,
         "source": [HasMethods(["fit"]), None],
-        "adapter_rank": [Interval(Integral, 1, None, closed="left")],
+        "adapter_rank": [IntervalNotBool(Integral, 1, None, closed="left")],
     }
     _source_params = ("source",)
 
@@ -263,6 +266,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
                 f"{len(source_columns)} columns."
             )
         (column,) = source_columns
+        _check_adapter_rank(self.adapter_rank, column.hidden_layer_sizes)
         chosen = (tuple(sizes), self.activation)
         own = (tuple(column.hidden_layer_sizes), column.activation)
         if chosen not in {own, _PAPER_ARCHITECTURE}:
@@ -308,7 +312,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     ----------
     corpus_column : str or int, default='corpus'
         Name of the column of ``X`` that holds the corpus of each row. It is
-        not a feature.
+        not a feature. The ids are strings or integers, all of one type, and
+        kept as they are (``1`` and ``'1'`` are not merged: a column mixing
+        them is refused, as is a column of floats). Every corpus needs at
+        least two classes in ``y``; one corpus only gives a warning.
     {adapter_rank}
     {training_parameters}
 
@@ -374,7 +381,14 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
     class, so the losses of ``history_`` stay finite.
 
     Dropout (``dropout``) applies after every hidden layer. Inputs should be
-    standardised (for example per corpus, or per speaker).
+    standardised (for example per corpus, or per speaker), but never the
+    corpus column: a numeric corpus column given to
+    :class:`~sklearn_prognet.preprocessing.SpeakerStandardScaler` would be
+    0.0 within every speaker, one corpus. Pass it through a
+    :class:`~sklearn.compose.ColumnTransformer` unscaled, with pandas output
+    (``ColumnTransformer([("scale", SpeakerStandardScaler(), features +
+    ["speaker"]), ("corpus", "passthrough", ["corpus"])],
+    verbose_feature_names_out=False).set_output(transform="pandas")``).
 
     References
     ----------
@@ -414,7 +428,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             if not name.startswith("dimensional_")
         },
         "corpus_column": [str, Integral],
-        "adapter_rank": [Interval(Integral, 1, None, closed="left")],
+        "adapter_rank": [IntervalNotBool(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -530,6 +544,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             )
         y = encoder.transform(y)
         corpus_names, codes = np.unique(corpora, return_inverse=True)
+        _check_corpora(corpus_names, codes, y, encoder.classes_)
         if self.early_stopping and groups is None and X_val is None:
             strata = codes * len(encoder.classes_) + y
             _check_strata(strata, corpus_names, encoder.classes_)
@@ -569,11 +584,9 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"X_val has {len(features)} samples but y_val has {len(y_val)}."
             )
-        unknown = np.setdiff1d(corpora, corpus_names)
-        if len(unknown):
-            raise ValueError(
-                f"X_val has corpora that are not in X: {unknown.tolist()}."
-            )
+        unknown = _unknown(corpora, corpus_names)
+        if unknown:
+            raise ValueError(f"X_val has corpora that are not in X: {unknown}.")
         codes = np.searchsorted(corpus_names, corpora)
         for code, label in set(zip(codes.tolist(), y_val.tolist(), strict=True)):
             # a label its corpus's output layer cannot predict would make the
@@ -594,6 +607,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         replaces the split: all rows train.
         """
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
+        _check_adapter_rank(self.adapter_rank, sizes)
         device = check_device(self.device)
         rng = check_random_state(self.random_state)
         inputs = _with_codes(features, codes)
@@ -641,10 +655,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         features, corpora = self._split(X, reset=False)
-        unknown = np.setdiff1d(corpora, self.corpora_)
-        if len(unknown):
+        unknown = _unknown(corpora, self.corpora_)
+        if unknown:
             raise ValueError(
-                f"X has corpora that were not seen in fit: {unknown.tolist()}; "
+                f"X has corpora that were not seen in fit: {unknown}; "
                 f"the fitted corpora are {self.corpora_.tolist()}."
             )
         codes = np.searchsorted(self.corpora_, corpora)
@@ -700,7 +714,90 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
                 f"are not: {bad[:10]}."
             )
         features = check_array(features, dtype=np.float32)
-        return features, corpora.astype(str).to_numpy()
+        return features, _corpus_ids(corpora)
+
+
+def _check_adapter_rank(rank, widths):
+    """Raise if an adapter would be wider than the layer it adapts.
+
+    ``U V`` of rank ``r`` on a layer of ``w`` units is at most of rank ``w``:
+    a larger ``r`` adds parameters (rank 1000 on 8-unit layers trains 30034
+    against the source's 146) and nothing the layer can use.
+    """
+    widths = tuple(int(w) for w in widths)
+    if widths and rank > min(widths):
+        raise ValueError(
+            f"adapter_rank={rank} is larger than the narrowest hidden layer "
+            f"({min(widths)} units) of the network's hidden_layer_sizes "
+            f"{widths}; an adapter's rank is at most its layer's width. Use "
+            f"adapter_rank <= {min(widths)}."
+        )
+
+
+def _check_corpora(corpus_names, codes, y, classes):
+    """Warn of a single corpus; raise for a corpus with one class."""
+    if len(corpus_names) == 1:
+        warn(
+            f"X holds one corpus, {corpus_names[0]!r}: there is nothing to share "
+            "a trunk with (if the corpus column should hold several, check that "
+            "no step before this one changed it)."
+        )
+    for d, corpus in enumerate(corpus_names):
+        labels = np.unique(y[codes == d])
+        if len(labels) == 1:
+            # its output layer has one class: the loss of its rows is 0
+            # whatever the weights, and their predictions are constant
+            raise ValueError(
+                f"MultiCorpusClassifier needs at least 2 classes in every "
+                f"corpus; corpus {corpus!r} has one class, "
+                f"{classes[labels[0]]!r}."
+            )
+
+
+def _corpus_ids(corpora):
+    """The corpus of each row as an array of str or of int ids, never merged.
+
+    Converting the ids to one type would merge corpora: 1 and '1' would be
+    one corpus, and so would the 0.0 of every row of a numeric corpus column
+    that a scaler standardised within each speaker.
+    """
+    name = corpora.name
+    if pd.api.types.is_float_dtype(corpora.dtype):
+        raise ValueError(
+            f"The corpus column {name!r} holds floats (such as "
+            f"{corpora.iloc[0]!r}); corpus ids are labels, strings or integers. "
+            "A scaler's output would be floats: never scale it, pass it "
+            "through unscaled (for example with a ColumnTransformer's "
+            "'passthrough' and pandas output)."
+        )
+    values = corpora.to_numpy(dtype=object)
+    kinds = {
+        "str" if isinstance(v, str) else "int" if isinstance(v, Integral) else
+        type(v).__name__
+        for v in values
+    }  # fmt: skip
+    if len(kinds) > 1:
+        raise ValueError(
+            f"The corpus column {name!r} mixes corpus ids of types "
+            f"{' and '.join(sorted(kinds))}; ids of different types (1 and '1') "
+            "would name different corpora. Use one type."
+        )
+    # object arrays of Python str or int: messages show 'a' and 1, not
+    # np.str_('a') and np.int64(1)
+    if kinds == {"str"}:
+        return np.array([str(v) for v in values], dtype=object)
+    if kinds == {"int"} and not pd.api.types.is_bool_dtype(corpora.dtype):
+        return np.array([int(v) for v in values], dtype=object)
+    raise ValueError(
+        f"The corpus column {name!r} holds {kinds.pop()} values; corpus ids "
+        "are strings or integers."
+    )
+
+
+def _unknown(corpora, known):
+    """The ids among ``corpora`` that are not in ``known`` (1 is not '1')."""
+    known = set(np.asarray(known).tolist())
+    return [c for c in dict.fromkeys(corpora.tolist()) if c not in known]
 
 
 def _check_strata(strata, corpus_names, classes):

@@ -108,6 +108,13 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
     the mean and standard deviation of the feature over the rows of the same
     speaker in ``X``. Rows keep their order.
 
+    Every column but the speaker column is scaled. A column that must stay as
+    it is, such as the corpus column of
+    :class:`~sklearn_prognet.MultiCorpusClassifier`, goes beside the scaler:
+    ``ColumnTransformer([("scale", SpeakerStandardScaler(), features +
+    ["speaker"]), ("corpus", "passthrough", ["corpus"])],
+    verbose_feature_names_out=False).set_output(transform="pandas")``.
+
     This is legitimate when the unlabelled speech of every test speaker is
     available before their emotions are predicted (enrolment, a whole session
     processed at once). It is optimistic when each speaker's emotions are

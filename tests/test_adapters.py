@@ -8,9 +8,16 @@ import pytest
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
-from sklearn.model_selection import GroupKFold, cross_val_score, cross_validate
+from sklearn.model_selection import (
+    GroupKFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_estimator_cloneable,
@@ -31,6 +38,7 @@ from sklearn_prognet import (
 from sklearn_prognet._adapter_modules import AdaptedNet
 from sklearn_prognet._columns import adapter_columns, load_state
 from sklearn_prognet._modules import ColumnSpec, ProgressiveNet
+from sklearn_prognet.preprocessing import SpeakerStandardScaler
 
 FAST = {"lr": 0.01, "max_epochs": 40, "early_stopping": False, "random_state": 0}
 
@@ -315,6 +323,22 @@ def test_a_wrong_source_type_names_every_accepted_network(shifted_task):
         ProgressiveNetClassifier(sources=[LogisticRegression()], **params).fit(X, y)
 
 
+def test_adapter_rank_above_the_layer_width_or_a_bool_is_refused(shifted_task):
+    # rank 1000 on 16-unit layers would train far more than the source has
+    X, y, _, source, params = shifted_task
+    with pytest.raises(ValueError, match=r"adapter_rank=1000 .*\(16, 16\)"):
+        ResidualAdapterClassifier(source=source, adapter_rank=1000, **params).fit(X, y)
+    with pytest.raises(ValueError, match=r"adapter_rank=17 .*\(16, 16\)"):
+        ResidualAdapterClassifier(source=source, adapter_rank=17, **params).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="adapter_rank"):
+        ResidualAdapterClassifier(source=source, adapter_rank=True, **params).fit(X, y)
+    Xm, ym = two_corpora(n=30)
+    with pytest.raises(ValueError, match=r"adapter_rank=9 .*\(8, 4\)"):
+        MultiCorpusClassifier(hidden_layer_sizes=(8, 4), adapter_rank=9).fit(Xm, ym)
+    with pytest.raises(InvalidParameterError, match="adapter_rank"):
+        MultiCorpusClassifier(adapter_rank=True).fit(Xm, ym)
+
+
 # -- MultiCorpusClassifier ----------------------------------------------------
 
 
@@ -394,7 +418,9 @@ def test_multi_corpus_reproducible_pickle_and_cv(multi):
     restored = pickle.loads(pickle.dumps(multi))
     np.testing.assert_array_equal(restored.predict_proba(X), multi.predict_proba(X))
     small = {**MULTI, "max_epochs": 5}
-    scores = cross_val_score(MultiCorpusClassifier(**small), X, y, cv=2)
+    # shuffled: unshuffled, one training fold holds only 'angry' rows of 'a'
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    scores = cross_val_score(MultiCorpusClassifier(**small), X, y, cv=cv)
     assert scores.shape == (2,)
 
 
@@ -437,6 +463,73 @@ def test_multi_corpus_names_a_feature_column_that_is_not_numeric():
     X, y = two_corpora(n=30)
     with pytest.raises(ValueError, match=r"must be numeric.*\['speaker'\]"):
         MultiCorpusClassifier().fit(X.assign(speaker="s1"), y)
+
+
+def test_multi_corpus_ids_stay_distinct_and_are_never_merged():
+    X, y = two_corpora(n=30)
+    params = {"hidden_layer_sizes": (4,), "adapter_rank": 2, "max_epochs": 1}
+    # integer ids stay integers: 1 and "1" are two corpora, not one
+    numeric = X.assign(corpus=np.where(X["corpus"] == "a", 1, 2))
+    clf = MultiCorpusClassifier(**params).fit(numeric, y)
+    assert clf.corpora_.tolist() == [1, 2]
+    assert clf.corpus_classes_[1].tolist() == ["angry", "sad"]
+    with pytest.raises(ValueError, match=r"not seen in fit: \['1'\]"):
+        clf.predict(numeric.assign(corpus="1"))
+    with pytest.raises(ValueError, match=r"corpora that are not in X: \['2'\]"):
+        MultiCorpusClassifier(**params).fit(
+            numeric, y, X_val=numeric.assign(corpus="2"), y_val=y
+        )
+    # one column holding both 1 and "1" is refused, not read as one corpus
+    mixed = X.assign(corpus=[1 if c == "a" else "1" for c in X["corpus"]])
+    with pytest.raises(ValueError, match="mixes corpus ids of types int and str"):
+        MultiCorpusClassifier(**params).fit(mixed, y)
+    # a corpus column of floats is what a scaler makes of numeric ids (all
+    # 0.0 within each speaker): refused, naming where it comes from
+    with pytest.raises(ValueError, match="holds floats.*never scale it"):
+        MultiCorpusClassifier(**params).fit(X.assign(corpus=0.0), y)
+
+
+def test_multi_corpus_warns_of_one_corpus_and_refuses_a_one_class_corpus():
+    X, y = two_corpora(n=30)
+    params = {"hidden_layer_sizes": (4,), "adapter_rank": 2, "max_epochs": 1}
+    with pytest.warns(UserWarning, match="X holds one corpus, 'a'"):
+        MultiCorpusClassifier(**params).fit(X.assign(corpus="a"), y)
+    # a corpus with one class: its output layer has nothing to choose from,
+    # so its rows add nothing to the loss and its predictions are constant
+    one_class = np.where(X["corpus"] == "a", "sad", y)
+    with pytest.raises(ValueError, match="corpus 'a' has one class, 'sad'"):
+        MultiCorpusClassifier(**params).fit(X, one_class)
+
+
+def test_the_corpus_column_passes_through_a_speaker_scaler_unscaled():
+    # The corpus column must never be scaled: a ColumnTransformer standardises
+    # the features per speaker and passes the corpus column through as it is,
+    # with pandas output so that the ids keep their type.
+    X, y = two_corpora(n=30)
+    X["speaker"] = np.arange(len(X)) % 6
+    X["corpus"] = np.where(X["corpus"] == "a", 10, 20)
+    features = ["x0", "x1", "x2", "x3"]
+    prepare = ColumnTransformer(
+        [
+            ("scale", SpeakerStandardScaler(), [*features, "speaker"]),
+            ("corpus", "passthrough", ["corpus"]),
+        ],
+        verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    out = prepare.fit_transform(X)
+    np.testing.assert_array_equal(out["corpus"].to_numpy(), X["corpus"].to_numpy())
+    assert out["corpus"].dtype == X["corpus"].dtype
+    rows = (X["speaker"] == 3).to_numpy()  # a speaker's features: mean 0, sd 1
+    np.testing.assert_allclose(out.loc[rows, features].mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(out.loc[rows, features].std(ddof=0), 1, rtol=1e-6)
+    params = {"hidden_layer_sizes": (4,), "adapter_rank": 2, "max_epochs": 1}
+    pipe = make_pipeline(prepare, MultiCorpusClassifier(**params)).fit(X, y)
+    assert pipe[-1].corpora_.tolist() == [10, 20]
+    # the corpus column given to the scaler itself would be standardised
+    # (0.0 within every speaker): the classifier refuses it
+    scaled = SpeakerStandardScaler().set_output(transform="pandas")
+    with pytest.raises(ValueError, match="holds floats"):
+        make_pipeline(scaled, MultiCorpusClassifier(**params)).fit(X, y)
 
 
 def test_multi_corpus_stops_on_x_val_and_trains_on_all_of_x():

@@ -15,9 +15,18 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_feature_names_in
 
+
+class IntervalNotBool(Interval):
+    """An :class:`Interval` that refuses bools (``True`` is an Integral, 1)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
 __all__ = [
     "HasMethods",
     "Interval",
+    "IntervalNotBool",
     "StrOptions",
     "_check_feature_names_in",
     "_fit_context",
