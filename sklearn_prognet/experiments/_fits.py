@@ -116,6 +116,18 @@ def paper_network():
     return {name: defaults[name] for name in NETWORK_SETTINGS}
 
 
+def adapter_rank(network):
+    """The adapters' rank: the default, or the narrowest layer's width if less.
+
+    A rank above a layer's width is refused (it adds parameters and nothing
+    the layer can use); small test networks have layers of 8 units.
+    """
+    from sklearn_prognet._adapters import ResidualAdapterClassifier
+
+    sizes = network.get("hidden_layer_sizes", paper_network()["hidden_layer_sizes"])
+    return min(ResidualAdapterClassifier().adapter_rank, *sizes)
+
+
 def network_params(network=None, device="cpu"):
     """The paper's network settings, updated with ``network``, and the device."""
     params = paper_network()
@@ -309,7 +321,10 @@ def make_estimator(task, data):
         )
     elif task.method == "adapter":
         net = ResidualAdapterClassifier(
-            source=source, **params, random_state=task.random_state
+            source=source,
+            adapter_rank=adapter_rank(params),
+            **params,
+            random_state=task.random_state,
         )
     elif data.networks is not None:
         net = data.networks(task, params)

@@ -36,6 +36,7 @@ from sklearn_prognet.experiments._fits import (
     METHOD_LABELS,
     FitData,
     FitTask,
+    adapter_rank,
     derive_seed,
     feature_rows,
     make_scaler,
@@ -244,7 +245,11 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         """The unfitted :class:`~sklearn_prognet.MultiCorpusClassifier` of ``fit``."""
         from sklearn_prognet._adapters import MultiCorpusClassifier
 
-        return MultiCorpusClassifier(**self.network, random_state=self.random_state)
+        return MultiCorpusClassifier(
+            adapter_rank=adapter_rank(self.network),
+            **self.network,
+            random_state=self.random_state,
+        )
 
     def inner_fit_arguments(self, X, y, X_val=None, y_val=None):
         """The classifier's fit arguments: the other corpora and the target's rows."""
