@@ -226,7 +226,8 @@ def fit_batched(estimators, fits, *, n_jobs=None):
         (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes no
         ``'source_y'``, and ``'X'`` and ``'X_val'`` as DataFrames with the
         corpus column). A Pipeline's steps before the network are fitted on
-        ``X`` and transform ``X_val``.
+        ``X`` and transform ``X_val``. A fit that is not a dict (a tuple
+        ``(X, y)``) raises a TypeError.
 
     n_jobs : int, default=None
         Worker processes: the networks of one configuration and similar
