@@ -35,10 +35,11 @@ from sklearn_prognet.experiments._format import (
     corpus_text,
     df_text,
     md_table,
-    network_text,
     protocol_text,
     score_cell,
     significance_table,
+    stops_early,
+    training_text,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -590,9 +591,9 @@ def _introduction(status, saved):
         f"- Ratings learned: {', '.join(config['dimensions'])}. Each network sees "
         "the ratings of its training folds only, standardised with their mean and "
         "standard deviation; utterances without a rating add nothing to that "
-        "dimension's loss. Early stopping watches the validation fold's UAR.",
+        "dimension's loss. The validation fold is scored by its UAR alone.",
         f"- Protocol: {protocol_text(config)}",
-        f"- Networks: {network_text(config['network'])}; a linear regression head "
+        f"- Networks: {training_text(config, lateral=False)}; a linear regression head "
         "on the last hidden layer predicts the ratings.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold), the random "
         "state of the step's fits derive from it; all arms of a step share it.",
@@ -627,6 +628,7 @@ def _learning_curve_lines(folder, results, arms):
         return [], []
     arms_labels = [(a.name, a.title) for a in arms]
     curves, best = learning_curves(scores, results.histories, arms_labels)
+    best = best if stops_early(results.config) else None  # no best epoch
     lines = ["## Learning curves", ""]
     if plot_learning_curves(curves, Path(folder) / "learning_curves.png",
                             title="Validation UAR per epoch", best_epochs=best,

@@ -1,0 +1,121 @@
+"""Reliability of the experiments' runs and reports (issue #32).
+
+Reports that state the settings a run used, per-speaker normalisation with
+speaker-stratified folds, a dask backend checked before anything is
+written, runs without early stopping, the hub's offline errors, messages
+about bad input, and the engine of the multitask experiment's arms.
+"""
+
+import json
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from sklearn_prognet.experiments import (
+    load_corpus,
+    run_multi_corpus,
+)
+from sklearn_prognet.experiments._inputs import corpus_to_frame
+from sklearn_prognet.experiments.cli import main
+from sklearn_prognet.presets import SMALL_CORPUS
+
+QUIET = {"verbose": False, "progress": False}
+SPEAKERS = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
+
+
+@pytest.fixture(scope="module")
+def emodb():
+    return load_corpus("emodb")
+
+
+@pytest.fixture(scope="module")
+def two_tables(tmp_path_factory, emodb):
+    """Two feature tables of disjoint EmoDB speakers, named a and b."""
+    folder = tmp_path_factory.mktemp("corpora")
+    paths = []
+    for name, speakers in SPEAKERS.items():
+        frame = corpus_to_frame(emodb.select(np.isin(emodb.speaker, speakers)))
+        frame["corpus"] = name
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        paths.append(str(folder / f"{name}.csv"))
+    return paths
+
+
+def _line(report, start):
+    return next(line for line in report.splitlines() if line.startswith(start))
+
+
+# -- item 1: the report states the settings of config.json ---------------------
+
+
+def _cli_run(out, *flags):
+    args = ["paralinguistic", "--sources", "gender", "--n-splits", "3",
+            "--n-repeats", "1", "--hidden-layer-sizes", "16,8", "--max-epochs", "3",
+            "--no-progress", "--out", str(out), *flags]  # fmt: skip
+    assert main(args) == 0
+    config = json.loads((out / "config.json").read_text())["config"]
+    return config, (out / "report.md").read_text()
+
+
+def test_report_states_the_preset_settings_of_config_json(tmp_path, capsys):
+    config, report = _cli_run(
+        tmp_path / "run", "--preset", "small-corpus", "--dropout", "0.2",
+        "--lr", "0.003",
+    )  # fmt: skip
+    net = config["network"]
+    # what the run used: the preset, with the options given explicitly
+    assert net["early_stopping"] is False
+    assert (net["weight_decay"], net["label_smoothing"]) == (0.1, 0.1)
+    assert (net["dropout"], net["lr"], net["max_epochs"]) == (0.2, 0.003, 3)
+    networks = _line(report, "- Networks")
+    assert "2 × " not in networks and "16-8 tanh hidden units" in networks
+    assert f"dropout {net['dropout']}," in networks
+    assert f"Adam lr {net['lr']} with decoupled weight decay 0.1" in networks
+    assert f"label smoothing {net['label_smoothing']}" in networks
+    assert f"batch {net['batch_size']}" in networks
+    assert f"{net['max_epochs']} epochs without early stopping" in networks
+    # nothing the run did not do: no stopping, no held-out share, no best epoch
+    for claim in ("patience", "early stopping on", "held out", "10%", "30%"):
+        assert claim not in report, claim
+    assert "one validation fold (scored only)" in _line(report, "- Protocol")
+    assert "best epoch" not in report.lower().replace("no best epoch", "")
+
+
+def test_report_states_early_stopping_when_it_ran(tmp_path, capsys):
+    config, report = _cli_run(tmp_path / "run", "--patience", "2")
+    net = config["network"]
+    assert "early_stopping" not in net  # the estimators' default: True
+    networks = _line(report, "- Networks")
+    assert f"at most {net['max_epochs']} epochs, early stopping" in networks
+    assert f"patience {net['patience']}" in networks
+    assert "weight decay" not in networks and "label smoothing" not in networks
+    assert "10% of the training folds held out" in networks
+    assert "| best epoch |" in report
+
+
+# -- item 10: no best epoch without early stopping ----------------------------
+
+
+@pytest.mark.parametrize("engine", ["per-fit", "batched"])
+def test_multi_corpus_without_early_stopping_warns_nothing(
+    tmp_path, two_tables, engine
+):
+    network = {**SMALL_CORPUS, "hidden_layer_sizes": (8,), "max_epochs": 2}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_multi_corpus(
+            tmp_path / "run", two_tables, train_folds=[1], n_splits=3,
+            n_repeats=1, network=network, engine=engine, **QUIET,
+        )  # fmt: skip
+    assert [str(w.message) for w in caught] == []
+    joint = result.scores[result.scores["method"] == "multicorpus"]
+    assert len(joint) and joint["best_valid_uar"].isna().all()
+    report = result.report.read_text()
+    assert "No early stopping: every fit trained for 2 epochs" in report
+    training = report[report.index("## Training") :]
+    assert "best epoch (mean)" not in training
+    for claim in ("patience", "held out", "early stopping on"):
+        assert claim not in report, claim
+    assert re.search(r"trains on all of its training rows", report)
