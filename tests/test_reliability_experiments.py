@@ -9,19 +9,23 @@ about bad input, and the engine of the multitask experiment's arms.
 import json
 import re
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from sklearn_prognet.experiments import (
+    _skeleton,
     load_corpus,
     run_multi_corpus,
+    run_paralinguistic,
 )
 from sklearn_prognet.experiments._inputs import corpus_to_frame
 from sklearn_prognet.experiments.cli import main
 from sklearn_prognet.presets import SMALL_CORPUS
 
 QUIET = {"verbose": False, "progress": False}
+TINY = {"hidden_layer_sizes": (8,), "max_epochs": 2, "patience": 2}
 SPEAKERS = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
 
 
@@ -119,3 +123,69 @@ def test_multi_corpus_without_early_stopping_warns_nothing(
     for claim in ("patience", "held out", "early stopping on"):
         assert claim not in report, claim
     assert re.search(r"trains on all of its training rows", report)
+
+
+# -- item 2: per-speaker normalisation with speaker-stratified folds ----------
+
+
+def _spy_on_training(monkeypatch, caught):
+    """Record the warnings given before training, and the tasks trained."""
+    seen = {}
+    real = _skeleton.execute
+
+    def spy(store, tasks, data, **kwargs):
+        seen["warnings"] = [str(w.message) for w in caught]
+        seen["tasks"], seen["speaker"] = tasks, data.speaker
+        return real(store, tasks, data, **kwargs)
+
+    monkeypatch.setattr(_skeleton, "execute", spy)
+    return seen
+
+
+def _fallback_by_hand(tasks, speaker, min_samples=10):
+    n = 0
+    for task in tasks:
+        counts = Counter(speaker[task.test])
+        n += sum(1 for s in speaker[task.test] if counts[s] < min_samples)
+    return n, sum(len(task.test) for task in tasks)
+
+
+def test_speaker_normalization_on_stratified_folds_warns_before_training(
+    tmp_path, emodb, monkeypatch
+):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen = _spy_on_training(monkeypatch, caught)
+        result = run_paralinguistic(
+            tmp_path / "run", emodb, normalization="speaker", n_splits=5,
+            n_repeats=1, sources=["gender"], baselines=["logreg"], network=TINY,
+            **QUIET,
+        )  # fmt: skip
+    n_fallback, n_test = _fallback_by_hand(seen["tasks"], seen["speaker"])
+    # five speaker-stratified folds: most speakers have < 10 test rows a fold
+    assert n_fallback / n_test > 0.5
+    before = [m for m in seen["warnings"] if "normalization='speaker'" in m]
+    assert len(before) == 1
+    assert f"{n_fallback} of {n_test} test rows" in before[0]
+    assert "speaker_independent" in before[0]
+    report = result.report.read_text()
+    assert f"{100 * n_fallback / n_test:.1f}% of the test rows" in report
+    assert f"({n_fallback} of {n_test}, over all fits)" in report
+
+
+def test_speaker_normalization_on_whole_speakers_does_not_warn(
+    tmp_path, emodb, monkeypatch
+):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen = _spy_on_training(monkeypatch, caught)
+        result = run_paralinguistic(
+            tmp_path / "run", emodb, normalization="speaker", n_splits=5,
+            n_repeats=1, sources=["gender"], network=TINY,
+            protocol="speaker_independent", **QUIET,
+        )  # fmt: skip
+    assert _fallback_by_hand(seen["tasks"], seen["speaker"])[0] == 0
+    assert not [m for m in seen["warnings"] if "normalization='speaker'" in m]
+    assert "fell back to global statistics for **0.0% of the test rows**" in (
+        result.report.read_text()
+    )

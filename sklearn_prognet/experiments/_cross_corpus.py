@@ -420,6 +420,10 @@ class CrossCorpus(Experiment):
             state={"source": source, "target": target, "network": network},
         )
 
+    def row_speakers(self, plan):
+        """The target's speakers: the tasks index the target's rows."""
+        return np.asarray(plan.state["target"].speaker)
+
     def fit_data(self, store, plan, options):
         """Train (or load) the source model, then share it with the tasks."""
         network, target = plan.state["network"], plan.state["target"]

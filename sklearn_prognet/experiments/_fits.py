@@ -205,6 +205,26 @@ def feature_rows(X, speaker, index, normalization):
     return frame
 
 
+def n_global_fallback(speaker, min_samples):
+    """How many of these rows a per-speaker scaler standardises globally.
+
+    :class:`SpeakerStandardScaler` standardises a speaker with fewer than
+    ``min_samples`` rows in the data it transforms with the training data's
+    global statistics instead of their own. ``speaker`` holds the speaker
+    of every row of that data (one test fold).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import n_global_fallback
+    >>> n_global_fallback(["a", "a", "a", "b", "b", "c"], min_samples=3)
+    3
+    """
+    _, inverse, counts = np.unique(
+        np.asarray(speaker), return_inverse=True, return_counts=True
+    )
+    return int((counts[inverse] < min_samples).sum())
+
+
 def derive_seed(seed, *parts):
     """A 31-bit random state derived from ``seed`` and any labels.
 
@@ -479,6 +499,12 @@ def fit_record(task, data, pipe, engine):
         record.update(training_record(net))
     if hasattr(net, "record_fields"):
         record.update(net.record_fields(X_test))
+    if data.normalization == "speaker":
+        # test rows the scaler standardised with the training folds' global
+        # statistics: the report gives their share
+        record["n_test_global"] = n_global_fallback(
+            data.speaker[task.test], pipe[0].min_samples
+        )
     if data.record_predictions:
         record.update(prediction_record(task.test, y[task.test], y_pred))
     record["confusion"] = confusion_matrix(y[task.test], y_pred, labels=np.unique(y))

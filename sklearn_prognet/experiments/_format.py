@@ -385,10 +385,37 @@ def engine_lines(engines):
     return [f"Fits by training engine: {parts}{same}.", ""]
 
 
-def footer(saved, files):
-    """Notes, the folder's files and the versions, closing every report."""
+def fallback_note(n_fallback, n_test):
+    """The test rows that per-speaker normalisation standardised globally, in words.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import fallback_note
+    >>> fallback_note(81, 90)[:60]
+    'Per-speaker normalisation fell back to global statistics for'
+    """
+    text = (
+        "Per-speaker normalisation fell back to global statistics for "
+        f"**{n_fallback / n_test:.1%} of the test rows** ({n_fallback} of {n_test}, "
+        "over all fits): their speakers had fewer than 10 utterances in the "
+        "test fold, so those rows were standardised with the training folds' "
+        "global statistics while the training rows were standardised per speaker."
+    )
+    if n_fallback:
+        text += (
+            " Their scores understate per-speaker normalisation; "
+            f"protocol={SPEAKER_INDEPENDENT!r} tests whole speakers."
+        )
+    return text
+
+
+def footer(saved, files, notes=()):
+    """Notes, the folder's files and the versions, closing every report.
+
+    ``notes`` are added to those of ``config.json``.
+    """
     lines = []
-    notes = list(saved.get("notes") or [])
+    notes = list(saved.get("notes") or []) + list(notes)
     if saved["config"].get("protocol") == SPEAKER_STRATIFIED:
         notes.append(
             "Speaker-stratified folds put every speaker in the training and the test "

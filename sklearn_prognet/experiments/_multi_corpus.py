@@ -555,6 +555,10 @@ class MultiCorpus(Experiment):
             state={"corpora": corpora, "network": network},
         )
 
+    def row_speakers(self, plan):
+        """The speakers of all corpora, in the order the tasks index them."""
+        return corpus_speakers(plan.state["corpora"])
+
     def fit_data(self, store, plan, options):
         """Train (or load) the pooled source networks; share all corpora."""
         corpora, network = plan.state["corpora"], plan.state["network"]
