@@ -8,6 +8,8 @@ about bad input, and the engine of the multitask experiment's arms.
 
 import json
 import re
+import socket
+import sys
 import warnings
 from collections import Counter
 
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 
 from sklearn_prognet.experiments import (
+    ExperimentInputError,
     _skeleton,
     load_corpus,
     run_multi_corpus,
@@ -189,3 +192,34 @@ def test_speaker_normalization_on_whole_speakers_does_not_warn(
     assert "fell back to global statistics for **0.0% of the test rows**" in (
         result.report.read_text()
     )
+
+
+# -- item 9: the dask backend is checked before anything is written ----------
+
+
+def _closed_port():
+    """A local port that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("problem", ["no distributed", "unreachable scheduler"])
+def test_dask_backend_is_checked_before_anything_is_written(
+    tmp_path, emodb, monkeypatch, problem
+):
+    out = tmp_path / "run"
+    options = {"backend": "dask"}
+    if problem == "no distributed":
+        monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+        match = "needs dask.distributed"
+    else:
+        options["scheduler"] = f"tcp://127.0.0.1:{_closed_port()}"
+        match = "Cannot connect to the dask scheduler"
+    run = {"n_splits": 3, "n_repeats": 1, "sources": ["gender"], "network": TINY}
+    with pytest.raises(ExperimentInputError, match=match):
+        run_paralinguistic(out, emodb, **run, **options, **QUIET)
+    assert not out.exists() or not any(out.iterdir())
+    # the corrected command runs in the same folder
+    result = run_paralinguistic(out, emodb, **run, **QUIET)
+    assert len(result.scores) == 3 * 3

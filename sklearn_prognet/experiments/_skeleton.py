@@ -23,6 +23,7 @@ import numpy as np
 
 from sklearn_prognet.experiments._engine import check_engine, resolve_engine
 from sklearn_prognet.experiments._execution import (
+    check_backend,
     check_execution,
     execute,
     log,
@@ -399,6 +400,7 @@ def run_experiment(experiment, out, options):
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
+    check_backend(options.backend, options.scheduler)
     check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
