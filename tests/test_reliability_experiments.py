@@ -10,8 +10,11 @@ import json
 import re
 import socket
 import sys
+import threading
+import time
 import warnings
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,6 +30,7 @@ from sklearn_prognet.experiments._inputs import corpus_to_frame
 from sklearn_prognet.experiments.cli import main
 from sklearn_prognet.presets import SMALL_CORPUS
 
+DATA = Path(__file__).parent / "data"
 QUIET = {"verbose": False, "progress": False}
 TINY = {"hidden_layer_sizes": (8,), "max_epochs": 2, "patience": 2}
 SPEAKERS = {"a": ["03", "08", "09"], "b": ["10", "11", "13", "14"]}
@@ -223,3 +227,61 @@ def test_dask_backend_is_checked_before_anything_is_written(
     # the corrected command runs in the same folder
     result = run_paralinguistic(out, emodb, **run, **QUIET)
     assert len(result.scores) == 3 * 3
+
+
+# -- item 11: an unreachable Hub fails after one try ---------------------------
+
+
+@pytest.fixture
+def counting_endpoint(monkeypatch):
+    """A local "Hub" that hangs up on every request; keeps their request lines."""
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+    pytest.importorskip("transformers")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    attempts, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:  # the timeout: look at stop again
+                continue
+            with connection:
+                connection.settimeout(1)
+                try:
+                    attempts.append(connection.recv(4096).split(b"\r\n")[0])
+                except OSError:
+                    attempts.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    endpoint = f"http://127.0.0.1:{server.getsockname()[1]}"
+    for flag in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(flag, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", "/nonexistent")
+    yield attempts
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_unreachable_hub_fails_after_one_try(counting_endpoint):
+    from sklearn_prognet import SpeechEmbeddingTransformer
+
+    start = time.perf_counter()
+    with pytest.raises(OSError, match="cannot be reached") as error:
+        SpeechEmbeddingTransformer(model="sklearn-prognet-tests/no-such-model").fit(
+            [str(DATA / "03a02Ta.wav")]
+        )
+    model_requests = [r for r in counting_endpoint if b"no-such-model" in r]
+    assert len(model_requests) == 1, counting_endpoint
+    assert time.perf_counter() - start < 10
+    # the current command-line client of the Hub, not the removed one
+    assert "`hf download sklearn-prognet-tests/no-such-model" in str(error.value)
+    assert "huggingface-cli" not in str(error.value)
