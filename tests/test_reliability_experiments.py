@@ -6,8 +6,12 @@ written, runs without early stopping, the hub's offline errors, messages
 about bad input, and the engine of the multitask experiment's arms.
 """
 
+import dataclasses
+import errno
 import json
+import os
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -285,3 +289,84 @@ def test_unreachable_hub_fails_after_one_try(counting_endpoint):
     # the current command-line client of the Hub, not the removed one
     assert "`hf download sklearn-prognet-tests/no-such-model" in str(error.value)
     assert "huggingface-cli" not in str(error.value)
+
+
+# -- item 12: messages about bad input and failed writes ----------------------
+
+
+def test_feature_table_without_rows_says_so(tmp_path, emodb):
+    path = tmp_path / "empty.csv"
+    corpus_to_frame(emodb).head(0).to_csv(path, index=False)  # the header only
+    with pytest.raises(ExperimentInputError, match="has no rows") as error:
+        load_corpus(str(path))
+    assert str(path) in str(error.value)
+    assert "not numeric" not in str(error.value)
+
+
+def _fail_writes_to(monkeypatch, suffix):
+    """Make os.write fail with ENOSPC on files whose path ends with ``suffix``."""
+    real_write = os.write
+
+    def write(fd, data):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(suffix):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_full_disk_names_the_file_of_the_results(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    _fail_writes_to(monkeypatch, "fits.jsonl")
+    status = main(["paralinguistic", "--sources", "gender", "--n-splits", "3",
+                   "--n-repeats", "1", "--hidden-layer-sizes", "8", "--max-epochs",
+                   "2", "--no-progress", "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert "No space left on device" in line
+    assert str(out / "fits.jsonl") in line
+
+
+def test_full_disk_names_the_file_of_a_report(tmp_path, monkeypatch):
+    from sklearn_prognet.experiments import render_report
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for name in ("config.json", "fits.jsonl"):
+        shutil.copy(DATA / "results_confusion" / name, folder / name)
+
+    def fsync(fd):  # the disk fills up while a file of the report is written
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(OSError, match="No space left on device") as error:
+        render_report(folder)
+    assert error.value.filename is not None
+    assert Path(error.value.filename).parent == folder
+    assert str(folder) in str(error.value)
+    assert not list(folder.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_numeric_strings_among_ratings_are_refused(tmp_path):
+    from sklearn_prognet import DNNClassifier
+
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), np.repeat(["a", "b"], 20)
+    ratings = np.array([1.0, "2.0"] * 20, dtype=object)  # numbers and text
+    clf = DNNClassifier(dimensional_weight=1.0, hidden_layer_sizes=(4,),
+                        max_epochs=1, early_stopping=False)  # fmt: skip
+    with pytest.raises(ValueError, match="numeric ratings.*'2.0'"):
+        clf.fit(X, y, dimensions=ratings)
+
+
+def test_numeric_strings_among_a_corpus_ratings_are_refused(tmp_path, emodb):
+    from sklearn_prognet.experiments import run_multitask
+
+    arousal = np.array([3.0] * emodb.n_samples, dtype=object)
+    arousal[5] = "2.0"  # reads as a number, but is text
+    corpus = dataclasses.replace(emodb, ratings={"arousal": arousal})
+    with pytest.raises(ExperimentInputError, match="1 are not, e.g. '2.0'"):
+        run_multitask(tmp_path / "run", corpus, network=TINY, **QUIET)
+    assert not (tmp_path / "run").exists()

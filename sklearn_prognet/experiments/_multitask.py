@@ -309,12 +309,15 @@ def _numeric(values, name, corpus_name):
 
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     given = pd.notna(pd.Series(values)).to_numpy()
-    text = given & np.isnan(numbers)
+    unparsed = given & np.isnan(numbers)
+    # text is not a rating, even when it reads as a number ("1.0")
+    text = unparsed | np.array([isinstance(v, (str, bytes)) for v in values], bool)
     if text.any():
+        first = int(np.argmax(unparsed if unparsed.any() else text))
         raise ExperimentInputError(
             f"Corpus {corpus_name!r}: the {name!r} ratings must be numbers (empty "
             f"for a missing rating); {int(text.sum())} are not, e.g. "
-            f"{values[int(np.argmax(text))]!r}."
+            f"{values[first]!r}."
         )
     if np.isinf(numbers).any():
         raise ExperimentInputError(
