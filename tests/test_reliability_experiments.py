@@ -370,3 +370,43 @@ def test_numeric_strings_among_a_corpus_ratings_are_refused(tmp_path, emodb):
     with pytest.raises(ExperimentInputError, match="1 are not, e.g. '2.0'"):
         run_multitask(tmp_path / "run", corpus, network=TINY, **QUIET)
     assert not (tmp_path / "run").exists()
+
+
+# -- item 13: all arms of the multitask experiment train per fit --------------
+
+
+def test_multitask_arms_share_one_engine_and_stream(tmp_path, emodb):
+    from sklearn_prognet.experiments import run_multitask
+    from sklearn_prognet.experiments._fits import FitData, FitTask, run_fit
+    from sklearn_prognet.experiments._folds import make_folds
+
+    frame = corpus_to_frame(emodb)
+    frame["arousal"] = np.random.RandomState(0).normal(3, 1, len(frame))
+    path = tmp_path / "rated.csv"
+    frame.to_csv(path, index=False)
+    result = run_multitask(
+        tmp_path / "run",
+        str(path),
+        dimensional_weights=[1.0],
+        n_splits=3,
+        n_repeats=1,
+        network=TINY,
+        **QUIET,
+    )  # fmt: skip (the default engine: 'batched')
+    records = [json.loads(line) for line in (result.folder / "fits.jsonl").open()]
+    assert {r["engine"] for r in records} == {"per-fit"}
+    # the single-task arm is a plain DNN fit with the step's seed, per fit
+    corpus = load_corpus(str(path))
+    folds, _ = make_folds(corpus, protocol="speaker_stratified", n_splits=3,
+                          n_repeats=1, seed=0)  # fmt: skip
+    network = {**result.config["config"]["network"]}
+    network["hidden_layer_sizes"] = tuple(network["hidden_layer_sizes"])
+    data = FitData(X=corpus.X, y=np.asarray(corpus.emotion), network=network)
+    for fold in folds:
+        (dnn,) = [r for r in records if r["method"] == "dnn" and r["fold"] == fold.fold]
+        task = FitTask(key="plain", method="dnn", repeat=0, fold=fold.fold,
+                       n_train_folds=1, train=fold.train, validation=fold.validation,
+                       test=fold.test, random_state=dnn["random_state"])  # fmt: skip
+        plain = run_fit(task, data)
+        assert plain["history"]["valid_uar"] == dnn["history"]["valid_uar"]
+        assert plain["uar"] == dnn["uar"]
