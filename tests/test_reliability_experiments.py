@@ -110,6 +110,37 @@ def test_report_states_early_stopping_when_it_ran(tmp_path, capsys):
     assert "| best epoch |" in report
 
 
+@pytest.mark.parametrize("experiment", ["cross-corpus", "multitask"])
+def test_every_report_states_the_preset_settings(tmp_path, emodb, experiment):
+    from sklearn_prognet.experiments import run_cross_corpus, run_multitask
+
+    network = {**SMALL_CORPUS, "hidden_layer_sizes": (8,), "max_epochs": 2}
+    run = {"n_splits": 3, "n_repeats": 1, "network": network, **QUIET}
+    if experiment == "cross-corpus":
+        source = emodb.select(np.isin(emodb.speaker, ["03", "08", "09", "10"]))
+        target = emodb.select(~np.isin(emodb.speaker, ["03", "08", "09", "10"]))
+        result = run_cross_corpus(tmp_path / "run", source, target,
+                                  train_folds=[1], **run)  # fmt: skip
+    else:
+        frame = corpus_to_frame(emodb)
+        frame["arousal"] = np.random.RandomState(0).normal(3, 1, len(frame))
+        frame.to_csv(tmp_path / "rated.csv", index=False)
+        result = run_multitask(tmp_path / "run", str(tmp_path / "rated.csv"),
+                               dimensional_weights=[1.0], **run)  # fmt: skip
+    net = result.config["config"]["network"]
+    report = result.report.read_text()
+    networks = _line(report, "- Networks")
+    assert "8 tanh hidden units" in networks
+    assert f"weight decay {net['weight_decay']}" in networks
+    assert f"label smoothing {net['label_smoothing']}" in networks
+    assert f"{net['max_epochs']} epochs without early stopping" in networks
+    for claim in ("patience", "early stopping on", "held out", "Early stopping"):
+        assert claim not in report, claim
+    if experiment == "cross-corpus":
+        assert "utterances of" in _line(report, "- Source model")
+        assert "without early stopping: 2 epochs" in _line(report, "- Source model")
+
+
 # -- item 10: no best epoch without early stopping ----------------------------
 
 
