@@ -92,7 +92,8 @@ def test_report_states_the_preset_settings_of_config_json(tmp_path, capsys):
     assert f"batch {net['batch_size']}" in networks
     assert f"{net['max_epochs']} epochs without early stopping" in networks
     # nothing the run did not do: no stopping, no held-out share, no best epoch
-    for claim in ("patience", "early stopping on", "held out", "10%", "30%"):
+    for claim in ("patience", "early stopping on", "held out", "10%", "30%",
+                  "stop early"):  # fmt: skip
         assert claim not in report, claim
     assert "one validation fold (scored only)" in _line(report, "- Protocol")
     assert "best epoch" not in report.lower().replace("no best epoch", "")

@@ -449,7 +449,8 @@ def _learning_curve_lines(folder, results):
                 source = label if arm != "dnn" else "N/A"
                 cells = epoch_cells(epoch_summary(frames[arm]), with_std=True)
                 epoch_rows.append([source, method_label, *cells])
-    lines += [_CURVES_NOTE, ""]
+    note = _CURVES_NOTE if stops_early(results.config) else _CURVES_NOTE_ALL_EPOCHS
+    lines += [note, ""]
     if epoch_rows:
         header = ["Source", "Method", "best epoch", "epochs run (mean)", "fit time (s)"]
         align = [":--", ":--", "--:", "--:", "--:"]
@@ -462,6 +463,11 @@ _CURVES_NOTE = (
     "(band) across all fits (folds × repeats) of each method. Fits stop early "
     "at different epochs; each curve averages the fits still training and ends "
     "when fewer than half of them are. Dotted: chance."
+)
+_CURVES_NOTE_ALL_EPOCHS = (
+    "Validation-fold UAR after every epoch: mean (line) ± standard deviation "
+    "(band) across all fits (folds × repeats) of each method. Without early "
+    "stopping every fit trains for all its epochs. Dotted: chance."
 )
 
 
