@@ -442,3 +442,17 @@ def test_multitask_arms_share_one_engine_and_stream(tmp_path, emodb):
         plain = run_fit(task, data)
         assert plain["history"]["valid_uar"] == dnn["history"]["valid_uar"]
         assert plain["uar"] == dnn["uar"]
+
+
+def test_cli_warns_about_the_fallback_in_flags(tmp_path, capsys):
+    status = main(["paralinguistic", "--normalization", "speaker", "--sources",
+                   "gender", "--n-splits", "5", "--n-repeats", "1",
+                   "--hidden-layer-sizes", "8", "--max-epochs", "2",
+                   "--no-progress", "--out", str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 0
+    (line,) = [line for line in err.splitlines() if "test rows" in line]
+    assert line.startswith("sklearn-prognet: warning: --normalization 'speaker'")
+    assert "--protocol 'speaker-independent'" in line
+    # said before training starts
+    assert err.index(line) < err.index("fits to run")
