@@ -7,7 +7,7 @@ Built on Hugging Face ``transformers``, an optional dependency (the
 functions only, so that importing this module stays cheap.
 
 A model is loaded from a local folder (``save_pretrained`` or
-``huggingface-cli download NAME --local-dir DIR``) or from a Hub name, which
+``hf download NAME --local-dir DIR``) or from a Hub name, which
 resolves to its folder in the Hugging Face cache. Every load is from a
 folder, and each process keeps the last model it loaded for a folder and
 device, until the files of the folder change.
@@ -76,11 +76,15 @@ def _is_offline():
     return bool(getattr(constants, "HF_HUB_OFFLINE", False))
 
 
+# Seconds to wait for the Hub's answer about a model before calling it offline.
+_HUB_TIMEOUT = 10
+
+
 def _how_to_fetch(name, why):
     return (
         f"model={name!r} is not in the local Hugging Face cache, and {why}. "
         "Fetch the weights once on a machine with network access, with "
-        f"`huggingface-cli download {name} --local-dir DIR` (or, in Python, "
+        f"`hf download {name} --local-dir DIR` (or, in Python, "
         f"huggingface_hub.snapshot_download({name!r}, local_dir=DIR)), copy DIR "
         "here and pass model=DIR; or run this once with network access, which "
         "fills the cache (~/.cache/huggingface) for later offline runs."
@@ -102,7 +106,7 @@ def _resolve_model(model, fetch):
                 f"model={os.fspath(model)!r} is a folder without config.json, so "
                 "not a model saved by transformers (save one with "
                 "model.save_pretrained(folder), or download one with "
-                "`huggingface-cli download NAME --local-dir folder`)."
+                "`hf download NAME --local-dir folder`)."
             )
         return os.path.abspath(path)
     if not _HUB_NAME.fullmatch(model):
@@ -125,17 +129,46 @@ def _hub_folder(name, fetch):
         raise OSError(
             _how_to_fetch(name, "HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set")
         )
+    _ask_hub(name)
     try:
         fetch(name)
     except Exception as exc:
         if _not_on_hub(exc):
-            raise ValueError(
-                f"model={name!r} is neither a local folder nor a model on the "
-                "Hugging Face Hub (check the spelling; a private or gated model "
-                "needs `huggingface-cli login`)."
-            ) from exc
+            raise ValueError(_NOT_ON_HUB.format(name=name)) from exc
         raise OSError(_how_to_fetch(name, f"downloading it failed ({exc})")) from exc
     return snapshot_download(name, local_files_only=True)
+
+
+_NOT_ON_HUB = (
+    "model={name!r} is neither a local folder nor a model on the Hugging Face "
+    "Hub (check the spelling; a private or gated model needs `hf auth login`)."
+)
+
+
+def _ask_hub(name):
+    """Ask the Hub about ``name`` once, before anything downloads.
+
+    The downloads retry a failed connection with back-off (10 tries and
+    about a minute, through transformers); this one request does not, so
+    that an unreachable Hub is an error within seconds. An unknown name
+    is a ValueError; other answers of the Hub are left to the download.
+    """
+    from huggingface_hub import HfApi, constants
+
+    try:
+        HfApi().model_info(name, timeout=_HUB_TIMEOUT)
+    except Exception as exc:
+        if _not_on_hub(exc):
+            raise ValueError(_NOT_ON_HUB.format(name=name)) from exc
+        if getattr(exc, "response", None) is not None:
+            return  # the Hub answered: the download reports what it says
+        raise OSError(
+            _how_to_fetch(
+                name,
+                f"the Hugging Face Hub at {constants.ENDPOINT} cannot be reached "
+                f"({type(exc).__name__}: {exc})",
+            )
+        ) from exc
 
 
 def _not_on_hub(exc):

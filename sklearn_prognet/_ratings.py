@@ -96,6 +96,15 @@ def _as_float(dimensions):
             "dimensions must hold numeric ratings (NaN where missing); got an "
             f"array of dtype {values.dtype}."
         )
+    if values.dtype.kind == "O":
+        # astype would parse "1.0" silently: text is not a rating, even
+        # when it reads as a number
+        text = [v for v in values.ravel() if isinstance(v, (str, bytes))]
+        if text:
+            raise ValueError(
+                "dimensions must hold numeric ratings (NaN where missing); "
+                f"{len(text)} value(s) are text, not numbers, e.g. {text[0]!r}."
+            )
     try:
         return values.astype(np.float64), None
     except (TypeError, ValueError):

@@ -374,7 +374,7 @@ def test_shared_input_checks(tmp_path, speech_dir):
 @pytest.mark.parametrize(
     "model, error, match",
     [
-        (HUB_NAME, OSError, "huggingface-cli download " + HUB_NAME + " --local-dir"),
+        (HUB_NAME, OSError, "`hf download " + HUB_NAME + " --local-dir"),
         ("not a model name!", ValueError, "neither a folder nor a Hugging Face"),
         ("/no/such/folder", ValueError, "/no/such/folder"),
         (Path("/no/such/folder"), ValueError, "no such folder"),
@@ -407,7 +407,7 @@ def test_hub_name_found_in_local_cache_runs_offline(monkeypatch, speech_dir, dir
     "failure, error, match",
     [
         ("RepositoryNotFoundError", ValueError, "nor a model on the Hugging Face"),
-        ("ConnectionError", OSError, "downloading it failed.*huggingface-cli"),
+        ("ConnectionError", OSError, "downloading it failed.*`hf download"),
     ],
 )
 def test_download_errors_when_online(monkeypatch, failure, error, match):
@@ -430,6 +430,8 @@ def test_download_errors_when_online(monkeypatch, failure, error, match):
         raise OSError("not a valid model identifier") from cls.__new__(cls)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
+    # the Hub is reached (never the real one): the download fails after that
+    monkeypatch.setattr(huggingface_hub.HfApi, "model_info", lambda *a, **k: None)
     monkeypatch.setattr(embeddings_module, "_fetch_speech", fetch)
     with pytest.raises(error, match=match):
         SpeechEmbeddingTransformer(model=HUB_NAME).fit(FILES)

@@ -164,9 +164,11 @@ def test_bad_normalization_and_baseline(tmp_path, emodb):
 def test_cross_corpus_normalises_the_source_model_per_speaker(tmp_path, emodb):
     source = emodb.select(np.isin(emodb.speaker, ["03", "08", "09", "10"]))
     target = emodb.select(np.isin(emodb.speaker, ["11", "12", "13", "14", "15"]))
-    result = run_cross_corpus(tmp_path, source, target, n_splits=4, n_repeats=1,
-                              train_folds=[1], network=TINY,
-                              normalization="speaker", **QUIET)  # fmt: skip
+    # speaker-stratified folds of 4: some test speakers have < 10 rows a fold
+    with pytest.warns(UserWarning, match="normalization='speaker' with protocol"):
+        result = run_cross_corpus(tmp_path, source, target, n_splits=4,
+                                  n_repeats=1, train_folds=[1], network=TINY,
+                                  normalization="speaker", **QUIET)  # fmt: skip
     model = joblib.load(tmp_path / "source_model.joblib")
     assert type(model[0]).__name__ == "SpeakerStandardScaler"
     assert "per speaker, in both corpora" in result.report.read_text()

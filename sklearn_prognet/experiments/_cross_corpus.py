@@ -44,12 +44,15 @@ from sklearn_prognet.experiments._format import (
     corpus_text,
     df_text,
     epoch_cells,
+    held_out_text,
     md_table,
-    network_text,
     params_cell,
     protocol_text,
     score_cell,
     significance_table,
+    stops_early,
+    training_table,
+    training_text,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -417,6 +420,10 @@ class CrossCorpus(Experiment):
             state={"source": source, "target": target, "network": network},
         )
 
+    def row_speakers(self, plan):
+        """The target's speakers: the tasks index the target's rows."""
+        return np.asarray(plan.state["target"].speaker)
+
     def fit_data(self, store, plan, options):
         """Train (or load) the source model, then share it with the tasks."""
         network, target = plan.state["network"], plan.state["target"]
@@ -587,7 +594,7 @@ def _introduction(status, results):
         "validation folds.",
         "- Normalisation: " + _normalization_text(config),
         f"- Source model: {_source_model_text(results.scores, source, config)}",
-        f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
+        f"- Networks: {training_text(config)}.",
         f"- Seed {config['seed']}.",
         "",
     ]
@@ -611,16 +618,20 @@ def _source_model_text(scores, info, config):
     if scores.empty or not (scores["method"] == "source").any():
         return "not trained yet."
     row = scores[scores["method"] == "source"].iloc[0]
+    trained = (
+        f"a DNN trained on all {int(row['n_train'])} utterances of {info['name']}, "
+        f"{held_out_text(config, 'them')}"
+    )
+    if not stops_early(config):
+        return f"{trained}: {int(row['n_epochs'])} epochs."
     held_out = (
         "whole speakers"
         if config["protocol"] == SPEAKER_INDEPENDENT
         else "stratified on emotion, as the protocol's folds"
     )
     return (
-        f"a DNN trained on all {int(row['n_train'])} utterances of {info['name']}, "
-        f"with 10% of them ({held_out}) held out for early stopping: best epoch "
-        f"{int(row['best_epoch'])} of {int(row['n_epochs'])}, validation UAR "
-        f"{row['best_valid_uar']:.3f}."
+        f"{trained} ({held_out}): best epoch {int(row['best_epoch'])} of "
+        f"{int(row['n_epochs'])}, validation UAR {row['best_valid_uar']:.3f}."
     )
 
 
@@ -665,7 +676,8 @@ def _training_lines(results):
     header = ["Training folds", "Method", "best epoch (mean)", "epochs run",
               "fit time (s)"]  # fmt: skip
     align = [":--", ":--", "--:", "--:", "--:"]
-    return ["## Training", "", md_table(header, rows, align), ""]
+    table = training_table(results.config, header, rows, align)
+    return ["## Training", "", table, ""]
 
 
 def _curve_rows(results):

@@ -8,7 +8,9 @@ arrive, so a dask cluster needs no shared file system.
 """
 
 import contextlib
+import socket
 import sys
+import urllib.parse
 
 import joblib
 
@@ -17,9 +19,18 @@ from sklearn_prognet.experiments._fits import BATCHED, PER_FIT, run_fit
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.utils._process import exit_with_parent
 
-__all__ = ["check_execution", "execute", "log", "parallel_context", "threads_per_fit"]
+__all__ = [
+    "check_backend",
+    "check_execution",
+    "execute",
+    "log",
+    "parallel_context",
+    "threads_per_fit",
+]
 
 BACKENDS = ("loky", "dask")
+# Seconds to wait for a dask scheduler's TCP port before a run starts.
+_CONNECT_TIMEOUT = 10
 
 
 def log(message):
@@ -45,6 +56,51 @@ def check_execution(n_jobs, backend, scheduler, torch_threads):
         raise ExperimentInputError(
             f"torch_threads={torch_threads!r} must be None or a positive integer."
         )
+
+
+def check_backend(backend, scheduler):
+    """Check that the backend can run, before anything is written.
+
+    With ``backend='dask'``: dask.distributed is installed and the scheduler
+    at ``scheduler``, if any, accepts a connection. Otherwise a run would
+    write its results folder (configuration, lock) and then fail, and the
+    corrected command would find the folder taken.
+    """
+    if backend != "dask":
+        return
+    _import_distributed()
+    if scheduler is None:
+        return
+    address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
+    parts = urllib.parse.urlsplit(address)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ExperimentInputError(f"scheduler={scheduler!r}: {exc}.") from None
+    if not host or port is None:
+        raise ExperimentInputError(
+            f"scheduler={scheduler!r} needs a host and a port, e.g. "
+            "'tcp://10.0.0.1:8786'."
+        )
+    try:
+        with socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise ExperimentInputError(
+            f"Cannot connect to the dask scheduler {scheduler!r}: {exc}"
+        ) from None
+
+
+def _import_distributed():
+    """``distributed.Client`` and ``distributed.LocalCluster``, or a clear error."""
+    try:
+        from distributed import Client, LocalCluster  # an optional dependency
+    except ImportError:
+        raise ExperimentInputError(
+            "backend='dask' needs dask.distributed: "
+            "pip install 'sklearn-prognet[dask]'."
+        ) from None
+    return Client, LocalCluster
 
 
 def threads_per_fit(torch_threads):
@@ -102,13 +158,7 @@ def parallel_context(n_jobs=1, backend="loky", scheduler=None, scatter=None):
 
 def _dask_client(stack, n_jobs, scheduler):
     """A client of the scheduler, or of a local cluster kept open by ``stack``."""
-    try:
-        from distributed import Client, LocalCluster  # an optional dependency
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ExperimentInputError(
-            "backend='dask' needs dask.distributed: "
-            "pip install 'sklearn-prognet[dask]'."
-        ) from None
+    Client, LocalCluster = _import_distributed()
     if scheduler is not None:
         try:
             return Client(scheduler, timeout="10s", set_as_default=False)

@@ -43,6 +43,7 @@ __all__ = [
     "fit_record",
     "network_params",
     "paper_network",
+    "training_settings",
     "run_fit",
 ]
 
@@ -128,6 +129,28 @@ def adapter_rank(network):
     return min(ResidualAdapterClassifier().adapter_rank, *sizes)
 
 
+def training_settings(network):
+    """``network`` (``config.json``'s) with every training option filled in.
+
+    A run records the training options of :data:`TRAINING_OPTIONS` only when
+    a preset sets them (so that the configuration of a run without one is
+    that of the runs before they existed); the others are the estimators'
+    defaults, read from :class:`DNNClassifier` so that they have one home.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import training_settings
+    >>> settings = training_settings({"max_epochs": 50, "early_stopping": False})
+    >>> settings["early_stopping"], settings["validation_fraction"]
+    (False, 0.1)
+    """
+    # torch is imported when a network is first needed, not with the package
+    from sklearn_prognet._estimators import DNNClassifier
+
+    defaults = DNNClassifier().get_params()
+    return {**{name: defaults[name] for name in TRAINING_OPTIONS}, **network}
+
+
 def network_params(network=None, device="cpu"):
     """The paper's network settings, updated with ``network``, and the device."""
     params = paper_network()
@@ -192,6 +215,26 @@ def feature_rows(X, speaker, index, normalization):
     frame = pd.DataFrame(rows, columns=[f"x{i}" for i in range(rows.shape[1])])
     frame[SPEAKER_COLUMN] = np.asarray(speaker)[index]
     return frame
+
+
+def n_global_fallback(speaker, min_samples):
+    """How many of these rows a per-speaker scaler standardises globally.
+
+    :class:`SpeakerStandardScaler` standardises a speaker with fewer than
+    ``min_samples`` rows in the data it transforms with the training data's
+    global statistics instead of their own. ``speaker`` holds the speaker
+    of every row of that data (one test fold).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import n_global_fallback
+    >>> n_global_fallback(["a", "a", "a", "b", "b", "c"], min_samples=3)
+    3
+    """
+    _, inverse, counts = np.unique(
+        np.asarray(speaker), return_inverse=True, return_counts=True
+    )
+    return int((counts[inverse] < min_samples).sum())
 
 
 def derive_seed(seed, *parts):
@@ -365,13 +408,32 @@ def torch_thread_limit(n_threads):
         torch.set_num_threads(threads)
 
 
+def best_valid_uar(valid_uar):
+    """The best validation UAR of a learning curve, or None if it has none.
+
+    A network trained without early stopping and without validation data
+    (no ``X_val``) scores nothing: its curve is all NaN, and there is no
+    best score (nor best epoch) to record.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._fits import best_valid_uar
+    >>> best_valid_uar([0.25, 0.5, float("nan")]), best_valid_uar([float("nan")])
+    (0.5, None)
+    """
+    values = np.asarray(valid_uar, dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    return float(np.nanmax(values))
+
+
 def training_record(net):
     """The fields of a fit's record that describe the network's training."""
     return {
         "n_trainable_params": int(net.n_trainable_params_),
         "best_epoch": int(net.best_epoch_),
         "n_epochs": int(net.n_iter_),
-        "best_valid_uar": float(np.nanmax(net.history_["valid_uar"])),
+        "best_valid_uar": best_valid_uar(net.history_["valid_uar"]),
         "history": {
             key: _curve(net.history_[key])
             for key in ("valid_uar", "train_loss", "valid_loss")
@@ -452,6 +514,12 @@ def fit_record(task, data, pipe, engine):
         record.update(training_record(net))
     if hasattr(net, "record_fields"):
         record.update(net.record_fields(X_test))
+    if data.normalization == "speaker":
+        # test rows the scaler standardised with the training folds' global
+        # statistics: the report gives their share
+        record["n_test_global"] = n_global_fallback(
+            data.speaker[task.test], pipe[0].min_samples
+        )
     if data.record_predictions:
         record.update(prediction_record(task.test, y[task.test], y_pred))
     record["confusion"] = confusion_matrix(y[task.test], y_pred, labels=np.unique(y))

@@ -9,6 +9,7 @@ text; nothing computes statistics or writes files.
 import math
 import statistics
 
+from sklearn_prognet.experiments._fits import training_settings
 from sklearn_prognet.experiments._folds import (
     PROTOCOLS,
     SPEAKER_INDEPENDENT,
@@ -160,22 +161,85 @@ def normalization_text(config):
     )
 
 
-def network_text(net, lateral=None):
-    """The network settings of ``config.json``, in words."""
+def training_text(config, *, lateral=True):
+    """The networks of a run and how they were trained, in words.
+
+    Every report describes its networks with this one function, from the
+    settings its ``config.json`` recorded (the estimators' defaults for the
+    training options it did not record): a setting that a run did not use
+    is never stated. Without early stopping there is no patience and no
+    best epoch: every fit trains for ``max_epochs`` epochs and keeps the
+    last weights. ``lateral=False`` leaves out the ProgNet lateral
+    connections (for an experiment without ProgNet).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import training_text
+    >>> network = {"hidden_layer_sizes": (128, 128), "activation": "tanh",
+    ...            "dropout": 0.5, "lr": 0.001, "batch_size": 128,
+    ...            "max_epochs": 50, "patience": 50, "early_stopping": False,
+    ...            "weight_decay": 0.1, "label_smoothing": 0.1}
+    >>> print(training_text({"network": network}))  # doctest: +NORMALIZE_WHITESPACE
+    2 × 128 tanh hidden units, dropout 0.5, Adam lr 0.001 with decoupled
+    weight decay 0.1 (AdamW), label smoothing 0.1, batch 128, 50 epochs
+    without early stopping (the last epoch's weights are kept; validation
+    data is only scored); device cpu
+    """
+    net = training_settings(config["network"])
     sizes = net["hidden_layer_sizes"]
     if len(set(sizes)) == 1:
         layers = f"{len(sizes)} × {sizes[0]}"
     else:
         layers = "-".join(str(s) for s in sizes)
-    text = (
-        f"{layers} {net['activation']} hidden units, dropout {net['dropout']}, Adam "
-        f"lr {net['lr']}, batch {net['batch_size']}, at most {net['max_epochs']} "
-        f"epochs, early stopping on the validation UAR with patience "
-        f"{net['patience']}"
-    )
-    if lateral:
-        text += f"; ProgNet lateral connections: {lateral}"
+    parts = [f"{layers} {net['activation']} hidden units", f"dropout {net['dropout']}"]
+    if net["input_dropout"]:
+        parts.append(f"input dropout {net['input_dropout']}")
+    if net["input_noise"]:
+        parts.append(f"Gaussian input noise (standard deviation {net['input_noise']})")
+    optimiser = f"Adam lr {net['lr']}"
+    if net["weight_decay"]:
+        optimiser += f" with decoupled weight decay {net['weight_decay']} (AdamW)"
+    parts.append(optimiser)
+    if net["label_smoothing"]:
+        parts.append(f"label smoothing {net['label_smoothing']}")
+    parts.append(f"batch {net['batch_size']}")
+    if net["early_stopping"]:
+        parts.append(
+            f"at most {net['max_epochs']} epochs, early stopping on the validation "
+            f"UAR with patience {net['patience']} (the best epoch's weights are kept)"
+        )
+    else:
+        parts.append(
+            f"{net['max_epochs']} epochs without early stopping (the last epoch's "
+            "weights are kept; validation data is only scored)"
+        )
+    text = ", ".join(parts)
+    if lateral and config.get("lateral"):
+        text += f"; ProgNet lateral connections: {config['lateral']}"
     return text + f"; device {net.get('device', 'cpu')}"
+
+
+def held_out_text(config, rows):
+    """How a network without a validation fold uses ``rows`` (e.g. 'them'), in words.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import held_out_text
+    >>> held_out_text({"network": {"validation_fraction": 0.3}}, "them")
+    'with 30% of them held out for early stopping'
+    >>> held_out_text({"network": {"early_stopping": False}}, "them")
+    'on all of them, without early stopping'
+    """
+    net = training_settings(config["network"])
+    if not net["early_stopping"]:
+        return f"on all of {rows}, without early stopping"
+    share = f"{100 * net['validation_fraction']:g}%"
+    return f"with {share} of {rows} held out for early stopping"
+
+
+def stops_early(config):
+    """Whether the networks of a run stopped early (``config.json``'s settings)."""
+    return bool(training_settings(config["network"])["early_stopping"])
 
 
 def corpus_text(info):
@@ -196,9 +260,10 @@ def protocol_text(config, n_train_folds=None):
     kind = PROTOCOLS[config["protocol"]]
     train = f"{n - 2}" if n_train_folds is None else n_train_folds
     repeats = config["n_repeats"]
+    role = "early stopping" if stops_early(config) else "scored only"
     return (
         f"{n} folds × {repeats} repeat{'s' if repeats > 1 else ''}, {kind}; in every "
-        f"step one test fold, one validation fold (early stopping) and {train} "
+        f"step one test fold, one validation fold ({role}) and {train} "
         f"training fold{'s' if str(train) != '1' else ''}. "
         + normalization_text(config)
     )
@@ -223,6 +288,37 @@ def epoch_cells(summary, *, with_std):
     if with_std:
         best += f"±{summary['best_epoch_std']:.0f}"
     return [best, f"{summary['n_epochs']:.0f}", f"{summary['fit_time']:.1f}"]
+
+
+def training_table(config, header, rows, align):
+    """A table of the networks' training, with a best-epoch column if there is one.
+
+    Without early stopping every fit trains for ``max_epochs`` epochs and
+    keeps its last weights: there is no best epoch, so the column whose
+    header starts with "best epoch" is left out and one sentence says why.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import training_table
+    >>> config = {"network": {"early_stopping": False, "max_epochs": 50}}
+    >>> text = training_table(config, ["Method", "best epoch", "epochs run"],
+    ...                       [["DNN", "50", "50"]], [":--", "--:", "--:"])
+    >>> print(text.splitlines()[2])
+    | DNN | 50 |
+    """
+    if stops_early(config):
+        return md_table(header, rows, align)
+    column = next(i for i, name in enumerate(header) if name.startswith("best epoch"))
+
+    def drop(cells):
+        return [c for i, c in enumerate(cells) if i != column]
+
+    table = md_table(drop(header), [drop(r) for r in rows], drop(align))
+    epochs = training_settings(config["network"])["max_epochs"]
+    return (
+        f"{table}\n\nNo early stopping: every fit trained for {epochs} epochs and "
+        "kept its last weights, so there is no best epoch."
+    )
 
 
 def curves_csv(rows):
@@ -289,10 +385,37 @@ def engine_lines(engines):
     return [f"Fits by training engine: {parts}{same}.", ""]
 
 
-def footer(saved, files):
-    """Notes, the folder's files and the versions, closing every report."""
+def fallback_note(n_fallback, n_test):
+    """The test rows that per-speaker normalisation standardised globally, in words.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._format import fallback_note
+    >>> fallback_note(81, 90)[:60]
+    'Per-speaker normalisation fell back to global statistics for'
+    """
+    text = (
+        "Per-speaker normalisation fell back to global statistics for "
+        f"**{n_fallback / n_test:.1%} of the test rows** ({n_fallback} of {n_test}, "
+        "over all fits): their speakers had fewer than 10 utterances in the "
+        "test fold, so those rows were standardised with the training folds' "
+        "global statistics while the training rows were standardised per speaker."
+    )
+    if n_fallback:
+        text += (
+            " Their scores understate per-speaker normalisation; "
+            f"protocol={SPEAKER_INDEPENDENT!r} tests whole speakers."
+        )
+    return text
+
+
+def footer(saved, files, notes=()):
+    """Notes, the folder's files and the versions, closing every report.
+
+    ``notes`` are added to those of ``config.json``.
+    """
     lines = []
-    notes = list(saved.get("notes") or [])
+    notes = list(saved.get("notes") or []) + list(notes)
     if saved["config"].get("protocol") == SPEAKER_STRATIFIED:
         notes.append(
             "Speaker-stratified folds put every speaker in the training and the test "

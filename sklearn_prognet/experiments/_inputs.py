@@ -476,6 +476,13 @@ def read_feature_table(path):
                 "emotion and speaker columns (and gender for the gender source "
                 f"task). Its columns: {list(table.columns)[:12]}..."
             )
+    if table.empty:
+        # read_csv gives the columns of a header without rows the dtype
+        # object: say what is wrong rather than "not numeric"
+        raise ExperimentInputError(
+            f"Feature table {str(path)!r} has no rows (a header only): it needs "
+            "one row per utterance."
+        )
     features = [c for c in table.columns if c not in METADATA_COLUMNS]
     not_numeric = [
         c for c in features if not pd.api.types.is_numeric_dtype(table[c].dtype)

@@ -47,12 +47,15 @@ from sklearn_prognet.experiments._format import (
     PARAMS_NOTE,
     corpus_text,
     df_text,
+    held_out_text,
     md_table,
-    network_text,
     p_value,
     params_cell,
     protocol_text,
     score_cell,
+    stops_early,
+    training_table,
+    training_text,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -557,6 +560,10 @@ class MultiCorpus(Experiment):
             state={"corpora": corpora, "network": network},
         )
 
+    def row_speakers(self, plan):
+        """The speakers of all corpora, in the order the tasks index them."""
+        return corpus_speakers(plan.state["corpora"])
+
     def fit_data(self, store, plan, options):
         """Train (or load) the pooled source networks; share all corpora."""
         corpora, network = plan.state["corpora"], plan.state["network"]
@@ -782,26 +789,33 @@ def _introduction(status, results):
         "- Normalisation: " + _normalization_line(config),
         "- Leakage: a target's source network never sees that target; "
         + _joint_validation_line(config),
-        f"- Networks: {network_text(config['network'], config.get('lateral'))}.",
+        f"- Networks: {training_text(config)}.",
         f"- Seed {config['seed']}.",
         "",
     ]
 
 
 def _joint_validation_line(config):
-    if config["joint_validation"] == "target":
+    if config["joint_validation"] == "target" and stops_early(config):
         return (
             "its multi-corpus network trains on the target's training folds "
             "(not the validation or test fold) and stops early on the target's "
             "validation fold, as the other methods do."
         )
+    if not stops_early(config):
+        return (
+            "its multi-corpus network sees the target's training folds only (not "
+            "the validation or test fold) and trains on all of its training rows, "
+            "without early stopping."
+        )
     return (
         "its multi-corpus network sees the target's training folds only (not "
-        "the validation or test fold), and holds out 10% of its training rows, "
-        "stratified by corpus and emotion, for early stopping (so its best "
-        "epoch is chosen by the UAR over every corpus's held-out rows, mostly "
-        "the other corpora's when the target is small; `joint_validation="
-        "'target'` stops on the target's validation fold instead)."
+        "the validation or test fold), and trains "
+        f"{held_out_text(config, 'its training rows')}, stratified by corpus and "
+        "emotion (so its best epoch is chosen by the UAR over every corpus's "
+        "held-out rows, mostly the other corpora's when the target is small; "
+        "`joint_validation='target'` stops on the target's validation fold "
+        "instead)."
     )
 
 
@@ -879,8 +893,8 @@ def _training_lines(results, targets):
     if not rows:
         return []
     header = ["Target", "Method", "best epoch (mean)", "epochs run", "fit time (s)"]
-    return ["## Training", "", md_table(header, rows, [":--", ":--"] + ["--:"] * 3),
-            ""]  # fmt: skip
+    align = [":--", ":--"] + ["--:"] * 3
+    return ["## Training", "", training_table(results.config, header, rows, align), ""]
 
 
 def _curve_rows(results, targets):

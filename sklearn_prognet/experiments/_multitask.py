@@ -29,16 +29,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import FitData, FitTask, derive_seed
+from sklearn_prognet.experiments._fits import PER_FIT, FitData, FitTask, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
     corpus_text,
     df_text,
     md_table,
-    network_text,
     protocol_text,
     score_cell,
     significance_table,
+    stops_early,
+    training_text,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -149,6 +150,24 @@ class MultiTask(Experiment):
         if record["method"] == "dnn":
             return "dnn"
         return weight_arm(record["dimensional_weight"])
+
+    def training_engine(self, engine):
+        """Every arm per fit: the arms of a step are paired.
+
+        The batched engine cannot train a regression head, so it would train
+        the single-task DNN alone and leave the multi-task arms to per-fit
+        training: the arms of a step would then draw their initial weights,
+        dropout masks and batches from different random streams, and the
+        paired comparison would compare engines as well as losses. Trained
+        per fit, the arms of a step differ in the dimensional loss and its
+        head only.
+        """
+        if engine != PER_FIT:
+            log(
+                f"note: {self.name} trains every arm per fit (engine='per-fit'), "
+                "so that the paired arms of a step share one random stream."
+            )
+        return PER_FIT
 
     def n_expected(self, config):
         """Folds × repeats × arms."""
@@ -308,12 +327,15 @@ def _numeric(values, name, corpus_name):
 
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(float)
     given = pd.notna(pd.Series(values)).to_numpy()
-    text = given & np.isnan(numbers)
+    unparsed = given & np.isnan(numbers)
+    # text is not a rating, even when it reads as a number ("1.0")
+    text = unparsed | np.array([isinstance(v, (str, bytes)) for v in values], bool)
     if text.any():
+        first = int(np.argmax(unparsed if unparsed.any() else text))
         raise ExperimentInputError(
             f"Corpus {corpus_name!r}: the {name!r} ratings must be numbers (empty "
             f"for a missing rating); {int(text.sum())} are not, e.g. "
-            f"{values[int(np.argmax(text))]!r}."
+            f"{values[first]!r}."
         )
     if np.isinf(numbers).any():
         raise ExperimentInputError(
@@ -590,9 +612,9 @@ def _introduction(status, saved):
         f"- Ratings learned: {', '.join(config['dimensions'])}. Each network sees "
         "the ratings of its training folds only, standardised with their mean and "
         "standard deviation; utterances without a rating add nothing to that "
-        "dimension's loss. Early stopping watches the validation fold's UAR.",
+        "dimension's loss. The validation fold is scored by its UAR alone.",
         f"- Protocol: {protocol_text(config)}",
-        f"- Networks: {network_text(config['network'])}; a linear regression head "
+        f"- Networks: {training_text(config, lateral=False)}; a linear regression head "
         "on the last hidden layer predicts the ratings.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold), the random "
         "state of the step's fits derive from it; all arms of a step share it.",
@@ -627,6 +649,7 @@ def _learning_curve_lines(folder, results, arms):
         return [], []
     arms_labels = [(a.name, a.title) for a in arms]
     curves, best = learning_curves(scores, results.histories, arms_labels)
+    best = best if stops_early(results.config) else None  # no best epoch
     lines = ["## Learning curves", ""]
     if plot_learning_curves(curves, Path(folder) / "learning_curves.png",
                             title="Validation UAR per epoch", best_epochs=best,
@@ -679,7 +702,10 @@ def run_multitask(
     weight of ``dimensional_weights``, the same network trained on the
     emotions and on the corpus's ratings (``dimensional_weight``,
     ``dimensional_loss``; see :ref:`multitask`). All arms of a step share
-    the folds and the random state. The ratings of the training folds only
+    the folds and the random state, and all are trained per fit whatever
+    ``engine`` says (the batched engine cannot train the regression head,
+    and arms trained by different engines would draw from different random
+    streams). The ratings of the training folds only
     reach the networks, which standardise them on those folds. The report
     gives the test UAR of every arm with corrected repeated cross-validation
     t-tests against the single-task DNN, and the test CCC of every

@@ -26,12 +26,15 @@ from sklearn_prognet.experiments._format import (
     corpus_text,
     df_text,
     epoch_cells,
+    held_out_text,
     md_table,
-    network_text,
     params_cell,
     protocol_text,
     score_cell,
     significance_table,
+    stops_early,
+    training_table,
+    training_text,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -360,10 +363,10 @@ def _introduction(status, saved):
         f"- Corpus: {corpus_text(info)}.",
         f"- Protocol: {protocol_text(config)}",
         f"- Networks (the paper's Table 1 unless changed): "
-        f"{network_text(config['network'], config.get('lateral'))}. The source "
-        "networks have the same architecture; in every step they are trained on the "
-        "training folds only (on speaker or gender labels, with 10% of the training "
-        "folds held out for their own early stopping), so the test fold never "
+        f"{training_text(config)}. The source "
+        "networks have the same architecture and training; in every step they are "
+        "trained on the training folds only (on speaker or gender labels, "
+        f"{held_out_text(config, 'the training folds')}), so the test fold never "
         "reaches them.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold, method), every "
         "fit's random state derive from it.",
@@ -408,7 +411,7 @@ def _source_network_lines(results):
     return [
         "## Source networks",
         "",
-        md_table(header, rows, [":--", "--:", "--:", "--:"]),
+        training_table(results.config, header, rows, [":--", "--:", "--:", "--:"]),
         "",
         "UAR of the source network on its own task (speaker identification or "
         "gender) on the test fold of each step. PT/FT and ProgNet of one step "
@@ -432,6 +435,7 @@ def _learning_curve_lines(folder, results):
         label = SOURCE_TASKS.get(task, task)
         arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
         curves, best = learning_curves(scores, results.histories, arms_labels)
+        best = best if stops_early(results.config) else None  # no best epoch
         png = f"learning_curves_{task}.png"
         if plot_learning_curves(curves, Path(folder) / png, chance=chance,
                                 title=f"{label} → emotion ({name['name']})",
@@ -445,11 +449,12 @@ def _learning_curve_lines(folder, results):
                 source = label if arm != "dnn" else "N/A"
                 cells = epoch_cells(epoch_summary(frames[arm]), with_std=True)
                 epoch_rows.append([source, method_label, *cells])
-    lines += [_CURVES_NOTE, ""]
+    note = _CURVES_NOTE if stops_early(results.config) else _CURVES_NOTE_ALL_EPOCHS
+    lines += [note, ""]
     if epoch_rows:
         header = ["Source", "Method", "best epoch", "epochs run (mean)", "fit time (s)"]
         align = [":--", ":--", "--:", "--:", "--:"]
-        lines += [md_table(header, epoch_rows, align), ""]
+        lines += [training_table(results.config, header, epoch_rows, align), ""]
     return lines, rows
 
 
@@ -458,6 +463,11 @@ _CURVES_NOTE = (
     "(band) across all fits (folds × repeats) of each method. Fits stop early "
     "at different epochs; each curve averages the fits still training and ends "
     "when fewer than half of them are. Dotted: chance."
+)
+_CURVES_NOTE_ALL_EPOCHS = (
+    "Validation-fold UAR after every epoch: mean (line) ± standard deviation "
+    "(band) across all fits (folds × repeats) of each method. Without early "
+    "stopping every fit trains for all its epochs. Dotted: chance."
 )
 
 

@@ -19,20 +19,30 @@ report section. This module does the rest, the same way for all:
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
+
 from sklearn_prognet.experiments._engine import check_engine, resolve_engine
 from sklearn_prognet.experiments._execution import (
+    check_backend,
     check_execution,
     execute,
     log,
     threads_per_fit,
 )
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
-from sklearn_prognet.experiments._fits import check_normalization, network_params
+from sklearn_prognet.experiments._fits import (
+    check_normalization,
+    make_scaler,
+    n_global_fallback,
+    network_params,
+)
+from sklearn_prognet.experiments._folds import SPEAKER_INDEPENDENT
 from sklearn_prognet.experiments._format import (
     confusion_csv,
     confusion_section,
     curves_csv,
     engine_lines,
+    fallback_note,
     footer,
     status_text,
 )
@@ -293,6 +303,15 @@ class Experiment:
     def check(self, options):
         """Refuse options that need no data to be judged (default: none)."""
 
+    def training_engine(self, engine):
+        """The engine that trains the run's networks, given the one asked for.
+
+        Default: that one. An experiment whose paired arms must draw from
+        the same random stream, while the batched engine trains only some
+        of them, returns ``'per-fit'``.
+        """
+        return engine
+
     def chunk(self, task):
         """The chunk of a task: what the batched engine trains together.
 
@@ -307,6 +326,10 @@ class Experiment:
     def plan(self, options, network):
         """Load the corpora, make the folds and the tasks; return a :class:`Plan`."""
         raise NotImplementedError
+
+    def row_speakers(self, plan):
+        """The speaker of every row that the plan's tasks index (or None)."""
+        return None if plan.data is None else plan.data.speaker
 
     def fit_data(self, store, plan, options):
         """The data of the tasks, once the results store is open."""
@@ -386,15 +409,20 @@ def run_experiment(experiment, out, options):
     check_execution(
         options.n_jobs, options.backend, options.scheduler, options.torch_threads
     )
+    check_backend(options.backend, options.scheduler)
     check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
-    engine = resolve_engine(
-        options.engine, options.backend, options.n_jobs, options.torch_threads
+    engine = experiment.training_engine(
+        resolve_engine(
+            options.engine, options.backend, options.n_jobs, options.torch_threads
+        )
     )
     plan = experiment.plan(options, network)
     for note in plan.notes:
         log(f"note: {note}")
+    if options.normalization == "speaker":
+        warn_speaker_fallback(plan.tasks, experiment.row_speakers(plan), options)
     config = {
         "experiment": experiment.name,
         "format_version": experiment.format_version,
@@ -444,6 +472,41 @@ def run_experiment(experiment, out, options):
         )
     report = render_report(out, alpha=options.alpha, ttest_df=options.ttest_df)
     return ExperimentResult.load(out, report)
+
+
+def warn_speaker_fallback(tasks, speaker, options):
+    """Warn, before training, when per-speaker normalisation falls back on test rows.
+
+    A speaker with fewer than ``min_samples`` utterances in a test fold is
+    standardised with the training folds' global statistics while every
+    training row is standardised per speaker: the test rows then reach the
+    network on another scale than its training rows. With speaker-stratified
+    folds (a tenth of every speaker's utterances per test fold) that is
+    most test rows, and per-speaker normalisation looks worse than it is.
+    """
+    if speaker is None or not tasks:
+        return
+    min_samples = make_scaler("speaker").min_samples
+    speaker = np.asarray(speaker)
+    n_fallback = sum(n_global_fallback(speaker[t.test], min_samples) for t in tasks)
+    n_test = sum(len(t.test) for t in tasks)
+    if not n_fallback:
+        return
+    hint = (
+        f" protocol={SPEAKER_INDEPENDENT!r} tests whole speakers, with all their "
+        "utterances."
+        if options.protocol != SPEAKER_INDEPENDENT
+        else ""
+    )
+    warn(
+        f"normalization='speaker' with protocol={options.protocol!r} and "
+        f"n_splits={options.n_splits}: {n_fallback} of {n_test} test rows "
+        f"({n_fallback / n_test:.0%}) belong to speakers with fewer than "
+        f"{min_samples} utterances in their test fold, so they are standardised "
+        "with the training folds' global statistics while the training rows are "
+        "standardised per speaker; their scores understate per-speaker "
+        f"normalisation.{hint}"
+    )
 
 
 def read_results(folder):
@@ -709,7 +772,7 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     lines += _confusion_lines(folder, results, experiment)
     lines += _no_plots_lines()
     lines += engine_lines(_fit_engines(results.scores))
-    lines += footer(results.saved, _FILES)
+    lines += footer(results.saved, _FILES, _fallback_notes(results.scores))
     write_atomic(folder / CURVES_FILE, curves_csv(curve_rows))
     scores = results.scores
     if len(scores):
@@ -717,6 +780,16 @@ def render_report(folder, *, alpha=None, ttest_df="saved"):
     path = folder / REPORT_FILE
     write_atomic(path, "\n".join(lines).rstrip() + "\n")
     return path
+
+
+def _fallback_notes(scores):
+    """The share of test rows normalised globally under per-speaker normalisation."""
+    if scores.empty or "n_test_global" not in scores:
+        return []
+    fits = scores[(scores["method"] != "source") & scores["n_test_global"].notna()]
+    if fits.empty:
+        return []
+    return [fallback_note(int(fits["n_test_global"].sum()), int(fits["n_test"].sum()))]
 
 
 def _fit_engines(scores):

@@ -142,9 +142,31 @@ def _umask():
     return mask
 
 
+def named(exc, path):
+    """``exc``, an OSError, naming ``path`` if it names no file.
+
+    ``os.write`` and writes to an open file raise errors without a file name
+    (``[Errno 28] No space left on device``); the message should say which
+    file could not be written.
+    """
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
 def write_atomic(path, data):
-    """Write bytes or text to ``path`` through a temporary file and a rename."""
+    """Write bytes or text to ``path`` through a temporary file and a rename.
+
+    An OSError names ``path``.
+    """
     path = Path(path)
+    try:
+        _write_atomic(path, data)
+    except OSError as exc:
+        raise named(exc, path) from exc
+
+
+def _write_atomic(path, data):
     if isinstance(data, str):
         data = data.encode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -369,10 +391,13 @@ class ResultsStore:
 
     def _write(self, data):
         view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        os.fsync(self._fd)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise named(exc, self.fits_path) from exc
 
     def records(self):
         """The saved records (see :func:`read_records`)."""

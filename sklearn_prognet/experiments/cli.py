@@ -60,7 +60,7 @@ _TRANSLATED = ("sources", "corpora", "emotions", "protocol", "n_splits", "n_repe
                "backend", "scheduler", "out", "n_jobs", "torch_threads",
                "train_folds", "on_error", "baselines", "features",
                "resample", "engine", "dimensions", "dimensional_weights",
-               "dimensional_loss")  # fmt: skip
+               "dimensional_loss", "normalization")  # fmt: skip
 
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
@@ -928,8 +928,13 @@ def main(argv=None):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """A warning as one line, like the errors: no source line of ours."""
-    print(f"sklearn-prognet: warning: {message}", file=file or sys.stderr)
+    """A warning as one line, like the errors: no source line of ours.
+
+    Like the errors, it names the flags, not the Python parameters.
+    """
+    print(
+        f"sklearn-prognet: warning: {_in_flags(str(message))}", file=file or sys.stderr
+    )
 
 
 def _run_command(args):
