@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
 
 import sklearn_prognet
 
@@ -600,7 +600,8 @@ def model_card(model, file_name, facts, versions):
 def _describe(model):
     steps = getattr(model, "steps", None)
     if steps:
-        return f"{type(model).__name__} ({' -> '.join(type(s).__name__ for _, s in steps)})"
+        names = " -> ".join(type(step).__name__ for _, step in steps)
+        return f"{type(model).__name__} ({names})"
     return type(model).__name__
 
 
