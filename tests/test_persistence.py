@@ -3,8 +3,10 @@
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -188,6 +190,11 @@ def test_loaded_network_is_a_fitted_source(fitted, tmp_path, data):
     weights = source.net_.module_.state_dict()["columns.0.hidden.0.weight"]
     frozen = target.net_.module_.state_dict()["columns.0.hidden.0.weight"]
     assert torch.equal(frozen, weights)
+    fine_tuned = FineTunedClassifier(source=source, n_frozen_layers=1, **TINY)
+    fine_tuned.fit(X, y)
+    assert torch.equal(
+        fine_tuned.net_.module_.state_dict()["columns.0.hidden.0.weight"], weights
+    )
     assert torch.equal(
         weights,
         model[-1].sources_[0].net_.module_.state_dict()["columns.0.hidden.0.weight"],
@@ -515,3 +522,14 @@ def test_trusted_types_cover_the_public_estimators():
         value = getattr(sklearn_prognet, name)
         if isinstance(value, type) and issubclass(value, sklearn.base.BaseEstimator):
             assert f"{module}.{name}" in persistence.TRUSTED_TYPES
+
+
+@pytest.mark.slow
+def test_user_guide_example_runs(capsys):
+    page = (ROOT / "docs" / "user_guide" / "use_a_trained_model.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", page)
+    assert len(blocks) == 1
+    exec(textwrap.dedent(blocks[0]), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "['emodb.md', 'emodb.skops']"
+    assert len(lines) > 2
