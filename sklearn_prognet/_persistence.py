@@ -63,6 +63,14 @@ TRUSTED_TYPES = (
     "sklearn_prognet.preprocessing.SpeakerStandardScaler",
     "sklearn_prognet._persistence._StoredNet",
     "sklearn_prognet._persistence._StoredTorchValue",
+    # scikit-learn's score functions of SelectKBest and its kind, which skops
+    # does not trust by default
+    "sklearn.feature_selection._univariate_selection.chi2",
+    "sklearn.feature_selection._univariate_selection.f_classif",
+    "sklearn.feature_selection._univariate_selection.f_regression",
+    "sklearn.feature_selection._univariate_selection.r_regression",
+    "sklearn.feature_selection._mutual_info.mutual_info_classif",
+    "sklearn.feature_selection._mutual_info.mutual_info_regression",
 )
 
 # The classes a stored net may name, checked before any is imported.
@@ -102,6 +110,11 @@ _VERSIONED_PACKAGES = (
     "skops",
     "numpy",
 )
+
+
+def _is_kept(key):
+    """Whether save_model stores the net parameter ``key``."""
+    return key in _NET_PARAMS or key.startswith(_NET_PARAM_PREFIXES)
 
 
 def _import_skops():
@@ -224,7 +237,7 @@ class _StoredNet:
             {
                 key: _encode(value)
                 for key, value in params.items()
-                if (key in _NET_PARAMS or key.startswith(_NET_PARAM_PREFIXES))
+                if _is_kept(key)
                 and (value is None or isinstance(value, (bool, int, float, str)))
             }
         )
@@ -253,6 +266,14 @@ class _StoredNet:
         net_params = {
             key: _decode(value) for key, value in json.loads(self.net_params).items()
         }
+        # what save_model keeps, and nothing else (callbacks, compile, ...)
+        foreign = sorted(key for key in net_params if not _is_kept(key))
+        if foreign:
+            raise ValueError(
+                f"The model file sets net parameters {foreign} that "
+                "sklearn_prognet.save_model never stores; the file may not come "
+                "from sklearn_prognet.save_model."
+            )
         net = net_class(
             module=module_class,
             criterion=criterion,

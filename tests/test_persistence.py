@@ -19,7 +19,9 @@ from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
-from sklearn.pipeline import make_pipeline
+from sklearn.decomposition import PCA
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNet
 
@@ -115,6 +117,14 @@ def fitted(data):
             ).fit(corpora, y),
             corpora,
         ),
+        "union": (
+            make_pipeline(
+                make_union(StandardScaler(), PCA(n_components=3)),
+                SelectKBest(f_classif, k=5),
+                DNNClassifier(**TINY),
+            ).fit(X, y),
+            X,
+        ),
         "multitask": (
             make_pipeline(
                 StandardScaler(), DNNClassifier(dimensional_weight=1.0, **TINY)
@@ -130,7 +140,8 @@ def _state(net):
 
 
 @pytest.mark.parametrize(
-    "name", ["dnn", "prognet", "finetuned", "adapter", "multicorpus", "multitask"]
+    "name",
+    ["dnn", "prognet", "finetuned", "adapter", "multicorpus", "union", "multitask"],
 )
 def test_round_trip_predicts_as_the_saved_model(fitted, name, tmp_path, data):
     model, X = fitted[name]
@@ -356,6 +367,25 @@ def test_foreign_class_name_inside_a_net_is_refused(fitted, tmp_path):
 
     assert _edit_schema(path, to_popen) == 1
     with pytest.raises(ValueError, match=r"subprocess\.Popen"):
+        load_model(path)
+
+
+def test_foreign_net_parameter_is_refused(fitted, tmp_path):
+    model, _ = fitted["dnn"]
+    path = tmp_path / "model.skops"
+    save_model(model, path)
+
+    def compile_net(node):
+        content = node.get("content")
+        if isinstance(content, dict) and "net_params" in content:
+            stored = content["net_params"]
+            params = json.loads(json.loads(stored["content"]))
+            stored["content"] = json.dumps(json.dumps({**params, "compile": True}))
+            return True
+        return False
+
+    assert _edit_schema(path, compile_net) == 1
+    with pytest.raises(ValueError, match=r"\['compile'\].*never stores"):
         load_model(path)
 
 
