@@ -38,6 +38,8 @@ _LAZY_NAMES = {
     "mcnemar_test": "sklearn_prognet.stats",
     "uar_score": "sklearn_prognet.metrics",
     "ccc_score": "sklearn_prognet.metrics",
+    "save_model": "sklearn_prognet._persistence",
+    "load_model": "sklearn_prognet._persistence",
 }
 _SUBMODULES = [
     "datasets",
