@@ -223,6 +223,8 @@ def trim_long_silences(wav):
     (0 when the VAD hears no voice at all).
     """
     flags = voice_flags(wav)
+    if not len(flags):  # shorter than one window
+        return wav[:0]
     mask = np.round(_moving_average(flags, VAD_MOVING_AVERAGE)).astype(bool)
     mask = _dilate(mask, (VAD_MAX_SILENCE + 1) // 2)
     return wav[: len(flags) * VAD_WINDOW][np.repeat(mask, VAD_WINDOW)]
