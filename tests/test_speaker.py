@@ -9,6 +9,7 @@ import importlib.util
 import pickle
 import subprocess
 import sys
+import textwrap
 import types
 import warnings
 from pathlib import Path
@@ -465,3 +466,50 @@ def test_import_is_lazy_and_resemblyzer_never_imported():
         "    assert name not in sys.modules, name\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the shipped EmoDB d-vectors --------------------------------------------------
+
+
+def _shipped_rows(names):
+    from sklearn_prognet.datasets import load_emodb_features
+
+    emodb = load_emodb_features(features="dvector", as_frame=True)
+    return emodb.frame.set_index("file").loc[names, emodb.feature_names].to_numpy()
+
+
+def test_shipped_dvectors_equal_extraction_of_test_files():
+    # tests/data holds EmoDB recordings, copied unchanged
+    X = SpeakerEncoderTransformer().fit_transform(FILES)
+    expected = _shipped_rows([Path(f).name for f in FILES])
+    np.testing.assert_allclose(X, expected, rtol=0, atol=1e-6)
+
+
+@pytest.mark.corpora
+def test_shipped_dvectors_equal_extraction_of_corpus_files():
+    from sklearn_prognet.datasets import load_emodb_features
+
+    names = list(load_emodb_features(features="dvector").file[::85])
+    files = [str(CORPORA / "emodb" / "wav" / name) for name in names]
+    X = SpeakerEncoderTransformer().fit_transform(files)
+    np.testing.assert_allclose(X, _shipped_rows(names), rtol=0, atol=1e-6)
+
+
+# -- the user guide --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_user_guide_code_blocks_run_as_written(capsys):
+    import re
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "user_guide" / "datasets.rst").read_text()
+    section = text.split(".. _speaker_embeddings:")[1].split("\n.. _")[0]
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(textwrap.dedent(block), {})
+    out = capsys.readouterr().out
+    assert "(1, 256)" in out and "['dvector_0' 'dvector_1']" in out
+    assert re.search(r"egemaps\+dvector +344 features +UAR 0\.\d+", out)
