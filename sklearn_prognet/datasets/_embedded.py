@@ -30,7 +30,7 @@ META_COLUMNS = ["file", "emotion", "speaker", "gender"]
 PRECISION = 7
 # Decimals stored of the d-vectors: their values lie in [0, 1], so 6 decimals
 # keep them to 5e-7, below the 1e-5 that separates the encoder from
-# resemblyzer's, in a file of about 0.4 MB.
+# resemblyzer's, in a file of about 0.16 MB.
 DVECTOR_DECIMALS = 6
 FEATURES = ("egemaps", "dvector", "egemaps+dvector")
 
@@ -132,7 +132,7 @@ def load_emodb_features(
     The 88 eGeMAPS (v02) features of the 339 EmoDB recordings of anger,
     happiness, sadness and neutral speech, with emotion, speaker and gender;
     or their 256-d speaker embeddings (d-vectors), or both. Works offline:
-    the tables are stored inside the package (about 0.1 and 0.4 MB). This
+    the tables are stored inside the package (about 0.14 and 0.16 MB). This
     is the default corpus of the package's examples.
 
     Read more in the :ref:`User Guide <emodb_egemaps_dataset>`.
