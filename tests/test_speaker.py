@@ -78,9 +78,10 @@ def upstream():
     the first, the warning of the second is ignored here only.
     """
     with pytest.MonkeyPatch.context() as mp:
-        try:
-            import pkg_resources  # noqa: F401
-        except ImportError:
+        if "webrtcvad" not in sys.modules:
+            # The stub even where setuptools still has pkg_resources: importing
+            # it warns there (deprecated since setuptools 67.5), and the stub
+            # is all that webrtcvad.py asks of it.
             stub = types.ModuleType("pkg_resources")
             stub.get_distribution = lambda name: types.SimpleNamespace(version="0")
             mp.setitem(sys.modules, "pkg_resources", stub)
