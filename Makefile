@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_extraction.py
 	$(BIN)/python benchmarks/bench_embeddings.py
+	$(BIN)/python benchmarks/bench_speaker.py
 	$(BIN)/python benchmarks/bench_batched.py
 	$(BIN)/python benchmarks/bench_protocol.py
 

@@ -200,7 +200,14 @@ def write_generated_includes():
       each of its commands, so that the CLI page never drifts from the code.
     """
     includes = GENERATED / "includes"
-    for name in ("training", "extraction", "embeddings", "batched", "protocol"):
+    for name in (
+        "training",
+        "extraction",
+        "embeddings",
+        "speaker",
+        "batched",
+        "protocol",
+    ):
         _write_if_changed(
             includes / f"benchmarks_{name}.rst", _benchmark_fragment(name)
         )

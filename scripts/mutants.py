@@ -58,6 +58,7 @@ BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
 BF = "sklearn_prognet/_batched_fit.py"
 XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
+G2, SPK = "sklearn_prognet/_ge2e.py", "tests/test_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
@@ -404,6 +405,19 @@ MUTANTS = [
     Mutant("joint_validation_ignored", "joint_validation='target' stops the joint network on the target's validation fold", XMC,
            'if self.validation == "pooled":', "if True:",
            ("tests/test_multi_corpus.py::test_joint_fit_gets_exactly_the_target_rows",)),
+    # -- the speaker encoder (resemblyzer's preprocessing, reimplemented)
+    Mutant("speaker_volume_lowered", "the volume normalization never lowers a loud input", G2,
+           "    if change < 0:\n        return wav\n", "",
+           (SPK + "test_volume_normalization_only_increases", SPK + "test_steps_equal_resemblyzer_steps")),
+    Mutant("speaker_dilation_narrowed", "the VAD keeps 3 windows of silence on each side of the voice", G2,
+           "mask = _dilate(mask, (VAD_MAX_SILENCE + 1) // 2)", "mask = _dilate(mask, 1)",
+           (SPK + "test_steps_equal_resemblyzer_steps", SPK + "test_shipped_dvectors_equal_extraction_of_test_files")),
+    Mutant("speaker_symmetric_window", "the mel spectrogram uses librosa's periodic Hann window", G2,
+           "np.linspace(-np.pi, np.pi, N_FFT + 1)[:-1]", "np.linspace(-np.pi, np.pi, N_FFT)",
+           (SPK + "test_steps_equal_resemblyzer_steps",)),
+    Mutant("speaker_silence_embedded", "a silent input is an error, not a row of NaN", "sklearn_prognet/_speaker.py",
+           "        if silent:\n", "        if False:\n",
+           (SPK + "test_errors_name_the_file",)),
 ]
 # fmt: on
 

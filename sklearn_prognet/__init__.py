@@ -26,6 +26,7 @@ _LAZY_NAMES = {
     "MultiCorpusClassifier": "sklearn_prognet._adapters",
     "EGeMAPSTransformer": "sklearn_prognet._features",
     "SpeechEmbeddingTransformer": "sklearn_prognet._embeddings",
+    "SpeakerEncoderTransformer": "sklearn_prognet._speaker",
     "TextEmbeddingTransformer": "sklearn_prognet._embeddings",
     "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",

@@ -30,10 +30,12 @@ INIT_PARAMS = {
 # False, and tests/test_preprocessing.py checks its API by hand.
 # MultiCorpusClassifier likewise needs a corpus column (tests/test_adapters.py).
 # The embedding transformers take audio or transcripts, not a 2-D matrix
-# either; tests/test_embeddings.py checks their API by hand.
+# either; tests/test_embeddings.py and tests/test_speaker.py check their API
+# by hand.
 SKIPPED = {
     "EGeMAPSTransformer",
     "MultiCorpusClassifier",
+    "SpeakerEncoderTransformer",
     "SpeakerStandardScaler",
     "SpeechEmbeddingTransformer",
     "TextEmbeddingTransformer",

@@ -792,6 +792,44 @@ def test_embedded_matches_extraction_of_test_files():
     )
 
 
+def test_embedded_dvectors_align_with_egemaps():
+    egemaps = load_emodb_features(as_frame=True)
+    dvector = load_emodb_features(features="dvector", as_frame=True)
+    fused = load_emodb_features(features="egemaps+dvector", as_frame=True)
+    assert dvector.data.shape == (339, 256)
+    assert dvector.feature_names == [f"dvector_{j}" for j in range(256)]
+    # the same recordings, in the same rows, with the same labels
+    for column in ("file", "emotion", "speaker", "gender"):
+        assert list(dvector.frame[column]) == list(egemaps.frame[column])
+    with gzip.open(
+        Path(_embedded.__file__).parent / "data" / _embedded.DVECTOR_FILE
+    ) as f:
+        shipped = pd.read_csv(f)
+    assert list(shipped["file"]) == list(egemaps.file)
+    # fused: eGeMAPS then d-vectors, side by side
+    assert fused.feature_names == egemaps.feature_names + dvector.feature_names
+    np.testing.assert_array_equal(
+        fused.data.to_numpy(),
+        np.hstack([egemaps.data.to_numpy(), dvector.data.to_numpy()]),
+    )
+    # d-vectors: in [0, 1] and of unit norm, up to the 6 stored decimals
+    X = dvector.data.to_numpy()
+    assert X.min() >= 0 and X.max() <= 1
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-4)
+    X, y = load_emodb_features(features="dvector", emotions=["sad"], return_X_y=True)
+    assert X.shape == (62, 256) and set(y) == {"sad"}
+    with pytest.raises(InvalidParameterError, match="features"):
+        load_emodb_features(features="mfcc")
+
+
+def test_embedded_dvector_file_is_small_and_reproducible(tmp_path):
+    shipped = Path(_embedded.__file__).parent / "data" / _embedded.DVECTOR_FILE
+    assert shipped.stat().st_size < 600_000
+    table = pd.read_csv(shipped)
+    _embedded.write_dvector_table(table, tmp_path / "again.csv.gz")
+    assert (tmp_path / "again.csv.gz").read_bytes() == shipped.read_bytes()
+
+
 @pytest.fixture(scope="module")
 def emodb_cache(tmp_path_factory):
     # Shared with tests/test_features.py through the session's base temp dir.

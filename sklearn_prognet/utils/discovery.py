@@ -53,6 +53,7 @@ def all_estimators():
     MultiCorpusClassifier
     ProgressiveNetClassifier
     ResidualAdapterClassifier
+    SpeakerEncoderTransformer
     SpeakerStandardScaler
     SpeechEmbeddingTransformer
     TextEmbeddingTransformer
