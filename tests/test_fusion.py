@@ -438,3 +438,105 @@ def test_fused_run_saves_its_features_and_resumes(
     other = [a if a != features else f"ssl:{tiny_wav2vec2}:1+egemaps" for a in args]
     status, _, err = _run(other, capsys)
     assert status == 2 and "other settings" in err and "features" in err
+
+
+# -- transcripts, and the other experiments ---------------------------------------
+
+SENTENCES = ["der hund ist weg", "ich bin froh", "nein", "das ist gut so"]
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    """A tiny random BERT model and its WordPiece tokenizer in a folder."""
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
+    folder = tmp_path_factory.mktemp("bert")
+    words = sorted({w for s in SENTENCES for w in s.split()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    transformers.BertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
+        num_attention_heads=2, intermediate_size=16, max_position_embeddings=16,
+    )  # fmt: skip
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        transformers.BertModel(config).save_pretrained(folder)
+    return str(folder)
+
+
+def test_text_part_embeds_the_transcript_column(small_folder, bert_dir, monkeypatch):
+    import torch
+    import transformers
+
+    from sklearn_prognet import datasets
+
+    load_emodb = datasets.load_emodb
+
+    def with_transcripts(path, **kwargs):  # a loader whose corpus has them
+        table = load_emodb(path, **kwargs)
+        return table.assign(transcript=SENTENCES[: len(table)])
+
+    monkeypatch.setattr(datasets, "load_emodb", with_transcripts)
+    corpus = load_corpus(f"emodb:{small_folder}", emotions=None, cache_dir="none",
+                         features=f"egemaps+text:{bert_dir}")  # fmt: skip
+    assert corpus.feature_names[88:] == [f"text__layer1_mean_{j}" for j in range(16)]
+    np.testing.assert_array_equal(
+        corpus.X[:, :88], EGeMAPSTransformer().fit_transform(list(corpus.files))
+    )
+    tokenizer = transformers.AutoTokenizer.from_pretrained(bert_dir)
+    model = transformers.AutoModel.from_pretrained(bert_dir).eval()
+    for row, sentence in zip(corpus.X, SENTENCES, strict=True):
+        with torch.no_grad():
+            states = model(**tokenizer(sentence, return_tensors="pt"),
+                           output_hidden_states=True).hidden_states  # fmt: skip
+        expected = states[-1][0].double().mean(0).numpy()
+        np.testing.assert_allclose(row[88:], expected, rtol=1e-4, atol=1e-5)
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def quiet_folder(tmp_path_factory):
+    """A URDU-named corpus, disjoint from ``emodb_folder``: 4 other speakers,
+    the EmoDB recordings at half their amplitude."""
+    import soundfile
+
+    root = tmp_path_factory.mktemp("urdu")
+    folders = {"W": ("Angry", "A"), "F": ("Happy", "H"), "N": ("Neutral", "N"),
+               "T": ("Sad", "S")}  # fmt: skip
+    for speaker in ("SM1", "SM2", "SF3", "SF4"):
+        for letter, name in EMOTION_FILE.items():
+            folder, code = folders[letter]
+            (root / folder).mkdir(exist_ok=True)
+            signal, rate = soundfile.read(DATA / name)
+            path = root / folder / f"{speaker}_F01_{code}01.wav"
+            soundfile.write(path, signal / 2, rate)
+    return root
+
+
+def test_cross_and_multi_corpus_take_fused_features(
+    size_kind, quiet_folder, emodb_folder, tmp_path, monkeypatch
+):
+    from sklearn_prognet.experiments import (
+        _skeleton,
+        run_cross_corpus,
+        run_multi_corpus,
+    )
+
+    def capture(folder, config, extra, defaults):
+        raise _Captured(config, extra)
+
+    monkeypatch.setattr(_skeleton, "ResultsStore", capture)
+    corpora = [f"emodb:{emodb_folder}", f"urdu:{quiet_folder}"]
+    expected = {"kind": "fused", "parts": [{"kind": "egemaps"}, {"kind": "size"}]}
+    common = {"n_splits": 3, "n_repeats": 1, "verbose": False,
+              "cache_dir": tmp_path / "cache", "features": "egemaps+size"}  # fmt: skip
+    with pytest.raises(_Captured) as exc:
+        run_cross_corpus(tmp_path / "cc", *corpora, emotions=None, **common)
+    assert exc.value.args[0]["features"] == expected
+    with pytest.raises(_Captured) as exc:
+        run_multi_corpus(tmp_path / "mc", corpora, emotions=None, **common)
+    assert exc.value.args[0]["features"] == expected
