@@ -74,12 +74,20 @@ class _Kind:
         """The transformer class, or an error naming the kind if it is absent."""
         module, _, name = self.transformer.partition(":")
         try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
+            found = importlib.import_module(module)
+        except ImportError as exc:
+            if exc.name != module:  # the module is there, one of its imports not
+                raise ExperimentInputError(
+                    f"features={kind!r}: cannot import {name} ({exc})."
+                ) from None
+            found = None
+        cls = getattr(found, name, None)
+        if cls is None:
             raise ExperimentInputError(
                 f"features={kind!r} needs {name} ({module}), which this version "
                 "of sklearn_prognet does not have."
-            ) from None
+            )
+        return cls
 
 
 _KINDS = {
