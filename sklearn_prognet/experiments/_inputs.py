@@ -314,8 +314,14 @@ def load_corpus(
         states or ``'all'`` (default: the last). ``LAYER`` is
         the text after the last ``:`` when it is an integer or ``'all'``;
         otherwise the whole text is the model, so a path with ``:`` (on
-        Windows) works. The embedded EmoDB corpus has eGeMAPS features only;
-        a feature table is used as it is, with a warning.
+        Windows) works. ``'text:MODEL[:LAYER]'`` embeds the ``transcript``
+        column of corpora that have one
+        (:class:`~sklearn_prognet.TextEmbeddingTransformer`). Several joined
+        by ``'+'`` (``'egemaps+ssl:MODEL:6'``) are put side by side, their
+        columns named ``PART__FEATURE`` (``egemaps__F0semitoneFrom27.5Hz_sma3nz_amean``,
+        ``ssl__layer6_mean_0``), each part cached on its own; ``resample``
+        applies to the eGeMAPS part. The embedded EmoDB corpus has eGeMAPS
+        features only; a feature table is used as it is, with a warning.
 
         .. versionadded:: 0.1
 
@@ -561,7 +567,7 @@ def _load_audio(
         cache_dir = default_cache_dir()
     memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
     feature_set = parse_features(feature_set or DEFAULT_FEATURES)
-    if resample is not None and not feature_set.is_default:
+    if resample is not None and not feature_set.resampled:
         warn(
             f"resample={resample} does not apply to features="
             f"{feature_set.spec()!r}: the model resamples every file to the rate "
@@ -572,14 +578,15 @@ def _load_audio(
         resample=resample, n_jobs=n_jobs, memory=memory, on_error=on_error,
         verbose=verbose,
     )  # fmt: skip
+    inputs = feature_set.inputs(table, corpus=f"{name} at {str(path)!r}")
     try:
-        X = extractor.fit_transform(table["file"].tolist())
+        X = extractor.fit_transform(inputs)
     except (ValueError, OSError, ImportError) as exc:
         raise ExperimentInputError(
             f"Feature extraction failed for {name} at {str(path)!r}: {exc}"
         ) from None
     feature_names = [str(n) for n in extractor.get_feature_names_out()]
-    if not feature_set.is_default:
+    if not feature_set.resampled:
         # The model resamples every file to its own rate: the cross-corpus
         # check of the files' rates does not apply.
         rates = None

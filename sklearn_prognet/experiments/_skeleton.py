@@ -156,10 +156,11 @@ NETWORK_PARAMETERS = """
         :func:`load_corpus`); corpora recorded at different rates should be
         compared at a common one.
     features : str, default='egemaps'
-        The features of audio corpora: ``'egemaps'`` (the paper's), or
+        The features of audio corpora: ``'egemaps'`` (the paper's),
         ``'ssl:MODEL[:LAYER]'`` for the embeddings of a self-supervised speech
-        encoder (see :func:`load_corpus`). ``config.json`` records them when
-        they are not the default.
+        encoder, or several joined by ``'+'`` side by side
+        (``'egemaps+ssl:MODEL'``; see :func:`load_corpus`). ``config.json``
+        records them when they are not the default.
 
         .. versionadded:: 0.1
     progress : bool, default=False

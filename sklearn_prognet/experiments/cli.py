@@ -428,8 +428,12 @@ def _add_audio_options(group):
         "paper's), or ssl:MODEL[:LAYER], the time-averaged hidden states of a "
         "self-supervised speech encoder (needs the embeddings extra): MODEL a "
         "Hugging Face Hub name or a folder, LAYER an index or 'all' (default: the "
-        "last), read after the last ':' only if it is one. The embedded 'emodb' "
-        "has eGeMAPS only: give its audio (emodb:PATH) (default: %(default)s)",
+        "last), read after the last ':' only if it is one; text:MODEL[:LAYER], "
+        "the same of a text encoder over a 'transcript' column; or several "
+        "joined by '+' (egemaps+ssl:MODEL:6), side by side, their columns named "
+        "PART__FEATURE (egemaps__..., ssl__...) and each part cached on its own. "
+        "The embedded 'emodb' has eGeMAPS only: give its audio (emodb:PATH) "
+        "(default: %(default)s)",
     )
 
 
@@ -632,9 +636,10 @@ def _add_extract_command(sub):
         "extract",
         help="write the features of a corpus to a CSV table",
         description="Extract the features of an audio corpus (--features: the "
-        "eGeMAPS v02 features of openSMILE, or the embeddings of a speech "
-        "encoder) and write them as a feature table: columns file, emotion, "
-        "speaker, gender, corpus, then the features. The table can be given "
+        "eGeMAPS v02 features of openSMILE, the embeddings of a speech "
+        "encoder, or several side by side) and write them as a feature table: "
+        "columns file, emotion, speaker, gender, corpus, then the features. "
+        "The table can be given "
         "as CORPUS to the other commands. " + _CORPUS_HELP,
     )
     extract.add_argument("corpus", metavar="CORPUS", help="the corpus")
@@ -643,8 +648,9 @@ def _add_extract_command(sub):
         "--output",
         type=Path,
         metavar="FILE",
-        help="CSV file to write (default: <corpus name>_egemaps.csv, or "
-        "<corpus name>_<model>[_layer<LAYER>].csv)",
+        help="CSV file to write (default: <corpus name>_egemaps.csv, "
+        "<corpus name>_<model>[_layer<LAYER>].csv, or for several features "
+        "their names joined by '+': <corpus name>_egemaps+<model>.csv)",
     )
     extract.add_argument(
         "--emotions",
