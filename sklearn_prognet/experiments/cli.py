@@ -74,7 +74,10 @@ _CORPUS_HELP = (
     "openSMILE eGeMAPS v02 by default, are extracted and cached, see --cache-dir), "
     "or the path of a feature "
     "table (.csv: numeric feature columns plus emotion, speaker and gender "
-    "columns, as written by 'sklearn-prognet extract')."
+    "columns, as written by 'sklearn-prognet extract'), or the path of an audio "
+    "manifest (.csv with file and emotion columns, optionally speaker, gender, "
+    "corpus, session, transcript and ratings, and no feature columns; relative "
+    "paths are read from the manifest's folder)."
 )
 
 _EPILOG_RUN = (
