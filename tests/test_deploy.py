@@ -60,10 +60,12 @@ def test_final_model_takes_audio_and_is_trained_on_every_file(emodb_manifest, ca
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     assert (out["status"] == "ok").all()
     card = trained.card
-    assert card["classes"] == table["emotion"].value_counts().sort_index().to_dict()
-    cv = card["cross_validated_uar"]
-    assert len(cv["per_fold"]) == 3 and cv["protocol"] == "speaker-independent"
-    assert cv["mean"] == pytest.approx(np.mean(cv["per_fold"]), abs=1e-4)
+    counts = table["emotion"].value_counts().sort_index().to_dict()
+    assert card["class_counts"] == counts
+    folds = card["cv_uar_per_fold"]
+    assert len(folds) == 3 and "3 speaker-independent folds" in card["cv_uar"]
+    assert card["cv_uar"].startswith(f"{np.mean(folds):.3f} +/- {np.std(folds):.3f}")
+    assert card["licence"].startswith("as stated by the owners")  # a manifest
     assert card["settings"]["hidden_layer_sizes"] == (16,)
     assert "ProgNet" in card["method"] and "speaker" in card["method"]
 
@@ -125,6 +127,7 @@ def test_a_model_of_one_corpus_labels_another_corpus(
 def test_feature_table_models_refuse_audio():
     trained = train_model("emodb", network=TINY)
     assert trained.model.steps[0][0] == "scale"
+    assert trained.card["licence"].startswith("CC0-1.0")  # the embedded EmoDB
     with pytest.raises(ExperimentInputError, match="takes feature rows"):
         predict_files(trained.model, ["a.wav"])
 

@@ -13,9 +13,7 @@ pipeline takes a DataFrame with ``file`` and ``speaker`` columns, the others
 a list of files.
 """
 
-import datetime
 import os
-import platform
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,9 +59,19 @@ FILE_COLUMN = "file"
 class TrainedModel:
     """A model fitted on a whole corpus, and the facts of its model card.
 
-    ``model`` takes audio (a list of files, or a DataFrame with ``file`` and
-    ``speaker`` columns with per-speaker normalisation), or features when the
-    corpus was a feature table; ``card`` holds what the card states.
+    Parameters
+    ----------
+    model : sklearn.pipeline.Pipeline
+        The fitted model. It takes audio (a list of files, or a DataFrame
+        with ``file`` and ``speaker`` columns with per-speaker
+        normalisation), or feature rows when the corpus was a feature table.
+    card : dict
+        What the model card states: corpus, classes and their counts,
+        features, method, settings, the cross-validated UAR if measured.
+
+    See Also
+    --------
+    train_model : Fit a final model on a whole corpus.
     """
 
     model: Pipeline
@@ -211,6 +219,17 @@ def train_model(
 ):
     """Fit one model on a whole corpus, from audio (or features) to label.
 
+    The model is what ``sklearn-prognet train`` saves: from an audio corpus
+    (a named loader or a manifest), a :class:`~sklearn.pipeline.Pipeline` of
+    the feature extractor, the scaler and the network, which takes audio
+    files; from a feature table, the scaler and the network. Every
+    utterance trains it; the network's early stopping holds out some of the
+    speakers (``validation_fraction``) as in every fit of the package.
+
+    Read more in the :ref:`User Guide <use_a_trained_model>`.
+
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     corpus : str or Corpus
@@ -251,6 +270,21 @@ def train_model(
     -------
     trained : TrainedModel
         The fitted model and the facts of its card.
+
+    See Also
+    --------
+    predict_files : Label new recordings with the model.
+    sklearn_prognet.save_model : Save it, with its card, safely.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments import train_model
+    >>> trained = train_model(
+    ...     "emodb", network={"hidden_layer_sizes": (16,), "max_epochs": 5})
+    >>> [name for name, _ in trained.model.steps]
+    ['scale', 'net']
+    >>> trained.card["class_counts"]
+    {'angry': 127, 'happy': 71, 'neutral': 79, 'sad': 62}
     """
     sources = tuple(sources)
     _check_method(method, sources)
@@ -343,36 +377,59 @@ def _card(
     cv_scores,
     seed,
 ):
+    """The facts of the model card (the keys of :func:`~sklearn_prognet.save_model`)."""
     info = corpus.summary()
     card = {
-        "corpus": f"{info['name']} ({info['description'] or info['spec']})",
-        "classes": info["emotions"],
-        "speakers": info["n_speakers"],
-        "features": f"{features}"
-        + (f", resampled to {resample} Hz" if resample else ""),
-        "input": _input_text(corpus, from_audio, normalization),
+        "corpus": f"{info['name']} ({info['description'] or info['spec']}), "
+        f"{info['n_samples']} utterances of {info['n_speakers']} speakers",
+        "class_counts": info["emotions"],
+        "features": features + (f", resampled to {resample} Hz" if resample else ""),
         "method": FINAL_METHODS[method]
         + (f" with source networks trained on {', '.join(sources)}" if sources else ""),
-        "normalization": normalization,
         "settings": {
             **params,
+            "normalization": normalization,
             "lateral": lateral,
             "seed": seed,
         },
-        "trained": datetime.datetime.now(datetime.timezone.utc).isoformat(
-            timespec="seconds"
-        ),
-        "python": platform.python_version(),
+        "licence": _licence(corpus),
+        "input": _input_text(corpus, from_audio, normalization),
     }
     if cv_scores is not None:
-        card["cross_validated_uar"] = {
-            "folds": cv,
-            "protocol": "speaker-independent",
-            "mean": float(np.mean(cv_scores)),
-            "sd": float(np.std(cv_scores)),
-            "per_fold": [round(s, 4) for s in cv_scores],
-        }
+        card["cv_uar"] = (
+            f"{np.mean(cv_scores):.3f} +/- {np.std(cv_scores):.3f} (mean +/- SD over "
+            f"{cv} speaker-independent folds: "
+            + ", ".join(f"{s:.3f}" for s in cv_scores)
+            + ")"
+        )
+        card["cv_uar_per_fold"] = [round(float(s), 4) for s in cv_scores]
     return card
+
+
+#: The licence of each corpus a named loader reads, for model cards.
+CORPUS_LICENCES = {
+    "emodb": "CC0-1.0 (EmoDB, Burkhardt et al. 2005, republished by audEERING)",
+    "urdu": "research use only (URDU, Latif et al. 2018)",
+    "ravdess": "CC BY-NC-SA 4.0 (RAVDESS, Livingstone and Russo 2018)",
+    "iemocap": "licensed by its owners (IEMOCAP, USC SAIL lab)",
+    "msp-improv": "licensed by its owners (MSP-IMPROV, UT Dallas MSP lab)",
+    "nemo": "CC BY-NC-SA 4.0 (nEMO, Christop 2024)",
+}
+
+
+def _licence(corpus):
+    """The licence of a corpus read by a named loader (or embedded).
+
+    Only a loader's name says which corpus it is: a manifest or a feature
+    table may carry any name.
+    """
+    kind, name, _ = parse_spec(corpus.spec) if corpus.spec else ("", "", None)
+    known = kind in ("audio", "embedded")
+    return CORPUS_LICENCES.get(
+        name if known else None,
+        "as stated by the owners of the training data (not known to "
+        "sklearn_prognet: check it before you share this model)",
+    )
 
 
 def _input_text(corpus, from_audio, normalization):
@@ -399,6 +456,13 @@ def predict_files(
 ):
     """Label audio files with a trained model: one row per file.
 
+    A file that cannot be analysed is reported in its row (``status``) with
+    ``on_error='nan'``, and the other files are still predicted.
+
+    Read more in the :ref:`User Guide <use_a_trained_model>`.
+
+    .. versionadded:: 0.1
+
     Parameters
     ----------
     model : Pipeline
@@ -423,6 +487,10 @@ def predict_files(
         one ``p_<class>`` column per class (summing to 1), ``<dimension>``
         columns for a multi-task model, and ``status`` (``'ok'`` or the
         error).
+
+    See Also
+    --------
+    train_model : Fit a model that takes audio.
     """
     if not takes_audio(model):
         raise ExperimentInputError(
