@@ -5,7 +5,8 @@
 The ``load_<corpus>(path)`` functions list the utterances of a corpus stored
 on disk (EmoDB, URDU, RAVDESS, IEMOCAP, MSP-IMPROV, nEMO) as one table of file
 paths and labels, in the same form for every corpus; they never download
-anything. :func:`load_emodb_features` returns the eGeMAPS features of EmoDB
+anything; :func:`load_manifest` reads any other corpus from a CSV list of
+its files and labels. :func:`load_emodb_features` returns the eGeMAPS features of EmoDB
 that ship with the package, for offline examples and tests.
 
 Emotion labels are the strings ``'angry'``, ``'happy'``, ``'sad'`` and
@@ -20,6 +21,7 @@ from sklearn_prognet.datasets._base import DEFAULT_EMOTIONS, DIMENSIONS
 from sklearn_prognet.datasets._embedded import load_emodb_features
 from sklearn_prognet.datasets._emodb import load_emodb
 from sklearn_prognet.datasets._iemocap import load_iemocap
+from sklearn_prognet.datasets._manifest import MANIFEST_COLUMNS, load_manifest
 from sklearn_prognet.datasets._msp_improv import load_msp_improv
 from sklearn_prognet.datasets._nemo import load_nemo
 from sklearn_prognet.datasets._ravdess import load_ravdess
@@ -28,9 +30,11 @@ from sklearn_prognet.datasets._urdu import load_urdu
 __all__ = [
     "DEFAULT_EMOTIONS",
     "DIMENSIONS",
+    "MANIFEST_COLUMNS",
     "load_emodb",
     "load_emodb_features",
     "load_iemocap",
+    "load_manifest",
     "load_msp_improv",
     "load_nemo",
     "load_ravdess",

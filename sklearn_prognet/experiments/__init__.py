@@ -14,7 +14,9 @@
 - :func:`render_report` and :func:`load_results`: the report and the saved
   per-fit scores of a results folder;
 - :func:`load_corpus`: the embedded EmoDB features, an audio corpus read by
-  :mod:`sklearn_prognet.datasets`, or a feature table.
+  :mod:`sklearn_prognet.datasets`, a manifest, or a feature table;
+- :func:`train_model` and :func:`predict_files`: one final model fitted on a
+  whole corpus, from audio to label, and the labels of new recordings.
 
 The same is available on the command line: ``sklearn-prognet --help`` (or
 ``python -m sklearn_prognet``).
@@ -24,6 +26,11 @@ The same is available on the command line: ``sklearn-prognet --help`` (or
 from sklearn_prognet.experiments._cross_corpus import (
     default_train_folds,
     run_cross_corpus,
+)
+from sklearn_prognet.experiments._deploy import (
+    TrainedModel,
+    predict_files,
+    train_model,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -45,12 +52,15 @@ __all__ = [
     "Corpus",
     "ExperimentInputError",
     "ExperimentResult",
+    "TrainedModel",
     "default_train_folds",
     "load_corpus",
     "load_results",
+    "predict_files",
     "render_report",
     "run_cross_corpus",
     "run_multi_corpus",
     "run_multitask",
     "run_paralinguistic",
+    "train_model",
 ]

@@ -12,7 +12,10 @@ A corpus is named by a *spec* string:
   and cached on disk;
 - ``PATH.csv`` (or ``.csv.gz``, ``.tsv``): a feature table with one row per
   utterance, numeric feature columns and ``emotion``, ``speaker`` and
-  (optionally) ``gender`` columns, such as ``sklearn-prognet extract`` writes.
+  (optionally) ``gender`` columns, such as ``sklearn-prognet extract`` writes;
+  or an audio manifest, a table with a ``file`` column and no feature columns
+  (:func:`~sklearn_prognet.datasets.load_manifest`), whose files are read
+  and analysed like those of a named corpus.
 """
 
 import hashlib
@@ -362,6 +365,18 @@ def load_corpus(
                     "apply to them; extract the audio instead (emodb:PATH)."
                 )
             corpus = _load_embedded()
+        elif kind == "table" and is_manifest(path):
+            corpus = _load_audio(
+                name,
+                path,
+                cache_dir=cache_dir,
+                resample=resample,
+                n_jobs=n_jobs,
+                on_error=on_error,
+                verbose=verbose,
+                feature_set=feature_set,
+                manifest=True,
+            )
         elif kind == "table":
             corpus = read_feature_table(path)
             if not feature_set.is_default:
@@ -498,6 +513,13 @@ def read_feature_table(path):
             f"Feature table {str(path)!r}: column(s) {not_numeric[:5]} are not "
             f"numeric; every column other than {list(METADATA_COLUMNS)} must be a "
             "feature."
+            + (
+                " (A table with a 'file' column and no feature columns is read "
+                "as an audio manifest; its other columns must be manifest "
+                "columns: see sklearn_prognet.datasets.load_manifest.)"
+                if "file" in table.columns
+                else ""
+            )
         )
     if not features:
         raise ExperimentInputError(
@@ -542,27 +564,56 @@ def _ratings_of(table):
     return ratings or None
 
 
-def _load_audio(
-    name, path, *, cache_dir=None, resample=None, n_jobs=None, on_error="raise",
-    verbose=0, feature_set=None,
-):  # fmt: skip
+def is_manifest(path):
+    """Whether the table at ``path`` is an audio manifest, not a feature table.
+
+    A manifest has a ``file`` column and no column other than those of
+    :data:`~sklearn_prognet.datasets.MANIFEST_COLUMNS`; a feature table has
+    feature columns besides.
+    """
+    import pandas as pd
+
+    from sklearn_prognet.datasets import MANIFEST_COLUMNS
+
+    sep = "\t" if ".tsv" in Path(path).name.lower() else ","
+    try:
+        columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+    except (ValueError, OSError, UnicodeDecodeError):
+        return False  # read_feature_table says why
+    return "file" in columns and set(columns) <= set(MANIFEST_COLUMNS)
+
+
+def _audio_table(name, path, manifest):
+    """The utterance table of an audio corpus: its loader's, or a manifest's."""
     from sklearn_prognet import datasets
 
-    if not path.exists():
-        raise ExperimentInputError(f"Corpus folder {str(path)!r} does not exist.")
-    if not path.is_dir():
-        raise ExperimentInputError(f"Corpus path {str(path)!r} is not a folder.")
-    loader = getattr(datasets, _LOADERS[name], None)
-    if loader is None:  # pragma: no cover - depends on the datasets module
-        raise ExperimentInputError(
-            f"sklearn_prognet.datasets has no {_LOADERS[name]} loader."
-        )
+    if manifest:
+        loader, what = datasets.load_manifest, "the manifest"
+    else:
+        if not path.exists():
+            raise ExperimentInputError(f"Corpus folder {str(path)!r} does not exist.")
+        if not path.is_dir():
+            raise ExperimentInputError(f"Corpus path {str(path)!r} is not a folder.")
+        loader, what = getattr(datasets, _LOADERS[name]), name
     try:
         table = loader(path, emotions=None)
     except (ValueError, OSError) as exc:
         raise ExperimentInputError(
-            f"Cannot load {name} from {str(path)!r}: {exc}"
+            f"Cannot load {what} from {str(path)!r}: {exc}"
         ) from None
+    if "speaker" not in table.columns:
+        raise ExperimentInputError(
+            f"The manifest {str(path)!r} has no 'speaker' column: the "
+            "experiments keep speakers apart across folds, so they need one."
+        )
+    return table
+
+
+def _load_audio(
+    name, path, *, cache_dir=None, resample=None, n_jobs=None, on_error="raise",
+    verbose=0, feature_set=None, manifest=False,
+):  # fmt: skip
+    table = _audio_table(name, path, manifest)
     if cache_dir is None:
         cache_dir = default_cache_dir()
     memory = None if str(cache_dir).lower() == "none" else os.fspath(cache_dir)
@@ -600,7 +651,8 @@ def _load_audio(
         gender=_as_str_array(table["gender"]) if "gender" in table else None,
         feature_names=feature_names,
         files=_as_str_array(table["file"]),
-        description=f"{name} audio at {path}, {feature_set.describe(feature_names)}"
+        description=f"{name} audio {'listed in' if manifest else 'at'} {path}, "
+        f"{feature_set.describe(feature_names)}"
         + ("" if resample is None else f", resampled to {resample} Hz"),
         sampling_rates=rates,
         ratings=_ratings_of(table),

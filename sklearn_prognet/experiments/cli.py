@@ -13,6 +13,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from sklearn_prognet.experiments._deploy import FINAL_METHODS
 from sklearn_prognet.experiments._engine import ENGINES
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
@@ -74,7 +75,10 @@ _CORPUS_HELP = (
     "openSMILE eGeMAPS v02 by default, are extracted and cached, see --cache-dir), "
     "or the path of a feature "
     "table (.csv: numeric feature columns plus emotion, speaker and gender "
-    "columns, as written by 'sklearn-prognet extract')."
+    "columns, as written by 'sklearn-prognet extract'), or the path of an audio "
+    "manifest (.csv with file and emotion columns, optionally speaker, gender, "
+    "corpus, session, transcript and ratings, and no feature columns; relative "
+    "paths are read from the manifest's folder)."
 )
 
 _EPILOG_RUN = (
@@ -458,6 +462,8 @@ def build_parser():
         if name in EXPERIMENTS:
             add_command(sub)
     _add_extract_command(sub)
+    _add_train_command(sub)
+    _add_predict_command(sub)
     _add_report_command(sub)
     return parser
 
@@ -677,6 +683,132 @@ def _add_extract_command(sub):
     extract.set_defaults(func=_cmd_extract)
 
 
+def _add_train_command(sub):
+    train = sub.add_parser(
+        "train",
+        help="fit one final model on a whole corpus and save it",
+        description="Fit one model on the whole corpus, with the settings the "
+        "experiments use, and save it with skops (a format whose loading runs "
+        "no code) and a model card (MODEL's name with .md) beside it. From "
+        "audio, the model is the whole way from audio to label (feature "
+        "extractor, scaler, network): 'sklearn-prognet predict' labels new "
+        "recordings with it. --cv N first estimates its UAR with N "
+        "speaker-independent folds. " + _CORPUS_HELP,
+    )
+    train.add_argument("corpus", metavar="CORPUS", help="the corpus")
+    train.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="MODEL",
+        help="the model file to write, e.g. model.skops",
+    )
+    train.add_argument(
+        "--method",
+        choices=tuple(FINAL_METHODS),
+        default="dnn",
+        help="the network (default: %(default)s)",
+    )
+    train.add_argument(
+        "--sources",
+        type=_name_list,
+        default=None,
+        metavar="LIST",
+        help="source tasks of ptft, prognet and adapters, trained on the "
+        "corpus's own labels: speaker, gender (default: speaker)",
+    )
+    train.add_argument(
+        "--emotions",
+        type=_name_list,
+        default=list(PAPER_EMOTIONS),
+        metavar="LIST",
+        help="the classes (default: %(default)s)",
+    )
+    train.add_argument(
+        "--normalization",
+        choices=tuple(NORMALIZATIONS),
+        default="global",
+        help="global: one StandardScaler; speaker: every speaker standardised with "
+        "their own recordings, so predicting needs the speaker of every file "
+        "(default: %(default)s)",
+    )
+    train.add_argument(
+        "--cv",
+        type=_positive_int,
+        metavar="N",
+        help="first estimate the UAR with N speaker-independent folds, stored in "
+        "the model card",
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
+    train.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        metavar="N",
+        help="processes for the extraction (default: %(default)s)",
+    )
+    _add_network_options(train)
+    _add_audio_options(train)
+    train.set_defaults(func=_cmd_train)
+
+
+def _add_predict_command(sub):
+    predict = sub.add_parser(
+        "predict",
+        help="label new recordings with a trained model",
+        description="Predict the emotion of audio files with a model written by "
+        "'sklearn-prognet train': one row per file with the predicted emotion, "
+        "one probability column per class, the predicted ratings of a "
+        "multi-task model, and the file's status. A model trained with "
+        "per-speaker normalisation needs the speaker of every file (--list with "
+        "a speaker column). Audio at another sampling rate is converted as in "
+        "training.",
+    )
+    predict.add_argument("model", type=Path, metavar="MODEL", help="the model file")
+    predict.add_argument(
+        "audio", nargs="*", metavar="AUDIO", help="audio files to label"
+    )
+    predict.add_argument(
+        "--list",
+        type=Path,
+        metavar="CSV",
+        dest="file_list",
+        help="a CSV with a 'file' column (paths relative to its folder) and, "
+        "for per-speaker models, a 'speaker' column",
+    )
+    predict.add_argument(
+        "--folder",
+        type=Path,
+        metavar="DIR",
+        help="label every audio file in DIR and its subfolders",
+    )
+    predict.add_argument(
+        "--out", type=Path, required=True, metavar="CSV", help="the table to write"
+    )
+    predict.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
+        metavar="N",
+        help="processes for the extraction (default: %(default)s)",
+    )
+    predict.add_argument(
+        "--on-error",
+        choices=("raise", "nan"),
+        default="raise",
+        help="a file that cannot be analysed stops the command (raise), or gets "
+        "a row with its error in 'status' while the others are predicted (nan) "
+        "(default: %(default)s)",
+    )
+    predict.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="do not show the progress bar",
+    )
+    predict.set_defaults(func=_cmd_predict)
+
+
 def _add_report_command(sub):
     report = sub.add_parser(
         "report",
@@ -707,21 +839,22 @@ _EXPERIMENT_COMMANDS = {
 }
 
 
-def _run_settings(args):
-    """Keyword arguments shared by both experiments, with --quick applied."""
+def _pick(args, name, paper):
+    """An option's value: as given, else --quick's (if any), else the paper's."""
+    value = getattr(args, name)
+    if value is not None:
+        return value
+    return QUICK.get(name, paper) if getattr(args, "quick", False) else paper
 
-    def pick(name, paper):
-        value = getattr(args, name)
-        if value is not None:
-            return value
-        return QUICK.get(name, paper) if args.quick else paper
 
+def _network_settings(args):
+    """The network settings of the options: a preset, then explicit flags."""
     network = {}
     for name in ("hidden_layer_sizes", "activation", "dropout", "lr", "batch_size"):
         if getattr(args, name) is not None:
             network[name] = getattr(args, name)
     for name in ("max_epochs", "patience"):
-        value = pick(name, None)
+        value = _pick(args, name, None)
         if value is not None:
             network[name] = value
     if args.preset != "paper":
@@ -731,6 +864,16 @@ def _run_settings(args):
         explicit = {k: v for k, v in vars(args).items() if k in NETWORK_FLAGS}
         explicit = {k: v for k, v in explicit.items() if v is not None}
         network = {**getattr(presets, PRESET_NAMES[args.preset]), **explicit}
+    return network
+
+
+def _run_settings(args):
+    """Keyword arguments shared by the experiments, with --quick applied."""
+
+    def pick(name, paper):
+        return _pick(args, name, paper)
+
+    network = _network_settings(args)
     n_jobs = args.n_jobs if args.n_jobs is not None else (-1 if args.quick else 1)
     return {
         "emotions": args.emotions,
@@ -866,6 +1009,79 @@ def _cmd_extract(args):
     print(
         f"Wrote {len(frame)} utterances x {len(corpus.feature_names)} features of "
         f"{corpus.name} to {output}"
+    )
+    return 0
+
+
+def _cmd_train(args):
+    from sklearn_prognet.experiments._deploy import train_model
+
+    _check_output(args.out)
+    sources = args.sources
+    if sources is None:
+        sources = [] if args.method == "dnn" else ["speaker"]
+    trained = train_model(
+        args.corpus,
+        method=args.method,
+        sources=sources,
+        network=_network_settings(args),
+        lateral=args.lateral,
+        normalization=args.normalization,
+        features=args.features,
+        emotions=args.emotions,
+        resample=args.resample,
+        cache_dir=args.cache_dir,
+        n_jobs=args.n_jobs,
+        cv=args.cv,
+        seed=args.seed,
+        device=args.device,
+        verbose=1,
+    )
+    card = {**trained.card, "command": " ".join(["sklearn-prognet", *sys.argv[1:]])}
+    path, card_path = save_trained(trained.model, args.out, card)
+    cv = card.get("cross_validated_uar")
+    if cv:
+        print(
+            f"Cross-validated UAR ({cv['folds']} speaker-independent folds): "
+            f"{cv['mean']:.3f} +/- {cv['sd']:.3f}"
+        )
+    print(f"Model: {path}\nModel card: {card_path}")
+    return 0
+
+
+def save_trained(model, path, card):
+    """Save a model and its card; return both paths."""
+    from sklearn_prognet import save_model
+
+    save_model(model, path, card=card)
+    return Path(path), Path(path).with_suffix(".md")
+
+
+def _cmd_predict(args):
+    from sklearn_prognet import load_model
+    from sklearn_prognet.experiments._deploy import predict_files, read_file_list
+
+    _check_output(args.out)
+    files, speakers = read_file_list(args.audio, args.file_list, args.folder)
+    try:
+        model = load_model(args.model)
+    except (ValueError, OSError, ImportError) as exc:
+        raise ExperimentInputError(
+            f"Cannot load model {str(args.model)!r}: {exc}"
+        ) from None
+    table = predict_files(
+        model,
+        files,
+        speakers=speakers,
+        on_error=args.on_error,
+        n_jobs=args.n_jobs,
+        verbose=int(args.progress),
+    )
+    write_atomic(args.out, table.to_csv(index=False))
+    failed = int((table["status"] != "ok").sum())
+    note = f"; {failed} could not be analysed (see 'status')" if failed else ""
+    print(
+        f"Predicted {len(table) - failed} of {len(table)} file(s) to {args.out}{note}"
     )
     return 0
 
