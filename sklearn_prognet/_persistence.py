@@ -60,6 +60,7 @@ TRUSTED_TYPES = (
     "sklearn_prognet._features.EGeMAPSTransformer",
     "sklearn_prognet._embeddings.SpeechEmbeddingTransformer",
     "sklearn_prognet._embeddings.TextEmbeddingTransformer",
+    "sklearn_prognet._speaker.SpeakerEncoderTransformer",
     "sklearn_prognet.preprocessing.SpeakerStandardScaler",
     "sklearn_prognet._persistence._StoredNet",
     "sklearn_prognet._persistence._StoredTorchValue",
@@ -320,6 +321,10 @@ class _StoredTorchValue:
         return torch.from_numpy(np.array(self.value))
 
 
+# The attribute in which set_fit_request & co. keep an estimator's requests.
+_REQUESTS = "_metadata_request"
+
+
 def _is_torch(value):
     return type(value).__module__.partition(".")[0] in ("torch", "skorch")
 
@@ -355,6 +360,12 @@ def _stored_forms(model):
                 walk(item, f"{where}[{i}]")
         elif isinstance(value, BaseEstimator):
             for key, item in vars(value).items():
+                if key == _REQUESTS:
+                    # skops recurses without end into sklearn's request
+                    # objects; metadata requests are for fitting, not
+                    # predicting, so the file leaves them out.
+                    memo[id(item)] = None
+                    continue
                 walk(item, f"{where}.{key}")
 
     walk(model, "the model")
@@ -380,6 +391,8 @@ def _restore(value, done):
                 type(value)(items) if type(value) is tuple else type(value)._make(items)
             )
     elif isinstance(value, BaseEstimator):
+        if _REQUESTS in vars(value) and getattr(value, _REQUESTS) is None:
+            delattr(value, _REQUESTS)  # left out by save_model
         for key, item in vars(value).items():
             setattr(value, key, _restore(item, done))
     return done[id(value)]

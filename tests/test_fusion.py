@@ -540,3 +540,18 @@ def test_cross_and_multi_corpus_take_fused_features(
     with pytest.raises(_Captured) as exc:
         run_multi_corpus(tmp_path / "mc", corpora, emotions=None, **common)
     assert exc.value.args[0]["features"] == expected
+
+
+def test_dvector_part(small_folder):
+    from sklearn_prognet import SpeakerEncoderTransformer
+
+    corpus = load_corpus(
+        f"emodb:{small_folder}", emotions=None, cache_dir="none",
+        features="egemaps+dvector",
+    )  # fmt: skip
+    names = [f"dvector__dvector_{j}" for j in range(256)]
+    assert corpus.feature_names[88:] == names
+    alone = SpeakerEncoderTransformer().fit_transform(list(corpus.files))
+    np.testing.assert_allclose(corpus.X[:, 88:], alone, rtol=1e-6)
+    assert parse_features("egemaps+dvector").file_stem() == "egemaps+dvector"
+    assert parse_features("dvector").config() == {"kind": "dvector"}

@@ -38,6 +38,7 @@ from sklearn_prognet import (
     save_model,
 )
 from sklearn_prognet import _persistence as persistence
+from sklearn_prognet.datasets import load_emodb_features
 
 skops_io = pytest.importorskip("skops.io")
 
@@ -563,3 +564,20 @@ def test_user_guide_example_runs(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "['emodb.md', 'emodb.skops']"
     assert len(lines) > 2
+
+
+def test_metadata_requests_are_left_out_of_the_file(tmp_path):
+    # skops recursed without end into sklearn's request objects
+    emodb = load_emodb_features()
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = DNNClassifier(hidden_layer_sizes=(4,), max_epochs=2, random_state=0)
+        model.set_fit_request(groups=True).fit(
+            emodb.data, emodb.target, groups=emodb.speaker
+        )
+    save_model(model, tmp_path / "m.skops")
+    assert "_metadata_request" in vars(model)  # the user's model keeps them
+    loaded = load_model(tmp_path / "m.skops")
+    assert "_metadata_request" not in vars(loaded)
+    np.testing.assert_array_equal(
+        loaded.predict_proba(emodb.data), model.predict_proba(emodb.data)
+    )

@@ -25,7 +25,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 
-from sklearn_prognet.experiments._feature_sets import parse_features
+from sklearn_prognet.experiments._feature_sets import FusedFeatureSet, parse_features
 from sklearn_prognet.experiments._fits import (
     SPEAKER_COLUMN,
     derive_seed,
@@ -172,31 +172,58 @@ def _cross_validated_uar(pipe, X, y, fit_params, n_splits, seed):
     return [float(s) for s in scores]
 
 
-def _audio_front(extractor, normalization):
-    """The step that turns a model's input into features (and speakers)."""
+def _audio_front(feature_set, extractor, normalization):
+    """The step that turns a model's input into features (and speakers).
+
+    One feature set with global normalisation takes a list of files; the
+    others a DataFrame with the columns the features read (``file``, and
+    ``transcript`` for a text encoder) and, per speaker, ``speaker``.
+    """
+    fused = isinstance(feature_set, FusedFeatureSet)
     if normalization != "speaker":
         return extractor
+    columns = list(feature_set.columns) if fused else feature_set.columns[0]
     return ColumnTransformer(
         [
-            ("features", extractor, FILE_COLUMN),
+            ("features", extractor, columns),
             ("speaker", "passthrough", [SPEAKER_COLUMN]),
         ],
         verbose_feature_names_out=False,
     ).set_output(transform="pandas")
 
 
-def _fitted_front(front, corpus, normalization):
-    """``front`` fitted without extracting anything again.
+def _front_input(front, files, speakers=None, first=None):
+    """What ``front`` takes: the files, or a DataFrame of its columns.
 
-    The features of the corpus were extracted (and cached) by the corpus
-    loader; the extractors learn nothing in ``fit``, so a ColumnTransformer is
-    fitted on the first file alone.
+    ``first`` keeps the first rows only.
     """
-    files = list(corpus.files)
-    if normalization != "speaker":
-        return front.fit(files[:1])
-    frame = pd.DataFrame({FILE_COLUMN: files[:1], SPEAKER_COLUMN: corpus.speaker[:1]})
-    return front.fit(frame)
+    files = list(files)[:first]
+    names = _input_columns(front)
+    if names is None:
+        return files
+    frame = pd.DataFrame({FILE_COLUMN: files})
+    if SPEAKER_COLUMN in names:
+        frame[SPEAKER_COLUMN] = list(speakers)[:first]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        raise ExperimentInputError(
+            f"This model also reads the column(s) {missing} of its input (a "
+            "text encoder reads transcripts); predict it in Python with a "
+            f"DataFrame of the columns {list(names)}."
+        )
+    return frame[list(names)]
+
+
+def _input_columns(front):
+    """The columns of the DataFrame ``front`` takes, or None for a file list."""
+    if not isinstance(front, ColumnTransformer):
+        return None
+    columns = []
+    for _, _, selected in front.transformers:
+        for name in [selected] if isinstance(selected, str) else selected:
+            if name not in columns:
+                columns.append(name)
+    return columns
 
 
 def train_model(
@@ -312,16 +339,16 @@ def train_model(
         pipe.fit(X, corpus.emotion, **fit_params)
     steps = list(pipe.steps)
     if from_audio:
-        extractor = parse_features(features).extractor(
-            resample=resample if parse_features(features).is_default else None,
-            n_jobs=None,
-            memory=None,
-            on_error="raise",
-            verbose=0,
+        # No cache and one process inside the model: predict chooses its own.
+        feature_set = parse_features(features)
+        extractor = feature_set.extractor(
+            resample=resample, n_jobs=None, memory=None, on_error="raise", verbose=0
         )
-        front = _fitted_front(
-            _audio_front(extractor, normalization), corpus, normalization
-        )
+        front = _audio_front(feature_set, extractor, normalization)
+        # The corpus's features were extracted (and cached) by load_corpus;
+        # the extractors learn nothing in fit, so the front is fitted on one
+        # file rather than analysing the corpus again.
+        front.fit(_front_input(front, corpus.files, corpus.speaker, first=1))
         steps.insert(0, ("features", front))
     model = Pipeline(steps)
     card = _card(
@@ -442,8 +469,9 @@ def _input_text(corpus, from_audio, normalization):
 
 def needs_speakers(model):
     """Whether ``model`` standardises per speaker, and so needs speaker ids."""
-    names = getattr(model, "feature_names_in_", None)
-    return names is not None and SPEAKER_COLUMN in list(names)
+    return takes_audio(model) and SPEAKER_COLUMN in (
+        _input_columns(model.steps[0][1]) or ()
+    )
 
 
 def takes_audio(model):
@@ -508,22 +536,22 @@ def predict_files(
             "give a list (CSV) with 'file' and 'speaker' columns."
         )
     front, rest = model.steps[0][1], Pipeline(model.steps[1:])
-    extractor = _extractor_of(front)
-    saved = extractor.get_params()
-    X_input = files
-    if needs_speakers(model):
-        X_input = pd.DataFrame({FILE_COLUMN: files, SPEAKER_COLUMN: list(speakers)})
+    X_input = _front_input(front, files, speakers)
+    leaves = list(_extractors(front))
+    saved = [leaf.get_params() for leaf in leaves]
     try:
-        extractor.set_params(on_error="nan", n_jobs=n_jobs, verbose=verbose)
+        for leaf in leaves:
+            _set_options(leaf, on_error="nan", n_jobs=n_jobs, verbose=verbose)
         with warnings.catch_warnings():
             # the failed files are reported in the table's status column
             warnings.filterwarnings("ignore", message=".*returned rows of NaN")
             features = front.transform(X_input)
-        status = _failures(extractor, files, features)
+        status = _failures(front, leaves, X_input, files, features)
     finally:
-        extractor.set_params(**saved)
+        for leaf, params in zip(leaves, saved, strict=True):
+            leaf.set_params(**params)
     if status and on_error == "raise":
-        file, reason = next(iter(status.items()))
+        reason = next(iter(status.values()))
         raise ExperimentInputError(
             f"{len(status)} of {len(files)} file(s) cannot be analysed, e.g. "
             f"{reason} (on_error='nan' predicts the others)."
@@ -550,28 +578,41 @@ def predict_files(
     return table
 
 
-def _extractor_of(front):
-    if isinstance(front, ColumnTransformer):
-        return front.named_transformers_["features"]
-    return front
+def _extractors(step):
+    """The feature extractors of a model's front, inside column transformers."""
+    if isinstance(step, ColumnTransformer):
+        fitted = getattr(step, "transformers_", step.transformers)
+        for _, transformer, _ in fitted:
+            if not isinstance(transformer, str):  # 'passthrough', 'drop'
+                yield from _extractors(transformer)
+    else:
+        yield step
 
 
-def _failures(extractor, files, features):
+def _set_options(extractor, **options):
+    """Set those of ``options`` that ``extractor`` has (a text encoder has fewer)."""
+    accepted = extractor.get_params()
+    extractor.set_params(**{k: v for k, v in options.items() if k in accepted})
+
+
+def _failures(front, leaves, X_input, files, features):
     """File -> why it could not be analysed, for the files with NaN features.
 
     The extraction gave those files rows of NaN; each is analysed again on
-    its own, so that its own error says why.
+    its own, so that the extractor's own error says why.
     """
-    values = (
-        features.drop(columns=SPEAKER_COLUMN) if hasattr(features, "drop") else features
-    )
+    values = features
+    if hasattr(features, "columns") and SPEAKER_COLUMN in features.columns:
+        values = features.drop(columns=SPEAKER_COLUMN)
     failed = ~np.isfinite(np.asarray(values, dtype=np.float64)).all(axis=1)
+    for leaf in leaves:
+        _set_options(leaf, on_error="raise", n_jobs=None, verbose=0)
     status = {}
     for i in np.flatnonzero(failed):
+        row = X_input.iloc[i : i + 1] if hasattr(X_input, "iloc") else [X_input[i]]
         try:
-            extractor.set_params(on_error="raise", n_jobs=None, verbose=0)
-            extractor.transform([files[i]])
-            status[files[i]] = "no finite features"  # pragma: no cover - defensive
+            front.transform(row)
+            status[files[i]] = "no finite features"
         except (ValueError, OSError) as exc:
             status[files[i]] = str(exc).split("\n")[0]
     return status

@@ -1038,23 +1038,13 @@ def _cmd_train(args):
         verbose=1,
     )
     card = {**trained.card, "command": " ".join(["sklearn-prognet", *sys.argv[1:]])}
-    path, card_path = save_trained(trained.model, args.out, card)
-    cv = card.get("cross_validated_uar")
-    if cv:
-        print(
-            f"Cross-validated UAR ({cv['folds']} speaker-independent folds): "
-            f"{cv['mean']:.3f} +/- {cv['sd']:.3f}"
-        )
-    print(f"Model: {path}\nModel card: {card_path}")
-    return 0
-
-
-def save_trained(model, path, card):
-    """Save a model and its card; return both paths."""
     from sklearn_prognet import save_model
 
-    save_model(model, path, card=card)
-    return Path(path), Path(path).with_suffix(".md")
+    card_path = save_model(trained.model, args.out, card=card)
+    if "cv_uar" in card:
+        print(f"Cross-validated UAR: {card['cv_uar']}")
+    print(f"Model: {args.out}\nModel card: {card_path}")
+    return 0
 
 
 def _cmd_predict(args):
