@@ -1,7 +1,12 @@
 """sklearn-prognet train and predict: from a manifest to a model file to labels."""
 
+import glob
+import re
+import shlex
+import shutil
 import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -132,3 +137,36 @@ def test_predict_refuses_a_file_that_is_not_a_model(tmp_path, capsys):
     wav = ROOT / "tests" / "data" / "03a02Ta.wav"
     status, _, err = _run(["predict", fake, wav, "--out", tmp_path / "o.csv"], capsys)
     assert status == 2 and "model.skops" in err
+
+
+@pytest.mark.slow
+@pytest.mark.corpora
+def test_the_use_a_trained_model_page_runs_as_written(
+    tmp_path, monkeypatch, corpora_dir, capsys
+):
+    """Every block of the page, in page order, in a folder laid out as it says."""
+    page = (ROOT / "docs" / "user_guide" / "use_a_trained_model.rst").read_text()
+    blocks = re.findall(r"\.\. code-block:: (bash|python)\n\n((?:    .*\n|\n)+)", page)
+    assert [kind for kind, _ in blocks].count("bash") >= 3
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SKLEARN_PROGNET_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "path" / "to" / "new").mkdir(parents=True)
+    (tmp_path / "path" / "to" / "emodb").symlink_to(corpora_dir / "emodb")
+    for wav in (ROOT / "tests" / "data").glob("*.wav"):
+        shutil.copy(wav, tmp_path / "path" / "to" / "new")
+    namespace = {}
+    for kind, block in blocks:
+        code = textwrap.dedent(block)
+        if kind == "python":
+            exec(code, namespace)
+            continue
+        if code.startswith("pip install"):
+            continue
+        words = shlex.split(code.replace("\\\n", " "))
+        assert words[0] == "sklearn-prognet"
+        args = [w for word in words[1:] for w in (sorted(glob.glob(word)) or [word])]
+        status, _, err = _run(args, capsys)
+        assert status == 0, err
+    labels = pd.read_csv(tmp_path / "labels.csv")
+    assert len(labels) == 4 and (labels["status"] == "ok").all()
+    assert (tmp_path / "emodb.md").read_text().count("speaker-independent") >= 1
