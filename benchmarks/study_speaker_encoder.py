@@ -23,7 +23,8 @@ Phases (``--phase``): ``features`` (eGeMAPS and d-vectors of every file,
 cached in ``--cache``), ``run`` (every cell; results are appended per cell to
 ``results.jsonl`` in ``--out``, and a finished cell is never recomputed) and
 ``report`` (``results.json`` and ``table.md`` from the results and the run's
-settings). ``--phase all`` runs the three.
+settings: ``table.rst`` and ``settings.rst`` are what the docs page
+includes). ``--phase all`` runs the three.
 
 Run it with::
 
@@ -260,8 +261,14 @@ def run(args):
     torch.set_num_threads(1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    config = settings(args)
-    (out / "settings.json").write_text(json.dumps(config, indent=2))
+    config = json.loads(json.dumps(settings(args)))
+    saved = out / "settings.json"
+    if _results(out) and json.loads(saved.read_text()) != config:
+        raise SystemExit(
+            f"{out} holds results of a run with other settings "
+            f"({saved}); pass another --out."
+        )
+    saved.write_text(json.dumps(config, indent=2))
     done = {(r["corpus"], r["normalisation"], r["model"]) for r in _results(out)}
     for corpus in args.corpora:
         data = load(corpus, args.root, args.cache)
@@ -346,21 +353,26 @@ def statistics(results):
     return rows
 
 
-def markdown(rows, config):
-    """The Markdown tables and the settings, generated from the run's config."""
+def describe(config):
+    """The methods text of a run, from its configuration."""
     net = config["network"]
-    lines = [
-        "Settings (from the run's configuration): "
-        f"{config['n_splits']}-fold speaker-independent CV repeated "
-        f"{config['n_repeats']} times (RepeatedStratifiedGroupKFold, "
-        f"random_state={config['random_state']}); UAR per fold; networks: "
-        "the SMALL_CORPUS preset ("
+    return (
+        f"{config['n_splits']}-fold speaker-independent cross-validation "
+        f"repeated {config['n_repeats']} times (RepeatedStratifiedGroupKFold, "
+        f"protocol='speaker_independent', random_state="
+        f"{config['random_state']}), UAR of every fold. Networks: the "
+        "SMALL_CORPUS preset ("
         + ", ".join(f"{k}={v}" for k, v in net.items())
-        + "), sources trained inside each fold on its training speakers; "
-        f"logistic regression C={config['logreg']['C']}. Δ: mean UAR "
-        "difference in points; p: corrected repeated-CV t-test, two-sided.",
-        "",
-    ]
+        + "); sources are trained inside every fold on its training "
+        "speakers, with the same settings. Logistic regression: "
+        + ", ".join(f"{k}={v}" for k, v in config["logreg"].items())
+        + ". Delta: mean difference of UAR in points; p: corrected "
+        "repeated-CV t-test (Nadeau and Bengio), two-sided."
+    )
+
+
+def cells(rows, config):
+    """``(corpus, normalisation, rows of that cell)``, in the run's order."""
     for corpus in config["corpora"]:
         for normalisation in config["normalisations"]:
             cell = [
@@ -368,31 +380,69 @@ def markdown(rows, config):
                 for r in rows
                 if r["corpus"] == corpus and r["normalisation"] == normalisation
             ]
-            if not cell:
-                continue
-            lines += [
-                f"**{corpus}, {normalisation} normalisation** "
-                f"({cell[0]['n_folds']} folds)",
-                "",
-                "| model | features | UAR | Δ vs logreg (same features) | p "
-                "| Δ vs DNN on eGeMAPS | p |",
-                "|---|---|---|---|---|---|---|",
-            ]
-            for r in cell:
-                name, features = r["model"].split("@")
-                lines.append(
-                    f"| {name} | {features} | {100 * r['uar']:.1f} ± "
-                    f"{100 * r['sd']:.1f} | {_versus(r.get('vs_logreg'))} "
-                    f"| {_versus(r.get('vs_dnn'))} |"
-                )
-            lines.append("")
+            if cell:
+                yield corpus, normalisation, cell
+
+
+def _columns(r):
+    """The table's cells of one row."""
+    name, features = r["model"].split("@")
+    return [
+        name,
+        features,
+        f"{100 * r['uar']:.1f} ± {100 * r['sd']:.1f}",
+        *_versus(r.get("vs_logreg")),
+        *_versus(r.get("vs_dnn")),
+    ]
+
+
+_HEADER = [
+    "model",
+    "features",
+    "UAR (%)",
+    "Delta vs logreg (same features)",
+    "p",
+    "Delta vs DNN on eGeMAPS",
+    "p",
+]
+
+
+def rst(rows, config):
+    """The tables as reST list-tables, for the docs page."""
+    lines = []
+    for corpus, normalisation, cell in cells(rows, config):
+        lines += [
+            f".. list-table:: {corpus}, {normalisation} normalisation "
+            f"({cell[0]['n_folds']} folds)",
+            "   :header-rows: 1",
+            "",
+        ]
+        for values in [_HEADER, *map(_columns, cell)]:
+            lines.append(f"   * - {values[0]}")
+            lines += [f"     - {v}" for v in values[1:]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def markdown(rows, config):
+    """The Markdown tables and the settings, generated from the run's config."""
+    lines = [f"Settings: {describe(config)}", ""]
+    for corpus, normalisation, cell in cells(rows, config):
+        lines += [
+            f"**{corpus}, {normalisation} normalisation** ({cell[0]['n_folds']} folds)",
+            "",
+            "| " + " | ".join(_HEADER) + " |",
+            "|" + "---|" * len(_HEADER),
+        ]
+        lines += ["| " + " | ".join(_columns(r)) + " |" for r in cell]
+        lines.append("")
     return "\n".join(lines)
 
 
 def _versus(test):
     if test is None:
-        return "– | –"
-    return f"{100 * test['difference']:+.1f} | {test['pvalue']:.3f}"
+        return ["–", "–"]
+    return [f"{100 * test['difference']:+.1f}", f"{test['pvalue']:.3f}"]
 
 
 def report(args):
@@ -405,6 +455,8 @@ def report(args):
     )
     text = markdown(rows, config)
     (out / "table.md").write_text(text + "\n")
+    (out / "table.rst").write_text(rst(rows, config) + "\n")
+    (out / "settings.rst").write_text(describe(config) + "\n")
     print(text)
 
 

@@ -13,6 +13,7 @@ tensor.
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -689,6 +690,12 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 )
             return resolved
         labels = _check_source_y(source_y, name, unfitted, len(X))
+        # The feature names of X, as the batched engine (which fits sources
+        # on the X it is given) keeps them: a source may select its
+        # input_columns by name.
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            X = pd.DataFrame(X, columns=names)
         for column, i in enumerate(unfitted):
             source = clone(resolved[i])
             if source.random_state is None:

@@ -294,3 +294,29 @@ def test_modules_saved_before_the_selection_read_every_feature():
     assert restored.specs[0].inputs is None
     assert restored.columns[0].input_index is None
     torch.testing.assert_close(restored(x), expected)
+
+
+def test_an_unfitted_source_selects_by_name_in_both_engines(data):
+    # fit trains the source on X with its feature names, as fit_batched
+    # does, so a source can name its columns.
+    X, y, speaker = data
+    names = [f"egemaps_{i}" for i in range(8)] + [f"dvector_{i}" for i in range(4)]
+    frame = pd.DataFrame(X, columns=names)
+    params = {**EXACT, "max_epochs": 5}
+
+    def make():
+        return ProgressiveNetClassifier(
+            sources=[DNNClassifier(input_columns=names[8:], **params)],
+            input_columns=names[:6],
+            **params,
+        )
+
+    per_fit = make().fit(frame, y, source_y=speaker)
+    (batched,) = fit_batched([make()], [{"X": frame, "y": y, "source_y": speaker}])
+    for fitted in (per_fit, batched):
+        specs = fitted.net_.module_.specs
+        assert [spec.inputs for spec in specs] == [(8, 9, 10, 11), tuple(range(6))]
+        assert list(fitted.sources_[0].feature_names_in_) == names
+    np.testing.assert_allclose(
+        batched.predict_proba(frame), per_fit.predict_proba(frame), atol=1e-5
+    )
