@@ -110,6 +110,8 @@ MODELS = (
     ("dnn", "egemaps", "dnn", None),
     ("dnn", "dvector", "dnn", None),
     ("dnn", "fused", "dnn", None),
+    ("dnn-paper", "egemaps", "dnn-paper", None),
+    ("dnn-paper", "fused", "dnn-paper", None),
     *(
         (f"{method}-{task}", features, method, task)
         for features in ("egemaps", "fused")
@@ -127,7 +129,7 @@ LOGREG = {"C": 1.0, "max_iter": 5000}
 
 def settings(args):
     """The run's settings: what the report states, and what a resume checks."""
-    from sklearn_prognet.presets import SMALL_CORPUS
+    from sklearn_prognet.presets import PAPER, SMALL_CORPUS
 
     return {
         "corpora": list(args.corpora),
@@ -136,9 +138,16 @@ def settings(args):
         "n_repeats": args.n_repeats,
         "random_state": args.random_state,
         "network": {k: _plain(v) for k, v in SMALL_CORPUS.items()},
+        "paper_network": {k: _plain(v) for k, v in PAPER.items()},
         "logreg": LOGREG,
         "models": [list(m) for m in MODELS],
     }
+
+
+# What a finished cell's result depends on besides its own key (corpus,
+# normalisation, model): a resumed run must share these. Corpora and models
+# may be added.
+_RESULT_SETTINGS = ("n_splits", "n_repeats", "random_state", "network", "logreg")
 
 
 def _plain(value):
@@ -191,6 +200,10 @@ def network(method, task, columns, seed):
     params = {**SMALL_CORPUS, "random_state": seed}
     if method == "dnn":
         return DNNClassifier(**params)
+    if method == "dnn-paper":
+        # the estimators' defaults: the paper's network, early stopping on
+        # held-out training speakers (groups)
+        return DNNClassifier(random_state=seed)
     if method == "dvec-source":
         source = DNNClassifier(**params, input_columns=columns["dvector"])
         return ProgressiveNetClassifier(
@@ -263,7 +276,10 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     config = json.loads(json.dumps(settings(args)))
     saved = out / "settings.json"
-    if _results(out) and json.loads(saved.read_text()) != config:
+    if _results(out) and any(
+        json.loads(saved.read_text()).get(key) != config[key]
+        for key in _RESULT_SETTINGS
+    ):
         raise SystemExit(
             f"{out} holds results of a run with other settings "
             f"({saved}); pass another --out."
@@ -364,7 +380,11 @@ def describe(config):
         "SMALL_CORPUS preset ("
         + ", ".join(f"{k}={v}" for k, v in net.items())
         + "); sources are trained inside every fold on its training "
-        "speakers, with the same settings. Logistic regression: "
+        "speakers, with the same settings. dnn-paper: the paper's network "
+        "(the PAPER preset: "
+        + ", ".join(f"{k}={v}" for k, v in config["paper_network"].items())
+        + "), early stopping on held-out training speakers. Logistic "
+        "regression: "
         + ", ".join(f"{k}={v}" for k, v in config["logreg"].items())
         + ". Delta: mean difference of UAR in points; p: corrected "
         "repeated-CV t-test (Nadeau and Bengio), two-sided."
