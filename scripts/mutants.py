@@ -57,6 +57,7 @@ XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
 BF = "sklearn_prognet/_batched_fit.py"
+INC = "tests/test_input_columns.py::"
 XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
@@ -389,6 +390,15 @@ MUTANTS = [
     Mutant("joint_validation_ignored", "joint_validation='target' stops the joint network on the target's validation fold", XMC,
            'if self.validation == "pooled":', "if True:",
            ("tests/test_multi_corpus.py::test_joint_fit_gets_exactly_the_target_rows",)),
+    Mutant("column_reads_leading_features", "a column with input_columns reads those features, not the first ones", M,
+           "h = select_inputs(x, self.input_index)", "h = x[:, : self.hidden[0].in_features]",
+           (INC + "test_dnn_equals_a_dnn_fitted_on_the_sliced_x", INC + "test_progressive_columns_read_their_own_features")),
+    Mutant("batched_input_selection_ignored", "the batched engine's trained column reads its input_columns", BAT,
+           "return x if index is None else select_inputs(x, index.to(x.device))", "return x if index is None else x[..., : len(index)]",
+           (INC + "test_per_fit_equals_batched_with_an_embedding_source", INC + "test_per_fit_equals_batched_dnn_with_a_selection")),
+    Mutant("new_column_reads_everything", "the new column of a progressive network reads its own input_columns", E,
+           "            self.lateral,\n            self._inputs,\n", "            self.lateral,\n            None,\n",
+           (INC + "test_progressive_columns_read_their_own_features",)),
 ]
 # fmt: on
 
