@@ -57,6 +57,7 @@ XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
 BF = "sklearn_prognet/_batched_fit.py"
+INC = "tests/test_input_columns.py::"
 XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
 G2, SPK = "sklearn_prognet/_ge2e.py", "tests/test_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
@@ -418,6 +419,15 @@ MUTANTS = [
     Mutant("speaker_silence_embedded", "a silent input is an error, not a row of NaN", "sklearn_prognet/_speaker.py",
            "        if silent:\n", "        if False:\n",
            (SPK + "test_errors_name_the_file",)),
+    Mutant("column_reads_leading_features", "a column with input_columns reads those features, not the first ones", M,
+           "h = select_inputs(x, self.input_index)", "h = x[:, : self.hidden[0].in_features]",
+           (INC + "test_dnn_equals_a_dnn_fitted_on_the_sliced_x", INC + "test_progressive_columns_read_their_own_features")),
+    Mutant("batched_input_selection_ignored", "the batched engine's trained column reads its input_columns", BAT,
+           "return x if index is None else select_inputs(x, index.to(x.device))", "return x if index is None else x[..., : len(index)]",
+           (INC + "test_per_fit_equals_batched_with_an_embedding_source", INC + "test_per_fit_equals_batched_dnn_with_a_selection")),
+    Mutant("new_column_reads_everything", "the new column of a progressive network reads its own input_columns", E,
+           "            self.lateral,\n            self._inputs,\n", "            self.lateral,\n            None,\n",
+           (INC + "test_progressive_columns_read_their_own_features",)),
 ]
 # fmt: on
 

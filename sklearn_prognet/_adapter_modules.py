@@ -15,10 +15,13 @@ from torch.nn import functional as F
 
 from sklearn_prognet._modules import (
     ACTIVATIONS,
-    ColumnSpec,
     FastDropout,
     _parameters_to_buffers,
+    as_spec,
+    index_tensor,
+    input_width,
     regression_head,
+    select_inputs,
 )
 
 
@@ -80,7 +83,7 @@ class AdaptedNet(nn.Module):
         super().__init__()
         if n_frozen:
             raise ValueError("AdaptedNet has no frozen columns; its trunk is frozen.")
-        (spec,) = (ColumnSpec._make(spec) for spec in columns)
+        (spec,) = (as_spec(spec) for spec in columns)
         self.specs = (spec,)
         self.activation = spec.activation
         self.freeze_trunk = freeze_trunk
@@ -89,7 +92,7 @@ class AdaptedNet(nn.Module):
             domain_classes = (tuple(range(spec.n_outputs)),)
         self.n_domains = len(domain_classes)
         self.rank = adapter_rank
-        widths = (n_features, *spec.hidden_layer_sizes)
+        widths = (input_width(spec, n_features), *spec.hidden_layer_sizes)
         pairs = list(zip(widths[:-1], widths[1:], strict=True))
         self.trunk = nn.ModuleList(nn.Linear(i, o, bias=False) for i, o in pairs)
         self.biases = nn.ParameterList(
@@ -104,6 +107,8 @@ class AdaptedNet(nn.Module):
         for d, classes in enumerate(domain_classes):
             self.register_buffer(f"classes_{d}", torch.tensor(classes).long())
         self.dropout = FastDropout(dropout)
+        # not persistent, as a Column's: the selection is part of the spec
+        self.register_buffer("input_index", index_tensor(spec.inputs), persistent=False)
         self.reset_parameters()
         if freeze_trunk:
             _parameters_to_buffers(self.trunk)
@@ -153,7 +158,7 @@ class AdaptedNet(nn.Module):
         # layers rather than per layer (cProfile: one_hot took ~2% of a
         # multi-corpus epoch; an A/B timing showed no measurable change)
         own = None if domain is None else self._domain_mask(domain, x.dtype)
-        hidden, h = [], x
+        hidden, h = [], select_inputs(x, self.input_index)
         for k, layer in enumerate(self.trunk):
             if domain is None:
                 # F.linear with the bias, exactly as nn.Linear: at
@@ -194,6 +199,8 @@ class AdaptedNet(nn.Module):
     def __setstate__(self, state):
         # modules pickled before multi-task learning have no head
         state.setdefault("n_dimensions", 0)
+        # ... and before input selection they read every feature
+        state.setdefault("_buffers", {}).setdefault("input_index", None)
         super().__setstate__(state)
 
     def forward(self, x):

@@ -31,6 +31,7 @@ from sklearn_prognet._estimators import (
     _ATTRIBUTES,
     _DIMENSIONAL_PARAMETERS,
     _FIT_PARAMETERS,
+    _INPUT_COLUMNS,
     _PAPER_ACTIVATION,
     _PAPER_ARCHITECTURE,
     _PAPER_LAYERS,
@@ -79,6 +80,7 @@ _ADAPTER_RANK = """
     attributes=_ATTRIBUTES,
     adapter_rank=_ADAPTER_RANK,
     dimensional_parameters=_DIMENSIONAL_PARAMETERS,
+    input_columns=_INPUT_COLUMNS,
 )
 class ResidualAdapterClassifier(_BaseNetwork):
     """Frozen source network with small trainable residual adapters.
@@ -111,6 +113,8 @@ class ResidualAdapterClassifier(_BaseNetwork):
     {training_parameters}
 
     {dimensional_parameters}
+
+    {input_columns}
 
     Attributes
     ----------
@@ -192,6 +196,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
         label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
+        input_columns=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -212,6 +217,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
             label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
+            input_columns=input_columns,
         )
         self.source = source
         self.adapter_rank = adapter_rank
@@ -267,6 +273,7 @@ class ResidualAdapterClassifier(_BaseNetwork):
             )
         (column,) = source_columns
         _check_adapter_rank(self.adapter_rank, column.hidden_layer_sizes)
+        self._source_inputs(column)
         chosen = (tuple(sizes), self.activation)
         own = (tuple(column.hidden_layer_sizes), column.activation)
         if chosen not in {own, _PAPER_ARCHITECTURE}:

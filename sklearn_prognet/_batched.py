@@ -61,6 +61,8 @@ from sklearn_prognet._columns import load_state
 from sklearn_prognet._modules import (
     ACTIVATIONS,
     ProgressiveNet,
+    index_tensor,
+    select_inputs,
     smoothed_cross_entropy,
 )
 from sklearn_prognet._training import make_net, seeded_torch
@@ -358,6 +360,8 @@ class _Layout:
         trained = specs[last]
         sizes = [tuple(spec.hidden_layer_sizes) for spec in specs]
         self.n_features = n_features
+        # the features of the rows' x that the trained column reads
+        self.input_index = index_tensor(trained.inputs)
         self.activation = trained.activation
         self.n_layers = len(sizes[last])
         # the hidden layers that dropout follows: every layer of the column
@@ -472,6 +476,7 @@ class _AdapterLayout:
         self.rank = params["adapter_rank"]
         self.n_outputs = spec.n_outputs
         self.n_features = n_features
+        self.input_index = index_tensor(spec.inputs)
         self.activation = spec.activation
         self.n_layers = len(widths)
         self.frozen_trunk = params["freeze_trunk"]
@@ -532,7 +537,7 @@ class _AdapterLayout:
         eval mode).
         """
         act = ACTIVATIONS[self.activation]
-        h = rows[..., : self.n_features]
+        h = _inputs(rows[..., : self.n_features], self.input_index)
         own = rows[..., self.n_features + 1 :] if self.with_domains else None
         for k in range(self.n_layers):
             z = torch.bmm(h, params[f"W{k}"])
@@ -686,7 +691,7 @@ def _forward(params, rows, layout, masks=None):
     ``masks`` holds one dropout mask per hidden layer (None in eval mode).
     """
     act = ACTIVATIONS[layout.activation]
-    h = rows[..., : layout.n_features]
+    h = _inputs(rows[..., : layout.n_features], layout.input_index)
     for k in range(layout.n_layers):
         # bmm then an in-place bias: baddbmm would first copy the bias
         # into a full-size output (a tenth of a training step)
@@ -698,6 +703,15 @@ def _forward(params, rows, layout, masks=None):
             h = h * masks[k]
     logits = torch.bmm(h, params["Wout"]).add_(params["bout"])
     return _add_lateral(logits, rows, params, layout, layout.n_layers - 1)
+
+
+def _inputs(x, index):
+    """The features of ``x`` that a column reads (``index``; None: all).
+
+    The rows hold every feature, as the per-fit net's input does, so that
+    input noise and input dropout draw the same numbers in both engines.
+    """
+    return x if index is None else select_inputs(x, index.to(x.device))
 
 
 def _add_lateral(z, rows, params, layout, k):

@@ -70,13 +70,18 @@ def exported_columns(module):
     return module.specs, state
 
 
-def single_column(hidden_layer_sizes, n_classes, activation):
-    """A plain network: one trainable column, nothing transferred."""
-    column = ColumnSpec(hidden_layer_sizes, n_classes, activation, (), "linear")
+def single_column(hidden_layer_sizes, n_classes, activation, inputs=None):
+    """A plain network: one trainable column, nothing transferred.
+
+    ``inputs`` are the indices of the features the column reads (None: all).
+    """
+    column = ColumnSpec(hidden_layer_sizes, n_classes, activation, (), "linear", inputs)
     return ColumnPlan((column,), 0, {}, ())
 
 
-def progressive_columns(sources, hidden_layer_sizes, n_classes, activation, lateral):
+def progressive_columns(
+    sources, hidden_layer_sizes, n_classes, activation, lateral, inputs=None
+):
     """Frozen columns of every source, then a new column fed by all of them.
 
     Parameters
@@ -87,6 +92,9 @@ def progressive_columns(sources, hidden_layer_sizes, n_classes, activation, late
         activations of the new network are the sources' own, concatenated.
     hidden_layer_sizes, n_classes, activation, lateral
         The new column.
+    inputs : tuple of int or None, default=None
+        The features the new column reads (None: all). The sources' columns
+        keep the features they were trained on.
 
     Returns
     -------
@@ -103,13 +111,21 @@ def progressive_columns(sources, hidden_layer_sizes, n_classes, activation, late
         state.update(_renumber(source_state, offset))
     n_frozen = len(columns)
     new = ColumnSpec(
-        hidden_layer_sizes, n_classes, activation, tuple(range(n_frozen)), lateral
+        hidden_layer_sizes,
+        n_classes,
+        activation,
+        tuple(range(n_frozen)),
+        lateral,
+        inputs,
     )
     return ColumnPlan((*columns, new), n_frozen, state, ())
 
 
 def fine_tuned_columns(source_column, source_state, n_classes, n_frozen_layers):
     """A copy of a source column's hidden layers under a new output layer.
+
+    The copy reads the features the source column reads: its first layer's
+    weights are theirs.
 
     Parameters
     ----------
@@ -139,6 +155,7 @@ def fine_tuned_columns(source_column, source_state, n_classes, n_frozen_layers):
         source_column.activation,
         (),
         "linear",
+        source_column.inputs,
     )
     return ColumnPlan((column,), 0, state, freeze)
 

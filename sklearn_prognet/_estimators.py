@@ -13,6 +13,7 @@ tensor.
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -198,6 +199,24 @@ _DIMENSIONAL_PARAMETERS = """
         .. versionadded:: 0.1
 """
 
+_INPUT_COLUMNS = """
+    input_columns : array-like of int, bool or str, default=None
+        The features (columns of ``X``) that this network's own column
+        reads: their indices, a boolean mask of length ``n_features``, or
+        their names when ``X`` is a DataFrame. None reads every feature.
+        ``X`` keeps all its columns; the others are not seen by this column.
+        A fitted network used as a source keeps its selection when it
+        becomes a frozen column of a :class:`ProgressiveNetClassifier`
+        fitted on the same ``X``: each column then reads its own features,
+        for example a frozen column on a speaker embedding and the new
+        column on acoustic features. A :class:`FineTunedClassifier` or
+        :class:`ResidualAdapterClassifier` with a source reuses the
+        source's first layer, so it reads the source's features (None), or
+        the same selection given again.
+
+        .. versionadded:: 0.1
+"""
+
 _ATTRIBUTES = """
     classes_ : ndarray of shape (n_classes,)
         Class labels.
@@ -309,6 +328,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "dimensional_weight": [Interval(Real, 0, None, closed="left")],
         "dimensional_loss": [StrOptions({"mse", "ccc"})],
+        "input_columns": ["array-like", None],
     }
 
     # names of the parameters that hold source networks
@@ -335,6 +355,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
+        input_columns=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -354,6 +375,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         self.label_smoothing = label_smoothing
         self.dimensional_weight = dimensional_weight
         self.dimensional_loss = dimensional_loss
+        self.input_columns = input_columns
 
     # -- sklearn protocol -------------------------------------------------
 
@@ -435,6 +457,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 f"y has 1 class: {self.classes_[0]!r}."
             )
         y_encoded = self._label_encoder.transform(y)
+        # the features this network's own column reads (read by _plan_columns)
+        self._inputs = _selected_inputs(self.input_columns, self)
         ratings = check_dimensions(dimensions, len(X), self.dimensional_weight)
         sizes = _check_layer_sizes(self.hidden_layer_sizes)
         device = check_device(self.device)
@@ -533,7 +557,22 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         Subclasses with sources resolve (and if needed train) them here and
         set ``sources_`` or ``source_``.
         """
-        return single_column(sizes, n_classes, self.activation)
+        return single_column(sizes, n_classes, self.activation, self._inputs)
+
+    def _source_inputs(self, column):
+        """The features of a network built on a source's first layer.
+
+        Its first layer is the source column's, so it reads the same
+        features: ``input_columns`` must select none (None) or those.
+        """
+        if self._inputs is not None and self._inputs != column.inputs:
+            raise ValueError(
+                f"input_columns={self.input_columns!r} selects other features than "
+                "the source reads "
+                f"({'all' if column.inputs is None else list(column.inputs)}): "
+                f"{type(self).__name__} reuses the source's first layer. Pass "
+                "input_columns=None to read the source's features."
+            )
 
     def _frozen_nets(self):
         """The fitted nets whose columns are the plan's frozen columns."""
@@ -652,6 +691,12 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
                 )
             return resolved
         labels = _check_source_y(source_y, name, unfitted, len(X))
+        # The feature names of X, as the batched engine (which fits sources
+        # on the X it is given) keeps them: a source may select its
+        # input_columns by name.
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            X = pd.DataFrame(X, columns=names)
         for column, i in enumerate(unfitted):
             source = clone(resolved[i])
             if source.random_state is None:
@@ -714,6 +759,70 @@ def _source_label(name, i):
     return f"{name}[{i}]" if name == "sources" else name
 
 
+def _selected_inputs(input_columns, estimator):
+    """The indices that ``input_columns`` selects, in its order, or None.
+
+    None stands for every feature, in order (also when ``input_columns``
+    lists them all), so that such a network is the one without a selection.
+    Called after ``validate_data``: ``n_features_in_`` (and
+    ``feature_names_in_`` for a DataFrame) describe ``X``.
+    """
+    if input_columns is None:
+        return None
+    n_features = estimator.n_features_in_
+    selection = np.asarray(input_columns)
+    if selection.ndim != 1 or selection.size == 0:
+        raise ValueError(
+            "input_columns must select at least one feature (a 1-D list of "
+            f"indices, a boolean mask or feature names); got {input_columns!r}."
+        )
+    if selection.dtype.kind == "b":
+        if len(selection) != n_features:
+            raise ValueError(
+                f"input_columns is a boolean mask of length {len(selection)}, but "
+                f"X has {n_features} features."
+            )
+        indices = np.flatnonzero(selection)
+        if not len(indices):
+            raise ValueError("input_columns is a boolean mask that selects no feature.")
+    elif selection.dtype.kind in "iu":
+        indices = selection
+        bad = indices[(indices < 0) | (indices >= n_features)]
+        if len(bad):
+            raise ValueError(
+                f"input_columns has indices out of range for X with {n_features} "
+                f"features: {bad.tolist()[:5]}."
+            )
+    elif selection.dtype.kind in "UO":
+        indices = _named_inputs(selection, estimator)
+    else:
+        raise ValueError(
+            "input_columns must hold feature indices (ints), a boolean mask or "
+            f"feature names (str); got dtype {selection.dtype}."
+        )
+    if len(np.unique(indices)) != len(indices):
+        raise ValueError(f"input_columns selects a feature twice: {input_columns!r}.")
+    indices = tuple(int(i) for i in indices)
+    return None if indices == tuple(range(n_features)) else indices
+
+
+def _named_inputs(names, estimator):
+    """The indices of the features named ``names`` in ``feature_names_in_``."""
+    known = getattr(estimator, "feature_names_in_", None)
+    if known is None:
+        raise ValueError(
+            f"input_columns names features ({[str(n) for n in names[:3]]}...), but "
+            "X has no feature names: fit on a DataFrame, or pass column indices."
+        )
+    position = {name: i for i, name in enumerate(known)}
+    missing = [str(name) for name in names if name not in position]
+    if missing:
+        raise ValueError(
+            f"input_columns names features that X does not have: {missing[:5]}."
+        )
+    return np.array([position[name] for name in names])
+
+
 def _check_layer_sizes(hidden_layer_sizes):
     sizes = tuple(np.atleast_1d(hidden_layer_sizes).tolist())
     if not sizes or not all(
@@ -774,6 +883,7 @@ def _check_source_y(source_y, name, unfitted, n_samples):
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
     dimensional_parameters=_DIMENSIONAL_PARAMETERS,
+    input_columns=_INPUT_COLUMNS,
 )
 class DNNClassifier(_BaseNetwork):
     """Feed-forward network trained on the target task alone (no transfer).
@@ -792,6 +902,8 @@ class DNNClassifier(_BaseNetwork):
     {training_parameters}
 
     {dimensional_parameters}
+
+    {input_columns}
 
     Attributes
     ----------
@@ -868,6 +980,7 @@ class DNNClassifier(_BaseNetwork):
         label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
+        input_columns=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -888,6 +1001,7 @@ class DNNClassifier(_BaseNetwork):
             label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
+            input_columns=input_columns,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -934,6 +1048,7 @@ default=None
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
     dimensional_parameters=_DIMENSIONAL_PARAMETERS,
+    input_columns=_INPUT_COLUMNS,
     source_y=_SOURCE_Y,
 )
 class ProgressiveNetClassifier(_BaseNetwork):
@@ -974,6 +1089,8 @@ class ProgressiveNetClassifier(_BaseNetwork):
     {training_parameters}
 
     {dimensional_parameters}
+
+    {input_columns}
 
     Attributes
     ----------
@@ -1056,6 +1173,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
         label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
+        input_columns=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1076,6 +1194,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
             label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
+            input_columns=input_columns,
         )
         self.sources = sources
         self.lateral = lateral
@@ -1120,6 +1239,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
             n_classes,
             self.activation,
             self.lateral,
+            self._inputs,
         )
 
     def _frozen_nets(self):
@@ -1131,6 +1251,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
     fit_parameters=_FIT_PARAMETERS,
     attributes=_ATTRIBUTES,
     dimensional_parameters=_DIMENSIONAL_PARAMETERS,
+    input_columns=_INPUT_COLUMNS,
     source_y="""
         source_y : array-like of shape (n_samples,), default=None
             Labels to train an unfitted source on (for example speaker ids).
@@ -1166,6 +1287,8 @@ class FineTunedClassifier(_BaseNetwork):
     {training_parameters}
 
     {dimensional_parameters}
+
+    {input_columns}
 
     Attributes
     ----------
@@ -1228,6 +1351,7 @@ class FineTunedClassifier(_BaseNetwork):
         label_smoothing=0.0,
         dimensional_weight=0.0,
         dimensional_loss="mse",
+        input_columns=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1248,6 +1372,7 @@ class FineTunedClassifier(_BaseNetwork):
             label_smoothing=label_smoothing,
             dimensional_weight=dimensional_weight,
             dimensional_loss=dimensional_loss,
+            input_columns=input_columns,
         )
         self.source = source
         self.n_frozen_layers = n_frozen_layers
@@ -1303,6 +1428,7 @@ class FineTunedClassifier(_BaseNetwork):
                 f"{len(source_columns)} columns."
             )
         (column,) = source_columns
+        self._source_inputs(column)
         hidden, activation = column.hidden_layer_sizes, column.activation
         chosen = (tuple(sizes), self.activation)
         # The defaults are no choice of the user's: no warning for them.

@@ -38,6 +38,11 @@ class ColumnSpec(NamedTuple):
         Indices of the earlier columns that feed this one laterally.
     lateral : {"linear", "adapter"}
         Kind of lateral connection.
+    inputs : tuple of int or None, default=None
+        Indices of the input features the column reads, in order; None
+        reads them all. Columns of one network may read different features
+        of the same input (a frozen column on a speaker embedding, the
+        trained one on acoustic features).
     """
 
     hidden_layer_sizes: tuple
@@ -45,6 +50,21 @@ class ColumnSpec(NamedTuple):
     activation: str
     lateral_from: tuple
     lateral: str
+    inputs: tuple | None = None
+
+
+def as_spec(spec):
+    """A :class:`ColumnSpec` from a spec or a plain tuple of 5 or 6 values.
+
+    Specs saved before ``inputs`` existed have five values: they read every
+    feature.
+    """
+    return ColumnSpec(*spec)
+
+
+def input_width(spec, n_features):
+    """The number of features a column reads out of ``n_features``."""
+    return n_features if spec.inputs is None else len(spec.inputs)
 
 
 class FastDropout(nn.Module):
@@ -164,6 +184,9 @@ class Column(nn.Module):
         ``k + 1`` (``k`` from 0 to ``len(hidden_layer_sizes) - 1``).
     lateral : {"linear", "adapter"}
         Kind of lateral connection.
+    inputs : tuple of int or None, default=None
+        Indices of the features of ``x`` the column reads (then
+        ``n_features`` is their number); None reads all of ``x``.
     """
 
     def __init__(
@@ -175,9 +198,13 @@ class Column(nn.Module):
         dropout,
         lateral_widths,
         lateral,
+        inputs=None,
     ):
         super().__init__()
         self.activation = activation
+        # not persistent: the selection is part of the column's spec, not of
+        # its weights (exported and loaded state dicts stay as they were)
+        self.register_buffer("input_index", index_tensor(inputs), persistent=False)
         widths = (n_features, *hidden_layer_sizes)
         self.hidden = nn.ModuleList(
             nn.Linear(widths[i], widths[i + 1]) for i in range(len(hidden_layer_sizes))
@@ -228,7 +255,7 @@ class Column(nn.Module):
         """
         act = ACTIVATIONS[self.activation]
         hidden = []
-        h = x
+        h = select_inputs(x, self.input_index)
         for k, layer in enumerate(self.hidden):
             z = layer(h)
             if k > 0:
@@ -242,11 +269,26 @@ class Column(nn.Module):
         )
         return hidden, logits
 
+    def __setstate__(self, state):
+        # columns pickled before input selection read every feature
+        state.setdefault("_buffers", {}).setdefault("input_index", None)
+        super().__setstate__(state)
+
     def _add_laterals(self, z, k, lateral_inputs):
         sources = _sources_at(lateral_inputs, k)
         for lateral, source in zip(self.laterals[k], sources, strict=True):
             z = z + lateral(source)
         return z
+
+
+def index_tensor(inputs):
+    """The index tensor of a column's input features, or None for all."""
+    return None if inputs is None else torch.tensor(inputs, dtype=torch.long)
+
+
+def select_inputs(x, index):
+    """The features of ``x`` at ``index`` (a long tensor), or ``x`` for None."""
+    return x if index is None else x.index_select(-1, index)
 
 
 def _sources_at(lateral_inputs, k):
@@ -265,9 +307,11 @@ class ProgressiveNet(nn.Module):
     Parameters
     ----------
     n_features : int
-        Input width, shared by all columns.
+        Input width, shared by all columns; a column whose spec has
+        ``inputs`` reads those features only.
     columns : sequence of ColumnSpec
-        One spec per column (plain 5-tuples in the same order are accepted);
+        One spec per column (plain 5- or 6-tuples in the same order are
+        accepted);
         the last column is the one that is trained.
     n_frozen : int
         Number of leading frozen columns.
@@ -283,7 +327,7 @@ class ProgressiveNet(nn.Module):
     def __init__(self, n_features, columns, n_frozen=0, dropout=0.5, n_dimensions=0):
         super().__init__()
         self.n_frozen = n_frozen
-        self.specs = tuple(ColumnSpec._make(spec) for spec in columns)
+        self.specs = tuple(as_spec(spec) for spec in columns)
         self.lateral_from = tuple(tuple(spec.lateral_from) for spec in self.specs)
         sizes = [spec.hidden_layer_sizes for spec in self.specs]
         modules = []
@@ -293,13 +337,14 @@ class ProgressiveNet(nn.Module):
                 for k in range(len(sizes[i]))
             )
             column = Column(
-                n_features,
+                input_width(spec, n_features),
                 tuple(spec.hidden_layer_sizes),
                 spec.n_outputs,
                 spec.activation,
                 dropout if i >= n_frozen else 0.0,
                 lateral_widths,
                 spec.lateral,
+                spec.inputs,
             )
             if i < n_frozen:
                 _parameters_to_buffers(column)
@@ -318,7 +363,7 @@ class ProgressiveNet(nn.Module):
 
     def __setstate__(self, state):
         # Modules pickled before ColumnSpec existed hold plain tuples.
-        state["specs"] = tuple(ColumnSpec._make(spec) for spec in state["specs"])
+        state["specs"] = tuple(as_spec(spec) for spec in state["specs"])
         # ... and modules pickled before multi-task learning have no head.
         state.setdefault("n_dimensions", 0)
         super().__setstate__(state)
