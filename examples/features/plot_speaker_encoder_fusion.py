@@ -92,8 +92,8 @@ for name, values in scores.items():
 # Results
 # -------
 # Five folds of one corpus are too few for a verdict, and this one split can
-# disagree with the repeated study of the user guide's
-# speaker-encoder page has the repeated study with corrected t-tests. There,
+# disagree with the repeated study (with corrected t-tests) on the user
+# guide's speaker-encoder page. There,
 # fusion lifts logistic regression by 6 to 9 points on EmoDB, no network
 # beats the linear model on the fused features, and the d-vector source
 # column gains less than plain fusion.
