@@ -433,8 +433,11 @@ def _add_audio_options(group):
         "self-supervised speech encoder (needs the embeddings extra): MODEL a "
         "Hugging Face Hub name or a folder, LAYER an index or 'all' (default: the "
         "last), read after the last ':' only if it is one; text:MODEL[:LAYER], "
-        "the same of a text encoder over a 'transcript' column; or several "
-        "joined by '+' (egemaps+ssl:MODEL:6), side by side, their columns named "
+        "the same of a text encoder over a 'transcript' column; dvector, the "
+        "256 speaker embeddings of a pretrained speaker encoder (needs the "
+        "speaker extra); or several "
+        "joined by '+' (egemaps+dvector, egemaps+ssl:MODEL:6), side by side, "
+        "their columns named "
         "PART__FEATURE (egemaps__..., ssl__...) and each part cached on its own. "
         "The embedded 'emodb' has eGeMAPS only: give its audio (emodb:PATH) "
         "(default: %(default)s)",
