@@ -351,20 +351,9 @@ def train_model(
         front.fit(_front_input(front, corpus.files, corpus.speaker, first=1))
         steps.insert(0, ("features", front))
     model = Pipeline(steps)
-    card = _card(
-        corpus,
-        from_audio,
-        method,
-        sources,
-        params,
-        lateral,
-        normalization,
-        features,
-        resample,
-        cv,
-        cv_scores,
-        seed,
-    )
+    settings = dict(params, normalization=normalization, lateral=lateral, seed=seed)
+    card = _card(corpus, from_audio, method, sources, settings, cv_scores)
+    card["features"] = features + (f", resampled to {resample} Hz" if resample else "")
     return TrainedModel(model=model, card=card)
 
 
@@ -390,42 +379,23 @@ def _is_audio(spec):
     return kind == "audio" or (kind == "table" and is_manifest(path))
 
 
-def _card(
-    corpus,
-    from_audio,
-    method,
-    sources,
-    params,
-    lateral,
-    normalization,
-    features,
-    resample,
-    cv,
-    cv_scores,
-    seed,
-):
+def _card(corpus, from_audio, method, sources, settings, cv_scores):
     """The facts of the model card (the keys of :func:`~sklearn_prognet.save_model`)."""
     info = corpus.summary()
     card = {
         "corpus": f"{info['name']} ({info['description'] or info['spec']}), "
         f"{info['n_samples']} utterances of {info['n_speakers']} speakers",
         "class_counts": info["emotions"],
-        "features": features + (f", resampled to {resample} Hz" if resample else ""),
         "method": FINAL_METHODS[method]
         + (f" with source networks trained on {', '.join(sources)}" if sources else ""),
-        "settings": {
-            **params,
-            "normalization": normalization,
-            "lateral": lateral,
-            "seed": seed,
-        },
+        "settings": settings,
         "licence": _licence(corpus),
-        "input": _input_text(corpus, from_audio, normalization),
+        "input": _input_text(corpus, from_audio, settings["normalization"]),
     }
     if cv_scores is not None:
         card["cv_uar"] = (
             f"{np.mean(cv_scores):.3f} +/- {np.std(cv_scores):.3f} (mean +/- SD over "
-            f"{cv} speaker-independent folds: "
+            f"{len(cv_scores)} speaker-independent folds: "
             + ", ".join(f"{s:.3f}" for s in cv_scores)
             + ")"
         )

@@ -365,19 +365,7 @@ def load_corpus(
                     "apply to them; extract the audio instead (emodb:PATH)."
                 )
             corpus = _load_embedded()
-        elif kind == "table" and is_manifest(path):
-            corpus = _load_audio(
-                name,
-                path,
-                cache_dir=cache_dir,
-                resample=resample,
-                n_jobs=n_jobs,
-                on_error=on_error,
-                verbose=verbose,
-                feature_set=feature_set,
-                manifest=True,
-            )
-        elif kind == "table":
+        elif kind == "table" and not is_manifest(path):
             corpus = read_feature_table(path)
             if not feature_set.is_default:
                 warn(
@@ -385,7 +373,7 @@ def load_corpus(
                     f"feature table {str(spec)!r}: its features were chosen when "
                     "it was written, and it is used as it is."
                 )
-        else:
+        else:  # a named audio corpus, or a manifest of audio files
             corpus = _load_audio(
                 name,
                 path,
@@ -395,6 +383,7 @@ def load_corpus(
                 on_error=on_error,
                 verbose=verbose,
                 feature_set=feature_set,
+                manifest=kind == "table",
             )
         corpus.spec = str(spec)
     return select_emotions(corpus, emotions)
