@@ -76,9 +76,9 @@ def wiring(estimator):
 
     Returns
     -------
-    columns : tuple of tuple
-        ``(hidden_layer_sizes, n_outputs, activation, lateral_from, lateral)``
-        for every column, the trained column last.
+    columns : tuple of ColumnSpec
+        The spec of every column (widths, outputs, activation, lateral
+        inputs, ...), the trained column last.
     n_frozen : int
         Number of frozen columns.
     n_features : int
@@ -138,7 +138,9 @@ def draw_prognet_wiring(estimator, *, column_names=None, ax=None, title=None):
 
     # column names on one line above the highest output layer
     label_y = (max(len(spec[0]) for spec in columns) + 1) * DY + 0.45
-    for i, (sizes, n_outputs, activation, lateral_from, _) in enumerate(columns):
+    for i, spec in enumerate(columns):
+        sizes, n_outputs, activation = spec[:3]
+        lateral_from = spec.lateral_from
         frozen = i < n_frozen
         edge = FROZEN if frozen else TRAINED
         fill = FROZEN_FILL if frozen else TRAINED_FILL
