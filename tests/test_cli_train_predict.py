@@ -154,11 +154,12 @@ def test_the_use_a_trained_model_page_runs_as_written(
     (tmp_path / "path" / "to" / "emodb").symlink_to(corpora_dir / "emodb")
     for wav in (ROOT / "tests" / "data").glob("*.wav"):
         shutil.copy(wav, tmp_path / "path" / "to" / "new")
-    namespace = {}
+    namespace, printed = {}, []
     for kind, block in blocks:
         code = textwrap.dedent(block)
         if kind == "python":
             exec(code, namespace)
+            printed.append(capsys.readouterr().out)
             continue
         if code.startswith("pip install"):
             continue
@@ -167,6 +168,8 @@ def test_the_use_a_trained_model_page_runs_as_written(
         args = [w for word in words[1:] for w in (sorted(glob.glob(word)) or [word])]
         status, _, err = _run(args, capsys)
         assert status == 0, err
+    # The first block saves a model with its card in a temporary folder.
+    assert printed[0].splitlines()[0] == "['emodb.md', 'emodb.skops']"
     labels = pd.read_csv(tmp_path / "labels.csv")
     assert len(labels) == 4 and (labels["status"] == "ok").all()
     assert (tmp_path / "emodb.md").read_text().count("speaker-independent") >= 1

@@ -555,17 +555,6 @@ def test_trusted_types_cover_the_public_estimators():
             assert f"{module}.{name}" in persistence.TRUSTED_TYPES
 
 
-@pytest.mark.slow
-def test_user_guide_example_runs(capsys):
-    page = (ROOT / "docs" / "user_guide" / "use_a_trained_model.rst").read_text()
-    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", page)
-    assert len(blocks) == 1
-    exec(textwrap.dedent(blocks[0]), {})
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "['emodb.md', 'emodb.skops']"
-    assert len(lines) > 2
-
-
 def test_metadata_requests_are_left_out_of_the_file(tmp_path):
     # skops recursed without end into sklearn's request objects
     emodb = load_emodb_features()

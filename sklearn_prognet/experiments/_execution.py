@@ -31,6 +31,8 @@ __all__ = [
 BACKENDS = ("loky", "dask")
 # Seconds to wait for a dask scheduler's TCP port before a run starts.
 _CONNECT_TIMEOUT = 10
+# The transports whose scheduler address is a host and a port to connect to.
+_SOCKET_SCHEMES = ("tcp", "tls")
 
 
 def log(message):
@@ -73,6 +75,10 @@ def check_backend(backend, scheduler):
         return
     address = scheduler if "://" in scheduler else f"tcp://{scheduler}"
     parts = urllib.parse.urlsplit(address)
+    if parts.scheme not in _SOCKET_SCHEMES:
+        # An in-process ("inproc://", a LocalCluster without processes) or
+        # other transport has no socket to try: distributed reports its errors.
+        return
     try:
         host, port = parts.hostname, parts.port
     except ValueError as exc:
