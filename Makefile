@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_extraction.py
 	$(BIN)/python benchmarks/bench_embeddings.py
 	$(BIN)/python benchmarks/bench_speaker.py
+	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/bench_batched.py
 	$(BIN)/python benchmarks/bench_protocol.py
 

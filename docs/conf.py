@@ -205,6 +205,7 @@ def write_generated_includes():
         "extraction",
         "embeddings",
         "speaker",
+        "predict",
         "batched",
         "protocol",
     ):
