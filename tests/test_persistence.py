@@ -3,10 +3,8 @@
 import json
 import os
 import pickle
-import re
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
