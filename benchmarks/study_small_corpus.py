@@ -23,7 +23,12 @@ CSV files in ``--out``; a finished fold is never recomputed):
 - ``fixed``: the paper's network and the preset in the same outer folds;
 - ``transfer``: DNN, PT/FT, ProgNet and residual adapter (speaker source
   task) with the preset, on EmoDB, speaker normalisation;
-- ``report``: the table (reST) and the figure of the docs page.
+- ``report``: the table (reST) and the figure of the docs page, written in
+  ``--out`` (``small_corpus_table.txt``, ``small_corpus_transfer.txt``,
+  ``small_corpus_uar.png``); ``--write-docs`` overwrites the docs' own
+  files instead (``docs/user_guide/small_corpus_table.txt``,
+  ``docs/user_guide/small_corpus_transfer.txt``,
+  ``docs/_static/small_corpus_uar.png``).
 
 The networks are trained with the batched engine (``--engine batched``,
 :func:`~sklearn_prognet.model_selection.fit_batched`): all outer x inner
@@ -32,7 +37,9 @@ fits them one at a time, for timing. ``timing.csv`` holds every call's wall
 time. A search call covers all unfinished outer folds of a cell (corpus,
 normalisation), which is what a resumed run recomputes.
 
-Run it with ``python benchmarks/study_small_corpus.py --phase all``.
+Run it with ``python benchmarks/study_small_corpus.py --phase all``: the
+results go to ``results/study_small_corpus`` (``--out``), and nothing under
+``docs/`` changes unless ``--write-docs`` is given.
 """
 
 import argparse
@@ -720,6 +727,15 @@ def phase_report(store, args):
         )
 
 
+#: The docs' files that the report phase writes with --write-docs (by
+#: default it writes files of the same names in --out).
+DOCS_FILES = {
+    "table": "docs/user_guide/small_corpus_table.txt",
+    "figure": "docs/_static/small_corpus_uar.png",
+    "transfer_table": "docs/user_guide/small_corpus_transfer.txt",
+}
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -727,7 +743,13 @@ def parse_args(argv=None):
         default="all",
         choices=["search", "choose", "fixed", "transfer", "report", "all"],
     )
-    parser.add_argument("--out", default="small_corpus_study")
+    parser.add_argument(
+        "--out",
+        default="results/study_small_corpus",
+        help="folder of the results (CSV files, resumable) and, without "
+        "--write-docs, of the report's table and figure "
+        "(default: results/study_small_corpus)",
+    )
     parser.add_argument("--corpora-root", default="../shared/corpora")
     parser.add_argument("--corpora", default=",".join(CORPORA))
     parser.add_argument("--cache-dir", default=None)
@@ -757,12 +779,25 @@ def parse_args(argv=None):
     parser.add_argument("--network-normalisations", default="speaker")
     parser.add_argument("--paper-corpora", default="emodb,urdu")
     parser.add_argument("--transfer-corpora", default="emodb")
-    parser.add_argument("--table", default="docs/user_guide/small_corpus_table.txt")
-    parser.add_argument("--figure", default="docs/_static/small_corpus_uar.png")
     parser.add_argument(
-        "--transfer-table", default="docs/user_guide/small_corpus_transfer.txt"
+        "--write-docs",
+        action="store_true",
+        help="the report phase overwrites the docs' own table, transfer table "
+        "and figure (" + ", ".join(DOCS_FILES.values()) + ") instead of "
+        "writing them in --out",
+    )
+    parser.add_argument("--table", help="the report's table (default: see --out)")
+    parser.add_argument("--figure", help="the report's figure (default: see --out)")
+    parser.add_argument(
+        "--transfer-table", help="the report's transfer table (default: see --out)"
     )
     args = parser.parse_args(argv)
+    for name, docs_file in DOCS_FILES.items():
+        if getattr(args, name) is None:
+            default = (
+                docs_file if args.write_docs else Path(args.out) / Path(docs_file).name
+            )
+            setattr(args, name, str(default))
     for name in (
         "corpora",
         "network_normalisations",

@@ -24,7 +24,10 @@ cached in ``--cache``), ``run`` (every cell; results are appended per cell to
 ``results.jsonl`` in ``--out``, and a finished cell is never recomputed) and
 ``report`` (``results.json`` and ``table.md`` from the results and the run's
 settings: ``table.rst`` and ``settings.rst`` are what the docs page
-includes). ``--phase all`` runs the three.
+includes; they are copied to ``docs/user_guide/speaker_encoder_table.txt``
+and ``speaker_encoder_settings.txt`` by hand, the script writes nothing
+under ``docs/``). ``--phase all`` runs the three. By default ``--out`` is
+``results/study_speaker_encoder`` and ``--cache`` its ``cache`` folder.
 
 Run it with::
 
@@ -486,8 +489,8 @@ def main(argv=None):
         "--phase", choices=["features", "run", "report", "all"], default="all"
     )
     parser.add_argument("--root", default="/work/shared/corpora")
-    parser.add_argument("--cache", default="speaker-encoder-cache")
-    parser.add_argument("--out", default="speaker-encoder-results")
+    parser.add_argument("--cache", default="results/study_speaker_encoder/cache")
+    parser.add_argument("--out", default="results/study_speaker_encoder")
     parser.add_argument("--corpora", default=",".join(CORPORA))
     parser.add_argument("--n-splits", type=int, default=5)
     parser.add_argument("--n-repeats", type=int, default=10)

@@ -7,7 +7,8 @@ A corpus is named by a *spec* string:
 - ``emodb`` (or ``emodb-embedded``): the eGeMAPS features of the 339 EmoDB
   files shipped with the package (the default);
 - ``NAME:PATH``: the audio corpus at ``PATH`` read by the loader ``NAME``
-  (``emodb``, ``urdu``, ``ravdess``, ``iemocap``, ``msp-improv``), with
+  (``emodb``, ``urdu``, ``ravdess``, ``iemocap``, ``msp-improv``,
+  ``nemo``), with
   eGeMAPS features extracted by :class:`~sklearn_prognet.EGeMAPSTransformer`
   and cached on disk;
 - ``PATH.csv`` (or ``.csv.gz``, ``.tsv``): a feature table with one row per
@@ -48,6 +49,7 @@ _LOADERS = {
     "ravdess": "load_ravdess",
     "iemocap": "load_iemocap",
     "msp-improv": "load_msp_improv",
+    "nemo": "load_nemo",
 }
 _ALIASES = {"msp_improv": "msp-improv", "mspimprov": "msp-improv"}
 _EMBEDDED = ("emodb", "emodb-embedded")
@@ -278,7 +280,7 @@ def load_corpus(
         ``'emodb'`` for the embedded EmoDB features, ``'NAME:PATH'`` for an
         audio corpus read by the loader ``NAME`` of
         :mod:`sklearn_prognet.datasets` (``emodb``, ``urdu``, ``ravdess``,
-        ``iemocap``, ``msp-improv``), or the path of a feature table (CSV
+        ``iemocap``, ``msp-improv``, ``nemo``), or the path of a feature table (CSV
         with numeric feature columns and ``emotion``, ``speaker`` and
         optionally ``gender`` columns). A :class:`Corpus` is returned as it
         is, after the emotion selection.

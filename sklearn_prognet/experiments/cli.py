@@ -71,7 +71,7 @@ _PAPER = (
 _CORPUS_HELP = (
     "A corpus is 'emodb' (the EmoDB eGeMAPS features shipped with the package), "
     "NAME:PATH for an audio corpus read by sklearn_prognet.datasets (NAME one of "
-    "emodb, urdu, ravdess, iemocap, msp-improv; the features of --features, "
+    "emodb, urdu, ravdess, iemocap, msp-improv, nemo; the features of --features, "
     "openSMILE eGeMAPS v02 by default, are extracted and cached, see --cache-dir), "
     "or the path of a feature "
     "table (.csv: numeric feature columns plus emotion, speaker and gender "
