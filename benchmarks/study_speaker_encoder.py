@@ -32,7 +32,7 @@ under ``docs/``). ``--phase all`` runs the three. By default ``--out`` is
 Run it with::
 
     python benchmarks/study_speaker_encoder.py --phase all \\
-        --root /work/shared/corpora --cache /tmp/speaker-encoder-cache \\
+        --root ../shared/corpora --cache /tmp/speaker-encoder-cache \\
         --out /tmp/speaker-encoder
 """
 
@@ -488,7 +488,10 @@ def main(argv=None):
     parser.add_argument(
         "--phase", choices=["features", "run", "report", "all"], default="all"
     )
-    parser.add_argument("--root", default="/work/shared/corpora")
+    parser.add_argument(
+        "--root",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "corpora"),
+    )
     parser.add_argument("--cache", default="results/study_speaker_encoder/cache")
     parser.add_argument("--out", default="results/study_speaker_encoder")
     parser.add_argument("--corpora", default=",".join(CORPORA))
