@@ -30,7 +30,7 @@ import pytest
 import sklearn
 
 from sklearn_prognet.experiments.cli import main
-from tests.conftest import ROOT, save_tiny_wav2vec2
+from tests.conftest import ROOT, TINY_WAV2VEC2
 
 GUIDE = ROOT / "docs" / "user_guide"
 ELSEWHERE = {"index.rst", "use_a_trained_model.rst"}
@@ -188,9 +188,22 @@ def world(tmp_path_factory, corpora_dir):
     # IEMOCAP and MSP-IMPROV: the fake trees of the multitask tests
     _borrow_audio(_iemocap_tree(to / "IEMOCAP_full_release"), corpora_dir / "emodb")
     _borrow_audio(_msp_tree(to / "MSP-IMPROV"), corpora_dir / "emodb")
-    pytest.importorskip("transformers")
-    save_tiny_wav2vec2(root / "models" / "wav2vec2-base")
+    _save_tiny_base(root / "models" / "wav2vec2-base")
     return root
+
+
+def _save_tiny_base(folder):
+    """A tiny random wav2vec 2.0 with wav2vec2-base's 12 layers (the pages use 6, 12)."""
+    transformers = pytest.importorskip("transformers")
+    import torch
+
+    config = transformers.Wav2Vec2Config(**{**TINY_WAV2VEC2, "num_hidden_layers": 12})
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        transformers.Wav2Vec2Model(config).save_pretrained(folder)
+    transformers.Wav2Vec2FeatureExtractor(
+        feature_size=1, sampling_rate=16000, do_normalize=True
+    ).save_pretrained(folder)
 
 
 @pytest.fixture
