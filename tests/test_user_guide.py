@@ -155,12 +155,16 @@ def _link_files(files, folder):
         (folder / file.name).symlink_to(file)
 
 
-def _borrow_audio(tree, emodb):
-    """Replace the empty wav files of a fake tree with links to EmoDB's."""
+def _borrow_audio(tree, emodb, start):
+    """Replace the empty wav files of a fake tree with links to EmoDB's.
+
+    Each tree borrows other files (from ``start`` on): the cross-corpus
+    experiment rightly refuses corpora that share recordings.
+    """
     wavs = sorted((emodb / "wav").glob("*.wav"))
     for k, empty in enumerate(sorted(tree.rglob("*.wav"))):
         empty.unlink()
-        empty.symlink_to(wavs[k % len(wavs)])
+        empty.symlink_to(wavs[(start + k) % len(wavs)])
 
 
 @pytest.fixture(scope="module")
@@ -186,14 +190,14 @@ def world(tmp_path_factory, corpora_dir):
         corpora_dir / "nemo" / "nemo_egemaps.csv.gz"
     )
     # IEMOCAP and MSP-IMPROV: the fake trees of the multitask tests
-    _borrow_audio(_iemocap_tree(to / "IEMOCAP_full_release"), corpora_dir / "emodb")
-    _borrow_audio(_msp_tree(to / "MSP-IMPROV"), corpora_dir / "emodb")
+    _borrow_audio(_iemocap_tree(to / "IEMOCAP_full_release"), corpora_dir / "emodb", 0)
+    _borrow_audio(_msp_tree(to / "MSP-IMPROV"), corpora_dir / "emodb", 100)
     _save_tiny_base(root / "models" / "wav2vec2-base")
     return root
 
 
 def _save_tiny_base(folder):
-    """A tiny random wav2vec 2.0 with wav2vec2-base's 12 layers (the pages use 6, 12)."""
+    """A tiny random wav2vec 2.0 with wav2vec2-base's 12 layers (pages use 6, 12)."""
     transformers = pytest.importorskip("transformers")
     import torch
 
