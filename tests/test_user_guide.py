@@ -10,11 +10,13 @@ What a test cannot do offline is substituted here, visibly, and nowhere else:
   and its eGeMAPS table as they are, and IEMOCAP and MSP-IMPROV (which we do
   not have) as tiny fake trees in their documented layouts, whose audio is
   borrowed from EmoDB;
-- ``models/wav2vec2-base`` is a tiny random wav2vec 2.0 (tests.conftest), not
-  the downloaded one;
+- ``models/wav2vec2-base`` is a tiny random wav2vec 2.0 in the layout of
+  wav2vec2-base (:data:`TINY_BASE`), not the downloaded one;
 - the training commands of the command line run with :data:`TINY` settings:
   the pages show real commands (``--quick`` or the paper's protocol), and the
   test checks that each of them runs end to end, not its numbers;
+- torch trains with one thread (:func:`one_torch_thread`), as the command
+  line does, whatever the machine's cores;
 - :data:`SUBSTITUTIONS` and :data:`SKIPPED` list the few blocks that are
   changed or not run, each with its reason.
 
@@ -196,12 +198,27 @@ def world(tmp_path_factory, corpora_dir):
     return root
 
 
+#: wav2vec2-base's layout, with few units: its 12 transformer layers (the pages
+#: ask for layers 6 and 12) and its convolutional encoder's kernels and strides
+#: (a frame every 320 samples, 20 ms, from 400 samples, 25 ms), each with 16
+#: channels instead of 512. The 3 convolutions of TINY_WAV2VEC2 give a frame
+#: every 20 samples: 16 times as many frames as base, which made the pages'
+#: embeddings take ten times longer than training their networks.
+TINY_BASE = {
+    **TINY_WAV2VEC2,
+    "num_hidden_layers": 12,
+    "conv_dim": (16,) * 7,
+    "conv_kernel": (10, 3, 3, 3, 3, 2, 2),
+    "conv_stride": (5, 2, 2, 2, 2, 2, 2),
+}
+
+
 def _save_tiny_base(folder):
-    """A tiny random wav2vec 2.0 with wav2vec2-base's 12 layers (pages use 6, 12)."""
+    """A tiny random wav2vec 2.0 in wav2vec2-base's layout (:data:`TINY_BASE`)."""
     transformers = pytest.importorskip("transformers")
     import torch
 
-    config = transformers.Wav2Vec2Config(**{**TINY_WAV2VEC2, "num_hidden_layers": 12})
+    config = transformers.Wav2Vec2Config(**TINY_BASE)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         transformers.Wav2Vec2Model(config).save_pretrained(folder)
@@ -216,6 +233,23 @@ def routing_restored():
         yield
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch with one intra-op thread, as the command line's runner has.
+
+    The pages' Python blocks would otherwise train with torch's default, a
+    thread per core: on a machine whose cores other jobs share, those threads
+    wait for each other, and the pages took several times longer (the
+    transfer page 189 s instead of 9 s). The blocks compute the same things.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_no_code_hides_in_a_literal_block():
     for path in sorted(GUIDE.glob("*.rst")):
         assert not CODE_LIKE.search(path.read_text()), path.name
@@ -225,7 +259,7 @@ def test_no_code_hides_in_a_literal_block():
 @pytest.mark.corpora
 @pytest.mark.parametrize("page", _pages())
 def test_page_runs_as_written(
-    page, world, tmp_path, monkeypatch, capsys, routing_restored
+    page, world, tmp_path, monkeypatch, capsys, routing_restored, one_torch_thread
 ):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SKLEARN_PROGNET_CACHE", str(world / "cache"))
