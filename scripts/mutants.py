@@ -52,7 +52,7 @@ XEN = "tests/test_experiments_engine.py::"
 XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
 XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
-XCC = "sklearn_prognet/experiments/_cross_corpus.py"
+XCC, XTR = "sklearn_prognet/experiments/_cross_corpus.py", "sklearn_prognet/experiments/_transfer.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
@@ -214,13 +214,13 @@ MUTANTS = [
            (XPS + "test_cross_corpus_training_folds_are_nested",)),
     # -- experiments: cross-corpus source and target are disjoint
     Mutant("corpora_overlap_unchecked", "a source holding target utterances is refused", XCC,
-           "    _check_disjoint(source_corpus, target_corpus)\n", "    pass\n",
+           "    check_disjoint(source_corpus, target_corpus)\n", "    pass\n",
            (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",
             XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers")),
-    Mutant("shared_rows_unchecked", "a source holding target feature rows is refused", XCC,
+    Mutant("shared_rows_unchecked", "a source holding target feature rows is refused", XTR,
            "if row.tobytes() in rows", "if row.tobytes() in rows and False",
            (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",)),
-    Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XCC,
+    Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XTR,
            "if source.name == target.name:", "if False:",
            (XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers",)),
     # -- experiments: multi-corpus

@@ -353,8 +353,12 @@ class Experiment:
         raise NotImplementedError
 
     def n_expected(self, config):
-        """Number of fits of a complete run."""
-        raise NotImplementedError
+        """Number of fits of a complete run.
+
+        Default: every arm on every step of the cross-validation (folds ×
+        repeats × arms); fits outside the arms (a source model) not counted.
+        """
+        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
 
     def planned_keys(self, config):
         """The keys of the fits of a run (a set); None accepts every key."""
@@ -374,6 +378,42 @@ class Experiment:
         n_done = 0 if scores.empty else int((scores.get("method") != "source").sum())
         fit_time = float(scores["fit_time"].sum()) if len(scores) else 0.0
         return status_text(n_done, self.n_expected(results.config), fit_time)
+
+
+def fit_key(repeat, fold, arm):
+    """The key of an arm's fit on a step in ``fits.jsonl`` (the one home of its format).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._skeleton import fit_key
+    >>> fit_key(0, 3, "ptft-gender")
+    'r00/f03/ptft-gender'
+    """
+    return f"r{repeat:02d}/f{fold:02d}/{arm}"
+
+
+def step_keys(config, arms):
+    """The :func:`fit_key` of every arm on every step of a run (a set)."""
+    return {
+        fit_key(repeat, fold, arm.name)
+        for repeat in range(config["n_repeats"])
+        for fold in range(config["n_splits"])
+        for arm in arms
+    }
+
+
+def corpus_id(corpus):
+    """A corpus as ``config.json`` records it: its name, fingerprint and size.
+
+    A results folder resumes only with the same corpus. An experiment that
+    also depends on data beside the corpus adds its own entries to this dict
+    (the multitask experiment: the digest of its ratings).
+    """
+    return {
+        "name": corpus.name,
+        "fingerprint": corpus.fingerprint(),
+        "n_samples": corpus.n_samples,
+    }
 
 
 def register(cls):
