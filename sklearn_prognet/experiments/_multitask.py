@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import PER_FIT, FitData, FitTask, derive_seed
+from sklearn_prognet.experiments._fits import PER_FIT, FitData, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
     corpus_text,
@@ -57,11 +57,11 @@ from sklearn_prognet.experiments._skeleton import (
     Plan,
     RunOptions,
     corpus_id,
-    fit_key,
     frames_by_arm,
     register,
     run_experiment,
     step_keys,
+    step_task,
 )
 from sklearn_prognet.experiments._stats import (
     curve_rows,
@@ -392,18 +392,8 @@ def read_ratings_csv(path):
 
 
 def _task(fold, arm, options):
-    repeat, index = fold.repeat, fold.fold
-    return FitTask(
-        key=fit_key(repeat, index, arm.name),
-        method=arm.method,
-        repeat=repeat,
-        fold=index,
-        n_train_folds=options.n_splits - 2,
-        train=fold.train,
-        validation=fold.validation,
-        test=fold.test,
-        random_state=derive_seed(options.seed, repeat, index, _SEED_LABEL),
-    )
+    seed = derive_seed(options.seed, fold.repeat, fold.fold, _SEED_LABEL)
+    return step_task(fold, arm, options, seed)
 
 
 class RatedNetwork(ClassifierMixin, BaseEstimator):

@@ -16,7 +16,6 @@ from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
     METHOD_LABELS,
     FitData,
-    FitTask,
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
@@ -51,11 +50,11 @@ from sklearn_prognet.experiments._skeleton import (
     Plan,
     RunOptions,
     corpus_id,
-    fit_key,
     frames_by_arm,
     register,
     run_experiment,
     step_keys,
+    step_task,
 )
 from sklearn_prognet.experiments._stats import (
     compare_methods,
@@ -295,16 +294,11 @@ def _task(fold, arm, options):
     source_seed = None
     if arm.source_task is not None:
         source_seed = derive_seed(seed, repeat, index, f"source-{arm.source_task}")
-    return FitTask(
-        key=fit_key(repeat, index, arm.name),
-        method=arm.method,
-        repeat=repeat,
-        fold=index,
-        n_train_folds=options.n_splits - 2,
-        train=fold.train,
-        validation=fold.validation,
-        test=fold.test,
-        random_state=derive_seed(seed, repeat, index, arm.name),
+    return step_task(
+        fold,
+        arm,
+        options,
+        derive_seed(seed, repeat, index, arm.name),
         source_task=arm.source_task,
         source_random_state=source_seed,
     )

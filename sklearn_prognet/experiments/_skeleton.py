@@ -31,6 +31,7 @@ from sklearn_prognet.experiments._execution import (
 )
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
+    FitTask,
     check_normalization,
     make_scaler,
     n_global_fallback,
@@ -400,6 +401,25 @@ def step_keys(config, arms):
         for fold in range(config["n_splits"])
         for arm in arms
     }
+
+
+def step_task(fold, arm, options, random_state, **fields):
+    """The :class:`FitTask` of an arm on a step, all training folds used.
+
+    ``fields`` are the task's other fields (a source task and its seed).
+    """
+    return FitTask(
+        key=fit_key(fold.repeat, fold.fold, arm.name),
+        method=arm.method,
+        repeat=fold.repeat,
+        fold=fold.fold,
+        n_train_folds=options.n_splits - 2,
+        train=fold.train,
+        validation=fold.validation,
+        test=fold.test,
+        random_state=random_state,
+        **fields,
+    )
 
 
 def corpus_id(corpus):
