@@ -52,7 +52,7 @@ XEN = "tests/test_experiments_engine.py::"
 XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
 XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experiments/_stats.py"
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
-XCC = "sklearn_prognet/experiments/_cross_corpus.py"
+XCC, XTR = "sklearn_prognet/experiments/_cross_corpus.py", "sklearn_prognet/experiments/_transfer.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
 BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
@@ -192,7 +192,7 @@ MUTANTS = [
            "source = DNNClassifier(**params, random_state=task.source_random_state).fit(data.X, data.source_task_labels[task.source_task])",
            (XPS + "test_the_source_trains_on_the_training_rows_only",)),
     # -- experiments: the plan's folds
-    Mutant("plan_test_is_validation", "a task's test and validation folds are the step's", XPA,
+    Mutant("plan_test_is_validation", "a task's test and validation folds are the step's", XSK,
            "validation=fold.validation,\n        test=fold.test,",
            "validation=fold.test,\n        test=fold.validation,",
            (XPS + "test_paralinguistic_tasks_use_the_papers_fold_roles",)),
@@ -214,13 +214,13 @@ MUTANTS = [
            (XPS + "test_cross_corpus_training_folds_are_nested",)),
     # -- experiments: cross-corpus source and target are disjoint
     Mutant("corpora_overlap_unchecked", "a source holding target utterances is refused", XCC,
-           "    _check_disjoint(source_corpus, target_corpus)\n", "    pass\n",
+           "    check_disjoint(source_corpus, target_corpus)\n", "    pass\n",
            (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",
             XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers")),
-    Mutant("shared_rows_unchecked", "a source holding target feature rows is refused", XCC,
+    Mutant("shared_rows_unchecked", "a source holding target feature rows is refused", XTR,
            "if row.tobytes() in rows", "if row.tobytes() in rows and False",
            (XPS + "test_cross_corpus_refuses_a_source_that_holds_target_rows",)),
-    Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XCC,
+    Mutant("shared_speakers_unchecked", "one corpus as source and target needs disjoint speakers", XTR,
            "if source.name == target.name:", "if False:",
            (XPS + "test_cross_corpus_refuses_same_corpus_shared_speakers",)),
     # -- experiments: multi-corpus
@@ -294,8 +294,8 @@ MUTANTS = [
            "return loss + self.weight * dimensional", "return loss + 0.0 * dimensional",
            (XMTS + "test_ratings_help_classification",)),
     Mutant("multitask_seeds_unpaired", "all arms of a multitask step share one random state", XMT,
-           "derive_seed(options.seed, repeat, index, _SEED_LABEL)",
-           "derive_seed(options.seed, repeat, index, arm.name)",
+           "derive_seed(options.seed, fold.repeat, fold.fold, _SEED_LABEL)",
+           "derive_seed(options.seed, fold.repeat, fold.fold, arm.name)",
            (XMTS + "test_iemocap_report_against_records",)),
     Mutant("multitask_ratings_file_unread", "the report reads the ratings saved beside config.json", XMT,
            'if "ratings" in saved or not path.is_file():', "if True:",
@@ -321,7 +321,7 @@ MUTANTS = [
            "weight_decay=weight_decay,\n            eps=_EPS,", "weight_decay=0.0,\n            eps=_EPS,",
            (BR + "test_option_without_randomness_equals_per_fit[dnn-weight_decay]", BR + "test_weight_decay_is_decoupled")),
     Mutant("batched_weight_decay_coupled", "the batched engine's weight decay is decoupled (AdamW), as per-fit", BAT,
-           "torch._fused_adamw_ if weight_decay else", "torch._fused_adam_ if weight_decay else",
+           "_fused_adamw_ if weight_decay else", "_fused_adam_ if weight_decay else",
            (BR + "test_option_without_randomness_equals_per_fit[dnn-weight_decay]", BR + "test_weight_decay_is_decoupled")),
     Mutant("batched_idle_models_step", "a model without rows in a batch is neither stepped nor decayed", BAT,
            "if all(active) and stack.same_steps:", "if stack.same_steps:",

@@ -66,6 +66,7 @@ from sklearn_prognet._modules import (
     smoothed_cross_entropy,
 )
 from sklearn_prognet._training import make_net, seeded_torch
+from sklearn_prognet.utils._compat import _foreach_add_, _fused_adam_, _fused_adamw_
 
 # torch.optim.Adam's defaults, which the per-fit training uses
 _BETAS = (0.9, 0.999)
@@ -878,9 +879,9 @@ def _adam_step(stack, grads, active, lr, weight_decay=0.0):
         ]
     _, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
     # per-fit, Adam(decoupled_weight_decay=True) calls the AdamW kernel
-    adam = torch._fused_adamw_ if weight_decay else torch._fused_adam_
+    adam = _fused_adamw_ if weight_decay else _fused_adam_
     with torch.no_grad():
-        torch._foreach_add_(model_steps, 1)
+        _foreach_add_(model_steps, 1)
         adam(
             params,
             grad_slices,

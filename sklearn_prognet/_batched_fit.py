@@ -23,8 +23,7 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state, indexable
-from sklearn.utils.validation import _num_samples
+from sklearn.utils import check_random_state, indexable
 
 from sklearn_prognet._adapters import MultiCorpusClassifier, ResidualAdapterClassifier
 from sklearn_prognet._batched import trained_groups
@@ -36,6 +35,7 @@ from sklearn_prognet._estimators import (
     _is_fitted,
     _unwrap,
 )
+from sklearn_prognet.utils._compat import _num_samples, _safe_indexing
 
 # The estimators whose training the engine reproduces; subclasses and other
 # networks (their fit may do more) are refused rather than guessed at.

@@ -501,9 +501,9 @@ def test_cross_corpus_reorders_target_features(tmp_path, emodb, small_table):
     shuffled = tmp_path / "shuffled.csv"
     meta = ["file", "emotion", "speaker", "gender", "corpus"]
     frame[meta + emodb.feature_names[::-1]].to_csv(shuffled, index=False)
-    from sklearn_prognet.experiments._cross_corpus import _align_features
+    from sklearn_prognet.experiments._transfer import align_features
 
-    aligned = _align_features(emodb, load_corpus(str(shuffled)))
+    aligned = align_features(emodb, load_corpus(str(shuffled)))
     assert aligned.feature_names == emodb.feature_names
     np.testing.assert_allclose(aligned.X, load_corpus(str(small_table)).X)
 

@@ -23,10 +23,7 @@ The same is available on the command line: ``sklearn-prognet --help`` (or
 """
 
 # Importing an experiment's module registers it (see _skeleton.register).
-from sklearn_prognet.experiments._cross_corpus import (
-    default_train_folds,
-    run_cross_corpus,
-)
+from sklearn_prognet.experiments._cross_corpus import run_cross_corpus
 from sklearn_prognet.experiments._deploy import (
     TrainedModel,
     predict_files,
@@ -46,6 +43,7 @@ from sklearn_prognet.experiments._skeleton import (
     load_results,
     render_report,
 )
+from sklearn_prognet.experiments._transfer import default_train_folds
 
 __all__ = [
     "PAPER_EMOTIONS",

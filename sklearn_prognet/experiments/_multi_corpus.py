@@ -19,13 +19,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from sklearn_prognet.experiments._cross_corpus import (
-    align_features,
-    check_disjoint,
-    check_sampling_rates,
-    check_train_folds,
-    fit_source_model,
-)
 from sklearn_prognet.experiments._execution import (
     log,
     parallel_context,
@@ -75,6 +68,7 @@ from sklearn_prognet.experiments._skeleton import (
     Experiment,
     Plan,
     RunOptions,
+    corpus_id,
     frames_by_arm,
     register,
     run_experiment,
@@ -90,6 +84,13 @@ from sklearn_prognet.experiments._stats import (
     summarize,
 )
 from sklearn_prognet.experiments._store import write_atomic
+from sklearn_prognet.experiments._transfer import (
+    align_features,
+    check_disjoint,
+    check_sampling_rates,
+    check_train_folds,
+    fit_source_model,
+)
 from sklearn_prognet.utils._docstring import Substitution
 
 __all__ = ["run_multi_corpus"]
@@ -319,14 +320,6 @@ class JointNetworks:
         )
 
 
-def _corpus_id(corpus):
-    return {
-        "name": corpus.name,
-        "fingerprint": corpus.fingerprint(),
-        "n_samples": corpus.n_samples,
-    }
-
-
 def check_corpora_list(corpora):
     """Refuse fewer than 2 corpora."""
     if isinstance(corpora, (str, Corpus)) or len(corpora) < 2:
@@ -519,10 +512,6 @@ class MultiCorpus(Experiment):
             return record["key"]
         return arm_name(record["target"], record["method"], record["n_train_folds"])
 
-    def n_expected(self, config):
-        """Targets × training sizes × methods × folds × repeats."""
-        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
-
     def planned_keys(self, config):
         """The key of every fit, the pooled source networks' included."""
         return {
@@ -549,7 +538,7 @@ class MultiCorpus(Experiment):
             offset += corpus.n_samples
         return Plan(
             settings={
-                "corpora": [_corpus_id(c) for c in corpora],
+                "corpora": [corpus_id(c) for c in corpora],
                 "train_folds": train_folds,
                 "joint_validation": self.joint_validation,
             },

@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import PER_FIT, FitData, FitTask, derive_seed
+from sklearn_prognet.experiments._fits import PER_FIT, FitData, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
     corpus_text,
@@ -48,7 +48,6 @@ from sklearn_prognet.experiments._inputs import (
     describe_corpus,
     load_corpus,
 )
-from sklearn_prognet.experiments._paralinguistic import fit_key
 from sklearn_prognet.experiments._plots import plot_bars, plot_learning_curves
 from sklearn_prognet.experiments._skeleton import (
     NETWORK_PARAMETERS,
@@ -57,9 +56,12 @@ from sklearn_prognet.experiments._skeleton import (
     Experiment,
     Plan,
     RunOptions,
+    corpus_id,
     frames_by_arm,
     register,
     run_experiment,
+    step_keys,
+    step_task,
 )
 from sklearn_prognet.experiments._stats import (
     curve_rows,
@@ -169,18 +171,9 @@ class MultiTask(Experiment):
             )
         return PER_FIT
 
-    def n_expected(self, config):
-        """Folds × repeats × arms."""
-        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
-
     def planned_keys(self, config):
         """The key of every fit of the run."""
-        return {
-            fit_key(repeat, fold, arm.name)
-            for repeat in range(config["n_repeats"])
-            for fold in range(config["n_splits"])
-            for arm in self.arms(config)
-        }
+        return step_keys(config, self.arms(config))
 
     def plan(self, options, network):
         """Load the corpus and its ratings, make the folds, check them, plan."""
@@ -192,7 +185,7 @@ class MultiTask(Experiment):
         check_training_ratings(folds, values, names)
         weights = sorted(float(w) for w in self.weights)
         settings = {
-            "corpus": _corpus_id(corpus, values),
+            "corpus": {**corpus_id(corpus), "ratings": ratings_digest(values)},
             "dimensions": names,
             "dimensional_weights": weights,
             "dimensional_loss": self.loss,
@@ -398,28 +391,9 @@ def read_ratings_csv(path):
     return rows[0], np.array(values, dtype=float).reshape(-1, len(rows[0]))
 
 
-def _corpus_id(corpus, values):
-    return {
-        "name": corpus.name,
-        "fingerprint": corpus.fingerprint(),
-        "n_samples": corpus.n_samples,
-        "ratings": ratings_digest(values),
-    }
-
-
 def _task(fold, arm, options):
-    repeat, index = fold.repeat, fold.fold
-    return FitTask(
-        key=fit_key(repeat, index, arm.name),
-        method=arm.method,
-        repeat=repeat,
-        fold=index,
-        n_train_folds=options.n_splits - 2,
-        train=fold.train,
-        validation=fold.validation,
-        test=fold.test,
-        random_state=derive_seed(options.seed, repeat, index, _SEED_LABEL),
-    )
+    seed = derive_seed(options.seed, fold.repeat, fold.fold, _SEED_LABEL)
+    return step_task(fold, arm, options, seed)
 
 
 class RatedNetwork(ClassifierMixin, BaseEstimator):

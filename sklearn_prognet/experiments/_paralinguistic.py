@@ -16,7 +16,6 @@ from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
     METHOD_LABELS,
     FitData,
-    FitTask,
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
@@ -50,9 +49,12 @@ from sklearn_prognet.experiments._skeleton import (
     Experiment,
     Plan,
     RunOptions,
+    corpus_id,
     frames_by_arm,
     register,
     run_experiment,
+    step_keys,
+    step_task,
 )
 from sklearn_prognet.experiments._stats import (
     compare_methods,
@@ -115,18 +117,9 @@ class Paralinguistic(Experiment):
         """``dnn``, or ``<method>-<source task>``."""
         return arm_name(record["method"], record.get("source"))
 
-    def n_expected(self, config):
-        """Folds × repeats × arms."""
-        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
-
     def planned_keys(self, config):
         """The key of every fit of the run."""
-        return {
-            fit_key(repeat, fold, arm.name)
-            for repeat in range(config["n_repeats"])
-            for fold in range(config["n_splits"])
-            for arm in self.arms(config)
-        }
+        return step_keys(config, self.arms(config))
 
     def plan(self, options, network):
         """Load the corpus, make the folds, check the source labels, plan fits."""
@@ -144,7 +137,7 @@ class Paralinguistic(Experiment):
             check_source_task_labels(folds, values, task, corpus.name)
             labels[task] = np.asarray(values)
         baselines = [b for b in BASELINE_LABELS if b in self.baselines]
-        settings = {"corpus": _corpus_id(corpus), "sources": tasks,
+        settings = {"corpus": corpus_id(corpus), "sources": tasks,
                     "baselines": baselines}  # fmt: skip
         arms = self.arms(settings)
         return Plan(
@@ -291,29 +284,9 @@ def arm_name(method, source_task):
     return method if source_task is None else f"{method}-{source_task}"
 
 
-def fit_key(repeat, fold, arm):
-    """The key of a fit in ``fits.jsonl`` (the one home of the key's format).
-
-    Examples
-    --------
-    >>> from sklearn_prognet.experiments._paralinguistic import fit_key
-    >>> fit_key(0, 3, "ptft-gender")
-    'r00/f03/ptft-gender'
-    """
-    return f"r{repeat:02d}/f{fold:02d}/{arm}"
-
-
 def _arm_of(method, source_task):
     """The arm of a method in the group of a source task (the DNN is shared)."""
     return arm_name(method, None if method == "dnn" else source_task)
-
-
-def _corpus_id(corpus):
-    return {
-        "name": corpus.name,
-        "fingerprint": corpus.fingerprint(),
-        "n_samples": corpus.n_samples,
-    }
 
 
 def _task(fold, arm, options):
@@ -321,16 +294,11 @@ def _task(fold, arm, options):
     source_seed = None
     if arm.source_task is not None:
         source_seed = derive_seed(seed, repeat, index, f"source-{arm.source_task}")
-    return FitTask(
-        key=fit_key(repeat, index, arm.name),
-        method=arm.method,
-        repeat=repeat,
-        fold=index,
-        n_train_folds=options.n_splits - 2,
-        train=fold.train,
-        validation=fold.validation,
-        test=fold.test,
-        random_state=derive_seed(seed, repeat, index, arm.name),
+    return step_task(
+        fold,
+        arm,
+        options,
+        derive_seed(seed, repeat, index, arm.name),
         source_task=arm.source_task,
         source_random_state=source_seed,
     )

@@ -31,6 +31,7 @@ from sklearn_prognet.experiments._execution import (
 )
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
+    FitTask,
     check_normalization,
     make_scaler,
     n_global_fallback,
@@ -353,8 +354,12 @@ class Experiment:
         raise NotImplementedError
 
     def n_expected(self, config):
-        """Number of fits of a complete run."""
-        raise NotImplementedError
+        """Number of fits of a complete run.
+
+        Default: every arm on every step of the cross-validation (folds ×
+        repeats × arms); fits outside the arms (a source model) not counted.
+        """
+        return config["n_repeats"] * config["n_splits"] * len(self.arms(config))
 
     def planned_keys(self, config):
         """The keys of the fits of a run (a set); None accepts every key."""
@@ -374,6 +379,61 @@ class Experiment:
         n_done = 0 if scores.empty else int((scores.get("method") != "source").sum())
         fit_time = float(scores["fit_time"].sum()) if len(scores) else 0.0
         return status_text(n_done, self.n_expected(results.config), fit_time)
+
+
+def fit_key(repeat, fold, arm):
+    """The key of an arm's fit on a step in ``fits.jsonl`` (the one home of its format).
+
+    Examples
+    --------
+    >>> from sklearn_prognet.experiments._skeleton import fit_key
+    >>> fit_key(0, 3, "ptft-gender")
+    'r00/f03/ptft-gender'
+    """
+    return f"r{repeat:02d}/f{fold:02d}/{arm}"
+
+
+def step_keys(config, arms):
+    """The :func:`fit_key` of every arm on every step of a run (a set)."""
+    return {
+        fit_key(repeat, fold, arm.name)
+        for repeat in range(config["n_repeats"])
+        for fold in range(config["n_splits"])
+        for arm in arms
+    }
+
+
+def step_task(fold, arm, options, random_state, **fields):
+    """The :class:`FitTask` of an arm on a step, all training folds used.
+
+    ``fields`` are the task's other fields (a source task and its seed).
+    """
+    return FitTask(
+        key=fit_key(fold.repeat, fold.fold, arm.name),
+        method=arm.method,
+        repeat=fold.repeat,
+        fold=fold.fold,
+        n_train_folds=options.n_splits - 2,
+        train=fold.train,
+        validation=fold.validation,
+        test=fold.test,
+        random_state=random_state,
+        **fields,
+    )
+
+
+def corpus_id(corpus):
+    """A corpus as ``config.json`` records it: its name, fingerprint and size.
+
+    A results folder resumes only with the same corpus. An experiment that
+    also depends on data beside the corpus adds its own entries to this dict
+    (the multitask experiment: the digest of its ratings).
+    """
+    return {
+        "name": corpus.name,
+        "fingerprint": corpus.fingerprint(),
+        "n_samples": corpus.n_samples,
+    }
 
 
 def register(cls):

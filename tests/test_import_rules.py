@@ -1,0 +1,259 @@
+"""The package's import rules, read from its source with ``ast``.
+
+- Private helpers of scikit-learn, skorch, torch, scipy and numpy are imported
+  by ``utils/_compat.py`` only (STYLE.md §1), where a rename is fixed once.
+- No private name crosses a subpackage boundary, except those helpers as
+  ``utils/_compat.py`` re-exports them.
+- An experiment module never imports another: siblings share through the
+  skeleton or a shared module (docs/user_guide/experiments.rst).
+- The modules whose documentation promises it do not import torch when they
+  are imported (checked in a fresh interpreter).
+"""
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sklearn_prognet
+from sklearn_prognet.experiments._skeleton import EXPERIMENTS
+
+PACKAGE = Path(sklearn_prognet.__file__).resolve().parent
+COMPAT = "sklearn_prognet.utils._compat"
+THIRD_PARTY = ("sklearn", "skorch", "torch", "scipy", "numpy")
+# The experiment modules that the registry does not list: training a final
+# model and labelling recordings with it is no registered experiment.
+UNREGISTERED_EXPERIMENTS = ("sklearn_prognet.experiments._deploy",)
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+#: module name -> parsed source, for every module of the package
+SOURCES = {
+    _module_name(path): ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for path in sorted(PACKAGE.rglob("*.py"))
+}
+
+
+def _is_private(name):
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _subpackage(module, is_package=False):
+    """``experiments`` for ``sklearn_prognet.experiments._x``; ``''`` for the top."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > (1 if is_package else 2) else ""
+
+
+def _resolve(module, node):
+    """The absolute module of an ``ImportFrom`` (relative imports resolved)."""
+    if not node.level:
+        return node.module
+    base = module.split(".")
+    if not (PACKAGE / Path(*base[1:]) / "__init__.py").exists():
+        base = base[:-1]  # a module's level 1 is its package
+    base = base[: len(base) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imported_modules(module, tree):
+    """Every ``(line, module)`` that ``module`` imports, at any depth.
+
+    ``from package import name`` counts as importing the module ``name``
+    where it is one, and otherwise as importing the module that defines
+    ``name`` (a re-export is followed to its home).
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            source = _resolve(module, node)
+            yield node.lineno, source
+            if not source.startswith("sklearn_prognet"):
+                continue
+            for alias in node.names:
+                try:
+                    yield (
+                        node.lineno,
+                        importlib.import_module(f"{source}.{alias.name}").__name__,
+                    )
+                except ImportError:
+                    value = getattr(importlib.import_module(source), alias.name, None)
+                    home = getattr(value, "__module__", None)
+                    if home is not None:
+                        yield node.lineno, home
+
+
+def private_third_party_uses(module, tree):
+    """Private names of THIRD_PARTY that ``module`` imports or reads.
+
+    ``from sklearn.utils import _safe_indexing``, ``import
+    sklearn.utils._testing``, ``from sklearn.utils._param_validation import
+    Interval`` (a private module) and ``torch._foreach_add_`` on a name bound
+    by ``import torch`` all count; dunders (``torch.__version__``) do not.
+    """
+    found = []
+    bound = set()  # local names bound to a third-party module or its names
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] not in THIRD_PARTY:
+                    continue
+                bound.add(alias.asname or parts[0])
+                if any(map(_is_private, parts)):
+                    found.append((node.lineno, f"import {alias.name}"))
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            parts = node.module.split(".")
+            if parts[0] not in THIRD_PARTY:
+                continue
+            names = [alias.name for alias in node.names]
+            if any(map(_is_private, parts + names)):
+                found.append((node.lineno, f"from {node.module} import {names}"))
+            bound.update(alias.asname or alias.name for alias in node.names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound:
+                found.append((node.lineno, f"{ast.unparse(node)}"))
+    return found
+
+
+def private_cross_subpackage_imports(module, tree):
+    """Private names that ``module`` imports from another subpackage."""
+    here = _subpackage(module, is_package=_is_package(module))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = _resolve(module, node)
+        if not source.startswith("sklearn_prognet") or source == COMPAT:
+            continue
+        there = _subpackage(source, is_package=_is_package(source))
+        if there == here:
+            continue
+        for alias in node.names:
+            if not _is_private(alias.name) or _is_module(f"{source}.{alias.name}"):
+                continue  # a private module's public names are its users' concern
+            found.append((node.lineno, f"from {source} import {alias.name}"))
+    return found
+
+
+def _is_package(module):
+    return (PACKAGE / Path(*module.split(".")[1:]) / "__init__.py").exists()
+
+
+def _is_module(module):
+    path = PACKAGE / Path(*module.split(".")[1:])
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def experiment_modules():
+    """The experiment modules: those of the registered experiments, and _deploy."""
+    registered = {type(experiment).__module__ for experiment in EXPERIMENTS.values()}
+    return sorted(registered | set(UNREGISTERED_EXPERIMENTS))
+
+
+def sibling_imports(module, tree, siblings):
+    """The experiment modules other than itself that ``module`` imports."""
+    return sorted(
+        {
+            (line, imported)
+            for line, imported in _imported_modules(module, tree)
+            if imported in siblings and imported != module
+        }
+    )
+
+
+def test_the_package_source_is_read():
+    assert COMPAT in SOURCES
+    assert "sklearn_prognet.experiments._cross_corpus" in SOURCES
+    assert len(SOURCES) > 40
+
+
+@pytest.mark.parametrize("module", [m for m in SOURCES if m != COMPAT])
+def test_private_third_party_helpers_only_through_compat(module):
+    found = private_third_party_uses(module, SOURCES[module])
+    assert not found, (
+        f"{module} uses private names of {THIRD_PARTY}: {found}; import them from "
+        f"{COMPAT}, with a comment there on why each is needed."
+    )
+
+
+def test_compat_is_where_the_private_helpers_are():
+    # the rule above would pass vacuously if the scan missed them everywhere
+    found = private_third_party_uses(COMPAT, SOURCES[COMPAT])
+    assert any("_fit_context" in text for _, text in found)
+    assert any("_safe_indexing" in text for _, text in found)
+
+
+@pytest.mark.parametrize("module", sorted(SOURCES))
+def test_no_private_name_crosses_a_subpackage(module):
+    found = private_cross_subpackage_imports(module, SOURCES[module])
+    assert not found, (
+        f"{module} imports private names of another subpackage: {found}; the "
+        "seam is in the wrong place (move the helper, or make it public there)."
+    )
+
+
+def test_the_experiment_modules_are_discovered():
+    modules = experiment_modules()
+    for name in ("_paralinguistic", "_cross_corpus", "_multi_corpus", "_multitask"):
+        assert f"sklearn_prognet.experiments.{name}" in modules
+    assert all(module in SOURCES for module in modules)
+
+
+@pytest.mark.parametrize("module", experiment_modules())
+def test_no_experiment_imports_another(module):
+    siblings = set(experiment_modules())
+    found = sibling_imports(module, SOURCES[module], siblings)
+    assert not found, (
+        f"{module} imports another experiment: {found}; move what they share to "
+        "experiments/_skeleton.py or a module named after its job (_transfer.py)."
+    )
+
+
+# module -> what its documentation promises it does not import
+TORCH_FREE = {
+    # "import sklearn_prognet stays cheap and never imports torch, openSMILE,
+    # transformers or matplotlib" (its docstring)
+    "sklearn_prognet": ("torch", "opensmile", "transformers", "matplotlib"),
+    # "This module never imports torch." (its docstring)
+    "sklearn_prognet.model_selection": ("torch",),
+    # "This module only needs numpy and scipy." (its docstring)
+    "sklearn_prognet.stats": ("torch", "skorch"),
+    # "Importing this module never imports torch" (its docstring): the two
+    # modules above use it
+    COMPAT: ("torch", "skorch"),
+    # "torch is imported when a network is first needed, not with the
+    # package" (experiments/_fits.py); the command line loads it "only once a
+    # network is needed" (cli.py)
+    "sklearn_prognet.experiments": ("torch", "skorch"),
+    "sklearn_prognet.experiments.cli": ("torch", "skorch"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(TORCH_FREE))
+def test_torch_free_modules_do_not_import_torch(module):
+    # A fresh interpreter: this one has imported torch long ago.
+    code = (
+        f"import sys, {module}\n"
+        f"loaded = [m for m in {TORCH_FREE[module]!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, (
+        f"importing {module} imports what its documentation says it does not: "
+        f"{done.stderr.strip().splitlines()[-1:]}"
+    )
