@@ -471,7 +471,7 @@ def read_feature_table(path):
     path = Path(path).expanduser()
     if not path.is_file():
         raise ExperimentInputError(f"Feature table {str(path)!r} does not exist.")
-    sep = "\t" if ".tsv" in path.name.lower() else ","
+    sep = _separator(path)
     text_columns = {
         c: str for c in METADATA_COLUMNS if c != "session" and c not in RATING_COLUMNS
     }
@@ -495,6 +495,37 @@ def read_feature_table(path):
             f"Feature table {str(path)!r} has no rows (a header only): it needs "
             "one row per utterance."
         )
+    features, X = _feature_matrix(table, path)
+    for column in ("emotion", "speaker"):
+        if table[column].isna().any():
+            raise ExperimentInputError(
+                f"Feature table {str(path)!r}: the {column!r} column has empty cells."
+            )
+    gender = None
+    if "gender" in table.columns and table["gender"].notna().any():
+        # Empty cells stay empty (''): the gender source task refuses them,
+        # the others do not need gender.
+        gender = _as_str_array(table["gender"].fillna("").str.strip().str.lower())
+    name = path.name.split(".")[0]
+    if "corpus" in table.columns and table["corpus"].nunique() == 1:
+        name = str(table["corpus"].iloc[0])
+    return Corpus(
+        name=name,
+        X=X,
+        emotion=_as_str_array(table["emotion"].str.strip().str.lower()),
+        speaker=_as_str_array(table["speaker"].str.strip()),
+        gender=gender,
+        feature_names=[str(c) for c in features],
+        files=_as_str_array(table["file"]) if "file" in table.columns else None,
+        description=f"feature table {path.name}",
+        ratings=_ratings_of(table),
+    )
+
+
+def _feature_matrix(table, path):
+    """The feature columns of a feature table and their values, all finite."""
+    import pandas as pd
+
     features = [c for c in table.columns if c not in METADATA_COLUMNS]
     not_numeric = [
         c for c in features if not pd.api.types.is_numeric_dtype(table[c].dtype)
@@ -523,30 +554,12 @@ def read_feature_table(path):
             f"Feature table {str(path)!r}: {int(bad.sum())} row(s) have missing or "
             f"infinite features (first: row {int(np.argmax(bad))})."
         )
-    for column in ("emotion", "speaker"):
-        if table[column].isna().any():
-            raise ExperimentInputError(
-                f"Feature table {str(path)!r}: the {column!r} column has empty cells."
-            )
-    gender = None
-    if "gender" in table.columns and table["gender"].notna().any():
-        # Empty cells stay empty (''): the gender source task refuses them,
-        # the others do not need gender.
-        gender = _as_str_array(table["gender"].fillna("").str.strip().str.lower())
-    name = path.name.split(".")[0]
-    if "corpus" in table.columns and table["corpus"].nunique() == 1:
-        name = str(table["corpus"].iloc[0])
-    return Corpus(
-        name=name,
-        X=X,
-        emotion=_as_str_array(table["emotion"].str.strip().str.lower()),
-        speaker=_as_str_array(table["speaker"].str.strip()),
-        gender=gender,
-        feature_names=[str(c) for c in features],
-        files=_as_str_array(table["file"]) if "file" in table.columns else None,
-        description=f"feature table {path.name}",
-        ratings=_ratings_of(table),
-    )
+    return features, X
+
+
+def _separator(path):
+    """The column separator of a table file: a tab for .tsv, else a comma."""
+    return "\t" if ".tsv" in Path(path).name.lower() else ","
 
 
 def _ratings_of(table):
@@ -566,7 +579,7 @@ def is_manifest(path):
 
     from sklearn_prognet.datasets import MANIFEST_COLUMNS
 
-    sep = "\t" if ".tsv" in Path(path).name.lower() else ","
+    sep = _separator(path)
     try:
         columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
     except (ValueError, OSError, UnicodeDecodeError):
