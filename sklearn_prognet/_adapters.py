@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 )
 
 from sklearn_prognet._adapter_modules import AdaptedNet, folded_columns
+from sklearn_prognet._batched import train_nets
 from sklearn_prognet._columns import adapter_columns, multi_domain_columns
 from sklearn_prognet._estimators import (
     _ATTRIBUTES,
@@ -41,12 +42,9 @@ from sklearn_prognet._estimators import (
     training_options,
 )
 from sklearn_prognet._training import (
-    best_epoch,
     check_device,
-    fit_net,
-    history_arrays,
+    fitted_attributes,
     inner_validation_split,
-    n_trainable_params,
     predict_logits,
 )
 from sklearn_prognet.utils._compat import HasMethods, IntervalNotBool, _fit_context
@@ -256,13 +254,11 @@ class ResidualAdapterClassifier(_BaseNetwork):
         """
         return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
-    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y):
         if self.source is None:
             self.source_ = None
-            return super()._plan_columns(X, sizes, n_classes, source_y, rng)
-        (self.source_,) = self._resolve_sources(
-            "source", [self.source], X, source_y, rng
-        )
+            return super()._plan_columns(X, sizes, n_classes, source_y)
+        (self.source_,) = self._resolve_sources("source", [self.source], X, source_y)
         source_columns, source_state = self.source_._transfer_columns()
         if len(source_columns) != 1:
             raise ValueError(
@@ -525,7 +521,9 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             Fitted estimator.
         """
         job = self._prepare_fit(X, y, groups, X_val, y_val)
-        return self._set_fitted(fit_net(**job))
+        # a fit alone is a stack of one: the loop of fit_batched
+        (net,) = train_nets([job])
+        return self._set_fitted(net)
 
     def _prepare_fit(self, X, y, groups=None, X_val=None, y_val=None):
         """Everything of ``fit`` before training: the arguments of ``fit_net``.
@@ -576,11 +574,8 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
 
     def _set_fitted(self, net):
         """Set the fitted attributes from a trained skorch net; return self."""
-        self.history_ = history_arrays(net)
-        self.n_iter_ = len(net.history)
-        self.best_epoch_ = best_epoch(net)
-        self.n_trainable_params_ = n_trainable_params(net)
-        self.net_ = net
+        for name, value in fitted_attributes(net, self.early_stopping).items():
+            setattr(self, name, value)
         return self
 
     def _validation_data(self, X_val, y_val, corpus_names, domain_classes, encoder):

@@ -1,55 +1,69 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The batched engine: many independent networks of one architecture at once.
+"""The training loop of every network: N >= 1 models of one architecture at once.
 
-:func:`train_nets` takes the jobs that :func:`~sklearn_prognet._training.fit_net`
-would train one at a time (the same keyword arguments) and trains the jobs
-that share a configuration, and have epochs of similar length, in one loop
-(:func:`stacks`). The trainable column of every model is stacked along a
-leading model axis: a layer is one weight tensor of shape
-``(n_models, in, out)`` and one batched matrix product
-(:func:`torch.baddbmm`) computes it for all models. Every model keeps what
-makes it independent:
+Every estimator's ``fit`` trains its net here as a stack of one
+(``train_nets([job])``); :func:`~sklearn_prognet.model_selection.fit_batched`
+and :func:`~sklearn_prognet.model_selection.cross_validate_batched` train
+many, and the jobs that share a configuration, and have epochs of similar
+length, share one loop (:func:`stacks`). A *job* is a dict: ``plan`` (a
+:class:`~sklearn_prognet._columns.ColumnPlan`), ``train`` (``(X, y)`` with
+encoded labels, or ``(X, y, ratings)`` for a multi-task net, ratings NaN
+where missing), ``valid`` (``(X, y)`` or None), ``frozen_nets`` (the fitted
+nets of the plan's frozen columns), ``seed``, ``n_features``, ``device``,
+the training options (``dropout``, ``lr``, ``batch_size``, ``max_epochs``,
+``patience`` (None: no early stopping), ``verbose``, ``input_dropout``,
+``weight_decay``, ``input_noise``, ``label_smoothing``) and, for a
+multi-task net, ``dimensional_loss`` (``(kind, weight)``).
 
-- its own initial weights, drawn exactly as ``fit_net`` draws them (the
-  skorch net of every job is built and initialised first, and its weights are
-  copied into the stack);
+The trainable column of every model is stacked along a leading model axis:
+a layer is one weight tensor of shape ``(n_models, in, out)`` and one
+batched matrix product (:func:`torch.bmm`) computes it for all models.
+Every model keeps what makes it independent, so that its result does not
+depend on the other models of its stack:
+
+- its own initial weights, drawn from torch's generator seeded with its
+  job's seed (the skorch net of every job is built and initialised first,
+  and its weights are copied into the stack);
 - its own training and validation rows (padded to the longest, with a mask),
   its own frozen-column activations (computed once), and its own random
   stream (a :class:`torch.Generator` per model) for the batch order, the
-  input noise and the input and hidden dropout masks (in that order within
-  a step, as per-fit training applies them). The streams are not the ones
-  of ``fit_net``, so the results are not bit-identical to per-fit
-  training, but they come from the same distribution;
+  input noise and the input and hidden dropout masks, in that order within
+  a step. A model draws full-batch masks, and only in the steps it takes,
+  so that its draws never depend on its stack-mates;
 - its own Adam state and step count: the fused Adam kernel gets one tensor
   per (model, parameter), so a model whose epoch has fewer batches than the
   others skips the extra steps entirely, momentum and decoupled weight decay
-  included (the AdamW kernel of per-fit training, when ``weight_decay``);
-- the per-fit loss: cross-entropy with the job's ``label_smoothing``
-  spread over each row's own classes
-  (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`), in training
-  and in the validation loss;
+  included (the AdamW kernel, when ``weight_decay``);
+- its own loss: cross-entropy with the job's ``label_smoothing`` spread over
+  each row's own classes
+  (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`), plus, for a
+  multi-task net, the weighted loss on its ratings
+  (:mod:`sklearn_prognet._multitask`), over its own rows of each batch;
 - its own early stopping on the validation UAR, with its own patience
   counter and best-weights snapshot. A model that stops is taken out of the
   stack (its tensors are no longer computed nor changed) and its best
   weights are restored, as skorch's ``EarlyStopping(load_best=True)`` does.
 
-The modules of residual adapters and multi-corpus networks
-(:class:`~sklearn_prognet._adapter_modules.AdaptedNet`) are stacked by
-:class:`_AdapterLayout`: the trunk (frozen, and never in the optimizer's
-reach, for residual adapters; trained for a multi-corpus network), every
-domain's biases, adapters and output layer; each row uses its own domain's,
-selected by a one-hot of its domain, so that a row of one corpus gives the
-other corpora's parameters no gradient. The layouts share everything else:
-the stack, the batches, Adam, validation and early stopping.
+The layouts say what is stacked: :class:`_Layout` the trainable column of a
+:class:`~sklearn_prognet._modules.ProgressiveNet` (DNN, fine-tuning,
+progressive networks with linear or adapter laterals, a regression head),
+:class:`_AdapterLayout` an :class:`~sklearn_prognet._adapter_modules.AdaptedNet`
+(residual adapters on a frozen trunk; the multi-corpus network, each row
+using its own domain's biases, adapters and output layer, selected by a
+one-hot of its domain, so that a row of one corpus gives the other corpora's
+parameters no gradient). The layouts share everything else: the stack, the
+batches, Adam, validation and early stopping.
 
 Finally every model's weights and learning curves are written into its own
-skorch net, which is then an ordinary trained net. Nothing here knows
-scikit-learn's estimator API.
+skorch net, which then holds and predicts with the trained module. The loop
+runs outside skorch's own fit loop: see the benchmarks page for why. Nothing
+here knows scikit-learn's estimator API.
 """
 
 import fnmatch
 import time
+from typing import NamedTuple
 
 import joblib
 import numpy as np
@@ -60,15 +74,15 @@ from sklearn_prognet._adapter_modules import AdaptedNet
 from sklearn_prognet._columns import load_state
 from sklearn_prognet._modules import (
     ACTIVATIONS,
-    ProgressiveNet,
     index_tensor,
     select_inputs,
     smoothed_cross_entropy,
 )
+from sklearn_prognet._multitask import DIMENSIONAL_LOSSES
 from sklearn_prognet._training import make_net, seeded_torch
 from sklearn_prognet.utils._compat import _foreach_add_, _fused_adam_, _fused_adamw_
 
-# torch.optim.Adam's defaults, which the per-fit training uses
+# torch.optim.Adam's defaults
 _BETAS = (0.9, 0.999)
 _EPS = 1e-8
 
@@ -76,7 +90,7 @@ _EPS = 1e-8
 # models with fewer than this fraction of them are stacked apart.
 _SIMILAR_EPOCHS = 0.75
 
-# The parameters of fit_net that must be equal for jobs to share a stack.
+# The options of a job that must be equal for jobs to share a stack.
 _SHARED = (
     "n_features",
     "dropout",
@@ -98,7 +112,7 @@ def configuration(job):
     Parameters
     ----------
     job : dict
-        The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+        The jobs (see the module's docstring).
 
     Returns
     -------
@@ -112,34 +126,18 @@ def configuration(job):
         plan.n_frozen,
         tuple(plan.freeze_patterns),
         job["valid"] is None,
+        job.get("dimensional_loss"),
         *(job[name] for name in _SHARED),
     )
 
 
-def check_batchable(job):
-    """Raise ValueError for a job that the engine cannot train."""
-    plan = job["plan"]
-    if plan.module not in (ProgressiveNet, AdaptedNet):
-        raise ValueError(f"module={plan.module.__name__} cannot be batched.")
-    if dict(plan.module_params).get("n_dimensions") or "dimensional_loss" in job:
-        raise ValueError("A network that also learns ratings cannot be batched.")
-    trained = plan.columns[-1]
-    if trained.lateral != "linear" and trained.lateral_from:
-        raise ValueError(
-            f"lateral={trained.lateral!r} cannot be batched; only 'linear' "
-            "lateral connections (the paper's) can. Use per-fit training."
-        )
-    if trained.activation not in ACTIVATIONS:
-        raise ValueError(f"activation={trained.activation!r} cannot be batched.")
-
-
 def train_nets(jobs, n_jobs=None):
-    """Train the nets of many ``fit_net`` jobs, batching equal configurations.
+    """Train the nets of many jobs, batching equal configurations.
 
     Parameters
     ----------
     jobs : list of dict
-        The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+        The jobs (see the module's docstring).
     n_jobs : int or None
         Worker processes (joblib), each with its share of the cores as
         torch threads, that train the :func:`stacks` (cut for ``n_jobs``
@@ -184,8 +182,6 @@ def trained_groups(jobs, n_jobs=None):
     seconds : list of float
         Each net's share of its stack's training time.
     """
-    for job in jobs:
-        check_batchable(job)
     n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
     groups = similar_groups(jobs)
     group_of = {int(i): g for g, members in enumerate(groups) for i in members}
@@ -260,7 +256,7 @@ def stacks(jobs, n_workers=1):
     Parameters
     ----------
     jobs : list of dict
-        The keyword arguments of :func:`~sklearn_prognet._training.fit_net`.
+        The jobs (see the module's docstring).
     n_workers : int, default=1
         The worker processes that will train the stacks.
 
@@ -292,29 +288,37 @@ def _timed_group(jobs):
 
 
 def _initialised_net(job):
-    """The skorch net of a job, built and initialised exactly as ``fit_net``."""
-    params = {
-        key: value
-        for key, value in job.items()
-        if key not in ("plan", "train", "valid", "frozen_nets", "seed")
-    }
+    """The skorch net of a job, its module initialised from the job's seed.
+
+    The initial weights are drawn from torch's generator seeded with the
+    job's seed (inside a fork, so that the global state is untouched), the
+    source weights of the plan loaded, and the frozen parameters (the
+    plan's ``freeze_patterns``) marked as not trainable, as the layouts'
+    ``trainable`` reads them.
+    """
     plan = job["plan"]
-    valid = None if job["valid"] is None else _tensors(*job["valid"])
-    if valid is not None and plan.n_frozen:
-        valid = ({"x": valid[0], "frozen": _frozen(valid[0], job)}, valid[1])
     with seeded_torch(job["seed"], job["device"]):
         net = make_net(
+            n_features=job["n_features"],
             columns=plan.columns,
             n_frozen=plan.n_frozen,
-            valid_data=valid,
-            freeze_patterns=plan.freeze_patterns,
+            dropout=job["dropout"],
+            lr=job["lr"],
+            batch_size=job["batch_size"],
+            max_epochs=job["max_epochs"],
+            device=job["device"],
             module=plan.module,
             module_params=plan.module_params,
-            **params,
+            weight_decay=job["weight_decay"],
+            label_smoothing=job["label_smoothing"],
+            dimensional_loss=job.get("dimensional_loss"),
         )
         net.initialize()
         if plan.state:
             load_state(net.module_, plan.state)
+    for name, param in net.module_.named_parameters():
+        if any(fnmatch.fnmatch(name, pattern) for pattern in plan.freeze_patterns):
+            param.requires_grad_(False)
     return net
 
 
@@ -327,7 +331,7 @@ def _tensors(X, y):
 
 
 def _frozen(X, job):
-    """The frozen columns' activations for ``X``, as ``fit_net`` computes them."""
+    """The frozen columns' activations for ``X``, computed once per fit."""
     return torch.cat(
         [
             net.module_.hidden_activations(X.to(net.device)).cpu()
@@ -337,22 +341,103 @@ def _frozen(X, job):
     )
 
 
-class _Layout:
+class _Slot(NamedTuple):
+    """One stacked tensor: its name, the ``state_dict`` keys it holds, and how.
+
+    ``kind`` says how a key's tensor is stacked: ``"weight"`` transposed to
+    ``(in, out)`` (several keys are concatenated along the input axis, in
+    pieces of ``chunks`` rows), ``"bias"`` as a row ``(1, out)``,
+    ``"scalar"`` as ``(1, 1)``, ``"raw"`` as it is.
+    """
+
+    name: str
+    keys: tuple
+    kind: str
+    chunks: tuple = ()
+
+
+def _stacked(state, slot):
+    """A model's tensor of ``slot``, from its ``state_dict``."""
+    parts = [state[key] for key in slot.keys]
+    if slot.kind == "weight":
+        return torch.cat([part.T for part in parts], dim=0)
+    if slot.kind == "bias":
+        return parts[0][None]
+    if slot.kind == "scalar":
+        return parts[0].reshape(1, 1)
+    return parts[0]
+
+
+def _unstacked(tensor, slot):
+    """The ``state_dict`` entries of a model's tensor of ``slot``."""
+    if slot.kind == "weight":
+        parts = torch.split(tensor, list(slot.chunks) or [tensor.shape[0]])
+        return {
+            key: part.T.contiguous() for key, part in zip(slot.keys, parts, strict=True)
+        }
+    if slot.kind == "bias":
+        return {slot.keys[0]: tensor[0].clone()}
+    if slot.kind == "scalar":
+        return {slot.keys[0]: tensor.reshape(()).clone()}
+    return {slot.keys[0]: tensor.clone()}
+
+
+class _Slots:
+    """What both layouts share: stacking the modules' tensors and back.
+
+    A layout provides ``rows``, ``forward``, ``slots`` (a list of
+    :class:`_Slot`), ``n_features`` and ``dropout_widths``; ``forward``
+    returns every model's logits and, with a regression head, its predicted
+    ratings (else None).
+    """
+
+    def stack(self, modules):
+        """The stacked parameters, taken from every model's module."""
+        states = [module.state_dict() for module in modules]
+        return {
+            slot.name: torch.stack(
+                [_stacked(state, slot) for state in states]
+            ).contiguous()
+            for slot in self.slots
+        }
+
+    def unstack(self, tensors):
+        """One model's ``state_dict`` entries, from its slices of the stack."""
+        state = {}
+        for slot in self.slots:
+            state.update(_unstacked(tensors[slot.name], slot))
+        return state
+
+    def _head_slots(self, n_dimensions):
+        """The slots of a regression head (multi-task learning), if any."""
+        if not n_dimensions:
+            return []
+        return [
+            _Slot("Wdim", ("dimension_head.weight",), "weight"),
+            _Slot("bdim", ("dimension_head.bias",), "bias"),
+        ]
+
+    def _ratings(self, params, h):
+        """The regression head's ratings from the last hidden layer, or None."""
+        if "Wdim" not in params:
+            return None
+        return torch.bmm(h, params["Wdim"]).add_(params["bdim"])
+
+
+class _Layout(_Slots):
     """Where the stacked tensors of the trainable column come from.
 
     The layout of a :class:`~sklearn_prognet._modules.ProgressiveNet` (DNN,
     fine-tuning, progressive networks); :class:`_AdapterLayout` is the one
-    of an ``AdaptedNet``. Both provide ``rows``, ``stack``, ``unstack``,
-    ``forward``, ``slots``, ``trainable``, ``n_features`` and
-    ``dropout_widths``.
+    of an ``AdaptedNet``.
 
     The rows of a model are stored as ``[x | lateral input of layer 1 | ...
     | lateral input of the output layer]``: the lateral input of a layer is
     the frozen activations of every connected column, concatenated, so that
-    all laterals into one layer are one matrix product. ``slots`` lists the
-    stacked parameters: ``(name, keys, trainable)``, where ``keys`` are the
-    module's ``state_dict`` keys whose transposed weights are stacked along
-    the input axis (one key for a layer; one per source for laterals).
+    all linear laterals into one layer are one matrix product (their
+    weights, one per source, are one slot of several keys). Adapter
+    laterals (Rusu et al. 2016: scale, projection, non-linearity, matrix)
+    have four slots per source.
     """
 
     def __init__(self, plan, n_features):
@@ -364,6 +449,7 @@ class _Layout:
         # the features of the rows' x that the trained column reads
         self.input_index = index_tensor(trained.inputs)
         self.activation = trained.activation
+        self.lateral = trained.lateral
         self.n_layers = len(sizes[last])
         # the hidden layers that dropout follows: every layer of the column
         self.dropout_widths = sizes[last]
@@ -374,31 +460,39 @@ class _Layout:
                 offsets[j, k] = (at, width)
                 at += width
         self.frozen_pieces = []  # per layer k: the (offset, width) of its inputs
-        self.lateral_slices = []  # per layer k: its slice of the rows
+        self.source_slices = []  # per layer k: each source's slice of the rows
         start = n_features
         for k in range(self.n_layers):
             pieces = [offsets[j, k] for j in trained.lateral_from if k < len(sizes[j])]
-            width = sum(w for _, w in pieces)
             self.frozen_pieces.append(pieces)
-            self.lateral_slices.append(slice(start, start + width) if width else None)
-            start += width
+            slices = []
+            for _, width in pieces:
+                slices.append(slice(start, start + width))
+                start += width
+            self.source_slices.append(slices)
         self.row_width = start
         prefix = f"columns.{last}."
         self.slots = []
         for k in range(self.n_layers):
-            self.slots.append((f"W{k}", [f"{prefix}hidden.{k}.weight"]))
-            self.slots.append((f"b{k}", [f"{prefix}hidden.{k}.bias"]))
-        self.slots.append(("Wout", [f"{prefix}output.weight"]))
-        self.slots.append(("bout", [f"{prefix}output.bias"]))
+            self.slots.append(_Slot(f"W{k}", (f"{prefix}hidden.{k}.weight",), "weight"))
+            self.slots.append(_Slot(f"b{k}", (f"{prefix}hidden.{k}.bias",), "bias"))
+        self.slots.append(_Slot("Wout", (f"{prefix}output.weight",), "weight"))
+        self.slots.append(_Slot("bout", (f"{prefix}output.bias",), "bias"))
         for k, pieces in enumerate(self.frozen_pieces):
-            if pieces:
-                keys = [f"{prefix}laterals.{k}.{i}.weight" for i in range(len(pieces))]
-                self.slots.append((f"L{k}", keys))
-        # freeze patterns are state_dict names, as skorch's Freezer reads them
-        self.trainable = {
-            name: not any(fnmatch.fnmatch(keys[0], p) for p in plan.freeze_patterns)
-            for name, keys in self.slots
-        }
+            keys = [f"{prefix}laterals.{k}.{i}" for i in range(len(pieces))]
+            if pieces and self.lateral == "linear":
+                widths = tuple(w for _, w in pieces)
+                weights = tuple(f"{key}.weight" for key in keys)
+                self.slots.append(_Slot(f"L{k}", weights, "weight", widths))
+            elif pieces:
+                for i, key in enumerate(keys):
+                    self.slots += [
+                        _Slot(f"La{k}_{i}", (f"{key}.0.alpha",), "scalar"),
+                        _Slot(f"Lv{k}_{i}", (f"{key}.1.weight",), "weight"),
+                        _Slot(f"Lc{k}_{i}", (f"{key}.1.bias",), "bias"),
+                        _Slot(f"Lu{k}_{i}", (f"{key}.3.weight",), "weight"),
+                    ]
+        self.slots += self._head_slots(dict(plan.module_params).get("n_dimensions"))
 
     def rows(self, X, frozen):
         """A model's rows: its inputs, then the lateral inputs layer by layer."""
@@ -407,38 +501,42 @@ class _Layout:
             parts += [frozen[:, at : at + width] for at, width in pieces]
         return torch.cat(parts, dim=1)
 
-    def stack(self, modules):
-        """The stacked parameters, taken from every model's module."""
-        states = [module.state_dict() for module in modules]
-        stacked = {}
-        for name, keys in self.slots:
-            per_model = [
-                torch.cat([_as_matrix(state[key]) for key in keys], dim=0)
-                for state in states
-            ]
-            stacked[name] = torch.stack(per_model).contiguous()
-        return stacked
-
-    def unstack(self, tensors):
-        """One model's ``state_dict`` entries, from its slices of the stack."""
-        state = {}
-        for name, keys in self.slots:
-            tensor = tensors[name]
-            if name.startswith("b"):
-                state[keys[0]] = tensor[0].clone()
-                continue
-            chunks = (
-                [w for _, w in self.frozen_pieces[int(name[1:])]]
-                if (name.startswith("L"))
-                else [tensor.shape[0]]
-            )
-            for key, part in zip(keys, torch.split(tensor, chunks), strict=True):
-                state[key] = part.T.contiguous()
-        return state
-
     def forward(self, params, rows, masks=None):
-        """The logits of every model (see :func:`_forward`)."""
-        return _forward(params, rows, self, masks)
+        """Every model's logits ``(n_models, n, n_out)`` and ratings (or None).
+
+        ``masks`` holds one dropout mask per hidden layer (None in eval mode).
+        """
+        act = ACTIVATIONS[self.activation]
+        h = _inputs(rows[..., : self.n_features], self.input_index)
+        for k in range(self.n_layers):
+            # bmm then an in-place bias: baddbmm would first copy the bias
+            # into a full-size output (a tenth of a training step)
+            z = torch.bmm(h, params[f"W{k}"]).add_(params[f"b{k}"])
+            if k > 0:
+                z = self._add_laterals(z, rows, params, k - 1)
+            h = act(z)
+            if masks is not None:
+                h = h * masks[k]
+        logits = torch.bmm(h, params["Wout"]).add_(params["bout"])
+        logits = self._add_laterals(logits, rows, params, self.n_layers - 1)
+        return logits, self._ratings(params, h)
+
+    def _add_laterals(self, z, rows, params, k):
+        """Add the laterals from the frozen columns' layer ``k``, if any."""
+        slices = self.source_slices[k]
+        if not slices:
+            return z
+        if self.lateral == "linear":
+            lateral = slice(slices[0].start, slices[-1].stop)
+            return torch.baddbmm(z, rows[..., lateral], params[f"L{k}"])
+        act = ACTIVATIONS[self.activation]
+        for i, piece in enumerate(slices):
+            scaled = rows[..., piece] * params[f"La{k}_{i}"]
+            inner = act(
+                torch.baddbmm(params[f"Lc{k}_{i}"], scaled, params[f"Lv{k}_{i}"])
+            )
+            z = z + torch.bmm(inner, params[f"Lu{k}_{i}"])
+        return z
 
 
 def _layout(plan, n_features):
@@ -448,7 +546,7 @@ def _layout(plan, n_features):
     return _Layout(plan, n_features)
 
 
-class _AdapterLayout:
+class _AdapterLayout(_Slots):
     """The stacked tensors of an :class:`AdaptedNet`, and its forward pass.
 
     With several domains (a multi-corpus network), a model's rows are
@@ -457,10 +555,8 @@ class _AdapterLayout:
     adapters' inner units of the other domains, and pick the row's output
     layer, exactly as :meth:`AdaptedNet.forward` does per row. Padded rows
     have no domain at all. With one domain (residual adapters on a frozen
-    source), the rows are ``x``. ``slots`` lists ``(name, [key])``; each
-    stacked tensor is the ``state_dict`` entry transposed (a weight, so
-    ``(in, out)``), as a row (an output bias) or as it is (the per-domain
-    hidden biases, ``(n_domains, out)``).
+    source), the rows are ``x``. The per-domain hidden biases are stacked
+    as they are, ``(n_domains, out)``.
     """
 
     def __init__(self, plan, n_features):
@@ -484,24 +580,18 @@ class _AdapterLayout:
         # AdaptedNet: dropout after every hidden layer of a trained trunk;
         # with a frozen trunk only on the input of the output layers
         self.dropout_widths = widths[-1:] if self.frozen_trunk else widths
-        slots = []
+        self.slots = []
         for k in range(self.n_layers):
-            slots += [
-                (f"W{k}", f"trunk.{k}.weight", "weight"),
-                (f"b{k}", f"biases.{k}", "raw"),
-                (f"D{k}", f"down.{k}.weight", "weight"),
-                (f"U{k}", f"up.{k}.weight", "weight"),
+            self.slots += [
+                _Slot(f"W{k}", (f"trunk.{k}.weight",), "weight"),
+                _Slot(f"b{k}", (f"biases.{k}",), "raw"),
+                _Slot(f"D{k}", (f"down.{k}.weight",), "weight"),
+                _Slot(f"U{k}", (f"up.{k}.weight",), "weight"),
             ]
         for d in range(self.n_domains):
-            slots.append((f"H{d}", f"heads.{d}.weight", "weight"))
-            slots.append((f"c{d}", f"heads.{d}.bias", "bias"))
-        self.slots = [(name, [key]) for name, key, _ in slots]
-        self.kinds = {name: kind for name, _, kind in slots}
-        # a frozen trunk's weights are buffers: no optimizer sees them
-        self.trainable = {
-            name: not (self.frozen_trunk and name.startswith("W"))
-            for name, _ in self.slots
-        }
+            self.slots.append(_Slot(f"H{d}", (f"heads.{d}.weight",), "weight"))
+            self.slots.append(_Slot(f"c{d}", (f"heads.{d}.bias",), "bias"))
+        self.slots += self._head_slots(params.get("n_dimensions"))
 
     def rows(self, X, frozen):
         """A model's rows: its inputs, then its rows' one-hot domains."""
@@ -510,29 +600,8 @@ class _AdapterLayout:
         domain = F.one_hot(X[:, -1].long(), self.n_domains).to(X.dtype)
         return torch.cat([X, domain], dim=1)
 
-    def stack(self, modules):
-        """The stacked parameters, taken from every model's module."""
-        states = [module.state_dict() for module in modules]
-        stacked = {}
-        for name, (key,) in self.slots:
-            kind = self.kinds[name]
-            per_model = [_stacked_view(state[key], kind) for state in states]
-            stacked[name] = torch.stack(per_model).contiguous()
-        return stacked
-
-    def unstack(self, tensors):
-        """One model's ``state_dict`` entries, from its slices of the stack."""
-        state = {}
-        for name, (key,) in self.slots:
-            tensor, kind = tensors[name], self.kinds[name]
-            if kind == "weight":
-                state[key] = tensor.T.contiguous()
-            else:
-                state[key] = (tensor[0] if kind == "bias" else tensor).clone()
-        return state
-
     def forward(self, params, rows, masks=None):
-        """The logits of every model for its rows, shape ``(n_models, n, n_out)``.
+        """Every model's logits ``(n_models, n, n_out)`` and ratings (or None).
 
         ``masks`` holds the dropout masks of :attr:`dropout_widths` (None in
         eval mode).
@@ -553,7 +622,7 @@ class _AdapterLayout:
                 h = h * masks[k]
         if masks is not None and self.frozen_trunk:
             h = h * masks[0]
-        return self._heads(params, h, own)
+        return self._heads(params, h, own), self._ratings(params, h)
 
     def _own_ranks(self, a, own):
         """Zero every domain's block of the adapters' inner units but the row's."""
@@ -578,26 +647,14 @@ class _AdapterLayout:
         return logits
 
 
-def _stacked_view(tensor, kind):
-    """A weight as ``(in, out)``, an output bias as ``(1, out)``, else as it is."""
-    if kind == "weight":
-        return tensor.T
-    return tensor[None] if kind == "bias" else tensor
-
-
-def _as_matrix(tensor):
-    """A weight as ``(in, out)``, a bias as ``(1, out)``."""
-    return tensor.T if tensor.dim() == 2 else tensor.unsqueeze(0)
-
-
 def _stream_seed(seed):
     """The seed of a model's batch-order and dropout stream, from its job's."""
     return int(np.random.SeedSequence([int(seed), 0xBA7C]).generate_state(1)[0])
 
 
-def _padded(tensors, length):
-    """Stack tensors of different lengths along a new model axis, zero-padded."""
-    out = tensors[0].new_zeros((len(tensors), length, *tensors[0].shape[1:]))
+def _padded(tensors, length, fill=0):
+    """Stack tensors of different lengths along a new model axis, padded."""
+    out = tensors[0].new_full((len(tensors), length, *tensors[0].shape[1:]), fill)
     for i, tensor in enumerate(tensors):
         out[i, : len(tensor)] = tensor
     return out
@@ -624,20 +681,33 @@ class _Stack:
             for part in ("train", "valid"):
                 if job[part] is None:
                     continue
-                X, y = _tensors(*job[part])
+                X, y = _tensors(*job[part][:2])
                 frozen = _frozen(X, job) if with_frozen else None
-                data[part].append((layout.rows(X, frozen), y))
+                data[part].append((layout.rows(X, frozen), y, *job[part][2:]))
         per_model = {}
-        for part, pairs in data.items():
-            if not pairs:
+        for part, entries in data.items():
+            if not entries:
                 continue
-            length = max(len(y) for _, y in pairs)
-            per_model[f"{part}_rows"] = _padded([r for r, _ in pairs], length)
-            per_model[f"{part}_y"] = _padded([y for _, y in pairs], length)
-            per_model[f"{part}_n"] = torch.tensor([len(y) for _, y in pairs])
+            length = max(len(y) for _, y, *_ in entries)
+            per_model[f"{part}_rows"] = _padded([e[0] for e in entries], length)
+            per_model[f"{part}_y"] = _padded([e[1] for e in entries], length)
+            per_model[f"{part}_n"] = torch.tensor([len(e[1]) for e in entries])
+            if len(entries[0]) > 2:
+                # the ratings of a multi-task net: NaN (no rating) on padding
+                ratings = [torch.tensor(np.asarray(e[2], np.float32)) for e in entries]
+                per_model[f"{part}_ratings"] = _padded(ratings, length, np.nan)
         for name, tensor in layout.stack([net.module_ for net in nets]).items():
             per_model[f"param_{name}"] = tensor
-        self.trainable = [name for name in layout.trainable if layout.trainable[name]]
+        # what the optimizer trains is what the module trains: a frozen
+        # column's or trunk's weights are buffers, frozen layers do not
+        # require gradients (see _initialised_net)
+        learnable = {
+            key for key, p in nets[0].module_.named_parameters() if p.requires_grad
+        }
+        self.names = [slot.name for slot in layout.slots]
+        self.trainable = [
+            slot.name for slot in layout.slots if slot.keys[0] in learnable
+        ]
         for name in self.trainable:
             per_model[f"exp_avg_{name}"] = torch.zeros_like(per_model[f"param_{name}"])
             per_model[f"exp_avg_sq_{name}"] = torch.zeros_like(
@@ -650,10 +720,9 @@ class _Stack:
         per_model["best_epoch"] = torch.zeros(n_models, dtype=torch.long)
         self.snapshots = jobs[0]["patience"] is not None and "valid_y" in per_model
         if self.snapshots:
-            for name in layout.trainable:
+            for name in self.names:
                 per_model[f"best_{name}"] = per_model[f"param_{name}"].clone()
         self.per_model = {key: t.to(device) for key, t in per_model.items()}
-        self.names = [name for name, _ in layout.slots]
         self._set_params()
 
     def _set_params(self):
@@ -686,41 +755,13 @@ class _Stack:
         }
 
 
-def _forward(params, rows, layout, masks=None):
-    """The logits of every model for its rows, shape ``(n_models, n, n_out)``.
-
-    ``masks`` holds one dropout mask per hidden layer (None in eval mode).
-    """
-    act = ACTIVATIONS[layout.activation]
-    h = _inputs(rows[..., : layout.n_features], layout.input_index)
-    for k in range(layout.n_layers):
-        # bmm then an in-place bias: baddbmm would first copy the bias
-        # into a full-size output (a tenth of a training step)
-        z = torch.bmm(h, params[f"W{k}"]).add_(params[f"b{k}"])
-        if k > 0:
-            z = _add_lateral(z, rows, params, layout, k - 1)
-        h = act(z)
-        if masks is not None:
-            h = h * masks[k]
-    logits = torch.bmm(h, params["Wout"]).add_(params["bout"])
-    return _add_lateral(logits, rows, params, layout, layout.n_layers - 1)
-
-
 def _inputs(x, index):
     """The features of ``x`` that a column reads (``index``; None: all).
 
-    The rows hold every feature, as the per-fit net's input does, so that
-    input noise and input dropout draw the same numbers in both engines.
+    The rows hold every feature, as a module's input does: input noise and
+    input dropout are drawn for every feature, whichever a column reads.
     """
     return x if index is None else select_inputs(x, index.to(x.device))
-
-
-def _add_lateral(z, rows, params, layout, k):
-    """Add the laterals from the frozen columns' layer ``k``, if any."""
-    lateral = layout.lateral_slices[k]
-    if lateral is None:
-        return z
-    return torch.baddbmm(z, rows[..., lateral], params[f"L{k}"])
 
 
 def _dropout_masks(batch_size, n_rows, widths, p, gens, active):
@@ -771,12 +812,14 @@ def _train_epoch(stack, layout, job):
     """One epoch of every model; returns each model's mean training loss.
 
     Batch ``s`` of a model is rows ``s * batch_size`` to ``(s + 1) *
-    batch_size`` of its own order, as in per-fit training; a model whose
-    epoch has fewer batches does not step in the extra ones.
+    batch_size`` of its own order; a model whose epoch has fewer batches
+    does not step in the extra ones. A model's loss is the mean over its
+    rows of the batch (the padded rows, always the batch's last, left out).
     """
     batch_size, dropout = job["batch_size"], job["dropout"]
     widths = layout.dropout_widths
     rows, labels = stack.per_model["train_rows"], stack.per_model["train_y"]
+    ratings = stack.per_model.get("train_ratings")
     n = stack.per_model["train_n"]
     orders = _orders(stack, rows.shape[1])
     models = torch.arange(len(stack), device=rows.device).unsqueeze(1)
@@ -794,24 +837,28 @@ def _train_epoch(stack, layout, job):
             masks = _dropout_masks(
                 batch_size, index.shape[1], widths, dropout, stack.gens, active
             )
-        logits = layout.forward(stack.params, x, masks)
+        logits, predicted = layout.forward(stack.params, x, masks)
         # where, not a product: a padded row of a multi-domain model may
         # have an infinite loss (its label outside its domain's classes)
         losses = _losses(logits, y, job["label_smoothing"])
-        per_model = torch.where(mask, losses, 0.0).sum(1)
-        loss = (per_model / count.clamp(min=1)).sum()
+        per_model = torch.where(mask, losses, 0.0).sum(1) / count.clamp(min=1)
+        if predicted is not None:
+            kind, weight = job["dimensional_loss"]
+            targets = ratings[models, index]
+            per_model = per_model + weight * _dimensional_losses(
+                predicted, targets, count.tolist(), kind
+            )
         params = [stack.params[name] for name in stack.trainable]
-        grads = torch.autograd.grad(loss, params)
+        grads = torch.autograd.grad(per_model.sum(), params)
         _adam_step(stack, grads, active, job["lr"], job["weight_decay"])
-        total += per_model.detach().double()
+        total += (per_model.detach() * count).double()
     return (total / n).tolist()
 
 
 def _losses(logits, y, label_smoothing):
-    """Every row's cross-entropy, shape ``(n_models, n)``, as the criterion.
+    """Every row's cross-entropy, shape ``(n_models, n)``.
 
-    The per-fit criterion's function,
-    :func:`~sklearn_prognet._modules.smoothed_cross_entropy`, with the
+    :func:`~sklearn_prognet._modules.smoothed_cross_entropy` with the
     estimator's ``label_smoothing``, in training and validation alike.
     """
     return smoothed_cross_entropy(
@@ -819,13 +866,31 @@ def _losses(logits, y, label_smoothing):
     ).view_as(y)
 
 
+def _dimensional_losses(predicted, targets, counts, kind):
+    """Every model's loss on the ratings of its rows of a batch, ``(n_models,)``.
+
+    The multi-task loss of :mod:`sklearn_prognet._multitask` over a model's
+    own rows (the first ``count`` of the batch; missing ratings are NaN). A
+    batch-level loss (the CCC's moments are the batch's), so it is computed
+    model by model; a model without rows in the batch gets 0.
+    """
+    loss = DIMENSIONAL_LOSSES[kind]
+    return torch.stack(
+        [
+            loss(predicted[m, :c], targets[m, :c]) if c else predicted[m].sum() * 0.0
+            for m, c in enumerate(counts)
+        ]
+    )
+
+
 def _corrupt_inputs(x, n_features, job, gens, active):
     """Input noise, then input dropout, on the features of a batch, in place.
 
-    As :class:`~sklearn_prognet._training.TensorBatchIterator`: Gaussian
-    noise of standard deviation ``input_noise``, then an inverted-dropout
-    mask of rate ``input_dropout``, on the first ``n_features`` columns only
-    (the frozen columns' activations were computed from clean inputs). Each
+    Gaussian noise of standard deviation ``input_noise``, then an
+    inverted-dropout mask of rate ``input_dropout``, on the first
+    ``n_features`` columns only: the frozen columns' activations were
+    computed from clean inputs, and a multi-corpus row's corpus code and
+    one-hot domain are not features. Each
     model draws a full batch from its own stream, and only in the steps it
     takes, so that its stream never depends on the other models.
     """
@@ -856,7 +921,7 @@ def _adam_step(stack, grads, active, lr, weight_decay=0.0):
     slice is the same as an independent Adam per model; leaving a model's
     slices out of the call leaves its weights, moments and step count as
     they are (a zero gradient would still move it through its momentum).
-    With ``weight_decay``, the kernel is the per-fit optimizer's for
+    With ``weight_decay``, the kernel is torch's for
     ``Adam(decoupled_weight_decay=True)`` (AdamW): each stepping model's
     trained weights are first multiplied by ``1 - lr * weight_decay``, then
     take the Adam step; a model that does not step is not decayed either.
@@ -878,7 +943,7 @@ def _adam_step(stack, grads, active, lr, weight_decay=0.0):
             parts[i] for parts in (g.unbind(0) for g in grads) for i in views[0]
         ]
     _, params, exp_avgs, exp_avg_sqs, model_steps, steps = views
-    # per-fit, Adam(decoupled_weight_decay=True) calls the AdamW kernel
+    # Adam(decoupled_weight_decay=True) is the AdamW kernel
     adam = _fused_adamw_ if weight_decay else _fused_adam_
     with torch.no_grad():
         _foreach_add_(model_steps, 1)
@@ -955,7 +1020,7 @@ def _validate(stack, layout, label_smoothing):
     n = stack.per_model["valid_n"]
     mask = torch.arange(rows.shape[1], device=rows.device).unsqueeze(0) < n.unsqueeze(1)
     with torch.no_grad():
-        logits = layout.forward(stack.params, rows)
+        logits, _ = layout.forward(stack.params, rows)
         losses = _losses(logits, y, label_smoothing)
         loss = torch.where(mask, losses, 0.0).sum(1).double() / n
         return loss.tolist(), _uar(logits.argmax(-1), y, mask, logits.shape[-1])
@@ -975,7 +1040,7 @@ def _uar(predicted, y, mask, n_classes):
 
 
 def _early_stopping(stack, uar, epoch, patience):
-    """Update every model's best score; return which models stop now.
+    """Update every model's best score; return which models improved and stop.
 
     As skorch's ``EarlyStopping(threshold=0)`` on a higher-is-better score:
     an epoch improves on a strictly higher UAR, and a model stops after
@@ -993,12 +1058,17 @@ def _early_stopping(stack, uar, epoch, patience):
                 best, current = state[f"best_{name}"], state[f"param_{name}"]
                 best.index_copy_(0, index, current.index_select(0, index))
     if patience is None:
-        return torch.zeros_like(improved)
-    return state["misses"] >= patience
+        return improved, torch.zeros_like(improved)
+    return improved, state["misses"] >= patience
 
 
 def _train_group(jobs):
-    """Train jobs of one configuration in one stack; return their nets."""
+    """Train jobs of one configuration in one stack; return their nets.
+
+    Every model's history is skorch's: per epoch ``train_loss`` and, with
+    validation data, ``valid_loss``, ``valid_uar`` and ``valid_uar_best``
+    (whether the epoch improved on the best UAR so far), then ``dur``.
+    """
     nets = [_initialised_net(job) for job in jobs]
     job = jobs[0]
     layout = _layout(job["plan"], job["n_features"])
@@ -1012,13 +1082,17 @@ def _train_group(jobs):
         if validating:
             row["valid_loss"], uar = _validate(stack, layout, job["label_smoothing"])
             row["valid_uar"] = uar.tolist()
-            stop = _early_stopping(stack, uar, epoch, job["patience"]).cpu()
+            improved, stop = _early_stopping(stack, uar, epoch, job["patience"])
+            row["valid_uar_best"] = improved.tolist()
+            stop = stop.cpu()
         duration = time.perf_counter() - start
         for position, i in enumerate(stack.ids):
             histories[i].append(
                 {"epoch": epoch, **{k: v[position] for k, v in row.items()}}
             )
             histories[i][-1]["dur"] = duration
+            if jobs[i]["verbose"]:
+                _print_epoch(histories[i][-1], i, len(jobs))
         if epoch == job["max_epochs"]:
             stop[:] = True
         if bool(stop.any()):
@@ -1026,6 +1100,20 @@ def _train_group(jobs):
         if not len(stack):
             break
     return nets
+
+
+def _print_epoch(row, i, n_models):
+    """One line of a model's epoch, as skorch's ``PrintLog`` table has them."""
+    model = f"model {i:>3}  " if n_models > 1 else ""
+    cells = [f"{row['epoch']:>5}", f"train_loss {row['train_loss']:.4f}"]
+    if "valid_uar" in row:
+        best = " +" if row["valid_uar_best"] else "  "
+        cells += [
+            f"valid_loss {row['valid_loss']:.4f}",
+            f"valid_uar {row['valid_uar']:.4f}{best}",
+        ]
+    cells.append(f"dur {row['dur']:.3f}")
+    print(model + "  ".join(cells), flush=True)
 
 
 def _finish(stack, layout, nets, histories, stop, epoch):
@@ -1042,19 +1130,14 @@ def _finish(stack, layout, nets, histories, stop, epoch):
             nets[i],
             layout.unstack(stack.weights(position, best=restore)),
             histories[i],
-            best_epochs[position],
         )
     stack.keep([p for p, stopped in enumerate(stop) if not stopped])
 
 
-def _write_net(net, state, history, best_epoch):
-    """Make an initialised net the trained one: weights, history, best epoch."""
+def _write_net(net, state, history):
+    """Make an initialised net the trained one: its weights and history."""
     load_state(net.module_, state)
     for row in history:
         net.history.new_epoch()
         for key, value in row.items():
             net.history.record(key, value)
-    early = dict(net.callbacks_).get("early_stopping")
-    if early is not None:
-        early.best_epoch_ = best_epoch
-        early.misses_ = len(history) - best_epoch

@@ -16,43 +16,36 @@ import hashlib
 import pickle
 import time
 from collections.abc import Mapping
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state, indexable
+from sklearn.utils import indexable
 
-from sklearn_prognet._adapters import MultiCorpusClassifier, ResidualAdapterClassifier
+from sklearn_prognet._adapters import MultiCorpusClassifier
 from sklearn_prognet._batched import trained_groups
 from sklearn_prognet._estimators import (
-    DNNClassifier,
-    FineTunedClassifier,
-    ProgressiveNetClassifier,
+    _BaseNetwork,
     _check_source_y,
     _is_fitted,
     _unwrap,
+    source_seed,
 )
 from sklearn_prognet.utils._compat import _num_samples, _safe_indexing
 
-# The estimators whose training the engine reproduces; subclasses and other
-# networks (their fit may do more) are refused rather than guessed at.
-_BATCHABLE = (
-    DNNClassifier,
-    FineTunedClassifier,
-    ProgressiveNetClassifier,
-    ResidualAdapterClassifier,
-    MultiCorpusClassifier,
-)
+# The networks of the package: every one is trained by the engine, whose
+# fit (the _prepare_fit -> train -> _set_fitted of its class) is the one
+# fit_batched runs.
+_NETWORKS = (_BaseNetwork, MultiCorpusClassifier)
 
 # What a wrapper of a network provides, for the engine to train the network
 # (see _delegated).
 _WRAPPER_METHODS = ("inner_estimator", "inner_fit_arguments", "set_inner_fitted")
 
 # The arguments of the networks' fit that fit_batched passes on.
-_FIT_ARGUMENTS = ("groups", "source_y", "X_val", "y_val")
+_FIT_ARGUMENTS = ("groups", "source_y", "X_val", "y_val", "dimensions")
 
 
 def _split_network(estimator):
@@ -93,19 +86,13 @@ def _delegated(network, fit):
 
 
 def _check_network(network):
-    """Raise for a network the engine does not train."""
-    if type(network) not in _BATCHABLE:
-        names = ", ".join(cls.__name__ for cls in _BATCHABLE)
+    """Raise for an estimator that is not a network of the package."""
+    if not isinstance(network, _NETWORKS):
         raise TypeError(
-            f"The batched engine trains {names}, or a Pipeline ending in one; "
-            f"got {type(network).__name__}. Use "
-            "sklearn.model_selection.cross_validate (or fit) for it."
-        )
-    if getattr(network, "dimensional_weight", 0) > 0:
-        raise ValueError(
-            f"The batched engine trains classifiers only; "
-            f"{type(network).__name__}(dimensional_weight="
-            f"{network.dimensional_weight!r}) also learns ratings. Use "
+            "The batched engine trains the networks of sklearn_prognet "
+            "(DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier, "
+            "ResidualAdapterClassifier, MultiCorpusClassifier), or a Pipeline "
+            f"ending in one; got {type(network).__name__}. Use "
             "sklearn.model_selection.cross_validate (or fit) for it."
         )
 
@@ -113,11 +100,9 @@ def _check_network(network):
 def batch_refusal(estimator):
     """Why :func:`fit_batched` would refuse ``estimator``, or None if it would not.
 
-    Asks the engine's own rules (those of :func:`_split_network`) without
-    fitting anything, so that a caller can train the estimators the engine
-    refuses one by one instead. ProgNets with ``lateral='adapter'``, which
-    the engine refuses only once their sources are fitted, are refused here
-    already.
+    Asks the engine's own rule (that of :func:`_split_network`: a network of
+    the package, or a Pipeline ending in one) without fitting anything, so
+    that a caller can fit other estimators (a linear baseline) one by one.
 
     Returns
     -------
@@ -125,12 +110,9 @@ def batch_refusal(estimator):
         The message of the error ``fit_batched`` would raise.
     """
     try:
-        _, network = _split_network(estimator)
-    except (TypeError, ValueError) as error:
+        _split_network(estimator)
+    except TypeError as error:
         return str(error)
-    lateral = getattr(network, "lateral", "linear")
-    if lateral != "linear":
-        return f"lateral={lateral!r} cannot be batched; only 'linear' can."
     return None
 
 
@@ -222,9 +204,10 @@ def fit_batched(estimators, fits, *, n_jobs=None):
 
     fits : list of dict
         The arguments of each estimator's ``fit``: ``'X'`` and ``'y'``, and
-        optionally ``'groups'``, ``'source_y'``, ``'X_val'`` and ``'y_val'``
-        (a :class:`~sklearn_prognet.MultiCorpusClassifier` takes no
-        ``'source_y'``, and ``'X'`` and ``'X_val'`` as DataFrames with the
+        optionally ``'groups'``, ``'source_y'``, ``'X_val'``, ``'y_val'`` and
+        ``'dimensions'`` (a :class:`~sklearn_prognet.MultiCorpusClassifier`
+        takes no ``'source_y'`` nor ``'dimensions'``, and ``'X'`` and
+        ``'X_val'`` as DataFrames with the
         corpus column). A Pipeline's steps before the network are fitted on
         ``X`` and transform ``X_val``. A fit that is not a dict (a tuple
         ``(X, y)``) raises a TypeError.
@@ -317,15 +300,6 @@ def _listed(value):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _source_seed(network, position):
-    """The random state of an unfitted source that has none, from its target's."""
-    state = network.random_state
-    if isinstance(state, Integral):
-        entropy = [int(state), 0x50C, position]
-        return int(np.random.SeedSequence(entropy).generate_state(1)[0] % (2**31 - 1))
-    return int(check_random_state(state).randint(np.iinfo(np.int32).max))
-
-
 def _digest(array):
     """A fingerprint of an array's values (labels may be strings)."""
     return hashlib.sha1(pickle.dumps(np.asarray(array))).hexdigest()
@@ -356,7 +330,7 @@ def _fit_sources(networks, fits, n_jobs):
             for column, position in enumerate(unfitted):
                 source = clone(listed[position])
                 if source.random_state is None:
-                    source.set_params(random_state=_source_seed(network, position))
+                    source.set_params(random_state=source_seed(network, position))
                 key = (
                     type(source).__name__,
                     repr(source.get_params(deep=False)),
@@ -393,11 +367,12 @@ def _prepared(network, fit, fitted_sources):
     ``sources_`` / ``source_`` hold the fitted ones, as after ``fit``.
     """
     if isinstance(network, MultiCorpusClassifier):
-        # it trains no source: source_y is refused, as fit would refuse it
-        if "source_y" in fit:
+        # it trains no source and no ratings: refused, as fit would refuse them
+        extra = sorted({"source_y", "dimensions"} & fit.keys())
+        if extra:
             raise TypeError(
                 "MultiCorpusClassifier.fit takes X, y, groups, X_val and y_val; "
-                "got ['source_y']."
+                f"got {extra}."
             )
         return network._prepare_fit(
             fit["X"], fit["y"], fit.get("groups"), fit.get("X_val"), fit.get("y_val")
@@ -413,6 +388,7 @@ def _prepared(network, fit, fitted_sources):
             None if fitted_sources else fit.get("source_y"),
             fit.get("X_val"),
             fit.get("y_val"),
+            fit.get("dimensions"),
         )
     finally:
         for name, value in originals.items():
@@ -421,7 +397,7 @@ def _prepared(network, fit, fitted_sources):
 
 # fit arguments with one entry per sample, split with X; the others are
 # passed to every fold as they are
-_SAMPLE_ALIGNED = ("groups", "source_y")
+_SAMPLE_ALIGNED = ("groups", "source_y", "dimensions")
 
 
 def _fold_fits(X, y, splits, params):
@@ -521,8 +497,9 @@ def cross_validate_batched(
         :class:`RepeatedStratifiedGroupKFold`.
 
     params : dict, default=None
-        Arguments of the network's ``fit``: ``'groups'`` and ``'source_y'``
-        have one entry per sample and are split with ``X``; ``'X_val'`` and
+        Arguments of the network's ``fit``: ``'groups'``, ``'source_y'`` and
+        ``'dimensions'`` have one entry per sample and are split with ``X``
+        (the ratings of a multi-task network); ``'X_val'`` and
         ``'y_val'`` are passed to every fold as they are. Other keys raise a
         TypeError.
 

@@ -24,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_prognet._batched import train_nets
 from sklearn_prognet._columns import (
     exported_columns,
     fine_tuned_columns,
@@ -38,12 +39,9 @@ from sklearn_prognet._ratings import (
 )
 from sklearn_prognet._training import (
     DEVICE_TYPES,
-    best_epoch,
     check_device,
-    fit_net,
-    history_arrays,
+    fitted_attributes,
     inner_validation_split,
-    n_trainable_params,
     predict_logits,
     predict_ratings,
 )
@@ -286,6 +284,22 @@ def _has_regression_head(estimator):
     return True
 
 
+def source_seed(network, position):
+    """The random state of an unfitted source that has none, from its target's.
+
+    The same in ``fit`` and in the batched engine's fits, so that a network
+    fitted alone and the same fold's network of
+    :func:`~sklearn_prognet.model_selection.cross_validate_batched` train the
+    same sources. With an integer ``random_state``, the seed depends on it
+    and the source's position only; otherwise it is drawn from it.
+    """
+    state = network.random_state
+    if isinstance(state, Integral):
+        entropy = [int(state), 0x50C, position]
+        return int(np.random.SeedSequence(entropy).generate_state(1)[0] % (2**31 - 1))
+    return int(check_random_state(state).randint(np.iinfo(np.int32).max))
+
+
 def training_options(network):
     """The arguments of ``fit_net`` that a network's training parameters give.
 
@@ -432,7 +446,9 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
         job = self._prepare_fit(X, y, groups, source_y, X_val, y_val, dimensions)
-        return self._set_fitted(fit_net(**job))
+        # a fit alone is a stack of one: the loop of fit_batched
+        (net,) = train_nets([job])
+        return self._set_fitted(net)
 
     def _prepare_fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
         """Everything of ``fit`` before training: the arguments of ``fit_net``.
@@ -465,7 +481,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
 
         # The order of these steps fixes the draws from rng: keep it.
-        plan = self._plan_columns(X, sizes, len(self.classes_), source_y, rng)
+        plan = self._plan_columns(X, sizes, len(self.classes_), source_y)
         train, valid = self._training_data(
             X, y_encoded, groups, X_val, y_val, rng, _values(ratings)
         )
@@ -486,11 +502,8 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
 
     def _set_fitted(self, net):
         """Set the fitted attributes from a trained skorch net; return self."""
-        self.history_ = history_arrays(net)
-        self.n_iter_ = len(net.history)
-        self.best_epoch_ = best_epoch(net)
-        self.n_trainable_params_ = n_trainable_params(net)
-        self.net_ = net
+        for name, value in fitted_attributes(net, self.early_stopping).items():
+            setattr(self, name, value)
         return self
 
     def _training_data(self, X, y, groups, X_val, y_val, rng, ratings=None):
@@ -551,7 +564,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         loss = (self.dimensional_loss, float(self.dimensional_weight))
         return plan, (X, y, scaled), {"dimensional_loss": loss}
 
-    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y):
         """The :class:`~sklearn_prognet._columns.ColumnPlan` of the network.
 
         Subclasses with sources resolve (and if needed train) them here and
@@ -659,7 +672,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return exported_columns(self.net_.module_)
 
-    def _resolve_sources(self, name, sources, X, source_y, rng):
+    def _resolve_sources(self, name, sources, X, source_y):
         """Fitted copies of ``sources``; unfitted ones are trained on X."""
         resolved = []
         unfitted = []
@@ -700,7 +713,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         for column, i in enumerate(unfitted):
             source = clone(resolved[i])
             if source.random_state is None:
-                source.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
+                source.set_params(random_state=source_seed(self, i))
             try:
                 resolved[i] = source.fit(X, labels[:, column])
             except (ValueError, TypeError) as error:
@@ -1229,9 +1242,9 @@ class ProgressiveNetClassifier(_BaseNetwork):
         """
         return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
-    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y):
         self.sources_ = self._resolve_sources(
-            "sources", list(self.sources or ()), X, source_y, rng
+            "sources", list(self.sources or ()), X, source_y
         )
         return progressive_columns(
             [source._transfer_columns() for source in self.sources_],
@@ -1407,7 +1420,7 @@ class FineTunedClassifier(_BaseNetwork):
         """
         return self._fit(X, y, groups, source_y, X_val, y_val, dimensions)
 
-    def _plan_columns(self, X, sizes, n_classes, source_y, rng):
+    def _plan_columns(self, X, sizes, n_classes, source_y):
         if self.source is None:
             self.source_ = None
             if self.n_frozen_layers:
@@ -1415,10 +1428,8 @@ class FineTunedClassifier(_BaseNetwork):
                     f"n_frozen_layers={self.n_frozen_layers} is ignored: there is "
                     "no source to keep layers from.",
                 )
-            return super()._plan_columns(X, sizes, n_classes, source_y, rng)
-        (self.source_,) = self._resolve_sources(
-            "source", [self.source], X, source_y, rng
-        )
+            return super()._plan_columns(X, sizes, n_classes, source_y)
+        (self.source_,) = self._resolve_sources("source", [self.source], X, source_y)
         source_columns, source_state = self.source_._transfer_columns()
         if len(source_columns) != 1:
             raise ValueError(

@@ -1,29 +1,23 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""skorch glue: device checks, training and inference, callbacks, seeding.
+"""skorch glue: device checks, the nets that hold trained modules, inference.
 
-Also the inner validation split. Nothing here knows about scikit-learn's
-estimator API; ``_estimators`` calls these functions with numpy arrays and
-plain values, and tensors are made here.
+Also seeding and the inner validation split. Training itself is
+:mod:`sklearn_prognet._batched`'s, for a net alone as for many. Nothing here
+knows about scikit-learn's estimator API; ``_estimators`` calls these
+functions with numpy arrays and plain values, and tensors are made here.
 """
 
 import contextlib
 import math
-import warnings
 
 import numpy as np
 import torch
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring, Freezer
-from skorch.dataset import Dataset
-from skorch.helper import predefined_split
-from skorch.utils import to_numpy
 
-from sklearn_prognet._columns import load_state
-from sklearn_prognet._modules import ProgressiveNet, SmoothedCrossEntropyLoss, keep_mask
+from sklearn_prognet._modules import ProgressiveNet, SmoothedCrossEntropyLoss
 from sklearn_prognet._multitask import MultiTaskLoss
-from sklearn_prognet.metrics import uar_score
 
 # The types a ``device`` parameter may have, for parameter constraints.
 DEVICE_TYPES = (str, torch.device)
@@ -65,21 +59,14 @@ def check_device(device):
     return str(device)
 
 
-def _tensors(X, y):
-    """Features as a float32 tensor and encoded labels as an int64 one."""
-    return (
-        torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32)),
-        torch.as_tensor(np.asarray(y, dtype=np.int64)),
-    )
-
-
 class TensorBatchIterator:
-    """Mini-batches sliced from tensors held in memory.
+    """Mini-batches sliced, in order, from tensors held in memory.
 
-    skorch's default iterator is a :class:`torch.utils.data.DataLoader`, which
+    The skorch nets of the package predict through it (their
+    ``iterator_valid``): skorch's default :class:`torch.utils.data.DataLoader`
     indexes the dataset one sample at a time and collates the samples again
-    for every batch. For tabular features that fit in memory, one gather per
-    epoch (to shuffle) and plain slicing is several times cheaper.
+    for every batch, which plain slicing avoids. Training does not use it
+    (:mod:`sklearn_prognet._batched` trains every net).
 
     Parameters
     ----------
@@ -88,70 +75,20 @@ class TensorBatchIterator:
         the module as keyword arguments) and ``y`` (a long tensor or None).
     batch_size : int
         Samples per batch.
-    shuffle : bool, default=False
-        Draw a new order every epoch, from torch's global generator (which
-        the estimators seed and fork, so results are reproducible).
-    input_noise : float, default=0.0
-        Standard deviation of Gaussian noise added to the first ``n_inputs``
-        columns of every batch. Only the training iterator gets it, so
-        validation and prediction see clean inputs.
-    input_dropout : float, default=0.0
-        Probability of zeroing each of the first ``n_inputs`` columns of
-        every batch (inverted dropout, after the noise).
-    n_inputs : int or None, default=None
-        Number of leading columns that are features; the columns after them
-        (the corpus code of the multi-corpus net) are never corrupted. With a
-        dict ``X``, only its ``"x"`` is. None means all columns.
     """
 
-    def __init__(
-        self,
-        dataset,
-        batch_size,
-        shuffle=False,
-        input_noise=0.0,
-        input_dropout=0.0,
-        n_inputs=None,
-    ):
+    def __init__(self, dataset, batch_size):
         self.dataset = dataset
         self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.input_noise = input_noise
-        self.input_dropout = input_dropout
-        self.n_inputs = n_inputs
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
         X, y = self.dataset.X, self.dataset.y
-        if self.shuffle:
-            order = torch.randperm(len(self.dataset))
-            X = _take(X, order)
-            y = None if y is None else _take(y, order)
-        corrupt = self.input_noise > 0 or self.input_dropout > 0
         for start in range(0, len(self.dataset), self.batch_size):
             batch = slice(start, start + self.batch_size)
-            X_batch = _take(X, batch)
-            if corrupt:
-                X_batch = self._corrupt(X_batch)
-            yield X_batch, None if y is None else _take(y, batch)
-
-    def _corrupt(self, X):
-        """Noise and dropout on the feature columns of a training batch."""
-        if isinstance(X, dict):
-            # The frozen columns' activations were computed once from clean
-            # inputs; only the trained column sees the corrupted ones.
-            return {**X, "x": self._corrupt(X["x"])}
-        n_inputs = X.shape[1] if self.n_inputs is None else self.n_inputs
-        inputs = X[:, :n_inputs]
-        if self.input_noise > 0:
-            inputs = inputs + self.input_noise * torch.randn_like(inputs)
-        if self.input_dropout > 0:
-            inputs = inputs * keep_mask(inputs, self.input_dropout)
-        if n_inputs == X.shape[1]:
-            return inputs
-        return torch.cat([inputs, X[:, n_inputs:]], dim=1)
+            yield _take(X, batch), None if y is None else _take(y, batch)
 
 
 def _take(X, index):
@@ -162,14 +99,13 @@ def _take(X, index):
 
 
 class ProgressiveNetTrainer(NeuralNetClassifier):
-    """skorch's classifier, minus a per-batch walk of the module tree.
+    """The skorch classifier that holds a trained module and predicts with it.
 
-    skorch switches the module to training mode before every batch, which
-    visits every submodule (a twelfth of an epoch of the paper's network at
-    batch size 64). The module is private to one estimator and every switch
-    of its mode goes through :meth:`ProgressiveNet.train`, which sets the
-    whole tree, so the top-level flag tells the mode of the tree and a switch
-    to the mode it is already in can be skipped.
+    skorch sets the module's mode at every forward pass, which visits every
+    submodule. The module is private to one estimator and every switch of
+    its mode goes through the module's ``train``, which sets the whole
+    tree, so the top-level flag tells the mode of the tree and a switch to
+    the mode it is already in can be skipped.
     """
 
     def _set_training(self, training=True):
@@ -178,13 +114,12 @@ class ProgressiveNetTrainer(NeuralNetClassifier):
 
 
 class MultiTaskTrainer(ProgressiveNetTrainer):
-    """The trainer of a module with a regression head (multi-task learning).
+    """The net of a module with a regression head (multi-task learning).
 
-    The training targets are a dict ``{"y": labels, "dimensions": ratings}``
-    that :class:`TensorBatchIterator` slices and
-    :class:`~sklearn_prognet._multitask.MultiTaskLoss` reads; validation
-    targets are the labels alone. skorch's classifier checks that its
-    targets are labels, so it is shown the labels.
+    Its criterion is :class:`~sklearn_prognet._multitask.MultiTaskLoss`,
+    whose targets are a dict ``{"y": labels, "dimensions": ratings}``;
+    skorch's classifier checks that its targets are labels, so it is shown
+    the labels.
     """
 
     def check_data(self, X, y):
@@ -192,47 +127,19 @@ class MultiTaskTrainer(ProgressiveNetTrainer):
         super().check_data(X, y["y"] if isinstance(y, dict) else y)
 
 
+# Nets pickled before the one training loop (0.1.0, commit d04aef0) name
+# these two functions in their skorch callbacks; pickle looks them up by name.
+# A loaded net only predicts, so neither is ever called by this release.
 def _valid_uar(net, X, y):
-    # With skorch's caching, predict reuses the forward pass of the
-    # validation step: scoring costs no extra inference.
-    with warnings.catch_warnings():
-        # a small validation set may lack a class the network predicts
-        warnings.filterwarnings("ignore", "y_pred contains classes not in y_true")
-        return uar_score(to_numpy(y), net.predict(X))
+    """Retired: the validation score of nets trained by skorch's own loop."""
+    raise RuntimeError(
+        "This net was trained by sklearn_prognet 0.1.0 (before its one "
+        "training loop) and can only predict: refit the estimator to train."
+    )
 
 
 def _silent(*args, **kwargs):
-    """A sink for EarlyStopping when the user asked for silence."""
-
-
-def _callbacks(valid_data, patience, freeze_patterns, verbose):
-    """Validation scoring, early stopping and freezing, as skorch callbacks."""
-    callbacks = []
-    if valid_data is not None:
-        callbacks.append(
-            (
-                "valid_uar",
-                EpochScoring(_valid_uar, lower_is_better=False, name="valid_uar"),
-            )
-        )
-    if valid_data is not None and patience is not None:
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor="valid_uar",
-                    lower_is_better=False,
-                    patience=patience,
-                    threshold=0.0,
-                    threshold_mode="abs",
-                    load_best=True,
-                    sink=print if verbose else _silent,
-                ),
-            )
-        )
-    if freeze_patterns:
-        callbacks.append(("freezer", Freezer(list(freeze_patterns))))
-    return callbacks
+    """Retired: the silent sink of the early stopping of nets before 0.1.0's loop."""
 
 
 def make_net(
@@ -244,42 +151,32 @@ def make_net(
     lr,
     batch_size,
     max_epochs,
-    valid_data,
-    patience,
     device,
-    verbose,
-    freeze_patterns=(),
     module=ProgressiveNet,
     module_params=(),
-    input_dropout=0.0,
     weight_decay=0.0,
-    input_noise=0.0,
     label_smoothing=0.0,
     dimensional_loss=None,
 ):
-    """Build the skorch net that trains a :class:`ProgressiveNet`.
+    """Build the skorch net that holds a trained module.
+
+    The net is what an estimator keeps (``net_``) and predicts with; it
+    records the training parameters it was trained with (``lr``,
+    ``batch_size``, ``max_epochs``, the optimizer's weight decay and the
+    criterion), but :mod:`sklearn_prognet._batched` trains it, as a stack
+    of one or with others, and writes its weights and history into it.
 
     Parameters
     ----------
     n_features, columns, n_frozen, dropout
-        Passed to :class:`~sklearn_prognet._modules.ProgressiveNet`.
-    lr, batch_size, max_epochs, device, verbose
-        skorch's training parameters.
-    valid_data : tuple of (torch.Tensor, torch.Tensor) or None
-        The validation set, scored after every epoch. None trains for
-        ``max_epochs`` epochs without validation.
-    patience : int or None
-        Epochs without validation-UAR improvement before stopping. None
-        scores ``valid_data`` without stopping early.
-    freeze_patterns : tuple of str
-        Parameter-name patterns to freeze (fine-tuning's frozen layers).
+        Passed to the module (:class:`~sklearn_prognet._modules.ProgressiveNet`
+        by default).
+    lr, batch_size, max_epochs, device
+        skorch's training parameters (``batch_size`` also batches prediction).
     module : type, default=ProgressiveNet
-        The torch module to train.
+        The torch module.
     module_params : tuple of (str, object), default=()
         Further constructor arguments of ``module``.
-    input_dropout, input_noise : float, default=0.0
-        Corruption of the first ``n_features`` input columns of every
-        training batch (:class:`TensorBatchIterator`).
     weight_decay : float, default=0.0
         Decoupled weight decay of Adam (AdamW, Loshchilov & Hutter 2019).
     label_smoothing : float, default=0.0
@@ -287,20 +184,13 @@ def make_net(
     dimensional_loss : tuple of (str, float) or None, default=None
         ``(kind, weight)`` of the loss on the ratings of a multi-task module
         (one with ``n_dimensions`` in ``module_params``): the net is then a
-        :class:`MultiTaskTrainer`. None trains the classes alone.
+        :class:`MultiTaskTrainer`. None: classes alone.
 
     Returns
     -------
     net : ProgressiveNetTrainer
         An uninitialised net.
     """
-    callbacks = _callbacks(valid_data, patience, freeze_patterns, verbose)
-    use_fused = torch.device(device).type in ("cpu", "cuda")
-    silent = {}
-    if not verbose:
-        # skorch's PrintLog formats a table every epoch even when it prints
-        # nothing, a few per cent of an epoch on a corpus of EmoDB's size
-        silent["callbacks__print_log"] = None
     module_kwargs = {f"module__{name}": value for name, value in module_params}
     trainer, criterion = _trainer_and_criterion(dimensional_loss, label_smoothing)
     return trainer(
@@ -311,30 +201,17 @@ def make_net(
         module__dropout=dropout,
         **criterion,
         optimizer=torch.optim.Adam,
-        optimizer__fused=use_fused,
-        # Decoupled (AdamW) rather than an L2 term in the loss: with Adam, an
-        # L2 gradient is divided by the adaptive scale and barely shrinks
-        # weights with large gradients. With weight_decay=0 neither runs.
         optimizer__weight_decay=weight_decay,
         optimizer__decoupled_weight_decay=True,
         lr=lr,
         batch_size=batch_size,
         max_epochs=max_epochs,
-        iterator_train=TensorBatchIterator,
-        iterator_train__shuffle=True,
-        iterator_train__input_noise=input_noise,
-        iterator_train__input_dropout=input_dropout,
-        iterator_train__n_inputs=n_features,
         iterator_valid=TensorBatchIterator,
-        train_split=None
-        if valid_data is None
-        else predefined_split(Dataset(*valid_data)),
-        callbacks=callbacks,
-        # skorch's default accuracy scoring is replaced by valid_uar
+        train_split=None,
         callbacks__valid_acc=None,
+        callbacks__print_log=None,
         device=device,
-        verbose=verbose,
-        **silent,
+        verbose=0,
         **module_kwargs,
     )
 
@@ -353,71 +230,6 @@ def _trainer_and_criterion(dimensional_loss, label_smoothing):
         "criterion__weight": weight,
         "criterion__label_smoothing": label_smoothing,
     }
-
-
-def fit_net(plan, train, valid, *, frozen_nets, seed, **params):
-    """Build, initialise and train the net of a :class:`ColumnPlan`.
-
-    Parameters
-    ----------
-    plan : ColumnPlan
-        The columns, the weights to load and the parameters to freeze.
-    train : tuple of ndarray
-        ``(X, y)`` to train on, with encoded labels, or ``(X, y, ratings)``
-        for a multi-task net (``dimensional_loss`` in ``params``); ratings
-        are NaN where missing.
-    valid : tuple of ndarray or None
-        ``(X, y)`` scored after every epoch, or None.
-    frozen_nets : sequence of skorch nets
-        The fitted nets whose columns are the plan's frozen columns, in
-        order.
-    seed : int
-        Seed of torch's random state, forked for the training.
-    **params
-        The remaining parameters of :func:`make_net`.
-
-    Returns
-    -------
-    net : ProgressiveNetTrainer
-        The trained net.
-    """
-    X_train, y_train = _tensors(*train[:2])
-    if len(train) > 2:
-        ratings = np.ascontiguousarray(train[2], dtype=np.float32)
-        y_train = {"y": y_train, "dimensions": torch.as_tensor(ratings)}
-    valid_data = None if valid is None else _tensors(*valid)
-    if plan.n_frozen:
-        X_train = _with_frozen(X_train, frozen_nets)
-        if valid_data is not None:
-            valid_data = (_with_frozen(valid_data[0], frozen_nets), valid_data[1])
-    with seeded_torch(seed, params["device"]):
-        net = make_net(
-            columns=plan.columns,
-            n_frozen=plan.n_frozen,
-            valid_data=valid_data,
-            freeze_patterns=plan.freeze_patterns,
-            module=plan.module,
-            module_params=plan.module_params,
-            **params,
-        )
-        net.initialize()
-        if plan.state:
-            load_state(net.module_, plan.state)
-        net.partial_fit(X_train, y_train)
-    return net
-
-
-def _with_frozen(X, frozen_nets):
-    """Training input with the frozen columns' activations computed once.
-
-    The frozen columns are the columns of ``frozen_nets`` in order, so their
-    activations are those nets' own, concatenated. skorch passes the dict to
-    the module as keyword arguments.
-    """
-    frozen = [
-        net.module_.hidden_activations(X.to(net.device)).cpu() for net in frozen_nets
-    ]
-    return {"x": X, "frozen": torch.cat(frozen, dim=1)}
 
 
 def n_trainable_params(net):
@@ -443,13 +255,32 @@ def predict_ratings(net, X):
     return net.forward(X, training=False)[1].numpy()
 
 
-def best_epoch(net):
+def fitted_attributes(net, early_stopping):
+    """The fitted attributes of a network estimator from its trained net.
+
+    ``history_``, ``n_iter_``, ``best_epoch_``, ``n_trainable_params_`` and,
+    set last so that a fit that failed half-way is not fitted, ``net_``.
+    """
+    return {
+        "history_": history_arrays(net),
+        "n_iter_": len(net.history),
+        "best_epoch_": best_epoch(net, early_stopping),
+        "n_trainable_params_": n_trainable_params(net),
+        "net_": net,
+    }
+
+
+def best_epoch(net, early_stopping):
     """The epoch whose weights a trained net kept.
 
-    The last epoch when training ran without early stopping.
+    With early stopping, the last epoch that improved on the best
+    validation UAR (``valid_uar_best`` in the history), whose weights were
+    restored; without, the last epoch.
     """
-    early = dict(net.callbacks_).get("early_stopping")
-    return int(early.best_epoch_) if early else len(net.history)
+    if not early_stopping:
+        return len(net.history)
+    improved = [i for i, row in enumerate(net.history, 1) if row["valid_uar_best"]]
+    return improved[-1]
 
 
 def history_arrays(net):

@@ -14,7 +14,6 @@ from sklearn_prognet import (
     DNNClassifier,
     FineTunedClassifier,
     ProgressiveNetClassifier,
-    ResidualAdapterClassifier,
 )
 from sklearn_prognet._batched import stacks, trained_groups
 from sklearn_prognet.datasets import load_emodb_features
@@ -53,6 +52,43 @@ def test_one_model_without_randomness_equals_per_fit(data, source, kind):
     X, y = data
     est = network(kind, source, dropout=0.0, batch_size=1000, max_epochs=25)
     assert_same_training(est._prepare_fit(X, y, None, None, None, None))
+
+
+@pytest.mark.parametrize("loss", ["mse", "ccc"])
+def test_ratings_train_as_the_module_and_its_loss_compute_them(data, source, loss):
+    # the stacked regression head and the per-model multi-task loss equal the
+    # module's own head and MultiTaskLoss, missing ratings included
+    X, y = data
+    ratings = X[:, :2].astype(float)
+    ratings[::4, 1] = np.nan
+    est = network(
+        "prognet",
+        source,
+        dropout=0.0,
+        batch_size=1000,
+        max_epochs=25,
+        dimensional_weight=0.7,
+        dimensional_loss=loss,
+    )
+    job = est._prepare_fit(X, y, None, None, None, None, ratings)
+    _, trained = assert_same_training(job)
+    assert "dimension_head.weight" in trained.module_.state_dict()
+
+
+def test_adapter_laterals_train_as_the_module_computes_them(data, source):
+    # Rusu et al.'s adapters (scale, projection, non-linearity, matrix) from
+    # every frozen layer: the stacked laterals equal the module's
+    est = ProgressiveNetClassifier(
+        sources=[source],
+        lateral="adapter",
+        **{**SMALL, "dropout": 0.0, "batch_size": 1000, "max_epochs": 25},
+    )
+    X, y = data
+    _, trained = assert_same_training(est._prepare_fit(X, y, None, None, None, None))
+    # the laterals are adapters, whose scales (initially 1) were trained
+    state = trained.module_.state_dict()
+    alphas = [value for key, value in state.items() if key.endswith(".0.alpha")]
+    assert alphas and all(float(alpha) != 1.0 for alpha in alphas)
 
 
 def test_a_model_does_not_depend_on_its_batch_mates(data):
@@ -284,17 +320,8 @@ def test_clear_errors(data):
     X, y = data
     with pytest.raises(TypeError, match="got LogisticRegression"):
         cross_validate_batched(LogisticRegression(), X, y)
-    with pytest.raises(ValueError, match="also learns ratings"):
-        cross_validate_batched(ResidualAdapterClassifier(dimensional_weight=0.5), X, y)
-    with pytest.raises(ValueError, match="also learns ratings"):
+    with pytest.raises(ValueError, match="dimensional_weight=0.5 needs ratings"):
         cross_validate_batched(DNNClassifier(dimensional_weight=0.5), X, y)
-    adapter = ProgressiveNetClassifier(
-        sources=[DNNClassifier(**SMALL)], lateral="adapter", **SMALL
-    )
-    with pytest.raises(ValueError, match="lateral='adapter' cannot be batched"):
-        cross_validate_batched(
-            adapter, X, y, cv=2, params={"source_y": np.arange(len(y)) % 2}
-        )
     with pytest.raises(TypeError, match="params has \\['sample_weight'\\]"):
         cross_validate_batched(
             DNNClassifier(), X, y, params={"sample_weight": np.ones(len(y))}

@@ -277,11 +277,22 @@ def test_multi_corpus_refuses_what_its_fit_refuses(data, source):
         )
     with pytest.raises(TypeError, match="DataFrame"):
         fit_batched([_network("multicorpus", source)], [{"X": _features(X), "y": y}])
-    with pytest.raises(ValueError, match="also learns ratings"):
+    with pytest.raises(TypeError, match=r"y_val; got \['dimensions'\]"):
         fit_batched(
-            [_network("adapter", source, dimensional_weight=0.5)],
-            [_fit_args("adapter", data)],
+            [_network("multicorpus", source)],
+            [{"X": X, "y": y, "dimensions": np.ones((len(y), 1))}],
         )
+
+
+def test_residual_adapters_learn_ratings_as_their_module_computes_them(data, source):
+    # the regression head on the adapted trunk: the loop's stacked head and
+    # loss equal the module's own forward pass and MultiTaskLoss
+    X, y = data
+    ratings = X[["a", "b"]].to_numpy() + np.where(X["c"] > 1, np.nan, 0.0)[:, None]
+    network = _network("adapter", source, **EXACT, dimensional_weight=0.5)
+    job = network._prepare_fit(_features(X), y, None, None, None, None, ratings)
+    _, trained = assert_same_training(job)
+    assert "dimension_head.weight" in trained.module_.state_dict()
 
 
 def test_an_unfitted_source_is_trained_batched_then_frozen(data):

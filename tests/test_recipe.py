@@ -9,7 +9,6 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.dataset import Dataset
 
 from sklearn_prognet import (
     DNNClassifier,
@@ -17,8 +16,8 @@ from sklearn_prognet import (
     MultiCorpusClassifier,
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
+    _batched,
 )
-from sklearn_prognet._training import TensorBatchIterator
 from sklearn_prognet.experiments._fits import network_params
 from sklearn_prognet.experiments.cli import _run_settings, build_parser
 from sklearn_prognet.presets import PAPER, SMALL_CORPUS
@@ -105,9 +104,13 @@ def test_corruption_only_in_training(data, name):
     clf = _fit(data, **{name: 0.3})
     X = data[0]
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
-    # the validation iterator, which predicts, has no corruption
-    assert clf.net_.iterator_valid is TensorBatchIterator
-    assert "input_noise" not in clf.net_.get_params_for("iterator_valid")
+    # prediction reads the module with no corruption: its inputs are the data
+    X_torch = torch.as_tensor(X)
+    with torch.no_grad():
+        logits = clf.net_.module_.eval()(X_torch)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), torch.softmax(logits, 1).numpy(), rtol=1e-5
+    )
 
 
 def test_label_smoothing_lowers_confidence():
@@ -123,37 +126,40 @@ def test_label_smoothing_lowers_confidence():
     assert smooth.score(X, y) == 1.0
 
 
-def _batches(X, **options):
-    iterator = TensorBatchIterator(Dataset(X, None), batch_size=10**6, **options)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return next(iter(iterator))[0]
+def _corrupted(X, n_features=None, **options):
+    """A batch of one model after the training loop's input corruption."""
+    job = {"input_noise": 0.0, "input_dropout": 0.0, "batch_size": len(X), **options}
+    x = X.clone()[None]
+    generator = torch.Generator().manual_seed(0)
+    n_features = X.shape[1] if n_features is None else n_features
+    _batched._corrupt_inputs(x, n_features, job, [generator], [True])
+    return x[0]
 
 
-def test_iterator_noise_spares_the_extra_columns():
+def test_input_noise_spares_the_extra_columns():
     X = torch.zeros(4000, 5)
-    out = _batches(X, input_noise=0.5, n_inputs=4)
+    out = _corrupted(X, n_features=4, input_noise=0.5)
     assert out[:, :4].std().item() == pytest.approx(0.5, rel=0.05)
-    assert torch.equal(out[:, 4], X[:, 4])  # the corpus code column
+    assert torch.equal(out[:, 4], X[:, 4])  # a corpus code, a frozen activation
 
 
-def test_iterator_dropout_rate_and_scale():
+def test_input_dropout_rate_and_scale():
     X = torch.ones(4000, 4)
-    out = _batches(X, input_dropout=0.25)
+    out = _corrupted(X, input_dropout=0.25)
     assert (out == 0).float().mean().item() == pytest.approx(0.25, abs=0.02)
     assert torch.allclose(out[out != 0], torch.tensor(1 / 0.75))
 
 
-def test_iterator_corrupts_only_x_of_a_dict():
-    X = {"x": torch.zeros(50, 3), "frozen": torch.zeros(50, 6)}
-    out = _batches(X, input_noise=1.0, n_inputs=3)
-    assert out["x"].abs().sum() > 0
-    assert torch.equal(out["frozen"], X["frozen"])
+def test_input_dropout_spares_the_extra_columns():
+    X = torch.ones(4000, 6)
+    out = _corrupted(X, n_features=3, input_dropout=0.5)
+    assert (out[:, :3] == 0).any()
+    assert torch.equal(out[:, 3:], X[:, 3:])
 
 
-def test_iterator_without_options_yields_the_data():
+def test_without_corruption_a_batch_is_the_data():
     X = torch.arange(12.0).reshape(6, 2)
-    assert torch.equal(_batches(X), X)
+    assert torch.equal(_corrupted(X), X)
 
 
 # -- presets ------------------------------------------------------------------

@@ -11,9 +11,8 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier
+from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier, _batched
 from sklearn_prognet._modules import FastDropout
-from sklearn_prognet._training import ProgressiveNetTrainer
 
 FAST = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "max_epochs": 8, "random_state": 0}
 
@@ -30,9 +29,17 @@ def _rows_of(X, rows):
     return np.array([index[row.tobytes()] for row in np.asarray(rows)])
 
 
-def _inner_validation_X(clf):
-    """The validation set the fitted net scored every epoch."""
-    return clf.net_.train_split.keywords["valid_ds"].X.numpy()
+def _trained_jobs(monkeypatch):
+    """Record the jobs that the training loop trains (see ``_batched``)."""
+    jobs = []
+    stack = _batched._Stack.__init__
+
+    def record(self, layout, stacked, nets):
+        jobs.extend(stacked)
+        stack(self, layout, stacked, nets)
+
+    monkeypatch.setattr(_batched._Stack, "__init__", record)
+    return jobs
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +73,7 @@ def test_a_task_solvable_only_through_the_source_is_solved_by_its_laterals():
         "activation": "relu",
         "dropout": 0.0,
         "lr": 0.03,
-        "max_epochs": 40,
+        "max_epochs": 60,
         "early_stopping": False,
         "random_state": 0,
     }
@@ -105,25 +112,33 @@ def test_restored_weights_reproduce_the_best_epochs_validation_score(noisy_split
     assert _uar(y_val, clf.predict(X_val)) == pytest.approx(best, abs=1e-12)
 
 
-def test_explicit_validation_data_is_what_early_stopping_scores(noisy_split):
+def test_explicit_validation_data_is_what_early_stopping_scores(
+    noisy_split, monkeypatch
+):
     X, y, X_val, y_val = noisy_split
     # labels unrelated to X_val: the recorded scores must be those of this
     # set, not of an informative inner split of X
     y_noise = np.random.RandomState(1).permutation(y_val)
+    jobs = _trained_jobs(monkeypatch)
     clf = DNNClassifier(**{**FAST, "patience": 100}).fit(
         X, y, X_val=X_val, y_val=y_noise
     )
-    batches = clf.net_.history[-1]["batches"]
-    assert sum(b.get("valid_batch_size", 0) for b in batches) == len(X_val)
-    assert sum(b.get("train_batch_size", 0) for b in batches) == len(X)
+    ((train_X, *_),) = [job["train"] for job in jobs]
+    ((valid_X, valid_y),) = [job["valid"] for job in jobs]
+    # all of X trains, X_val alone validates
+    np.testing.assert_array_equal(train_X, X)
+    np.testing.assert_array_equal(valid_X, X_val)
+    assert (clf.classes_[valid_y] == y_noise).all()
     best = clf.history_["valid_uar"][clf.best_epoch_ - 1]
     assert _uar(y_noise, clf.predict(X_val)) == pytest.approx(best, abs=1e-12)
 
 
-def test_inner_validation_split_holds_out_whole_groups(small_data):
+def test_inner_validation_split_holds_out_whole_groups(small_data, monkeypatch):
     X, y, groups = small_data
-    clf = DNNClassifier(**{**FAST, "max_epochs": 2}).fit(X, y, groups=groups)
-    held_out = _rows_of(X, _inner_validation_X(clf))
+    jobs = _trained_jobs(monkeypatch)
+    DNNClassifier(**{**FAST, "max_epochs": 2}).fit(X, y, groups=groups)
+    ((valid_X, _),) = [job["valid"] for job in jobs]
+    held_out = _rows_of(X, valid_X)
     assert 0 < len(held_out) < len(X)
     for g in np.unique(groups[held_out]):
         # every sample of a held-out group is held out
@@ -170,14 +185,14 @@ def test_every_epoch_sees_the_rows_in_a_new_random_order(small_data, monkeypatch
     X = X.copy()
     X[:, 0] = np.arange(len(X))  # the row number, readable from a batch
     seen = []
-    on_batch_begin = ProgressiveNetTrainer.on_batch_begin
+    corrupt = _batched._corrupt_inputs
 
-    def record(self, net, batch=None, training=None, **kwargs):
-        if training:
-            seen.append(batch[0].numpy()[:, 0].astype(int))
-        on_batch_begin(self, net, batch=batch, training=training, **kwargs)
+    def record(x, n_features, job, gens, active):
+        # every training batch passes here first (x: models, rows, features)
+        seen.append(x[0, :, 0].numpy().astype(int))
+        corrupt(x, n_features, job, gens, active)
 
-    monkeypatch.setattr(ProgressiveNetTrainer, "on_batch_begin", record)
+    monkeypatch.setattr(_batched, "_corrupt_inputs", record)
     DNNClassifier(
         **{**FAST, "batch_size": 30, "max_epochs": 2, "early_stopping": False}
     ).fit(X, y)
