@@ -18,6 +18,9 @@ Parameters given next to a preset override it only if the dict is unpacked
 first into a new one, ``DNNClassifier(**{**SMALL_CORPUS, "lr": 0.01})``;
 Python refuses the same keyword twice.
 
+Importing this module never imports torch: the presets are plain dicts,
+and the command line reads them before any network is trained.
+
 Read more in the :ref:`User Guide <small_corpus>`.
 """
 
