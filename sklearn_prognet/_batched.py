@@ -72,6 +72,7 @@ from torch.nn import functional as F
 
 from sklearn_prognet._adapter_modules import AdaptedNet
 from sklearn_prognet._columns import load_state
+from sklearn_prognet._knobs import STACK, names
 from sklearn_prognet._modules import (
     ACTIVATIONS,
     index_tensor,
@@ -90,20 +91,9 @@ _EPS = 1e-8
 # models with fewer than this fraction of them are stacked apart.
 _SIMILAR_EPOCHS = 0.75
 
-# The options of a job that must be equal for jobs to share a stack.
-_SHARED = (
-    "n_features",
-    "dropout",
-    "lr",
-    "batch_size",
-    "max_epochs",
-    "patience",
-    "device",
-    "input_dropout",
-    "weight_decay",
-    "input_noise",
-    "label_smoothing",
-)
+# The options of a job that must be equal for jobs to share a stack: the
+# width of the input and the knobs with the stack role (_knobs.py).
+_SHARED = ("n_features", *names(STACK))
 
 
 def configuration(job):

@@ -10,7 +10,7 @@ torch modules live in :mod:`sklearn_prognet._modules`. Nothing here touches a
 tensor.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from sklearn_prognet._columns import (
     progressive_columns,
     single_column,
 )
+from sklearn_prognet._knobs import ENGINE, names, parameter_constraints
 from sklearn_prognet._ratings import (
     Ratings,
     check_dimensions,
@@ -38,7 +39,6 @@ from sklearn_prognet._ratings import (
     standardise,
 )
 from sklearn_prognet._training import (
-    DEVICE_TYPES,
     check_device,
     fitted_attributes,
     inner_validation_split,
@@ -304,44 +304,22 @@ def training_options(network):
     """The arguments of ``fit_net`` that a network's training parameters give.
 
     Shared by every network estimator's preparation of its ``fit_net`` job
-    (the single home of this mapping).
+    (the single home of this mapping): the knobs with the engine role
+    (:data:`~sklearn_prognet._knobs.ENGINE`).
     """
-    return {
-        "dropout": network.dropout,
-        "lr": network.lr,
-        "batch_size": network.batch_size,
-        "max_epochs": network.max_epochs,
-        "patience": network.patience if network.early_stopping else None,
-        "verbose": network.verbose,
-        "input_dropout": network.input_dropout,
-        "weight_decay": network.weight_decay,
-        "input_noise": network.input_noise,
-        "label_smoothing": network.label_smoothing,
-    }
+    options = {name: getattr(network, name) for name in names(ENGINE)}
+    if not network.early_stopping:
+        options["patience"] = None
+    return options
 
 
 class _BaseNetwork(ClassifierMixin, BaseEstimator):
     """Shared fit/predict logic; subclasses say how the columns are built."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
-        "activation": [StrOptions({"sigmoid", "tanh", "relu"})],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": list(DEVICE_TYPES),
+        # the training knobs, declared once in _knobs.py
+        **parameter_constraints(),
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "input_dropout": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "input_noise": [Interval(Real, 0, None, closed="left")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "dimensional_weight": [Interval(Real, 0, None, closed="left")],
-        "dimensional_loss": [StrOptions({"mse", "ccc"})],
         "input_columns": ["array-like", None],
     }
 

@@ -18,35 +18,25 @@ Parameters given next to a preset override it only if the dict is unpacked
 first into a new one, ``DNNClassifier(**{**SMALL_CORPUS, "lr": 0.01})``;
 Python refuses the same keyword twice.
 
+Importing this module never imports torch: the presets are plain dicts,
+and the command line reads them before any network is trained.
+
 Read more in the :ref:`User Guide <small_corpus>`.
 """
 
-from sklearn_prognet._estimators import DNNClassifier
+from sklearn_prognet._knobs import PRESET, defaults, names
 
 __all__ = ["PAPER", "SMALL_CORPUS"]
 
 # The training parameters a preset sets: the architecture, the optimisation
-# and the regularisation, not the device, the validation split or seeds.
-_PRESET_KEYS = (
-    "hidden_layer_sizes",
-    "activation",
-    "dropout",
-    "lr",
-    "batch_size",
-    "max_epochs",
-    "patience",
-    "early_stopping",
-    "validation_fraction",
-    "input_dropout",
-    "weight_decay",
-    "input_noise",
-    "label_smoothing",
-)
+# and the regularisation, not the device, the validation split or seeds (the
+# knobs with the preset role, declared in _knobs.py).
+_PRESET_KEYS = names(PRESET)
 
 #: The paper's Table 1 (Gideon et al. 2017) and our choices where it is
-#: silent: the defaults of every network estimator, read from
-#: :class:`~sklearn_prognet.DNNClassifier` so that they have one home.
-PAPER = {name: DNNClassifier().get_params()[name] for name in _PRESET_KEYS}
+#: silent: the defaults of every network estimator, declared once in
+#: ``_knobs.py`` (the tests check that the estimators' signatures agree).
+PAPER = defaults(_PRESET_KEYS)
 
 #: Settings for corpora of a few hundred to a few thousand utterances of
 #: eGeMAPS functionals, chosen by the nested, speaker-independent study of

@@ -239,6 +239,11 @@ TORCH_FREE = {
     # network is needed" (cli.py)
     "sklearn_prognet.experiments": ("torch", "skorch"),
     "sklearn_prognet.experiments.cli": ("torch", "skorch"),
+    # "This module never imports torch when it is imported: the presets and
+    # the command line read it." (its docstring)
+    "sklearn_prognet._knobs": ("torch", "skorch"),
+    # "Importing this module never imports torch" (its docstring)
+    "sklearn_prognet.presets": ("torch", "skorch"),
 }
 
 

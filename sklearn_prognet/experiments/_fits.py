@@ -28,6 +28,7 @@ from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_prognet._knobs import PRESET, RECORDED, defaults, names
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.metrics import uar_score
 
@@ -70,28 +71,14 @@ EXTRA_METHOD_LABELS = {"adapter": "Adapters", "multicorpus": "Multi-corpus"}
 # The methods that transfer a source network (and need one).
 _TRANSFER_METHODS = ("ptft", "prognet", "adapter")
 
-# The network settings an experiment may change; their defaults are the
-# estimators' own (Table 1 of Gideon et al., 2017, and early stopping).
-NETWORK_SETTINGS = (
-    "hidden_layer_sizes",
-    "activation",
-    "dropout",
-    "lr",
-    "batch_size",
-    "max_epochs",
-    "patience",
-)
+# The network settings an experiment may change, recorded in every run's
+# configuration; their defaults are the estimators' own (Table 1 of Gideon
+# et al., 2017, and early stopping). Declared in sklearn_prognet/_knobs.py.
+NETWORK_SETTINGS = names(RECORDED)
 
 # Training options of every network that a preset (``--preset``) may set
 # beside NETWORK_SETTINGS; left out of the settings a run records otherwise.
-TRAINING_OPTIONS = (
-    "early_stopping",
-    "validation_fraction",
-    "input_dropout",
-    "weight_decay",
-    "input_noise",
-    "label_smoothing",
-)
+TRAINING_OPTIONS = tuple(name for name in names(PRESET) if name not in NETWORK_SETTINGS)
 
 #: The engines that train the networks of a run (see :mod:`._engine`): all
 #: networks of a group of tasks at once, or every fit on its own.
@@ -102,7 +89,7 @@ _CURVE_DECIMALS = 5
 
 
 def paper_network():
-    """The paper's network settings: the defaults of :class:`DNNClassifier`.
+    """The paper's network settings: the defaults of every network estimator.
 
     Examples
     --------
@@ -110,11 +97,7 @@ def paper_network():
     >>> paper_network()["hidden_layer_sizes"], paper_network()["lr"]
     ((256, 256, 256, 256), 0.0005)
     """
-    # torch is imported when a network is first needed, not with the package
-    from sklearn_prognet._estimators import DNNClassifier
-
-    defaults = DNNClassifier().get_params()
-    return {name: defaults[name] for name in NETWORK_SETTINGS}
+    return defaults(NETWORK_SETTINGS)
 
 
 def adapter_rank(network):
@@ -135,7 +118,7 @@ def training_settings(network):
     A run records the training options of :data:`TRAINING_OPTIONS` only when
     a preset sets them (so that the configuration of a run without one is
     that of the runs before they existed); the others are the estimators'
-    defaults, read from :class:`DNNClassifier` so that they have one home.
+    defaults, declared once in ``sklearn_prognet/_knobs.py``.
 
     Examples
     --------
@@ -144,11 +127,7 @@ def training_settings(network):
     >>> settings["early_stopping"], settings["validation_fraction"]
     (False, 0.1)
     """
-    # torch is imported when a network is first needed, not with the package
-    from sklearn_prognet._estimators import DNNClassifier
-
-    defaults = DNNClassifier().get_params()
-    return {**{name: defaults[name] for name in TRAINING_OPTIONS}, **network}
+    return {**defaults(TRAINING_OPTIONS), **network}
 
 
 def network_params(network=None, device="cpu"):

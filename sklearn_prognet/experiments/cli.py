@@ -13,13 +13,14 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from sklearn_prognet import presets
+from sklearn_prognet._knobs import FLAG, KNOBS, names
 from sklearn_prognet.experiments._deploy import FINAL_METHODS
 from sklearn_prognet.experiments._engine import ENGINES
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
     NORMALIZATIONS,
-    paper_network,
 )
 from sklearn_prognet.experiments._folds import PROTOCOLS
 from sklearn_prognet.experiments._inputs import (
@@ -44,16 +45,9 @@ QUICK = {"n_splits": 5, "n_repeats": 2, "max_epochs": 150, "patience": 30}
 
 #: ``--preset`` value -> the dict of :mod:`sklearn_prognet.presets` it names.
 PRESET_NAMES = {"paper": "PAPER", "small-corpus": "SMALL_CORPUS"}
-#: The network options a user may give explicitly, over a preset.
-NETWORK_FLAGS = (
-    "hidden_layer_sizes",
-    "activation",
-    "dropout",
-    "lr",
-    "batch_size",
-    "max_epochs",
-    "patience",
-)
+#: The network options a user may give explicitly, over a preset: the knobs
+#: with the flag role (sklearn_prognet/_knobs.py), one flag each.
+NETWORK_FLAGS = names(FLAG)
 
 # Python parameters that the library's messages name -> the flags they are
 # given with here (``device`` is left alone: its message is the estimators').
@@ -155,8 +149,6 @@ def _float_in(low, high=None, *, low_closed=False, message):
 
 
 _fraction = _float_in(0, 1, message="must be between 0 and 1")
-_dropout = _float_in(0, 1, low_closed=True, message="must be in [0, 1)")
-_positive_float = _float_in(0, message="must be positive")
 
 
 def _ttest_df(text):
@@ -184,6 +176,67 @@ def _features(text):
     except ExperimentInputError as exc:
         raise argparse.ArgumentTypeError(_in_flags(str(exc))) from None
     return text
+
+
+def _knob_value(knob):
+    """An argparse type: a value of ``knob``, checked against its constraints.
+
+    The flags accept what the estimators accept; the message says it in words.
+    """
+    (interval,) = knob.constraints  # a number's one constraint: its Interval
+    kind = "an integer" if knob.type is int else "a number"
+    if interval.right is not None:
+        low = "[" if interval.closed in ("left", "both") else "("
+        high = "]" if interval.closed in ("right", "both") else ")"
+        words = f"must be in {low}{interval.left}, {interval.right}{high}"
+    elif interval.closed in ("left", "both"):
+        words = f"must be at least {interval.left}"
+    else:
+        words = (
+            "must be positive" if interval.left == 0 else f"must exceed {interval.left}"
+        )
+
+    def parse(text):
+        try:
+            value = knob.type(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not interval.is_satisfied_by(value):
+            raise argparse.ArgumentTypeError(f"{text!r} {words}")
+        return value
+
+    return parse
+
+
+def _shown(value):
+    """A knob's default as the flag is written: 256x4 for four layers of 256."""
+    if isinstance(value, tuple):
+        if len(set(value)) == 1:
+            return f"{value[0]}x{len(value)}"
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _flag(knob):
+    """The keyword arguments of ``add_argument`` for a knob's network flag.
+
+    The flag's default is None, so that a flag given explicitly wins over a
+    preset (:func:`_network_settings`); its help shows the knob's default.
+    """
+    default = f"default: {_shown(knob.default)}"
+    if knob.name in QUICK:
+        default += f"; --quick: {QUICK[knob.name]}"
+    flag = {"help": f"{knob.help} ({default})"}
+    if knob.type is tuple:  # layer widths, the one tuple knob
+        flag.update(type=_hidden_sizes, metavar="SIZES")
+    elif knob.type is bool:  # --name or --no-name
+        flag["action"] = argparse.BooleanOptionalAction
+    elif knob.type is str:
+        (options,) = knob.constraints
+        flag["choices"] = tuple(sorted(options.options))
+    else:
+        flag["type"] = _knob_value(knob)
+    return flag
 
 
 def _add_run_options(parser, lateral=True):
@@ -252,46 +305,10 @@ def _add_protocol_options(parser):
 
 
 def _add_network_options(parser, lateral=True):
-    net = paper_network()
-    sizes = net["hidden_layer_sizes"]
     network = parser.add_argument_group("networks (defaults: the paper's Table 1)")
-    network.add_argument(
-        "--hidden-layer-sizes",
-        type=_hidden_sizes,
-        metavar="SIZES",
-        help="hidden layer widths, e.g. 256,256,256,256 or 256x4 (default: "
-        f"{sizes[0]}x{len(sizes)})",
-    )
-    network.add_argument(
-        "--activation",
-        choices=("sigmoid", "tanh", "relu"),
-        help=f"hidden activation (default: {net['activation']})",
-    )
-    network.add_argument(
-        "--dropout", type=_dropout, help=f"dropout rate (default: {net['dropout']})"
-    )
-    network.add_argument(
-        "--lr",
-        type=_positive_float,
-        help=f"Adam learning rate (default: {net['lr']})",
-    )
-    network.add_argument(
-        "--batch-size",
-        type=_positive_int,
-        help=f"mini-batch size (default: {net['batch_size']})",
-    )
-    network.add_argument(
-        "--max-epochs",
-        type=_positive_int,
-        help=f"maximum epochs (default: {net['max_epochs']}; --quick: "
-        f"{QUICK['max_epochs']})",
-    )
-    network.add_argument(
-        "--patience",
-        type=_positive_int,
-        help="early stopping: epochs without improvement of the validation-fold "
-        f"UAR (default: {net['patience']}; --quick: {QUICK['patience']})",
-    )
+    for knob in KNOBS:
+        if knob.name in NETWORK_FLAGS:
+            network.add_argument(f"--{knob.name.replace('_', '-')}", **_flag(knob))
     network.add_argument(
         "--preset",
         choices=tuple(PRESET_NAMES),
@@ -853,17 +870,11 @@ def _pick(args, name, paper):
 def _network_settings(args):
     """The network settings of the options: a preset, then explicit flags."""
     network = {}
-    for name in ("hidden_layer_sizes", "activation", "dropout", "lr", "batch_size"):
-        if getattr(args, name) is not None:
-            network[name] = getattr(args, name)
-    for name in ("max_epochs", "patience"):
+    for name in NETWORK_FLAGS:
         value = _pick(args, name, None)
         if value is not None:
             network[name] = value
     if args.preset != "paper":
-        # imports torch, which the CLI loads only once a network is needed
-        from sklearn_prognet import presets
-
         explicit = {k: v for k, v in vars(args).items() if k in NETWORK_FLAGS}
         explicit = {k: v for k, v in explicit.items() if v is not None}
         network = {**getattr(presets, PRESET_NAMES[args.preset]), **explicit}
