@@ -1139,7 +1139,7 @@ def main(argv=None):
     --------
     >>> from sklearn_prognet.experiments.cli import main
     >>> main(["--version"])  # doctest: +SKIP
-    sklearn-prognet 0.1.0
+    sklearn-prognet 0.2.0.dev0
     """
     parser = build_parser()
     args = parser.parse_args(argv)
