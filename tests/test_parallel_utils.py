@@ -19,20 +19,15 @@ class _FakeClient:
     """The two calls of a dask client that the helpers make."""
 
     def __init__(self, workers):
-        # address -> (host, nthreads, cores of the host)
+        # address -> (machine, nthreads, cores of the machine)
         self.workers = workers
 
-    def scheduler_info(self):
-        return {
-            "workers": {
-                address: {"host": host, "nthreads": nthreads}
-                for address, (host, nthreads, _) in self.workers.items()
-            }
-        }
+    def nthreads(self):
+        return {address: n for address, (_, n, _) in self.workers.items()}
 
     def run(self, function):
-        assert function is joblib.cpu_count
-        return {address: cores for address, (*_, cores) in self.workers.items()}
+        assert function is _parallel._machine
+        return {a: (machine, cores) for a, (machine, _, cores) in self.workers.items()}
 
 
 def test_locally_the_cores_are_shared_by_the_processes():

@@ -11,6 +11,7 @@ module asks it, so that the training code needs no dask of its own.
 """
 
 import functools
+import socket
 import threading
 from collections import Counter
 
@@ -47,7 +48,9 @@ def stack_workers(n_jobs):
     client = cluster_client()
     if client is None:
         return joblib.effective_n_jobs(n_jobs)
-    return max(1, len(_workers(client)))
+    # every worker, with its threads (scheduler_info lists only a few of
+    # them by default in some versions of distributed)
+    return max(1, len(client.nthreads()))
 
 
 def stack_threads(n_workers):
@@ -64,18 +67,14 @@ def stack_threads(n_workers):
     client = cluster_client()
     if client is None:
         return max(1, joblib.cpu_count() // n_workers)
-    workers = _workers(client)
-    hosts = Counter(info["host"] for info in workers.values())
-    cores = client.run(joblib.cpu_count)  # worker address -> its machine's cores
-    return max(
-        1,
-        min(cores[address] // hosts[info["host"]] for address, info in workers.items()),
-    )
+    machines = client.run(_machine)  # worker address -> (machine, its cores)
+    workers_on = Counter(name for name, _ in machines.values())
+    return max(1, min(cores // workers_on[name] for name, cores in machines.values()))
 
 
-def _workers(client):
-    """The cluster's workers: address -> scheduler info (``host``, ``nthreads``)."""
-    return client.scheduler_info()["workers"]
+def _machine():
+    """The name and the cores (as joblib counts them) of this machine."""
+    return socket.gethostname(), joblib.cpu_count()
 
 
 def one_at_a_time(function):
