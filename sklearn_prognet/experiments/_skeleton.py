@@ -128,7 +128,10 @@ NETWORK_PARAMETERS = """
         (joblib).
     backend : {'loky', 'dask'}, default='loky'
         joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
-        local cluster of ``n_jobs`` worker processes.
+        local cluster of ``n_jobs`` worker processes: with
+        ``engine='batched'`` every stack of networks is cut into one part
+        per worker of the cluster (whatever ``n_jobs`` is), trained by that
+        worker with its share of its machine's cores as torch threads.
     scheduler : str, default=None
         Address of a dask scheduler (with ``backend='dask'``).
     engine : {'batched', 'per-fit'}, default='batched'
@@ -137,8 +140,8 @@ NETWORK_PARAMETERS = """
         (:func:`~sklearn_prognet.model_selection.fit_batched`; results from
         the same distribution as ``'per-fit'``, not the same digits), or
         every fit on its own. Networks the batched engine cannot train are
-        trained per fit; each record says which engine trained it. With
-        ``backend='dask'`` every fit is trained on its own (with a warning).
+        trained per fit; each record says which engine trained it. Both
+        engines train on the dask cluster with ``backend='dask'``.
         See :ref:`training_engine`.
 
         .. versionadded:: 0.1

@@ -383,8 +383,9 @@ def _add_execution_options(parser):
         choices=("loky", "dask"),
         default="loky",
         help="joblib backend: loky processes on this machine, or a dask cluster "
-        "(--scheduler ADDRESS, or a local cluster of --n-jobs workers) "
-        "(default: %(default)s)",
+        "(--scheduler ADDRESS, or a local cluster of --n-jobs workers), whose "
+        "workers then train one part of every stack of networks each (--engine "
+        "batched) or single fits (per-fit) (default: %(default)s)",
     )
     run.add_argument(
         "--scheduler",
@@ -399,9 +400,9 @@ def _add_execution_options(parser):
         help="batched: train the networks of one repeat together, stacked along "
         "a model axis (--n-jobs worker processes share every stack), saving "
         "each repeat's fits when it is trained; networks it cannot train "
-        "(--baselines, adapters, multi-corpus networks, --lateral adapter, "
-        "multitask networks) and every fit with --backend dask are trained per "
-        "fit. per-fit: every fit on its own, --n-jobs at a time. Both give "
+        "(--lateral adapter, the linear baseline of --baselines, multitask "
+        "networks) are trained per fit. per-fit: every fit on its own, --n-jobs "
+        "at a time. Both train on the cluster with --backend dask, and give "
         "results from the same distribution, not the same digits "
         "(default: %(default)s)",
     )
