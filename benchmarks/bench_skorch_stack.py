@@ -475,6 +475,16 @@ METHODS = {
 # -- measuring ------------------------------------------------------------------
 
 
+def stopping_epochs(data, n_classes):
+    """Each model's epochs with the paper's early stopping, trained by the engine."""
+    jobs = []
+    for seed, (X, y, X_val, y_val) in enumerate(data):
+        net = DNNClassifier(random_state=seed)
+        net._validate_params()
+        jobs.append(net._prepare_fit(X, y, None, None, X_val, y_val))
+    return [len(net.history) for net in train_nets(jobs)]
+
+
 def _timed(fn, *args):
     """Wall-clock and CPU seconds of ``fn(*args)`` (CPU: this process's)."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -627,6 +637,19 @@ def format_profile(profile, n_batches, n):
     return lines
 
 
+def format_stopping(epochs):
+    """What a stack that cannot drop its stopped models would compute more."""
+    kept = len(epochs) * max(epochs)
+    return [
+        f"Early stopping as the paper (patience {DNNClassifier().patience}, "
+        f"max_epochs {DNNClassifier().max_epochs}), N = {len(epochs)}: the "
+        f"models stopped after {', '.join(map(str, sorted(epochs)))} epochs; "
+        f"the engine drops a model when it stops ({sum(epochs)} model-epochs), "
+        f"a stack that keeps its stopped models computes {kept} "
+        f"({100 * (kept / sum(epochs) - 1):.0f} % more)",
+    ]
+
+
 def header(args, argv, data, loads, seconds):
     """Command, versions, machine load and settings of the run."""
     n_train = sorted({len(d[1]) for d in data})
@@ -650,22 +673,29 @@ def header(args, argv, data, loads, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 5, 10, 50])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--profile-epochs", type=int, default=20)
+    parser.add_argument(
+        "--stopping",
+        type=int,
+        default=10,
+        help="models trained with early stopping, to count their epochs (0: none)",
+    )
     parser.add_argument("--output", default=str(OUTPUT))
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning, module="skorch")
     started = time.perf_counter()
-    data, n_classes = model_data(max(args.sizes), NETWORK["batch_size"])
+    data, n_classes = model_data(max(*args.sizes, args.stopping), NETWORK["batch_size"])
     loads = [os.getloadavg()[0]]
     results = seconds_per_epoch(
         args.sizes, n_classes, data, args.epochs, args.repeats, loads
     )
+    epochs = stopping_epochs(data[: args.stopping], n_classes) if args.stopping else []
     profiled_n = 10 if 10 in args.sizes else max(args.sizes)
     profile, n_batches = profile_skorch(
         data[:profiled_n], n_classes, args.profile_epochs
@@ -678,6 +708,8 @@ def main(argv=None):
         "",
         *format_profile(profile, n_batches, profiled_n),
     ]
+    if epochs:
+        lines += ["", *format_stopping(epochs)]
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.output).write_text(text, encoding="utf-8")
