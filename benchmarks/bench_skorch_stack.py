@@ -180,7 +180,7 @@ class StackedBatches:
 class StackedMLP(nn.Module):
     """N MLPs of one architecture as stacked tensors, ``torch.bmm`` per layer.
 
-    Initialised as ``nn.Linear`` is; dropout masks from the engine's
+    Initialised as the package's columns are; dropout masks from the engine's
     ``_dropout_masks`` with every model's own generator (``gens``, shared
     with the data so that the draws interleave as in the engine).
     """
@@ -190,9 +190,10 @@ class StackedMLP(nn.Module):
         widths = (n_features, *hidden, n_classes)
         self.n_layers = len(widths) - 1
         for k, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            bound = 1 / math.sqrt(a)
+            # as Column.reset_parameters: Glorot-uniform weights, zero biases
+            bound = math.sqrt(6 / (a + b))
             weight = torch.empty(n_models, a, b).uniform_(-bound, bound)
-            bias = torch.empty(n_models, 1, b).uniform_(-bound, bound)
+            bias = torch.zeros(n_models, 1, b)
             self.register_parameter(f"W{k}", nn.Parameter(weight))
             self.register_parameter(f"b{k}", nn.Parameter(bias))
         self.hidden = tuple(hidden)
