@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import PER_FIT, FitData, derive_seed
+from sklearn_prognet.experiments._fits import FitData, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
     corpus_text,
@@ -152,24 +152,6 @@ class MultiTask(Experiment):
         if record["method"] == "dnn":
             return "dnn"
         return weight_arm(record["dimensional_weight"])
-
-    def training_engine(self, engine):
-        """Every arm per fit: the arms of a step are paired.
-
-        The batched engine cannot train a regression head, so it would train
-        the single-task DNN alone and leave the multi-task arms to per-fit
-        training: the arms of a step would then draw their initial weights,
-        dropout masks and batches from different random streams, and the
-        paired comparison would compare engines as well as losses. Trained
-        per fit, the arms of a step differ in the dimensional loss and its
-        head only.
-        """
-        if engine != PER_FIT:
-            log(
-                f"note: {self.name} trains every arm per fit (engine='per-fit'), "
-                "so that the paired arms of a step share one random stream."
-            )
-        return PER_FIT
 
     def planned_keys(self, config):
         """The key of every fit of the run."""
@@ -676,10 +658,9 @@ def run_multitask(
     weight of ``dimensional_weights``, the same network trained on the
     emotions and on the corpus's ratings (``dimensional_weight``,
     ``dimensional_loss``; see :ref:`multitask`). All arms of a step share
-    the folds and the random state, and all are trained per fit whatever
-    ``engine`` says (the batched engine cannot train the regression head,
-    and arms trained by different engines would draw from different random
-    streams). The ratings of the training folds only
+    the folds and the random state, so they draw the same initial weights
+    (but the regression head's), batch orders and dropout masks, whichever
+    stack trains them. The ratings of the training folds only
     reach the networks, which standardise them on those folds. The report
     gives the test UAR of every arm with corrected repeated cross-validation
     t-tests against the single-task DNN, and the test CCC of every

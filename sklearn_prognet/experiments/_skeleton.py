@@ -308,15 +308,6 @@ class Experiment:
     def check(self, options):
         """Refuse options that need no data to be judged (default: none)."""
 
-    def training_engine(self, engine):
-        """The engine that trains the run's networks, given the one asked for.
-
-        Default: that one. An experiment whose paired arms must draw from
-        the same random stream, while the batched engine trains only some
-        of them, returns ``'per-fit'``.
-        """
-        return engine
-
     def chunk(self, task):
         """The chunk of a task: what the batched engine trains together.
 
@@ -477,10 +468,8 @@ def run_experiment(experiment, out, options):
     check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
-    engine = experiment.training_engine(
-        resolve_engine(
-            options.engine, options.backend, options.n_jobs, options.torch_threads
-        )
+    engine = resolve_engine(
+        options.engine, options.backend, options.n_jobs, options.torch_threads
     )
     plan = experiment.plan(options, network)
     for note in plan.notes:
