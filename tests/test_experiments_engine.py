@@ -129,12 +129,13 @@ def test_per_fit_engine_never_batches(tmp_path, emodb, spies):
     assert batched.calls == [] and len(per_fit.calls) == 9
 
 
-def test_adapter_laterals_fall_back_per_fit(tmp_path, emodb, spies):
+def test_adapter_laterals_train_batched(tmp_path, emodb, spies):
+    # every network trains in the one loop: nothing falls back per fit
     _, per_fit = spies
     scores = _tiny_para(tmp_path / "run", emodb, lateral="adapter").scores
     engines = dict(zip(scores["method"], scores["engine"], strict=False))
-    assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "per-fit"}
-    assert {args[0].method for args, _ in per_fit.calls} == {"prognet"}
+    assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "batched"}
+    assert not per_fit.calls
 
 
 @pytest.mark.slow
@@ -198,7 +199,7 @@ class _WrapsLogReg:
         return self
 
 
-def test_batch_refusal_names_what_the_engine_cannot_train():
+def test_batch_refusal_names_only_what_is_not_a_network():
     assert batch_refusal(DNNClassifier()) is None
     assert batch_refusal(make_pipeline(StandardScaler(), DNNClassifier())) is None
     source = DNNClassifier()
@@ -212,10 +213,10 @@ def test_batch_refusal_names_what_the_engine_cannot_train():
     assert batch_refusal(make_pipeline(StandardScaler(), joint)) is None
     assert batch_refusal(MultiCorpusClassifier()) is None
     assert "got LogisticRegression" in batch_refusal(_WrapsLogReg())
-    refusal = batch_refusal(
-        ProgressiveNetClassifier(sources=[source], lateral="adapter")
-    )
-    assert "lateral='adapter'" in refusal
+    # every network of the package trains in the loop
+    adapters = ProgressiveNetClassifier(sources=[source], lateral="adapter")
+    assert batch_refusal(adapters) is None
+    assert batch_refusal(DNNClassifier(dimensional_weight=0.5)) is None
 
 
 def test_n_jobs_goes_to_the_batched_engine(tmp_path, emodb, monkeypatch):
