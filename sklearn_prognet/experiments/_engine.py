@@ -29,6 +29,7 @@ from sklearn_prognet.experiments._fits import (
     torch_thread_limit,
 )
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["ENGINES", "check_engine", "fit_tasks_batched", "resolve_engine"]
@@ -40,7 +41,9 @@ ENGINES = (BATCHED, PER_FIT)
 def check_engine(engine):
     """Refuse an unknown engine."""
     if engine not in ENGINES:
-        raise ExperimentInputError(f"engine={engine!r} is not one of {list(ENGINES)}.")
+        raise ExperimentInputError(
+            Param("engine", engine), f" is not one of {list(ENGINES)}."
+        )
     return engine
 
 
@@ -56,16 +59,29 @@ def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
     """
     if check_engine(engine) == BATCHED and backend == "dask":
         warn(
-            "engine='batched' trains on this machine and cannot use a dask "
-            "cluster; with backend='dask' every fit is trained on its own "
-            "(engine='per-fit')."
+            Message(
+                Param("engine", BATCHED),
+                " trains on this machine and cannot use a dask cluster; with ",
+                Param("backend", "dask"),
+                " every fit is trained on its own (",
+                Param("engine", PER_FIT),
+                ").",
+            )
         )
         return PER_FIT
     if engine == BATCHED and n_jobs != 1 and torch_threads is not None:
         warn(
-            f"torch_threads={torch_threads!r} is not used: with engine='batched' "
-            f"and n_jobs={n_jobs!r} the worker processes share the cores as "
-            "torch threads (torch_threads applies with n_jobs=1)."
+            Message(
+                Param("torch_threads", torch_threads),
+                " is not used: with ",
+                Param("engine", BATCHED),
+                " and ",
+                Param("n_jobs", n_jobs),
+                " the worker processes share the cores as torch threads "
+                "(torch_threads applies with ",
+                Param("n_jobs", 1),
+                ").",
+            )
         )
     return engine
 
