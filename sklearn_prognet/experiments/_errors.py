@@ -16,6 +16,11 @@ class ExperimentInputError(ValueError):
     reads ``n_splits=2: use at least 3.``, and the command line, which prints
     the message without a traceback and exits with status 2, names the flag
     instead (``--n-splits 2``).
+
+    Parameters
+    ----------
+    *parts : str or Param
+        The message, in parts: text, and the parameters it names.
     """
 
     def __init__(self, *parts):
