@@ -1,6 +1,6 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The training engines of the runner: batched (default) or one fit at a time.
+"""How the runner groups fits for the one training loop: batched, or one at a time.
 
 ``'batched'`` trains the networks of a group of tasks (one repeat of the
 cross-validation) together with :func:`~sklearn_prognet.model_selection.fit_batched`:
@@ -8,12 +8,13 @@ the networks of one configuration are stacked along a model axis, and the
 source networks trained inside the fits are batched too (and trained once
 when two tasks would train the same one); the stacks are trained by
 worker processes, or by a dask cluster's workers (``backend='dask'``).
-``'per-fit'`` fits every task on its own (:func:`._fits.run_fit`), in
-worker processes or on a dask cluster too. Both build their records with
-:func:`._fits.fit_record`; each record names its engine. Tasks whose
-estimator the batched engine refuses (a linear baseline, adapter laterals,
-options the engine lacks) are trained per fit. Residual adapters and the
-multi-corpus experiment's joint network (a wrapper that declares the
+``'per-fit'`` fits every task on its own (:func:`._fits.run_fit`: a
+network's ``fit`` trains it as a stack of one, in the same loop), in worker
+processes or on a dask cluster too; both give the same results to float
+tolerance. Both build their records with :func:`._fits.fit_record`; each
+record names its engine. Tasks whose estimator is not a network of the
+package (a linear baseline) are fitted on their own. Residual adapters and
+the multi-corpus experiment's joint network (a wrapper that declares the
 :class:`~sklearn_prognet.MultiCorpusClassifier` it trains) are batched.
 """
 
@@ -31,6 +32,7 @@ from sklearn_prognet.experiments._fits import (
     torch_thread_limit,
 )
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["ENGINES", "check_engine", "fit_tasks_batched", "resolve_engine"]
@@ -42,7 +44,9 @@ ENGINES = (BATCHED, PER_FIT)
 def check_engine(engine):
     """Refuse an unknown engine."""
     if engine not in ENGINES:
-        raise ExperimentInputError(f"engine={engine!r} is not one of {list(ENGINES)}.")
+        raise ExperimentInputError(
+            Param("engine", engine), f" is not one of {list(ENGINES)}."
+        )
     return engine
 
 
@@ -60,17 +64,30 @@ def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
     if engine == BATCHED and torch_threads is not None:
         if backend == "dask":
             warn(
-                f"torch_threads={torch_threads!r} is not used: with "
-                "engine='batched' and backend='dask' the stacks of networks are "
-                "trained by the cluster's workers, each with its share of its "
-                "machine's cores as torch threads."
+                Message(
+                    Param("torch_threads", torch_threads),
+                    " is not used: with ",
+                    Param("engine", BATCHED),
+                    " and ",
+                    Param("backend", "dask"),
+                    " the stacks of networks are trained by the cluster's "
+                    "workers, each with its share of its machine's cores as "
+                    "torch threads.",
+                )
             )
         elif n_jobs != 1:
             warn(
-                f"torch_threads={torch_threads!r} is not used: with "
-                f"engine='batched' and n_jobs={n_jobs!r} the worker processes "
-                "share the cores as torch threads (torch_threads applies with "
-                "n_jobs=1)."
+                Message(
+                    Param("torch_threads", torch_threads),
+                    " is not used: with ",
+                    Param("engine", BATCHED),
+                    " and ",
+                    Param("n_jobs", n_jobs),
+                    " the worker processes share the cores as torch threads "
+                    "(torch_threads applies with ",
+                    Param("n_jobs", 1),
+                    ").",
+                )
             )
     return engine
 

@@ -18,6 +18,7 @@ import joblib
 from sklearn_prognet.experiments._engine import batchable, fit_tasks_batched
 from sklearn_prognet.experiments._fits import BATCHED, PER_FIT, run_fit
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Param
 from sklearn_prognet.utils._process import exit_with_parent
 
 __all__ = [
@@ -45,19 +46,25 @@ def check_execution(n_jobs, backend, scheduler, torch_threads):
     """Check the execution options before anything is loaded or written."""
     if backend not in BACKENDS:
         raise ExperimentInputError(
-            f"backend={backend!r} is not one of {list(BACKENDS)}."
+            Param("backend", backend), f" is not one of {list(BACKENDS)}."
         )
     if scheduler is not None and backend != "dask":
         raise ExperimentInputError(
-            f"scheduler={scheduler!r} is only used with backend='dask'."
+            Param("scheduler", scheduler),
+            " is only used with ",
+            Param("backend", "dask"),
+            ".",
         )
     if not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ExperimentInputError(f"n_jobs={n_jobs!r}: use 1, N or -1 (all cores).")
+        raise ExperimentInputError(
+            Param("n_jobs", n_jobs), ": use 1, N or -1 (all cores)."
+        )
     if torch_threads is not None and (
         not isinstance(torch_threads, int) or torch_threads < 1
     ):
         raise ExperimentInputError(
-            f"torch_threads={torch_threads!r} must be None or a positive integer."
+            Param("torch_threads", torch_threads),
+            " must be None or a positive integer.",
         )
 
 
@@ -83,11 +90,11 @@ def check_backend(backend, scheduler):
     try:
         host, port = parts.hostname, parts.port
     except ValueError as exc:
-        raise ExperimentInputError(f"scheduler={scheduler!r}: {exc}.") from None
+        raise ExperimentInputError(Param("scheduler", scheduler), f": {exc}.") from None
     if not host or port is None:
         raise ExperimentInputError(
-            f"scheduler={scheduler!r} needs a host and a port, e.g. "
-            "'tcp://10.0.0.1:8786'."
+            Param("scheduler", scheduler),
+            " needs a host and a port, e.g. 'tcp://10.0.0.1:8786'.",
         )
     try:
         with socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT):
@@ -104,8 +111,8 @@ def _import_distributed():
         from distributed import Client, LocalCluster  # an optional dependency
     except ImportError:
         raise ExperimentInputError(
-            "backend='dask' needs dask.distributed: "
-            "pip install 'sklearn-prognet[dask]'."
+            Param("backend", "dask"),
+            " needs dask.distributed: pip install 'sklearn-prognet[dask]'.",
         ) from None
     return Client, LocalCluster
 
