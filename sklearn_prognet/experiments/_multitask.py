@@ -395,6 +395,10 @@ def _task(fold, arm, options):
 class RatedNetwork(ClassifierMixin, BaseEstimator):
     """A DNN that also learns the ratings of its training rows.
 
+    It declares the DNN it trains (``inner_estimator``,
+    ``inner_fit_arguments``, ``set_inner_fitted``), so that the batched
+    engine trains it with the other arms; ``fit`` is these three in a row.
+
     ``ratings`` are those of the rows ``fit`` gets, in the same order (the
     task's training folds); it never holds those of other rows.
     ``record_fields(X)`` predicts the ratings of the test fold ``X`` for the
@@ -413,21 +417,35 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, X_val=None, y_val=None):
         """Train on the classes and the ratings; validate on the classes."""
-        import pandas as pd  # the ratings' names travel as DataFrame columns
+        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
+        network = self.inner_estimator().fit(**arguments)
+        return self.set_inner_fitted(network, arguments)
 
+    def inner_estimator(self):
+        """The unfitted DNN that ``fit`` trains (the batched engine trains it)."""
         from sklearn_prognet._estimators import DNNClassifier
 
-        self.net_ = DNNClassifier(
+        return DNNClassifier(
             **self.network,
             dimensional_weight=self.dimensional_weight,
             dimensional_loss=self.dimensional_loss,
             random_state=self.random_state,
         )
+
+    def inner_fit_arguments(self, X, y, X_val=None, y_val=None):
+        """The DNN's fit arguments: this fit's, and the ratings of its rows."""
+        import pandas as pd  # the ratings' names travel as DataFrame columns
+
         dimensions = pd.DataFrame(self.ratings, columns=list(self.dimension_names))
-        self.net_.fit(X, y, X_val=X_val, y_val=y_val, dimensions=dimensions)
+        return {"X": X, "y": y, "X_val": X_val, "y_val": y_val,
+                "dimensions": dimensions}  # fmt: skip
+
+    def set_inner_fitted(self, network, arguments):
+        """Make this network fitted from its fitted DNN; return self."""
+        self.net_ = network
         for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
                      "history_"):  # fmt: skip
-            setattr(self, name, getattr(self.net_, name))
+            setattr(self, name, getattr(network, name))
         return self
 
     def predict(self, X):
