@@ -402,7 +402,7 @@ MUTANTS = [
            (ONE + "test_alone_equals_stacked[dnn]",)),
     Mutant("stack_validation_counts_padding", "a model's validation score is over its own validation rows only", BAT,
            "device=rows.device).unsqueeze(0) < n.unsqueeze(1)", "device=rows.device).unsqueeze(0) < n.max()",
-           (ONE + "test_alone_equals_stacked[dnn]",)),
+           (BATE + "test_each_model_of_a_stack_scores_its_own_validation_rows",)),
     Mutant("batched_trained_trunk_no_dropout", "a multi-corpus network drops units after every hidden layer", BAT,
            "if masks is not None and not self.frozen_trunk:", "if False:",
            (BAD + "test_dropout_is_where_the_module_puts_it[multicorpus]",)),
