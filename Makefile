@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/bench_batched.py
 	$(BIN)/python benchmarks/bench_protocol.py
+	$(BIN)/python benchmarks/bench_skorch_stack.py
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache .coverage docs/_build docs/auto_examples docs/generated

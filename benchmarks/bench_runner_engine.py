@@ -11,7 +11,12 @@ does the same work), into a fresh results folder:
 - ``batched, n_jobs=2``: every stack cut in two, trained in two worker
   processes with one thread each;
 - ``per-fit, n_jobs=2``: two fits at a time, one thread each (the per-fit
-  default).
+  default);
+- with ``--dask``, also both engines on a local dask cluster of two
+  single-threaded worker processes, started (and its workers' imports
+  done) before the clock runs: ``batched, dask`` (every stack cut in two,
+  one part per worker) and ``per-fit, dask`` (what ``--backend dask`` did
+  before it trained stacks).
 
 On a shared machine only the ratios of one run mean something. The script
 also checks that the batched variants give the same UARs (the result of a
@@ -19,6 +24,7 @@ network does not depend on the threads or the stack it is trained in).
 """
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -47,18 +53,34 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--dask", action="store_true", help="add the dask variants")
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        variants = dict(VARIANTS)
+        if args.dask:
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+            )
+            dask = {"backend": "dask", "scheduler": cluster.scheduler_address}
+            variants["batched, dask (2 workers)"] = {"engine": "batched", **dask}
+            variants["per-fit, dask (2 workers)"] = {"engine": "per-fit", **dask}
+        _run(args, variants)
+
+
+def _run(args, variants):
     network = {"max_epochs": args.epochs, "patience": args.epochs}
     times, uars = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         # imports and worker processes started before the clock runs
-        for name, options in VARIANTS.items():
+        for name, options in variants.items():
             run_paralinguistic(
                 Path(tmp) / ("warm-up " + name), n_splits=3, n_repeats=1,
                 sources=["gender"], network={"hidden_layer_sizes": (8,),
                 "max_epochs": 1}, verbose=False, **options,
             )  # fmt: skip
-        for name, options in VARIANTS.items():
+        for name, options in variants.items():
             start = time.perf_counter()
             result = run_paralinguistic(
                 Path(tmp) / name.replace(" ", "_"), n_splits=args.splits,

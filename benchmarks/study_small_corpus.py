@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
@@ -66,28 +67,18 @@ from sklearn_prognet import (
 from sklearn_prognet.experiments import load_corpus
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold, fit_batched
-from sklearn_prognet.presets import PAPER, SMALL_CORPUS
+from sklearn_prognet.presets import (
+    PAPER,
+    SMALL_CORPUS,
+    SMALL_CORPUS_SEARCH_SPACE,
+    draw_candidates,
+    nested_search_recipe,
+)
 from sklearn_prognet.stats import corrected_repeated_cv_ttest
 
-# What the network search draws from (uniformly, independently).
-SPACE = {
-    "hidden_layer_sizes": [(64,), (128,), (256,), (128, 128), (256, 256)],
-    "activation": ["relu", "tanh"],
-    "dropout": [0.1, 0.3, 0.5],
-    "input_dropout": [0.0, 0.1, 0.2],
-    "weight_decay": [0.0, 0.01, 0.1],
-    "input_noise": [0.0, 0.1, 0.3],
-    "label_smoothing": [0.0, 0.1],
-    "lr": [0.0003, 0.001, 0.003],
-    "batch_size": [32, 64, 128],
-    # With early stopping, the cap on the epochs; without, their number.
-    "max_epochs": [50, 100, 200],
-    "early_stopping": [True, False],
-    "patience": [20, 50],
-    # A tenth of 4 to 8 training speakers is one speaker: a noisy stopping
-    # signal (EmoDB, one outer fold: UAR .67 against .92 with 0.3).
-    "validation_fraction": [0.1, 0.3],
-}
+# What the network search draws from (uniformly, independently): the space
+# that SMALL_CORPUS was chosen from, declared with the search in the library.
+SPACE = SMALL_CORPUS_SEARCH_SPACE
 ENSEMBLE_SIZE = 3
 LINEAR_GRIDS = {
     "logreg": [{"C": c} for c in (0.001, 0.01, 0.1, 1.0, 10.0)],
@@ -186,17 +177,11 @@ def folds(y, speakers, n_splits, seed):
 def draw_configs(n_configs, max_epochs, seed=0, space=None):
     """``n_configs`` network settings drawn from ``space``, the same every run.
 
-    ``space`` defaults to ``SPACE``.
+    ``space`` defaults to ``SPACE``; :func:`~sklearn_prognet.presets.draw_candidates`
+    draws them, and ``max_epochs`` caps their epochs.
     """
-    space = SPACE if space is None else space
-    rng = np.random.RandomState(seed)
-    configs = []
-    for _ in range(n_configs):
-        config = {
-            name: values[rng.randint(len(values))] for name, values in space.items()
-        }
-        configs.append({**config, "max_epochs": min(config["max_epochs"], max_epochs)})
-    return configs
+    configs = draw_candidates(space, n_configs, random_state=seed)
+    return [{**c, "max_epochs": min(c["max_epochs"], max_epochs)} for c in configs]
 
 
 def fit_networks(models, fits, args):
@@ -278,95 +263,53 @@ def tune_linear(kind, grid, data, inner_folds, normalisation):
     return grid[int(np.argmax(means))], means
 
 
-def inner_parts(data, splits, normalisation, inner_k):
-    """Every inner fold of every outer fold: ``(fit arguments, X_test, y_test)``.
-
-    The inner folds split the outer training speakers only; keys are
-    ``(outer fold, inner fold)``.
-    """
-    X, y, g = data
-    parts = {}
-    for fold, (train, _) in splits.items():
-        X_sub, y_sub, g_sub = X[train], y[train], g[train]
-        for j, (inner_train, inner_test) in enumerate(
-            folds(y_sub, g_sub, inner_k, seed=1)
-        ):
-            X_train, X_test = scaled(X_sub, inner_train, inner_test, normalisation)
-            fit = {"X": X_train, "y": y_sub[inner_train], "groups": g_sub[inner_train]}
-            parts[fold, j] = (fit, X_test, y_sub[inner_test])
-    return parts
-
-
 def _uar(models, X_test, y_test):
     """The UAR of a seed ensemble (mean probabilities) of fitted networks."""
     proba = mean_proba(models, X_test)
     return uar_score(y_test, models[0].classes_[proba.argmax(axis=1)])
 
 
-def search_configs(configs, parts, args):
-    """Stage 1: every configuration, seed 0, on every inner fold, one call.
-
-    Returns the fitted networks by ``(config, outer fold, inner fold)`` and
-    every configuration's mean inner UAR per outer fold.
-    """
-    keys = [(c, *part) for c in range(len(configs)) for part in parts]
-    models = fit_networks(
-        [DNNClassifier(**configs[c], random_state=0) for c, *_ in keys],
-        [parts[key[1:]][0] for key in keys],
-        args,
-    )
-    fitted = dict(zip(keys, models, strict=True))
-    scores = {}
-    for (c, fold, j), model in fitted.items():
-        scores.setdefault(fold, np.zeros((len(configs), args.inner)))
-        scores[fold][c, j] = _uar([model], *parts[fold, j][1:])
-    return fitted, {fold: table.mean(axis=1) for fold, table in scores.items()}
-
-
 def search_networks(configs, data, splits, normalisation, args):
     """The network search of many outer folds at once; results by fold.
 
-    Stage 1 (:func:`search_configs`) picks each outer fold's best
-    configuration on its inner folds. Stage 2, one more call: that
-    configuration's other seeds on the inner folds (whether an ensemble of
-    ``--ensemble-size`` seeds beats one seed) and all its seeds on the outer
-    training speakers, of which the first one or all are used.
+    :func:`~sklearn_prognet.presets.nested_search_recipe` with ``configs`` as
+    its candidates: each outer fold's best configuration on inner
+    speaker-independent folds of its training speakers, then whether an
+    ensemble of ``--ensemble-size`` seeds beats one seed, refitted on the
+    outer training speakers and scored on the held-out ones. All folds are
+    trained together, in two calls of the batched engine. Under 'global'
+    normalisation a scaler is fitted on each fit's training rows.
     """
     X, y, g = data
-    parts = inner_parts(data, splits, normalisation, args.inner)
-    fitted, means = search_configs(configs, parts, args)
-    best = {fold: int(np.argmax(mean)) for fold, mean in means.items()}
-    seeds = range(args.ensemble_size)
-    keys = [(fold, j, s) for fold, j in parts for s in seeds[1:]]
-    keys += [(fold, None, s) for fold in splits for s in seeds]
-    outer = {}
-    for fold, (train, test) in splits.items():
-        X_train, X_test = scaled(X, train, test, normalisation)
-        fit = {"X": X_train, "y": y[train], "groups": g[train]}
-        outer[fold] = (fit, X_test, y[test])
-    models = fit_networks(
-        [DNNClassifier(**configs[best[f]], random_state=s) for f, _, s in keys],
-        [(outer[f] if j is None else parts[f, j])[0] for f, j, _ in keys],
-        args,
+    network = DNNClassifier(random_state=0)
+    estimator = (
+        network
+        if normalisation == "speaker"
+        else make_pipeline(StandardScaler(), network)
     )
-    nets = dict(zip(keys, models, strict=True))
+    nested = nested_search_recipe(
+        estimator,
+        X,
+        y,
+        groups=g,
+        outer_cv=list(splits.values()),
+        cv=RepeatedStratifiedGroupKFold(
+            n_splits=args.inner, n_repeats=1, random_state=1
+        ),
+        search_space=configs,
+        ensemble_size=args.ensemble_size,
+        engine=args.engine,
+        n_jobs=args.n_jobs,
+    )
     results = {}
-    for fold in splits:
-        ensemble = np.mean(
-            [
-                _uar(
-                    [fitted[best[fold], fold, j]]
-                    + [nets[fold, j, s] for s in seeds[1:]],
-                    *parts[fold, j][1:],
-                )
-                for j in range(args.inner)
-            ]
-        )
-        n_seeds = args.ensemble_size if ensemble > means[fold][best[fold]] else 1
-        uar = _uar([nets[fold, None, s] for s in seeds[:n_seeds]], *outer[fold][1:])
-        rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means[fold])]
-        rows.append({"candidate": "ensemble", "inner_uar": float(ensemble)})
-        results[fold] = (uar, {"config": best[fold], "n_seeds": n_seeds}, rows)
+    for fold, uar, search in zip(
+        splits, nested["test_score"], nested["search"], strict=True
+    ):
+        means = search.cv_results["mean_test_score"]
+        rows = [{"candidate": i, "inner_uar": m} for i, m in enumerate(means)]
+        rows.append({"candidate": "ensemble", "inner_uar": search.ensemble_score})
+        chosen = {"config": search.best_index, "n_seeds": search.n_seeds}
+        results[fold] = (float(uar), chosen, rows)
     return results
 
 

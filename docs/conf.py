@@ -208,6 +208,7 @@ def write_generated_includes():
         "predict",
         "batched",
         "protocol",
+        "skorch_stack",
     ):
         _write_if_changed(
             includes / f"benchmarks_{name}.rst", _benchmark_fragment(name)

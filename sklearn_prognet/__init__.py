@@ -15,7 +15,7 @@ transformers or matplotlib before they are needed.
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 # public name -> module that defines it
 _LAZY_NAMES = {

@@ -526,7 +526,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         return self._set_fitted(net)
 
     def _prepare_fit(self, X, y, groups=None, X_val=None, y_val=None):
-        """Everything of ``fit`` before training: the arguments of ``fit_net``.
+        """Everything of ``fit`` before training: its training job.
 
         Validates the data, sets ``classes_``, ``corpora_`` and
         ``corpus_classes_``, and holds out the validation set. The batched
@@ -603,7 +603,7 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         return _with_codes(features, codes), encoder.transform(y_val)
 
     def _job(self, features, codes, y, groups, domain_classes, encoder, valid=None):
-        """Split off the validation set; return the arguments of ``fit_net``.
+        """Split off the validation set; return its training job.
 
         ``valid``, the validation data of ``fit`` (``X_val``, ``y_val``),
         replaces the split: all rows train.

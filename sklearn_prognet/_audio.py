@@ -35,6 +35,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
 
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._process import exit_with_parent
 from sklearn_prognet.utils._warnings import warn
 
@@ -333,11 +334,13 @@ class _Results:
             for rate, count in zip(rates, counts, strict=True)
         )
         warn(
-            f"The files have different sampling rates: {found}. Each is analyzed "
-            "at its own rate, so their spectral features (loudness, MFCCs, "
-            "formants) are not comparable. Set resample (e.g. resample="
-            f"{max(rates)}) to convert them to one rate, or sampling_rate to "
-            "require one."
+            Message(
+                f"The files have different sampling rates: {found}. Each is analyzed "
+                "at its own rate, so their spectral features (loudness, MFCCs, "
+                "formants) are not comparable. Set resample (e.g. ",
+                Param("resample", max(rates)),
+                ") to convert them to one rate, or sampling_rate to require one.",
+            )
         )
 
 
@@ -482,7 +485,11 @@ def _raise(errors, n_total):
     message = first.name + " " + first.reason
     if len(errors) > 1:
         message += "\n" + _summarize([e for _, e in errors], n_total)
-    message += "\n(set on_error='nan' to get rows of NaN for such inputs instead)"
+    message += Message(
+        "\n(set ",
+        Param("on_error", "nan"),
+        " to get rows of NaN for such inputs instead)",
+    )
     if first.kind == "missing":
         raise FileNotFoundError(message)
     raise ValueError(message)

@@ -82,6 +82,12 @@ from sklearn_prognet._modules import (
 from sklearn_prognet._multitask import DIMENSIONAL_LOSSES
 from sklearn_prognet._training import make_net, seeded_torch
 from sklearn_prognet.utils._compat import _foreach_add_, _fused_adam_, _fused_adamw_
+from sklearn_prognet.utils._parallel import (
+    cluster_client,
+    one_at_a_time,
+    stack_threads,
+    stack_workers,
+)
 
 # torch.optim.Adam's defaults
 _BETAS = (0.9, 0.999)
@@ -161,7 +167,10 @@ def trained_groups(jobs, n_jobs=None):
     the first run would have (with the same ``n_jobs``), which gives the
     same results to the last bit (a model's last digits can depend on its
     stack-mates through the sizes of the tensors). The jobs are checked
-    before the first stack is trained.
+    before the first stack is trained. When joblib runs on a dask cluster
+    (``joblib.parallel_config(backend="dask")``), the stacks are cut for
+    the cluster's workers, whatever ``n_jobs`` is, and trained there (see
+    :mod:`sklearn_prognet.utils._parallel`).
 
     Yields
     ------
@@ -172,7 +181,7 @@ def trained_groups(jobs, n_jobs=None):
     seconds : list of float
         Each net's share of its stack's training time.
     """
-    n_workers = joblib.effective_n_jobs(n_jobs) if n_jobs is not None else 1
+    n_workers = stack_workers(n_jobs)
     groups = similar_groups(jobs)
     group_of = {int(i): g for g, members in enumerate(groups) for i in members}
     waiting = {}  # group -> its trained (position, net, seconds)
@@ -188,17 +197,21 @@ def trained_groups(jobs, n_jobs=None):
 def _trained_parts(jobs, n_workers):
     """The :func:`stacks` of ``jobs`` as each is trained: positions, nets, seconds."""
     cut = stacks(jobs, n_workers)
-    if n_workers == 1:
+    cluster = cluster_client()
+    # joblib runs tasks in this process when it has one worker thread, on a
+    # dask cluster too (its dask backend counts threads, not workers)
+    if n_workers == 1 and (cluster is None or joblib.effective_n_jobs(-1) == 1):
         for positions in cut:
             yield positions, *_timed_group([jobs[i] for i in positions])
         return
-    threads = max(1, joblib.cpu_count() // n_workers)
-    # unordered: each stack is handed over as soon as it is trained
+    threads = stack_threads(n_workers)
+    # A dask worker's threads share its process: one stack at a time there.
+    # Unordered: each stack is handed over as soon as it is trained (joblib's
+    # dask backend supports it too: checked with joblib 1.6).
+    train = _train_in_worker if cluster is None else one_at_a_time(_train_in_worker)
     parallel = joblib.Parallel(n_jobs=n_workers, return_as="generator_unordered")
     yield from parallel(
-        joblib.delayed(_train_in_worker)(
-            positions, [jobs[i] for i in positions], threads
-        )
+        joblib.delayed(train)(positions, [jobs[i] for i in positions], threads)
         for positions in cut
     )
 

@@ -360,7 +360,7 @@ def _fit_sources(networks, fits, n_jobs):
 
 
 def _prepared(network, fit, fitted_sources):
-    """The ``fit_net`` job of a network, its sources replaced by fitted ones.
+    """The training job of a network, its sources replaced by fitted ones.
 
     The fitted sources are set only while ``fit`` is prepared: the
     network's parameters stay what the user gave (unfitted templates), and

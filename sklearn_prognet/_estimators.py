@@ -301,9 +301,9 @@ def source_seed(network, position):
 
 
 def training_options(network):
-    """The arguments of ``fit_net`` that a network's training parameters give.
+    """The options of a training job that a network's training parameters give.
 
-    Shared by every network estimator's preparation of its ``fit_net`` job
+    Shared by every network estimator's preparation of its training job
     (the single home of this mapping): the knobs with the engine role
     (:data:`~sklearn_prognet._knobs.ENGINE`).
     """
@@ -429,10 +429,11 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         return self._set_fitted(net)
 
     def _prepare_fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
-        """Everything of ``fit`` before training: the arguments of ``fit_net``.
+        """Everything of ``fit`` before training: its training job.
 
-        The batched engine (:mod:`sklearn_prognet._batched`) trains the nets
-        of many prepared estimators at once, then calls :meth:`_set_fitted`.
+        The training loop (:mod:`sklearn_prognet._batched`) trains the job,
+        alone (``fit``) or with the jobs of other prepared estimators
+        (``fit_batched``); :meth:`_set_fitted` then takes the trained net.
         """
         # A failed refit must not pair the old network with new classes_.
         for name in [k for k in vars(self) if k.endswith("_") and k[0] != "_"]:
@@ -530,7 +531,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         train : tuple of ndarray
             ``(X, y, standardised ratings)``.
         params : dict
-            The further parameters of :func:`~sklearn_prognet._training.fit_net`.
+            The further options of the training job.
         """
         X, y, values = train
         check_rated(Ratings(values, names), "The training part of dimensions")

@@ -25,6 +25,7 @@ from sklearn_prognet.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["EGeMAPSTransformer"]
@@ -407,11 +408,14 @@ default=None
     def _check_resample(self):
         if self.resample is not None and self.resample < _MIN_RESAMPLE:
             warn(
-                f"resample={self.resample} keeps frequencies up to "
-                f"{self.resample / 2:g} Hz, but {self.feature_set} analyzes up to "
-                f"8000 Hz (loudness and MFCC bands; eGeMAPS formants up to 5450 "
-                f"Hz, alpha ratio and Hammarberg index up to 5000 Hz), which needs "
-                f"a rate of at least {_MIN_RESAMPLE} Hz: the empty bands change "
-                "the features. Use it only to match audio that is band-limited "
-                "anyway, such as telephone speech."
+                Message(
+                    Param("resample", self.resample),
+                    f" keeps frequencies up to "
+                    f"{self.resample / 2:g} Hz, but {self.feature_set} analyzes up to "
+                    f"8000 Hz (loudness and MFCC bands; eGeMAPS formants up to 5450 "
+                    f"Hz, alpha ratio and Hammarberg index up to 5000 Hz), which needs "
+                    f"a rate of at least {_MIN_RESAMPLE} Hz: the empty bands change "
+                    "the features. Use it only to match audio that is band-limited "
+                    "anyway, such as telephone speech.",
+                )
             )

@@ -119,7 +119,7 @@ def test_a_model_does_not_depend_on_its_batch_mates(data):
 
 
 def _prepared(X, y, **params):
-    """The ``fit_net`` job of a small DNN on ``(X, y)``."""
+    """The training job of a small DNN on ``(X, y)``."""
     est = DNNClassifier(**{**SMALL, **params})
     return est._prepare_fit(X, y, None, None, None, None)
 

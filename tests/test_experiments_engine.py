@@ -5,6 +5,8 @@ units, a few epochs) so that each takes a few seconds.
 """
 
 import json
+import re
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -127,12 +129,13 @@ def test_per_fit_engine_never_batches(tmp_path, emodb, spies):
     assert batched.calls == [] and len(per_fit.calls) == 9
 
 
-def test_adapter_laterals_fall_back_per_fit(tmp_path, emodb, spies):
+def test_adapter_laterals_train_batched(tmp_path, emodb, spies):
+    # every network trains in the one loop: nothing falls back per fit
     _, per_fit = spies
     scores = _tiny_para(tmp_path / "run", emodb, lateral="adapter").scores
     engines = dict(zip(scores["method"], scores["engine"], strict=False))
-    assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "per-fit"}
-    assert {args[0].method for args, _ in per_fit.calls} == {"prognet"}
+    assert engines == {"dnn": "batched", "ptft": "batched", "prognet": "batched"}
+    assert not per_fit.calls
 
 
 @pytest.mark.slow
@@ -196,7 +199,7 @@ class _WrapsLogReg:
         return self
 
 
-def test_batch_refusal_names_what_the_engine_cannot_train():
+def test_batch_refusal_names_only_what_is_not_a_network():
     assert batch_refusal(DNNClassifier()) is None
     assert batch_refusal(make_pipeline(StandardScaler(), DNNClassifier())) is None
     source = DNNClassifier()
@@ -210,10 +213,10 @@ def test_batch_refusal_names_what_the_engine_cannot_train():
     assert batch_refusal(make_pipeline(StandardScaler(), joint)) is None
     assert batch_refusal(MultiCorpusClassifier()) is None
     assert "got LogisticRegression" in batch_refusal(_WrapsLogReg())
-    refusal = batch_refusal(
-        ProgressiveNetClassifier(sources=[source], lateral="adapter")
-    )
-    assert "lateral='adapter'" in refusal
+    # every network of the package trains in the loop
+    adapters = ProgressiveNetClassifier(sources=[source], lateral="adapter")
+    assert batch_refusal(adapters) is None
+    assert batch_refusal(DNNClassifier(dimensional_weight=0.5)) is None
 
 
 def test_n_jobs_goes_to_the_batched_engine(tmp_path, emodb, monkeypatch):
@@ -342,6 +345,34 @@ def test_resume_with_the_other_engine_and_from_an_old_folder(tmp_path, emodb):
     )
 
 
+def test_a_folder_trained_per_fit_loads_and_resumes_batched(tmp_path, emodb):
+    # a folder of the engine that --backend dask once forced: its records
+    # and config.json say 'per-fit'
+    out = tmp_path / "run"
+    whole = _tiny_para(out, emodb, engine="per-fit").scores
+    assert set(whole["engine"]) == {"per-fit"}
+    assert json.loads((out / "config.json").read_text())["runtime"]["engine"] == (
+        "per-fit"
+    )
+    fits = out / "fits.jsonl"
+    kept = _lines(fits)[:4]
+    fits.write_bytes(b"".join(kept))
+
+    scores = _tiny_para(out, emodb).scores  # batched, by default
+    assert _lines(fits)[:4] == kept  # the saved fits are kept as they were
+    engines = scores.set_index("key")["engine"]
+    first = [json.loads(line)["key"] for line in kept]
+    assert (engines[first] == "per-fit").all() and len(engines) == 9
+    assert (engines.drop(first) == "batched").all()
+    # the per-fit records keep their scores
+    merged = whole.merge(scores, on="key")
+    merged = merged[merged["key"].isin(first)]
+    np.testing.assert_array_equal(merged["uar_x"], merged["uar_y"])
+    assert "Fits by training engine: 4 per-fit, 5 batched" in (
+        render_report(out).read_text()
+    )
+
+
 # -- the same distribution -----------------------------------------------------
 
 
@@ -379,11 +410,59 @@ def test_cli_engine_flag(capsys):
     assert "--engine: invalid choice: 'fast'" in capsys.readouterr().err
 
 
-def test_dask_falls_back_to_per_fit_with_a_warning():
-    with pytest.warns(UserWarning, match="backend='dask' every fit is trained"):
-        assert _engine.resolve_engine("batched", "dask") == "per-fit"
-    assert _engine.resolve_engine("per-fit", "dask") == "per-fit"
-    assert _engine.resolve_engine("batched", "loky") == "batched"
+def test_dask_keeps_the_engine_asked_for():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _engine.resolve_engine("batched", "dask") == "batched"
+        assert _engine.resolve_engine("per-fit", "dask") == "per-fit"
+        assert _engine.resolve_engine("batched", "loky") == "batched"
+    # a dask cluster's workers share their cores as the batched engine's
+    # worker processes do
+    with pytest.warns(UserWarning, match=r"torch_threads=2 is not used.*'dask'"):
+        assert _engine.resolve_engine("batched", "dask", 1, 2) == "batched"
+
+
+def test_dask_trains_the_batched_stacks_on_the_cluster(tmp_path, emodb, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    local = _tiny_para(tmp_path / "local", emodb, n_jobs=2).scores
+    trained_in = []
+    train_group = _batched._train_group
+
+    def where(jobs):
+        trained_in.append(distributed.get_worker().address)
+        return train_group(jobs)
+
+    # an in-process cluster of two single-threaded workers: the same cut
+    # (two stacks per group) and torch threads (the cores shared by two) as
+    # the two local processes above
+    monkeypatch.setattr(_batched, "_train_group", where)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        warnings.catch_warnings(record=True) as caught,
+    ):
+        warnings.simplefilter("always")
+        address = cluster.scheduler_address
+        result = _tiny_para(tmp_path / "dask", emodb, backend="dask", scheduler=address)
+        workers = set(cluster.scheduler_info["workers"])
+    # no fallback to per-fit training, nor any other word about the engine
+    assert not [w for w in caught if re.search("engine|per-fit", str(w.message))]
+    scores = result.scores
+    # the sources, then the DNN and PT/FT group, then the ProgNets: two
+    # stacks each, every one trained by a worker of the cluster
+    assert len(trained_in) == 6 and set(trained_in) <= workers
+    assert len(set(trained_in)) == 2
+    assert set(scores["engine"]) == {"batched"} and len(scores) == 9
+    both = local.merge(scores, on="key")
+    assert len(both) == 9
+    np.testing.assert_array_equal(both["uar_x"], both["uar_y"])
+    # to the last bit: the same learning curves
+    curves = [
+        {r["key"]: r["history"] for r in read_records(out / "fits.jsonl")[0]}
+        for out in (tmp_path / "local", tmp_path / "dask")
+    ]
+    assert curves[0] == curves[1]
 
 
 def test_torch_threads_unused_by_batched_workers_is_a_warning():

@@ -29,9 +29,11 @@ from sklearn_prognet.experiments import (
     run_paralinguistic,
 )
 from sklearn_prognet.experiments._folds import PROTOCOLS
+from sklearn_prognet.experiments._options import in_flags
 from sklearn_prognet.experiments._store import read_records
-from sklearn_prognet.experiments.cli import _in_flags, main
+from sklearn_prognet.experiments.cli import main
 from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold
+from sklearn_prognet.utils._messages import Message, Param
 
 DATA = Path(__file__).parent / "data"
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
@@ -150,8 +152,17 @@ def test_python_api_refuses_the_hyphen_and_says_which_name(tmp_path, emodb):
 
 
 def test_cli_keeps_the_hyphen_in_flags_and_messages():
-    message = "Use n_splits=3, or protocol='speaker_stratified'."
-    assert _in_flags(message) == "Use --n-splits 3, or --protocol 'speaker-stratified'."
+    message = Message(
+        "Use ",
+        Param("n_splits", 3),
+        ", or ",
+        Param("protocol", "speaker_stratified"),
+        ".",
+    )
+    assert message == "Use n_splits=3, or protocol='speaker_stratified'."
+    assert in_flags(message) == "Use --n-splits 3, or --protocol 'speaker-stratified'."
+    # a message without parameters is left as it is, even if it reads like one
+    assert in_flags("Use n_splits=3.") == "Use n_splits=3."
 
 
 def test_folder_saved_with_the_hyphen_loads_and_resumes(tmp_path, emodb):

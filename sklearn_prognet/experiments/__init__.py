@@ -22,8 +22,15 @@ The same is available on the command line: ``sklearn-prognet --help`` (or
 ``python -m sklearn_prognet``).
 """
 
-# Importing an experiment's module registers it (see _skeleton.register).
+# Importing an experiment's module registers it, with its command (see
+# _skeleton.register): the command line lists the commands in this order.
+# isort: off
+from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
 from sklearn_prognet.experiments._cross_corpus import run_cross_corpus
+from sklearn_prognet.experiments._multi_corpus import run_multi_corpus
+from sklearn_prognet.experiments._multitask import run_multitask
+
+# isort: on
 from sklearn_prognet.experiments._deploy import (
     TrainedModel,
     predict_files,
@@ -35,9 +42,6 @@ from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     load_corpus,
 )
-from sklearn_prognet.experiments._multi_corpus import run_multi_corpus
-from sklearn_prognet.experiments._multitask import run_multitask
-from sklearn_prognet.experiments._paralinguistic import run_paralinguistic
 from sklearn_prognet.experiments._skeleton import (
     ExperimentResult,
     load_results,

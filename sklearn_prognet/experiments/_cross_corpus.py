@@ -10,6 +10,7 @@ folds.
 
 import io
 import os
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -20,11 +21,13 @@ from sklearn_prognet.experiments._execution import (
     threads_per_fit,
 )
 from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
     METHOD_LABELS,
     METHODS,
     FitData,
     FitTask,
     derive_seed,
+    per_speaker,
 )
 from sklearn_prognet.experiments._folds import (
     SPEAKER_INDEPENDENT,
@@ -51,12 +54,15 @@ from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     describe_corpus,
     load_corpus,
+    parse_spec,
 )
+from sklearn_prognet.experiments._options import Option
 from sklearn_prognet.experiments._plots import plot_cross_corpus
 from sklearn_prognet.experiments._skeleton import (
     NETWORK_PARAMETERS,
     RUN_PARAMETERS,
     Arm,
+    Command,
     Experiment,
     Plan,
     RunOptions,
@@ -76,6 +82,7 @@ from sklearn_prognet.experiments._stats import (
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.experiments._transfer import (
     SOURCE_MODEL_KEY,
+    TRAIN_FOLDS,
     align_features,
     check_disjoint,
     check_sampling_rates,
@@ -83,6 +90,7 @@ from sklearn_prognet.experiments._transfer import (
     fit_source_model,
 )
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_cross_corpus"]
 
@@ -148,7 +156,9 @@ def _load_corpora(source, target, options):
         raise ExperimentInputError(
             f"Source and target corpora have different emotions: "
             f"{sorted(set(source_corpus.emotion))} and "
-            f"{sorted(set(target_corpus.emotion))}; choose common ones (emotions=)."
+            f"{sorted(set(target_corpus.emotion))}; choose common ones (",
+            Param("emotions"),
+            ").",
         )
     target_corpus = align_features(source_corpus, target_corpus)
     check_disjoint(source_corpus, target_corpus)
@@ -164,7 +174,6 @@ def _load_corpora(source, target, options):
     return source_corpus, target_corpus
 
 
-@register
 class CrossCorpus(Experiment):
     """An emotion model of one corpus transferred to another."""
 
@@ -404,7 +413,7 @@ def _introduction(status, results):
 
 
 def _normalization_text(config):
-    if config["normalization"] == "speaker":
+    if per_speaker(config["normalization"]):
         return (
             "per speaker, in both corpora: every speaker of the source and of the "
             "target is standardised with their own utterances (target test speakers "
@@ -503,9 +512,9 @@ def run_cross_corpus(
     *,
     emotions=PAPER_EMOTIONS,
     protocol="speaker_stratified",
+    normalization=DEFAULT_NORMALIZATION,
     n_splits=10,
     n_repeats=10,
-    normalization="global",
     train_folds=None,
     seed=0,
     network=None,
@@ -578,3 +587,51 @@ def run_cross_corpus(
     """
     options = RunOptions.from_arguments(locals())
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
+
+
+def _default_out(args):
+    source, target = parse_spec(args.source)[1], parse_spec(args.target)[1]
+    return Path("results") / f"cross-corpus-{source}-to-{target}"
+
+
+register(
+    CrossCorpus,
+    Command(
+        "cross-corpus",
+        help="transfer between emotion corpora with 8, 4, 2, 1 training folds "
+        "(Figure 4)",
+        description="Cross-corpus transfer (the paper's Figure 4): an emotion "
+        "model trained on all of the SOURCE corpus is transferred to the TARGET "
+        "corpus (PT/FT, ProgNet) and compared with a DNN trained on the target "
+        "alone, using 8, 4, 2 and 1 of the target's training folds. Each corpus "
+        "is z-normalised on its own training data.",
+        options=(
+            Option(
+                "source",
+                None,
+                flag={
+                    "required": True,
+                    "metavar": "CORPUS",
+                    "help": "the source corpus",
+                },
+            ),
+            Option(
+                "target",
+                None,
+                flag={
+                    "required": True,
+                    "metavar": "CORPUS",
+                    "help": "the target corpus",
+                },
+            ),
+            TRAIN_FOLDS,
+        ),
+        function="run_cross_corpus",
+        arguments=lambda args: {
+            "source": args.source,
+            "target": args.target,
+            "train_folds": args.train_folds,
+        },
+        default_out=_default_out,
+    ),
+)

@@ -27,10 +27,12 @@ from sklearn.pipeline import Pipeline
 
 from sklearn_prognet.experiments._feature_sets import FusedFeatureSet, parse_features
 from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
     SPEAKER_COLUMN,
     derive_seed,
     make_scaler,
     network_params,
+    per_speaker,
 )
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
@@ -39,6 +41,7 @@ from sklearn_prognet.experiments._inputs import (
     load_corpus,
     parse_spec,
 )
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["FINAL_METHODS", "TrainedModel", "predict_files", "train_model"]
 
@@ -85,8 +88,8 @@ def _source_labels(corpus, sources):
         labels = corpus.speaker if task == "speaker" else corpus.gender
         if labels is None or any(str(g) == "" for g in labels):
             raise ExperimentInputError(
-                f"sources={list(sources)}: the corpus {corpus.name!r} has no "
-                f"{task} for every utterance."
+                Param("sources", list(sources)),
+                f": the corpus {corpus.name!r} has no {task} for every utterance.",
             )
         columns.append(np.asarray(labels, dtype=object))
     return np.column_stack(columns)
@@ -114,8 +117,9 @@ def _network(method, sources, params, lateral, seed):
         )
     if len(nets) != 1:
         raise ExperimentInputError(
-            f"method={method!r} transfers one source network; sources="
-            f"{list(sources)} names {len(nets)}."
+            f"method={method!r} transfers one source network; ",
+            Param("sources", list(sources)),
+            f" names {len(nets)}.",
         )
     kind = FineTunedClassifier if method == "ptft" else ResidualAdapterClassifier
     return kind(source=nets[0], **params, random_state=random_state)
@@ -129,17 +133,17 @@ def _check_method(method, sources):
     unknown = [s for s in sources if s not in SOURCE_TASKS]
     if unknown:
         raise ExperimentInputError(
-            f"sources={list(sources)}: {unknown} unknown; choose among "
-            f"{list(SOURCE_TASKS)}."
+            Param("sources", list(sources)),
+            f": {unknown} unknown; choose among {list(SOURCE_TASKS)}.",
         )
     if method == "dnn" and sources:
         raise ExperimentInputError(
-            "sources= are for the transfer methods (ptft, prognet, adapters); "
-            "a DNN has none."
+            Param("sources"),
+            " are for the transfer methods (ptft, prognet, adapters); a DNN has none.",
         )
     if method != "dnn" and not sources:
         raise ExperimentInputError(
-            f"method={method!r} needs sources= (speaker, gender)."
+            f"method={method!r} needs ", Param("sources"), " (speaker, gender)."
         )
 
 
@@ -180,7 +184,7 @@ def _audio_front(feature_set, extractor, normalization):
     ``transcript`` for a text encoder) and, per speaker, ``speaker``.
     """
     fused = isinstance(feature_set, FusedFeatureSet)
-    if normalization != "speaker":
+    if not per_speaker(normalization):
         return extractor
     columns = list(feature_set.columns) if fused else feature_set.columns[0]
     return ColumnTransformer(
@@ -233,7 +237,7 @@ def train_model(
     sources=(),
     network=None,
     lateral="linear",
-    normalization="global",
+    normalization=DEFAULT_NORMALIZATION,
     features="egemaps",
     emotions=PAPER_EMOTIONS,
     resample=None,
@@ -364,7 +368,7 @@ def _feature_rows(corpus, normalization):
     extractor names them (so that the audio front's output matches), and the
     speakers.
     """
-    if normalization != "speaker":
+    if not per_speaker(normalization):
         return corpus.X
     frame = pd.DataFrame(corpus.X, columns=list(corpus.feature_names))
     frame[SPEAKER_COLUMN] = np.asarray(corpus.speaker)
@@ -432,7 +436,7 @@ def _licence(corpus):
 def _input_text(corpus, from_audio, normalization):
     if not from_audio:
         return f"feature rows ({corpus.X.shape[1]} columns, as in the corpus's table)"
-    if normalization == "speaker":
+    if per_speaker(normalization):
         return "a DataFrame with 'file' and 'speaker' columns"
     return "a list of audio files"
 

@@ -1,17 +1,20 @@
 # Authors: The sklearn_prognet developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The training engines of the runner: batched (default) or one fit at a time.
+"""How the runner groups fits for the one training loop: batched, or one at a time.
 
 ``'batched'`` trains the networks of a group of tasks (one repeat of the
 cross-validation) together with :func:`~sklearn_prognet.model_selection.fit_batched`:
 the networks of one configuration are stacked along a model axis, and the
 source networks trained inside the fits are batched too (and trained once
-when two tasks would train the same one). ``'per-fit'`` fits every task on
-its own (:func:`._fits.run_fit`). Both build their records with
-:func:`._fits.fit_record`; each record names its engine. Tasks whose
-estimator the batched engine refuses (a linear baseline, adapter laterals,
-options the engine lacks) are trained per fit. Residual adapters and the
-multi-corpus experiment's joint network (a wrapper that declares the
+when two tasks would train the same one); the stacks are trained by
+worker processes, or by a dask cluster's workers (``backend='dask'``).
+``'per-fit'`` fits every task on its own (:func:`._fits.run_fit`: a
+network's ``fit`` trains it as a stack of one, in the same loop), in worker
+processes or on a dask cluster too; both give the same results to float
+tolerance. Both build their records with :func:`._fits.fit_record`; each
+record names its engine. Tasks whose estimator is not a network of the
+package (a linear baseline) are fitted on their own. Residual adapters and
+the multi-corpus experiment's joint network (a wrapper that declares the
 :class:`~sklearn_prognet.MultiCorpusClassifier` it trains) are batched.
 """
 
@@ -29,6 +32,7 @@ from sklearn_prognet.experiments._fits import (
     torch_thread_limit,
 )
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["ENGINES", "check_engine", "fit_tasks_batched", "resolve_engine"]
@@ -40,33 +44,51 @@ ENGINES = (BATCHED, PER_FIT)
 def check_engine(engine):
     """Refuse an unknown engine."""
     if engine not in ENGINES:
-        raise ExperimentInputError(f"engine={engine!r} is not one of {list(ENGINES)}.")
+        raise ExperimentInputError(
+            Param("engine", engine), f" is not one of {list(ENGINES)}."
+        )
     return engine
 
 
 def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
-    """The engine that trains the run's networks.
+    """The engine that trains the run's networks: ``engine``, checked.
 
-    A dask cluster spreads single fits over its workers, which the batched
-    engine does not do (it trains a repeat's networks on this machine):
-    with ``backend='dask'`` the networks are trained per fit, with a warning.
-    The batched engine's worker processes (``n_jobs`` > 1) share the cores
-    as torch threads, so ``torch_threads`` is then not used (with a
-    warning).
+    Both engines use a dask cluster: with ``backend='dask'`` the batched
+    engine trains its stacks on the cluster's workers (one stack per
+    worker, with its share of its machine's cores as torch threads), and
+    the per-fit engine the single fits. The batched engine's worker
+    processes (``n_jobs`` > 1, or a dask cluster) share the cores as torch
+    threads, so ``torch_threads`` is then not used (with a warning).
     """
-    if check_engine(engine) == BATCHED and backend == "dask":
-        warn(
-            "engine='batched' trains on this machine and cannot use a dask "
-            "cluster; with backend='dask' every fit is trained on its own "
-            "(engine='per-fit')."
-        )
-        return PER_FIT
-    if engine == BATCHED and n_jobs != 1 and torch_threads is not None:
-        warn(
-            f"torch_threads={torch_threads!r} is not used: with engine='batched' "
-            f"and n_jobs={n_jobs!r} the worker processes share the cores as "
-            "torch threads (torch_threads applies with n_jobs=1)."
-        )
+    check_engine(engine)
+    if engine == BATCHED and torch_threads is not None:
+        if backend == "dask":
+            warn(
+                Message(
+                    Param("torch_threads", torch_threads),
+                    " is not used: with ",
+                    Param("engine", BATCHED),
+                    " and ",
+                    Param("backend", "dask"),
+                    " the stacks of networks are trained by the cluster's "
+                    "workers, each with its share of its machine's cores as "
+                    "torch threads.",
+                )
+            )
+        elif n_jobs != 1:
+            warn(
+                Message(
+                    Param("torch_threads", torch_threads),
+                    " is not used: with ",
+                    Param("engine", BATCHED),
+                    " and ",
+                    Param("n_jobs", n_jobs),
+                    " the worker processes share the cores as torch threads "
+                    "(torch_threads applies with ",
+                    Param("n_jobs", 1),
+                    ").",
+                )
+            )
     return engine
 
 
@@ -111,12 +133,14 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
     other groups end. ``n_jobs`` worker processes share every stack of
     networks (each with its share of the cores as torch threads, see
     ``fit_batched``); with one, the networks train in this process on
-    ``torch_threads`` threads. ``built`` holds the tasks' ``(pipeline,
-    fit params)`` as :func:`batchable` returns them. A record's
-    ``fit_time`` is its share of its stack's training time and of the
-    preparation (see ``fit_batched_as_trained``), plus the task's own
-    evaluation; as with per-fit training on several workers, the fit times
-    add up to more than the time the run took.
+    ``torch_threads`` threads. Iterated inside joblib's dask backend
+    (:func:`._execution.parallel_context`), the stacks are cut for the
+    cluster's workers instead, and trained there. ``built`` holds the
+    tasks' ``(pipeline, fit params)`` as :func:`batchable` returns them.
+    A record's ``fit_time`` is its share of its stack's training time and
+    of the preparation (see ``fit_batched_as_trained``), plus the task's
+    own evaluation; as with per-fit training on several workers, the fit
+    times add up to more than the time the run took.
     """
     from sklearn_prognet._batched_fit import fit_batched_as_trained
 

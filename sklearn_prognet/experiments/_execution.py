@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Running the fits: joblib or dask, torch threads, progress, messages.
 
-Tasks run through joblib, locally (loky processes) or on a dask cluster
-(joblib's dask backend); only the main process writes records, as results
-arrive, so a dask cluster needs no shared file system.
+Tasks (the batched engine's stacks of networks, or single fits) run
+through joblib, locally (loky processes) or on a dask cluster (joblib's
+dask backend); only the main process writes records, as results arrive,
+so a dask cluster needs no shared file system.
 """
 
 import contextlib
@@ -17,6 +18,7 @@ import joblib
 from sklearn_prognet.experiments._engine import batchable, fit_tasks_batched
 from sklearn_prognet.experiments._fits import BATCHED, PER_FIT, run_fit
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Param
 from sklearn_prognet.utils._process import exit_with_parent
 
 __all__ = [
@@ -44,19 +46,25 @@ def check_execution(n_jobs, backend, scheduler, torch_threads):
     """Check the execution options before anything is loaded or written."""
     if backend not in BACKENDS:
         raise ExperimentInputError(
-            f"backend={backend!r} is not one of {list(BACKENDS)}."
+            Param("backend", backend), f" is not one of {list(BACKENDS)}."
         )
     if scheduler is not None and backend != "dask":
         raise ExperimentInputError(
-            f"scheduler={scheduler!r} is only used with backend='dask'."
+            Param("scheduler", scheduler),
+            " is only used with ",
+            Param("backend", "dask"),
+            ".",
         )
     if not isinstance(n_jobs, int) or n_jobs == 0:
-        raise ExperimentInputError(f"n_jobs={n_jobs!r}: use 1, N or -1 (all cores).")
+        raise ExperimentInputError(
+            Param("n_jobs", n_jobs), ": use 1, N or -1 (all cores)."
+        )
     if torch_threads is not None and (
         not isinstance(torch_threads, int) or torch_threads < 1
     ):
         raise ExperimentInputError(
-            f"torch_threads={torch_threads!r} must be None or a positive integer."
+            Param("torch_threads", torch_threads),
+            " must be None or a positive integer.",
         )
 
 
@@ -82,11 +90,11 @@ def check_backend(backend, scheduler):
     try:
         host, port = parts.hostname, parts.port
     except ValueError as exc:
-        raise ExperimentInputError(f"scheduler={scheduler!r}: {exc}.") from None
+        raise ExperimentInputError(Param("scheduler", scheduler), f": {exc}.") from None
     if not host or port is None:
         raise ExperimentInputError(
-            f"scheduler={scheduler!r} needs a host and a port, e.g. "
-            "'tcp://10.0.0.1:8786'."
+            Param("scheduler", scheduler),
+            " needs a host and a port, e.g. 'tcp://10.0.0.1:8786'.",
         )
     try:
         with socket.create_connection((host, port), timeout=_CONNECT_TIMEOUT):
@@ -103,8 +111,8 @@ def _import_distributed():
         from distributed import Client, LocalCluster  # an optional dependency
     except ImportError:
         raise ExperimentInputError(
-            "backend='dask' needs dask.distributed: "
-            "pip install 'sklearn-prognet[dask]'."
+            Param("backend", "dask"),
+            " needs dask.distributed: pip install 'sklearn-prognet[dask]'.",
         ) from None
     return Client, LocalCluster
 
@@ -164,7 +172,7 @@ def parallel_context(n_jobs=1, backend="loky", scheduler=None, scatter=None):
 
 def _dask_client(stack, n_jobs, scheduler):
     """A client of the scheduler, or of a local cluster kept open by ``stack``."""
-    Client, LocalCluster = _import_distributed()
+    Client, _ = _import_distributed()
     if scheduler is not None:
         try:
             return Client(scheduler, timeout="10s", set_as_default=False)
@@ -172,15 +180,19 @@ def _dask_client(stack, n_jobs, scheduler):
             raise ExperimentInputError(
                 f"Cannot connect to the dask scheduler {scheduler!r}: {exc}"
             ) from None
-    cluster = stack.enter_context(
-        LocalCluster(
-            n_workers=joblib.effective_n_jobs(n_jobs),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-    )
+    cluster = stack.enter_context(_local_cluster(n_jobs))
     return Client(cluster, set_as_default=False)
+
+
+def _local_cluster(n_jobs):
+    """A local dask cluster of ``n_jobs`` single-threaded worker processes."""
+    _, LocalCluster = _import_distributed()
+    return LocalCluster(
+        n_workers=joblib.effective_n_jobs(n_jobs),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+    )
 
 
 def _progress_bar(total, initial, desc, enabled):
@@ -221,7 +233,9 @@ def execute(
     most the groups in progress. ``chunk(task)`` names a task's chunk (an
     experiment's :meth:`~._skeleton.Experiment.chunk`); None chunks by
     repeat. The tasks that the batched engine refuses are then fitted one
-    by one.
+    by one. With ``backend='dask'`` both engines train on the cluster (the
+    batched engine's stacks, or single fits); a local one, when
+    ``scheduler`` is None, is started once for all the chunks.
 
     Returns
     -------
@@ -242,30 +256,54 @@ def execute(
     if not todo:
         return 0
     bar = _progress_bar(len(tasks), n_done, desc, progress)
-    run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler,
-           "torch_threads": torch_threads}  # fmt: skip
     try:
-        if engine == PER_FIT:
-            return _run_per_fit(store, todo, data, bar, **run)
-        n_run = 0
-        for tasks_of_chunk in _chunks(todo, chunk or _repeat):
-            together, built, alone = batchable(tasks_of_chunk, data)
-            if together:
-                records = fit_tasks_batched(
-                    together, data, built, n_jobs, torch_threads
-                )
-                with parallel_context(n_jobs, backend, scheduler):
-                    # closed on an error, so that the workers stop at once
-                    with contextlib.closing(records):
-                        for record in records:
-                            store.append(record)
-                            bar.update(1)
-            n_run += len(together)
-            if alone:
-                n_run += _run_per_fit(store, alone, data, bar, **run)
-        return n_run
+        with _cluster(n_jobs, backend, scheduler) as scheduler:
+            run = {"n_jobs": n_jobs, "backend": backend, "scheduler": scheduler,
+                   "torch_threads": torch_threads}  # fmt: skip
+            return _run(store, todo, data, bar, engine, chunk, run)
     finally:
         bar.close()
+
+
+def _run(store, todo, data, bar, engine, chunk, run):
+    """:func:`execute`'s fits, with the engine asked for; returns how many ran."""
+    if engine == PER_FIT:
+        return _run_per_fit(store, todo, data, bar, **run)
+    n_run = 0
+    for tasks_of_chunk in _chunks(todo, chunk or _repeat):
+        together, built, alone = batchable(tasks_of_chunk, data)
+        if together:
+            records = fit_tasks_batched(
+                together, data, built, run["n_jobs"], run["torch_threads"]
+            )
+            # on a dask cluster, the stacks are cut for its workers and
+            # trained there (joblib's dask backend)
+            with parallel_context(run["n_jobs"], run["backend"], run["scheduler"]):
+                # closed on an error, so that the workers stop at once
+                with contextlib.closing(records):
+                    for record in records:
+                        store.append(record)
+                        bar.update(1)
+        n_run += len(together)
+        if alone:
+            n_run += _run_per_fit(store, alone, data, bar, **run)
+    return n_run
+
+
+@contextlib.contextmanager
+def _cluster(n_jobs, backend, scheduler):
+    """The scheduler of the run's dask cluster, started once for all its fits.
+
+    With ``backend='dask'`` and no ``scheduler``, a local cluster (see
+    :func:`parallel_context`) that every chunk's fits then connect to,
+    instead of one started, and its workers' torch imported, per chunk.
+    Otherwise ``scheduler`` as it is.
+    """
+    if backend != "dask" or scheduler is not None:
+        yield scheduler
+        return
+    with _local_cluster(n_jobs) as cluster:
+        yield cluster.scheduler_address
 
 
 def _repeat(task):

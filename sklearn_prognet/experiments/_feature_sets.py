@@ -35,6 +35,7 @@ from pathlib import PurePath
 from sklearn.compose import ColumnTransformer
 
 from sklearn_prognet.experiments._errors import ExperimentInputError
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["DEFAULT_FEATURES", "FeatureSet", "FusedFeatureSet", "parse_features"]
 
@@ -78,14 +79,15 @@ class _Kind:
         except ImportError as exc:
             if exc.name != module:  # the module is there, one of its imports not
                 raise ExperimentInputError(
-                    f"features={kind!r}: cannot import {name} ({exc})."
+                    Param("features", kind), f": cannot import {name} ({exc})."
                 ) from None
             found = None
         cls = getattr(found, name, None)
         if cls is None:
             raise ExperimentInputError(
-                f"features={kind!r} needs {name} ({module}), which this version "
-                "of sklearn_prognet does not have."
+                Param("features", kind),
+                f" needs {name} ({module}), which this version "
+                "of sklearn_prognet does not have.",
             )
         return cls
 
@@ -310,8 +312,9 @@ def _check_columns(part, table, corpus):
     missing = [c for c in part.columns if c not in table.columns]
     if missing:
         raise ExperimentInputError(
-            f"features={part.spec()!r} reads the {missing[0]!r} column of a "
-            f"corpus, and {corpus} has none (its columns: {list(table.columns)})."
+            Param("features", part.spec()),
+            f" reads the {missing[0]!r} column of a "
+            f"corpus, and {corpus} has none (its columns: {list(table.columns)}).",
         )
 
 
@@ -356,8 +359,8 @@ def parse_features(features=DEFAULT_FEATURES):
     duplicates = sorted({part.spec() for part in parts if parts.count(part) > 1})
     if duplicates:
         raise ExperimentInputError(
-            f"features={features!r} gives {duplicates[0]!r} twice; give every "
-            "part once."
+            Param("features", features),
+            f" gives {duplicates[0]!r} twice; give every part once.",
         )
     return parts[0] if len(parts) == 1 else FusedFeatureSet(tuple(parts))
 
@@ -385,7 +388,9 @@ def _parse_part(text, features):
     kind = _KINDS.get(name)
     if kind is None or kind.takes_model != bool(sep):
         which = "" if text == str(features) else f" (the part {text.strip()!r})"
-        raise ExperimentInputError(f"features={features!r}{which}: {_syntax()}.")
+        raise ExperimentInputError(
+            Param("features", features), f"{which}: {_syntax()}."
+        )
     if not kind.takes_model:
         kind.load(name)  # absent in this version: an error now, not later
         return FeatureSet(name)
@@ -399,7 +404,8 @@ def _parse_part(text, features):
         layer = int(layer)
     if not model.strip():
         raise ExperimentInputError(
-            f"features={features!r} names no model for {name!r}; give "
-            f"'{name}:MODEL' with MODEL a Hugging Face Hub name or a folder."
+            Param("features", features),
+            f" names no model for {name!r}; give "
+            f"'{name}:MODEL' with MODEL a Hugging Face Hub name or a folder.",
         )
     return FeatureSet(name, model.strip(), layer, defaults["pooling"])

@@ -31,15 +31,18 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_prognet._knobs import PRESET, RECORDED, defaults, names
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.utils._messages import Param
 
 __all__ = [
     "BASELINE_LABELS",
     "METHODS",
     "METHOD_LABELS",
+    "DEFAULT_NORMALIZATION",
     "NORMALIZATIONS",
     "FitData",
     "FitTask",
     "derive_seed",
+    "per_speaker",
     "fit_arguments",
     "fit_record",
     "network_params",
@@ -55,10 +58,20 @@ METHODS = tuple(METHOD_LABELS)
 BASELINE_LABELS = {"logreg": "LogReg"}
 #: Normalisation -> the scaler of every fit's pipeline, in words. 'global' is
 #: the paper's z-normalisation (fitted on the training folds here).
+GLOBAL_NORMALIZATION, SPEAKER_NORMALIZATION = "global", "speaker"
 NORMALIZATIONS = {
-    "global": "StandardScaler",
-    "speaker": "SpeakerStandardScaler",
+    GLOBAL_NORMALIZATION: "StandardScaler",
+    SPEAKER_NORMALIZATION: "SpeakerStandardScaler",
 }
+#: The default of every experiment (and of the runs saved before the option).
+DEFAULT_NORMALIZATION = GLOBAL_NORMALIZATION
+
+
+def per_speaker(normalization):
+    """Whether ``normalization`` standardises every speaker on their own rows."""
+    return normalization == SPEAKER_NORMALIZATION
+
+
 # The speaker column of the features of a fit with per-speaker normalisation.
 SPEAKER_COLUMN = "speaker"
 # Iterations of the logistic regression (lbfgs): enough to converge on
@@ -158,7 +171,8 @@ def check_normalization(normalization):
     """Refuse an unknown normalisation."""
     if normalization not in NORMALIZATIONS:
         raise ExperimentInputError(
-            f"normalization={normalization!r}: choose among {list(NORMALIZATIONS)}."
+            Param("normalization", normalization),
+            f": choose among {list(NORMALIZATIONS)}.",
         )
     return normalization
 
@@ -171,7 +185,7 @@ def make_scaler(normalization):
     transductive assumption of :class:`SpeakerStandardScaler`); its input is
     a DataFrame with a ``speaker`` column (see :func:`feature_rows`).
     """
-    if check_normalization(normalization) == "speaker":
+    if per_speaker(check_normalization(normalization)):
         # imports pandas, which the package does not load until it is needed
         from sklearn_prognet.preprocessing import SpeakerStandardScaler
 
@@ -186,7 +200,7 @@ def feature_rows(X, speaker, index, normalization):
     ``'speaker'`` a DataFrame of the features and the speaker ids.
     """
     index = slice(None) if index is None else index
-    if normalization != "speaker":
+    if not per_speaker(normalization):
         return X[index]
     import pandas as pd  # only per-speaker normalisation needs a DataFrame
 
@@ -279,7 +293,7 @@ class FitData:
     source_task_labels: dict = field(default_factory=dict)
     source_network: object = None
     experiment: str = ""
-    normalization: str = "global"
+    normalization: str = DEFAULT_NORMALIZATION
     speaker: np.ndarray | None = None
     source_networks: dict = field(default_factory=dict)
     networks: object = None
@@ -493,7 +507,7 @@ def fit_record(task, data, pipe, engine):
         record.update(training_record(net))
     if hasattr(net, "record_fields"):
         record.update(net.record_fields(X_test))
-    if data.normalization == "speaker":
+    if per_speaker(data.normalization):
         # test rows the scaler standardised with the training folds' global
         # statistics: the report gives their share
         record["n_test_global"] = n_global_fallback(

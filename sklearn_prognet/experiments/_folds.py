@@ -8,6 +8,7 @@ import numpy as np
 
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.model_selection import FoldRoles, RepeatedStratifiedGroupKFold
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["PROTOCOLS", "check_source_task_labels", "make_folds"]
 
@@ -47,7 +48,7 @@ def check_protocol(protocol):
         if canonical_protocol(protocol) in PROTOCOLS:
             hint = f" (did you mean {canonical_protocol(protocol)!r}?)"
         raise ExperimentInputError(
-            f"protocol={protocol!r} is not one of {list(PROTOCOLS)}{hint}."
+            Param("protocol", protocol), f" is not one of {list(PROTOCOLS)}{hint}."
         )
 
 
@@ -60,31 +61,42 @@ def check_folds(folds, y, *, what="emotion"):
             raise ExperimentInputError(
                 f"The training folds of repeat {f.repeat}, fold {f.fold} have no "
                 f"{what} {missing.tolist()}: the corpus has too few utterances of "
-                "that class for these folds. Use a smaller n_splits=, more "
-                f"training folds, or protocol={SPEAKER_STRATIFIED!r}."
+                "that class for these folds. Use a smaller ",
+                Param("n_splits"),
+                ", more training folds, or ",
+                Param("protocol", SPEAKER_STRATIFIED),
+                ".",
             )
 
 
 def _check_corpus(corpus, protocol, n_splits):
     if n_splits < 3:
         raise ExperimentInputError(
-            f"n_splits={n_splits}: each step needs a test fold, a validation fold "
-            "and at least one training fold, so at least 3 folds."
+            Param("n_splits", n_splits),
+            ": each step needs a test fold, a validation fold "
+            "and at least one training fold, so at least 3 folds.",
         )
     n_speakers = len(np.unique(corpus.speaker))
     if protocol == SPEAKER_INDEPENDENT and n_speakers < n_splits:
         raise ExperimentInputError(
             f"Corpus {corpus.name!r} has {n_speakers} speaker(s), fewer than the "
             f"{n_splits} folds: the speaker-independent protocol puts whole speakers "
-            f"in each fold. Use n_splits={n_speakers} or fewer (at least 3), or "
-            f"protocol={SPEAKER_STRATIFIED!r}."
+            "in each fold. Use ",
+            Param("n_splits", n_speakers),
+            " or fewer (at least 3), or ",
+            Param("protocol", SPEAKER_STRATIFIED),
+            ".",
         )
     classes, counts = np.unique(corpus.emotion, return_counts=True)
     if counts.min() < n_splits:
         raise ExperimentInputError(
             f"Corpus {corpus.name!r} has only {counts.min()} utterance(s) of "
             f"{classes[counts.argmin()]!r}, fewer than the {n_splits} folds; use "
-            "a smaller n_splits= or leave that emotion out of emotions=."
+            "a smaller ",
+            Param("n_splits"),
+            " or leave that emotion out of ",
+            Param("emotions"),
+            ".",
         )
 
 
@@ -135,7 +147,9 @@ def check_source_task_labels(folds, labels, source_task, corpus_name):
             raise ExperimentInputError(
                 f"The training folds of repeat {f.repeat}, fold {f.fold} of corpus "
                 f"{corpus_name!r} hold a single {task} ({values[0]!r}): the {task} "
-                f"source task needs at least 2. Leave {task!r} out of sources=."
+                f"source task needs at least 2. Leave {task!r} out of ",
+                Param("sources"),
+                ".",
             )
         if counts.min() < 2:
             raise ExperimentInputError(
@@ -143,5 +157,7 @@ def check_source_task_labels(folds, labels, source_task, corpus_name):
                 f"utterance in the training folds of repeat {f.repeat}, fold "
                 f"{f.fold} of corpus {corpus_name!r}; the {task} source network "
                 f"needs at least 2 per class for its early stopping. Leave {task!r} "
-                f"out of sources=, or remove such {task}s from the corpus."
+                "out of ",
+                Param("sources"),
+                f", or remove such {task}s from the corpus.",
             )

@@ -9,7 +9,11 @@ text; nothing computes statistics or writes files.
 import math
 import statistics
 
-from sklearn_prognet.experiments._fits import training_settings
+from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
+    per_speaker,
+    training_settings,
+)
 from sklearn_prognet.experiments._folds import (
     PROTOCOLS,
     SPEAKER_INDEPENDENT,
@@ -144,7 +148,7 @@ _BAYES_NOTE = (
 
 def normalization_text(config):
     """The z-normalisation of a run's pipelines, in words."""
-    if config.get("normalization", "global") == "speaker":
+    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
         return (
             "Features are normalised per speaker (SpeakerStandardScaler in a "
             "Pipeline): every speaker with the mean and standard deviation of their "

@@ -29,6 +29,7 @@ import numpy as np
 from sklearn_prognet.datasets import DEFAULT_EMOTIONS, DIMENSIONS
 from sklearn_prognet.experiments._errors import ExperimentInputError
 from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -363,17 +364,21 @@ def load_corpus(
             if resample not in (None, EMBEDDED_SAMPLING_RATE):
                 raise ExperimentInputError(
                     f"The embedded EmoDB features were extracted at "
-                    f"{EMBEDDED_SAMPLING_RATE} Hz, so resample={resample} cannot "
-                    "apply to them; extract the audio instead (emodb:PATH)."
+                    f"{EMBEDDED_SAMPLING_RATE} Hz, so ",
+                    Param("resample", resample),
+                    " cannot apply to them; extract the audio instead (emodb:PATH).",
                 )
             corpus = _load_embedded()
         elif kind == "table" and not is_manifest(path):
             corpus = read_feature_table(path)
             if not feature_set.is_default:
                 warn(
-                    f"features={feature_set.spec()!r} does not apply to the "
-                    f"feature table {str(spec)!r}: its features were chosen when "
-                    "it was written, and it is used as it is."
+                    Message(
+                        Param("features", feature_set.spec()),
+                        f" does not apply to the feature table {str(spec)!r}: its "
+                        "features were chosen when it was written, and it is used "
+                        "as it is.",
+                    )
                 )
         else:  # a named audio corpus, or a manifest of audio files
             corpus = _load_audio(
@@ -394,9 +399,10 @@ def load_corpus(
 def _check_embedded_features(spec, feature_set):
     if not feature_set.is_default:
         raise ExperimentInputError(
-            f"The embedded EmoDB corpus ({str(spec)!r}) holds eGeMAPS features "
-            f"only; features={feature_set.spec()!r} needs the audio: use "
-            "'emodb:/path/to/emodb' (the folder of the EmoDB wav files)."
+            f"The embedded EmoDB corpus ({str(spec)!r}) holds eGeMAPS features only; ",
+            Param("features", feature_set.spec()),
+            " needs the audio: use "
+            "'emodb:/path/to/emodb' (the folder of the EmoDB wav files).",
         )
 
 
@@ -407,18 +413,21 @@ def select_emotions(corpus, emotions):
     emotions = [str(e).strip().lower() for e in emotions]
     if not emotions or len(set(emotions)) != len(emotions) or "" in emotions:
         raise ExperimentInputError(
-            f"emotions={emotions!r} must be distinct, non-empty names."
+            Param("emotions", emotions), " must be distinct, non-empty names."
         )
     present = sorted(set(corpus.emotion))
     missing = [e for e in emotions if e not in present]
     if missing:
         raise ExperimentInputError(
             f"Corpus {corpus.name!r} ({corpus.spec}) has no utterance with emotion(s)"
-            f" {missing}; its emotions are {present}. Choose others (emotions=)."
+            f" {missing}; its emotions are {present}. Choose others (",
+            Param("emotions"),
+            ").",
         )
     if len(emotions) < 2:
         raise ExperimentInputError(
-            f"emotions={emotions}: emotion recognition needs at least 2 emotions."
+            Param("emotions", emotions),
+            ": emotion recognition needs at least 2 emotions.",
         )
     return corpus.select(np.isin(corpus.emotion, emotions))
 
@@ -624,9 +633,12 @@ def _load_audio(
     feature_set = parse_features(feature_set or DEFAULT_FEATURES)
     if resample is not None and not feature_set.resampled:
         warn(
-            f"resample={resample} does not apply to features="
-            f"{feature_set.spec()!r}: the model resamples every file to the rate "
-            "it was trained at."
+            Message(
+                Param("resample", resample),
+                " does not apply to ",
+                Param("features", feature_set.spec()),
+                ": the model resamples every file to the rate it was trained at.",
+            )
         )
         resample = None
     extractor = feature_set.extractor(
@@ -637,8 +649,10 @@ def _load_audio(
     try:
         X = extractor.fit_transform(inputs)
     except (ValueError, OSError, ImportError) as exc:
+        # exc.args[0]: the extractor's message, with its parameters (on_error)
+        message = exc.args[0] if len(exc.args) == 1 else str(exc)
         raise ExperimentInputError(
-            f"Feature extraction failed for {name} at {str(path)!r}: {exc}"
+            f"Feature extraction failed for {name} at {str(path)!r}: ", message
         ) from None
     feature_names = [str(n) for n in extractor.get_feature_names_out()]
     if not feature_set.resampled:

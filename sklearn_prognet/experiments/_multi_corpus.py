@@ -13,6 +13,7 @@ trained jointly on the other corpora and the target's training folds.
 
 import io
 import os
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -25,6 +26,7 @@ from sklearn_prognet.experiments._execution import (
     threads_per_fit,
 )
 from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
     EXTRA_METHOD_LABELS,
     METHOD_LABELS,
     FitData,
@@ -33,6 +35,7 @@ from sklearn_prognet.experiments._fits import (
     derive_seed,
     feature_rows,
     make_scaler,
+    per_speaker,
 )
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
@@ -56,15 +59,17 @@ from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     describe_corpus,
     load_corpus,
+    parse_spec,
 )
+from sklearn_prognet.experiments._options import RUN_SECTION, Option, parameter_doc
 from sklearn_prognet.experiments._plots import (
     plot_cross_corpus,
     plot_uar_vs_params,
 )
 from sklearn_prognet.experiments._skeleton import (
     NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
     Arm,
+    Command,
     Experiment,
     Plan,
     RunOptions,
@@ -85,6 +90,7 @@ from sklearn_prognet.experiments._stats import (
 )
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.experiments._transfer import (
+    TRAIN_FOLDS,
     align_features,
     check_disjoint,
     check_sampling_rates,
@@ -92,6 +98,7 @@ from sklearn_prognet.experiments._transfer import (
     fit_source_model,
 )
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multi_corpus"]
 
@@ -324,8 +331,9 @@ def check_corpora_list(corpora):
     """Refuse fewer than 2 corpora."""
     if isinstance(corpora, (str, Corpus)) or len(corpora) < 2:
         raise ExperimentInputError(
-            f"corpora={corpora!r}: give a list of at least 2 corpora (each is the "
-            "target of the others in turn)."
+            Param("corpora", corpora),
+            ": give a list of at least 2 corpora (each is the "
+            "target of the others in turn).",
         )
 
 
@@ -335,16 +343,19 @@ def load_corpora(specs, options):
     names = [c.name for c in corpora]
     if len(set(names)) < len(names):
         raise ExperimentInputError(
-            f"corpora={list(map(str, specs))} name the corpora {names}: each name "
+            Param("corpora", list(map(str, specs))),
+            f" name the corpora {names}: each name "
             "must be different (a feature table's name is its 'corpus' column or "
-            "file name)."
+            "file name).",
         )
     for corpus in corpora[1:]:
         if sorted(set(corpus.emotion)) != sorted(set(corpora[0].emotion)):
             raise ExperimentInputError(
                 f"Corpora {corpora[0].name!r} and {corpus.name!r} have different "
                 f"emotions: {sorted(set(corpora[0].emotion))} and "
-                f"{sorted(set(corpus.emotion))}; choose common ones (emotions=)."
+                f"{sorted(set(corpus.emotion))}; choose common ones (",
+                Param("emotions"),
+                ").",
             )
     corpora = [corpora[0]] + [align_features(corpora[0], c) for c in corpora[1:]]
     for i, a in enumerate(corpora):
@@ -383,7 +394,7 @@ def _target_tasks(corpus, offset, names, train_folds, options):
     return tasks, notes
 
 
-def pooled_source_corpus(corpora, target, normalization="global"):
+def pooled_source_corpus(corpora, target, normalization=DEFAULT_NORMALIZATION):
     """The other corpora as one corpus, each z-normalised on its own data.
 
     Speakers are prefixed with their corpus (:func:`corpus_speakers`), so
@@ -395,8 +406,8 @@ def pooled_source_corpus(corpora, target, normalization="global"):
     corpus_of_row = np.concatenate([np.full(c.n_samples, c.name) for c in others])
     speaker = corpus_speakers(others)
     X = own_scaled(np.vstack([c.X for c in others]), corpus_of_row,
-                   speaker if normalization == "speaker" else None)  # fmt: skip
-    how = "per speaker" if normalization == "speaker" else "on its own data"
+                   speaker if per_speaker(normalization) else None)  # fmt: skip
+    how = "per speaker" if per_speaker(normalization) else "on its own data"
     return Corpus(
         name=pooled_name([c.name for c in corpora], target),
         X=X,
@@ -466,7 +477,6 @@ def _source_networks(store, corpora, network, options):
     return {pooled_name(names, target): net for target, net in nets.items()}
 
 
-@register
 class MultiCorpus(Experiment):
     """Every corpus the target of a network of the others, and of a joint one."""
 
@@ -562,7 +572,7 @@ class MultiCorpus(Experiment):
         X = np.vstack([c.X for c in corpora])
         y = np.concatenate([np.asarray(c.emotion) for c in corpora])
         speaker = corpus_speakers(corpora)
-        by_speaker = options.normalization == "speaker"
+        by_speaker = per_speaker(options.normalization)
         # The other corpora's rows of every joint network, normalised once per
         # run: all of them train, so their own statistics are no leak. A
         # target's rows go through the fit's pipeline (training folds only).
@@ -809,7 +819,7 @@ def _joint_validation_line(config):
 
 
 def _normalization_line(config):
-    if config.get("normalization", "global") == "speaker":
+    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
         return (
             "every speaker is standardised on their own utterances, within "
             "their corpus (speaker ids are prefixed with the corpus): the "
@@ -899,16 +909,31 @@ def _curve_rows(results, targets):
     return rows
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
+# Its normalisation is per corpus: said here, in place of the shared text.
+_NORMALIZATION = """\
+    normalization : {'global', 'speaker'}, default='global'
+        ``'global'``: each corpus z-normalised on its own training data.
+        ``'speaker'``: every speaker standardised on their own utterances
+        within their corpus (speaker ids prefixed with the corpus): the other
+        corpora's speakers on all of their utterances, the target's training
+        speakers on their training-fold utterances and test speakers on
+        their test utterances (transductive, as in the other experiments).
+"""
+
+
+@Substitution(
+    run_parameters=parameter_doc(RUN_SECTION, own={"normalization": _NORMALIZATION}),
+    network_parameters=NETWORK_PARAMETERS,
+)
 def run_multi_corpus(
     out,
     corpora,
     *,
     emotions=PAPER_EMOTIONS,
     protocol="speaker_stratified",
+    normalization=DEFAULT_NORMALIZATION,
     n_splits=10,
     n_repeats=10,
-    normalization="global",
     train_folds=None,
     joint_validation="pooled",
     seed=0,
@@ -961,17 +986,10 @@ def run_multi_corpus(
     emotions : sequence of str, default=PAPER_EMOTIONS
         Emotion classes; every corpus must have them all.
     {run_parameters}
-    normalization : {{'global', 'speaker'}}, default='global'
-        ``'global'``: each corpus z-normalised on its own training data.
-        ``'speaker'``: every speaker standardised on their own utterances
-        within their corpus (speaker ids prefixed with the corpus): the other
-        corpora's speakers on all of their utterances, the target's training
-        speakers on their training-fold utterances and test speakers on
-        their test utterances (transductive, as in the other experiments).
     train_folds : sequence of int, default=None
         Numbers of target training folds; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
-    joint_validation : {{'pooled', 'target'}}, default='pooled'
+    joint_validation : {'pooled', 'target'}, default='pooled'
         What the multi-corpus network's early stopping scores. ``'pooled'``:
         10% of its training rows (the other corpora's and the target's
         training folds), held out stratified by corpus and emotion, so that
@@ -1004,3 +1022,64 @@ def run_multi_corpus(
     options = RunOptions.from_arguments(locals())
     experiment = MultiCorpus(corpora, train_folds, joint_validation)
     return run_experiment(experiment, out, options)
+
+
+def _corpus_list(text):
+    """An argparse type: comma-separated corpus specs."""
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def _default_out(args):
+    names = [parse_spec(spec)[1] for spec in args.corpora]
+    return Path("results") / ("multi-corpus-" + "-".join(names))
+
+
+register(
+    MultiCorpus,
+    Command(
+        "multi-corpus",
+        help="each corpus the target of the others pooled: PT/FT, ProgNet, "
+        "residual adapters and a jointly trained multi-corpus network",
+        description="Multi-corpus transfer: each corpus of --corpora in turn is "
+        "the target. A source network trained on the other corpora pooled is "
+        "transferred to it (PT/FT, ProgNet, residual adapters on the frozen "
+        "source); a multi-corpus network (shared trunk, adapters and an output "
+        "layer per corpus) is trained on the other corpora and the target's "
+        "training folds; a DNN on the target alone. With 8, 4, 2 and 1 target "
+        "training folds (as Figure 4). Reports UAR, trainable parameters, "
+        "corrected t-tests and McNemar's tests.",
+        options=(
+            Option(
+                "corpora",
+                None,
+                flag={
+                    "required": True,
+                    "type": _corpus_list,
+                    "metavar": "A,B,C",
+                    "help": "comma-separated corpora, at least 2 (e.g. "
+                    "emodb,urdu:/data/urdu,nemo_egemaps.csv.gz)",
+                },
+            ),
+            TRAIN_FOLDS,
+            Option(
+                "joint_validation",
+                "pooled",
+                flag={
+                    "choices": JOINT_VALIDATIONS,
+                    "help": "what the multi-corpus network's early stopping "
+                    "scores. pooled: 10%% of its training rows, held out "
+                    "stratified by corpus and emotion (the larger corpora decide "
+                    "its best epoch). target: the target's validation fold, as "
+                    "for the other methods (default: %(default)s)",
+                },
+            ),
+        ),
+        function="run_multi_corpus",
+        arguments=lambda args: {
+            "corpora": args.corpora,
+            "train_folds": args.train_folds,
+            "joint_validation": args.joint_validation,
+        },
+        default_out=_default_out,
+    ),
+)

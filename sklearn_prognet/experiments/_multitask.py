@@ -29,7 +29,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import PER_FIT, FitData, derive_seed
+from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
+    FitData,
+    derive_seed,
+)
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._format import (
     corpus_text,
@@ -47,12 +51,15 @@ from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     describe_corpus,
     load_corpus,
+    parse_spec,
 )
+from sklearn_prognet.experiments._options import Option, float_list, name_list
 from sklearn_prognet.experiments._plots import plot_bars, plot_learning_curves
 from sklearn_prognet.experiments._skeleton import (
     NETWORK_PARAMETERS,
     RUN_PARAMETERS,
     Arm,
+    Command,
     Experiment,
     Plan,
     RunOptions,
@@ -73,6 +80,7 @@ from sklearn_prognet.experiments._stats import (
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.metrics import ccc_score
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multitask"]
 
@@ -101,7 +109,6 @@ def weight_arm(weight):
     return f"mtl-{weight:g}"
 
 
-@register
 class MultiTask(Experiment):
     """Single-task DNN against DNNs that also learn dimensional ratings."""
 
@@ -124,19 +131,20 @@ class MultiTask(Experiment):
             )
         if self.loss not in DIMENSIONAL_LOSSES:
             raise ExperimentInputError(
-                f"dimensional_loss={self.loss!r}: choose among "
-                f"{list(DIMENSIONAL_LOSSES)}."
+                Param("dimensional_loss", self.loss),
+                f": choose among {list(DIMENSIONAL_LOSSES)}.",
             )
         weights = list(self.weights)
         bad = [w for w in weights if not _positive_number(w)]
         if not weights or bad:
             raise ExperimentInputError(
-                f"dimensional_weights={weights!r}: give one or more positive, "
-                "finite weights (the single-task DNN, weight 0, is always run)."
+                Param("dimensional_weights", weights),
+                ": give one or more positive, "
+                "finite weights (the single-task DNN, weight 0, is always run).",
             )
         if len({weight_arm(float(w)) for w in weights}) != len(weights):
             raise ExperimentInputError(
-                f"dimensional_weights={weights!r} repeats a weight."
+                Param("dimensional_weights", weights), " repeats a weight."
             )
 
     def arms(self, config):
@@ -152,24 +160,6 @@ class MultiTask(Experiment):
         if record["method"] == "dnn":
             return "dnn"
         return weight_arm(record["dimensional_weight"])
-
-    def training_engine(self, engine):
-        """Every arm per fit: the arms of a step are paired.
-
-        The batched engine cannot train a regression head, so it would train
-        the single-task DNN alone and leave the multi-task arms to per-fit
-        training: the arms of a step would then draw their initial weights,
-        dropout masks and batches from different random streams, and the
-        paired comparison would compare engines as well as losses. Trained
-        per fit, the arms of a step differ in the dimensional loss and its
-        head only.
-        """
-        if engine != PER_FIT:
-            log(
-                f"note: {self.name} trains every arm per fit (engine='per-fit'), "
-                "so that the paired arms of a step share one random stream."
-            )
-        return PER_FIT
 
     def planned_keys(self, config):
         """The key of every fit of the run."""
@@ -307,8 +297,9 @@ def corpus_ratings(corpus, dimensions=None):
     unknown = [d for d in names if d not in present]
     if not names or unknown or len(set(names)) != len(names):
         raise ExperimentInputError(
-            f"dimensions={list(names)!r}: choose one or more distinct columns "
-            f"among those corpus {corpus.name!r} has: {present}."
+            Param("dimensions", list(names)),
+            ": choose one or more distinct columns "
+            f"among those corpus {corpus.name!r} has: {present}.",
         )
     columns = [_numeric(corpus.ratings[name], name, corpus.name) for name in names]
     return np.column_stack(columns), names
@@ -338,7 +329,9 @@ def _numeric(values, name, corpus_name):
     if np.isnan(numbers).all():
         raise ExperimentInputError(
             f"Corpus {corpus_name!r} has no {name!r} rating at all (every value is "
-            "missing): drop it from dimensions=."
+            "missing): drop it from ",
+            Param("dimensions"),
+            ".",
         )
     return numbers
 
@@ -356,8 +349,11 @@ def check_training_ratings(folds, values, names):
             raise ExperimentInputError(
                 f"The training folds of repeat {fold.repeat}, fold {fold.fold} have "
                 f"no {missing} rating (only NaN): a network cannot learn a dimension "
-                "without ratings. Drop it from dimensions=, or use fewer folds "
-                "(n_splits=)."
+                "without ratings. Drop it from ",
+                Param("dimensions"),
+                ", or use fewer folds (",
+                Param("n_splits"),
+                ").",
             )
 
 
@@ -647,9 +643,9 @@ def run_multitask(
     dimensional_loss="mse",
     emotions=PAPER_EMOTIONS,
     protocol="speaker_stratified",
+    normalization=DEFAULT_NORMALIZATION,
     n_splits=10,
     n_repeats=10,
-    normalization="global",
     seed=0,
     network=None,
     lateral="linear",
@@ -676,10 +672,9 @@ def run_multitask(
     weight of ``dimensional_weights``, the same network trained on the
     emotions and on the corpus's ratings (``dimensional_weight``,
     ``dimensional_loss``; see :ref:`multitask`). All arms of a step share
-    the folds and the random state, and all are trained per fit whatever
-    ``engine`` says (the batched engine cannot train the regression head,
-    and arms trained by different engines would draw from different random
-    streams). The ratings of the training folds only
+    the folds and the random state, so they draw the same initial weights
+    (but the regression head's), batch orders and dropout masks, whichever
+    stack trains them. The ratings of the training folds only
     reach the networks, which standardise them on those folds. The report
     gives the test UAR of every arm with corrected repeated cross-validation
     t-tests against the single-task DNN, and the test CCC of every
@@ -740,3 +735,76 @@ def run_multitask(
     options = RunOptions.from_arguments(locals())
     experiment = MultiTask(corpus, dimensions, dimensional_weights, dimensional_loss)
     return run_experiment(experiment, out, options)
+
+
+register(
+    MultiTask,
+    Command(
+        "multitask",
+        help="do dimensional ratings (arousal, valence, dominance) help emotion "
+        "classification? single-task vs multi-task DNNs",
+        description="Multi-task learning: a single-task DNN against the same DNN "
+        "trained on the emotions plus the corpus's dimensional ratings (arousal, "
+        "valence, dominance; RAVDESS: intensity), with cross-entropy + w x the "
+        "dimensional loss for every weight w of --dimensional-weights, on the "
+        "same folds and random states. Only the training folds' ratings reach "
+        "the networks. Reports test UAR per arm, corrected repeated-CV t-tests "
+        "against the single-task DNN, and the test CCC of every dimension.",
+        options=(
+            Option(
+                "corpus",
+                None,
+                flag={
+                    "required": True,
+                    "metavar": "CORPUS",
+                    "help": "a corpus with ratings: iemocap:PATH, "
+                    "msp-improv:PATH, ravdess:PATH, or a feature table with "
+                    "arousal, valence, dominance or intensity columns (empty "
+                    "cells: missing ratings)",
+                },
+            ),
+            Option(
+                "dimensions",
+                None,
+                flag={
+                    "type": name_list,
+                    "metavar": "LIST",
+                    "help": "rating columns to learn, comma-separated (default: "
+                    "all the corpus has)",
+                },
+            ),
+            Option(
+                "dimensional_weights",
+                (0.3, 1.0),
+                flag={
+                    "type": float_list,
+                    "default": [0.3, 1.0],
+                    "metavar": "LIST",
+                    "help": "weights of the dimensional loss, one multi-task arm "
+                    "each, comma-separated, each > 0 (default: 0.3,1)",
+                },
+            ),
+            Option(
+                "dimensional_loss",
+                "mse",
+                flag={
+                    "choices": DIMENSIONAL_LOSSES,
+                    "help": "loss on the standardised ratings: mean squared error "
+                    "or 1 - CCC (default: %(default)s)",
+                },
+            ),
+        ),
+        function="run_multitask",
+        arguments=lambda args: {
+            "corpus": args.corpus,
+            "dimensions": args.dimensions,
+            "dimensional_weights": args.dimensional_weights,
+            "dimensional_loss": args.dimensional_loss,
+        },
+        default_out=lambda args: (
+            Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
+        ),
+        # the multitask arms are DNNs: no ProgNet, no lateral connections
+        hidden=("lateral",),
+    ),
+)

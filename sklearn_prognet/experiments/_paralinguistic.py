@@ -14,6 +14,7 @@ import numpy as np
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
+    DEFAULT_NORMALIZATION,
     METHOD_LABELS,
     FitData,
     derive_seed,
@@ -41,11 +42,13 @@ from sklearn_prognet.experiments._inputs import (
     describe_corpus,
     load_corpus,
 )
+from sklearn_prognet.experiments._options import Option, name_list
 from sklearn_prognet.experiments._plots import plot_learning_curves
 from sklearn_prognet.experiments._skeleton import (
     NETWORK_PARAMETERS,
     RUN_PARAMETERS,
     Arm,
+    Command,
     Experiment,
     Plan,
     RunOptions,
@@ -66,6 +69,7 @@ from sklearn_prognet.experiments._stats import (
     summarize,
 )
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_paralinguistic"]
 
@@ -73,7 +77,6 @@ __all__ = ["run_paralinguistic"]
 SOURCE_TASKS = {"speaker": "Speaker", "gender": "Gender"}
 
 
-@register
 class Paralinguistic(Experiment):
     """Speaker identity and gender as source tasks for emotion."""
 
@@ -91,7 +94,8 @@ class Paralinguistic(Experiment):
         unknown = [b for b in self.baselines if b not in BASELINE_LABELS]
         if unknown:
             raise ExperimentInputError(
-                f"baselines={unknown}: unknown; choose among {list(BASELINE_LABELS)}."
+                Param("baselines", unknown),
+                f": unknown; choose among {list(BASELINE_LABELS)}.",
             )
         if not self.source_tasks:
             raise ExperimentInputError(
@@ -253,7 +257,9 @@ def _check_genders(corpus):
     """The gender source task needs the gender of every utterance."""
     if corpus.gender is None:
         raise ExperimentInputError(
-            f"Corpus {corpus.name!r} has no gender labels; use sources=['speaker']."
+            f"Corpus {corpus.name!r} has no gender labels; use ",
+            Param("sources", ["speaker"]),
+            ".",
         )
     missing = corpus.gender == ""
     if missing.any():
@@ -268,7 +274,9 @@ def _check_genders(corpus):
             f"Corpus {corpus.name!r}: {int(missing.sum())} of {corpus.n_samples} "
             f"utterances have no gender{where}, and the gender source task needs "
             "every utterance labelled. Fill in their gender, remove them from the "
-            "corpus, or use sources=['speaker']."
+            "corpus, or use ",
+            Param("sources", ["speaker"]),
+            ".",
         )
 
 
@@ -448,9 +456,9 @@ def run_paralinguistic(
     baselines=(),
     emotions=PAPER_EMOTIONS,
     protocol="speaker_stratified",
+    normalization=DEFAULT_NORMALIZATION,
     n_splits=10,
     n_repeats=10,
-    normalization="global",
     seed=0,
     network=None,
     lateral="linear",
@@ -535,3 +543,60 @@ def run_paralinguistic(
     """
     options = RunOptions.from_arguments(locals())
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)
+
+
+def _arguments(args):
+    return {"corpus": args.corpus, "sources": args.sources, "baselines": args.baselines}
+
+
+register(
+    Paralinguistic,
+    Command(
+        "paralinguistic",
+        help="speaker and gender as source tasks for emotion (Table 2, Figure 3)",
+        description="Paralinguistic transfer (the paper's Table 2 and Figure 3): "
+        "emotion is the target task; DNN, PT/FT and ProgNet, with speaker "
+        "identity and gender as source tasks whose networks are trained on the "
+        "training folds of each step only. Reports mean UAR, mean within-repeat "
+        "standard deviation, corrected repeated-CV t-tests against DNN and PT/FT, "
+        "and learning curves.",
+        options=(
+            Option(
+                "corpus",
+                "emodb",
+                flag={
+                    "metavar": "CORPUS",
+                    "help": "the corpus (default: %(default)s, the embedded "
+                    "EmoDB features)",
+                },
+            ),
+            Option(
+                "sources",
+                tuple(SOURCE_TASKS),
+                flag={
+                    "type": name_list,
+                    "default": list(SOURCE_TASKS),
+                    "metavar": "LIST",
+                    "help": "source tasks, comma-separated: speaker, gender "
+                    "(default: speaker,gender)",
+                },
+            ),
+            Option(
+                "baselines",
+                (),
+                flag={
+                    "type": name_list,
+                    "default": [],
+                    "metavar": "LIST",
+                    "help": "linear baselines to fit on the same folds, with the "
+                    "same normalisation, and compare with every network: "
+                    f"{', '.join(BASELINE_LABELS)} (a logistic regression) "
+                    "(default: none)",
+                },
+            ),
+        ),
+        function="run_paralinguistic",
+        arguments=_arguments,
+        default_out=lambda args: Path("results") / "paralinguistic",
+    ),
+)

@@ -16,7 +16,7 @@ report section. This module does the rest, the same way for all:
   back.
 """
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +29,16 @@ from sklearn_prognet.experiments._execution import (
     log,
     threads_per_fit,
 )
-from sklearn_prognet.experiments._feature_sets import DEFAULT_FEATURES, parse_features
+from sklearn_prognet.experiments._feature_sets import parse_features
 from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
+    SPEAKER_NORMALIZATION,
     FitTask,
     check_normalization,
     make_scaler,
     n_global_fallback,
     network_params,
+    per_speaker,
 )
 from sklearn_prognet.experiments._folds import SPEAKER_INDEPENDENT
 from sklearn_prognet.experiments._format import (
@@ -47,7 +50,15 @@ from sklearn_prognet.experiments._format import (
     footer,
     status_text,
 )
-from sklearn_prognet.experiments._inputs import PAPER_EMOTIONS, ExperimentInputError
+from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.experiments._options import (
+    BY_NAME,
+    NETWORK_SECTION,
+    RUN_SECTION,
+    parameter_doc,
+    register_flags,
+    run_option_names,
+)
 from sklearn_prognet.experiments._plots import (
     PLOT_HINT,
     matplotlib_available,
@@ -63,11 +74,13 @@ from sklearn_prognet.experiments._store import (
     read_record_lines,
     write_atomic,
 )
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
     "Experiment",
     "ExperimentResult",
+    "Command",
     "RunOptions",
     "load_results",
     "register",
@@ -84,121 +97,14 @@ CONFUSION_PNG = "confusion_matrices.png"
 #: Experiment name (``config.json``'s ``experiment``) -> its Experiment.
 EXPERIMENTS = {}
 
-#: The parameters every ``run_*`` function shares, for their docstrings.
-RUN_PARAMETERS = """
-    protocol : {'speaker_stratified', 'speaker_independent'}, \
-default='speaker_stratified'
-        Folds stratified on speaker (the paper; every speaker is in every
-        fold) or made of whole speakers.
-    n_splits : int, default=10
-        Folds per repeat.
-    n_repeats : int, default=10
-        Repeats of the cross-validation.
-    normalization : {'global', 'speaker'}, default='global'
-        The z-normalisation of every fit's pipeline: one
-        :class:`~sklearn.preprocessing.StandardScaler` fitted on the training
-        folds (the paper's global normalisation), or a
-        :class:`~sklearn_prognet.preprocessing.SpeakerStandardScaler`, which
-        standardises every speaker with the statistics of their own rows,
-        test speakers with their test utterances (transductive: see
-        :ref:`preprocessing`).
-
-        .. versionadded:: 0.1
-"""
-NETWORK_PARAMETERS = """
-    network : dict, default=None
-        Changes to the paper's network settings (``hidden_layer_sizes``,
-        ``activation``, ``dropout``, ``lr``, ``batch_size``, ``max_epochs``,
-        ``patience``), whose defaults are those of
-        :class:`~sklearn_prognet.DNNClassifier`.
-    lateral : {'linear', 'adapter'}, default='linear'
-        Lateral connections of the progressive networks.
-    device : str, default='cpu'
-        The torch device of the networks.
-    alpha : float, default=0.05
-        Significance level of the marks in the report.
-    ttest_df : int or None, default=10
-        Degrees of freedom of the corrected t-test (the paper's 10; None
-        means the number of paired scores minus one).
-    n_jobs : int, default=1
-        Worker processes (-1 means all cores or all dask workers): with
-        ``engine='batched'`` every stack of networks is cut into ``n_jobs``
-        parts trained side by side, each with its share of the cores as
-        torch threads; with ``engine='per-fit'``, fits run in parallel
-        (joblib).
-    backend : {'loky', 'dask'}, default='loky'
-        joblib backend. ``'dask'`` uses the scheduler at ``scheduler`` or a
-        local cluster of ``n_jobs`` worker processes.
-    scheduler : str, default=None
-        Address of a dask scheduler (with ``backend='dask'``).
-    engine : {'batched', 'per-fit'}, default='batched'
-        How the networks are trained: the networks of one repeat of the
-        cross-validation together, stacked along a model axis
-        (:func:`~sklearn_prognet.model_selection.fit_batched`; results from
-        the same distribution as ``'per-fit'``, not the same digits), or
-        every fit on its own. Networks the batched engine cannot train are
-        trained per fit; each record says which engine trained it. With
-        ``backend='dask'`` every fit is trained on its own (with a warning).
-        See :ref:`training_engine`.
-
-        .. versionadded:: 0.1
-    torch_threads : int or None, default=None
-        The torch threads of each fit, or of the batched engine when it
-        trains in the main process (``n_jobs=1``). None means one, whatever
-        ``n_jobs`` is: then the same seed gives the same results with any
-        number of workers (on a CPU), and a busy machine does not slow the
-        run down as much (see :ref:`training_engine`). With N threads,
-        results match only those of runs with the same N, as the thread
-        count changes the order of float summations.
-    cache_dir : str or None, default=None
-        Feature cache of audio corpora (see :func:`load_corpus`).
-    resample : int or None, default=None
-        Sampling rate to convert audio corpora to before extraction (see
-        :func:`load_corpus`); corpora recorded at different rates should be
-        compared at a common one.
-    features : str, default='egemaps'
-        The features of audio corpora: ``'egemaps'`` (the paper's),
-        ``'ssl:MODEL[:LAYER]'`` for the embeddings of a self-supervised speech
-        encoder, or several joined by ``'+'`` side by side
-        (``'egemaps+ssl:MODEL'``; see :func:`load_corpus`). ``config.json``
-        records them when they are not the default.
-
-        .. versionadded:: 0.1
-    progress : bool, default=False
-        Show a progress bar with an ETA on stderr.
-    verbose : bool, default=True
-        Print what is done on stderr.
-    command : list of str, default=None
-        Command line saved in ``config.json``.
-"""
+#: The parameters every ``run_*`` function shares, for their docstrings
+#: (derived from the declaration of the options, ``_options.py``).
+RUN_PARAMETERS = parameter_doc(RUN_SECTION)
+NETWORK_PARAMETERS = parameter_doc(NETWORK_SECTION)
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """The options every experiment takes (see the ``run_*`` functions)."""
-
-    emotions: tuple = PAPER_EMOTIONS
-    protocol: str = "speaker_stratified"
-    n_splits: int = 10
-    n_repeats: int = 10
-    seed: int = 0
-    network: dict | None = None
-    lateral: str = "linear"
-    device: str = "cpu"
-    alpha: float = 0.05
-    ttest_df: int | None = 10
-    n_jobs: int = 1
-    backend: str = "loky"
-    scheduler: str | None = None
-    torch_threads: int | None = None
-    cache_dir: str | None = None
-    resample: int | None = None
-    progress: bool = False
-    verbose: bool = True
-    command: list | None = None
-    normalization: str = "global"
-    features: str = DEFAULT_FEATURES
-    engine: str = "batched"
+class _RunOptionsMethods:
+    """The methods of :class:`RunOptions` (its fields are the declaration's)."""
 
     @classmethod
     def from_arguments(cls, arguments):
@@ -229,6 +135,21 @@ class RunOptions:
             "n_repeats": self.n_repeats,
             "seed": self.seed,
         }
+
+
+#: The options every experiment takes (see the ``run_*`` functions): one
+#: field per option of ``_options.OPTIONS``, with its default.
+RunOptions = make_dataclass(
+    "RunOptions",
+    [
+        (name, object, field(default=BY_NAME[name].default))
+        for name in run_option_names()
+    ],
+    bases=(_RunOptionsMethods,),
+    frozen=True,
+    namespace={"__module__": __name__},
+)
+RunOptions.__doc__ = "The options every experiment takes (see the ``run_*`` functions)."
 
 
 @dataclass(frozen=True)
@@ -298,21 +219,14 @@ class Experiment:
 
     name = ""
     format_version = 1
+    #: Its :class:`Command` (set by :func:`register`); None: no command.
+    command = None
     #: Settings of ``config.json`` that older versions did not save, with the
     #: value that those runs had: a folder without them resumes as before.
-    config_defaults = {"normalization": "global"}
+    config_defaults = {"normalization": DEFAULT_NORMALIZATION}
 
     def check(self, options):
         """Refuse options that need no data to be judged (default: none)."""
-
-    def training_engine(self, engine):
-        """The engine that trains the run's networks, given the one asked for.
-
-        Default: that one. An experiment whose paired arms must draw from
-        the same random stream, while the batched engine trains only some
-        of them, returns ``'per-fit'``.
-        """
-        return engine
 
     def chunk(self, task):
         """The chunk of a task: what the batched engine trains together.
@@ -436,9 +350,57 @@ def corpus_id(corpus):
     }
 
 
-def register(cls):
-    """Class decorator: make an :class:`Experiment` known by its name."""
-    EXPERIMENTS[cls.name] = cls()
+@dataclass(frozen=True)
+class Command:
+    """An experiment's command on the command line (``sklearn-prognet NAME``).
+
+    The command line (``cli.py``) adds one command per registered experiment
+    that has one: its own flags, then the shared ones of ``_options.py``.
+
+    Parameters
+    ----------
+    name : str
+        The command.
+    help : str
+        Its line in ``sklearn-prognet --help``.
+    description : str
+        The first paragraph of ``sklearn-prognet NAME --help``.
+    options : tuple of Option
+        The experiment's own options (``_options.Option``), flags first.
+    function : str
+        The name of its ``run_*`` function in :mod:`sklearn_prognet.experiments`
+        (the command line calls the public function).
+    arguments : callable
+        The parsed arguments -> the ``run_*`` function's own arguments
+        (positional ones by name), the shared options left out.
+    default_out : callable
+        The parsed arguments -> the results folder when --out is not given.
+    hidden : tuple of str, default=()
+        Shared options that the experiment refuses (other than their
+        default): left out of its --help.
+    """
+
+    name: str
+    help: str
+    description: str
+    options: tuple
+    function: str
+    arguments: object
+    default_out: object
+    hidden: tuple = ()
+
+
+def register(cls, command=None):
+    """Make an :class:`Experiment` known by its name, with its :class:`Command`.
+
+    The command line lists the commands in the order they are registered
+    (the order ``experiments/__init__.py`` imports their modules).
+    """
+    experiment = cls()
+    experiment.command = command
+    EXPERIMENTS[cls.name] = experiment
+    if command is not None:
+        register_flags(command.options)
     return cls
 
 
@@ -474,15 +436,13 @@ def run_experiment(experiment, out, options):
     check_engine(options.engine)
     torch_threads = threads_per_fit(options.torch_threads)
     network = network_params(options.network, options.device)
-    engine = experiment.training_engine(
-        resolve_engine(
-            options.engine, options.backend, options.n_jobs, options.torch_threads
-        )
+    engine = resolve_engine(
+        options.engine, options.backend, options.n_jobs, options.torch_threads
     )
     plan = experiment.plan(options, network)
     for note in plan.notes:
         log(f"note: {note}")
-    if options.normalization == "speaker":
+    if per_speaker(options.normalization):
         warn_speaker_fallback(plan.tasks, experiment.row_speakers(plan), options)
     config = {
         "experiment": experiment.name,
@@ -547,26 +507,32 @@ def warn_speaker_fallback(tasks, speaker, options):
     """
     if speaker is None or not tasks:
         return
-    min_samples = make_scaler("speaker").min_samples
+    min_samples = make_scaler(SPEAKER_NORMALIZATION).min_samples
     speaker = np.asarray(speaker)
     n_fallback = sum(n_global_fallback(speaker[t.test], min_samples) for t in tasks)
     n_test = sum(len(t.test) for t in tasks)
     if not n_fallback:
         return
     hint = (
-        f" protocol={SPEAKER_INDEPENDENT!r} tests whole speakers, with all their "
-        "utterances."
+        (" ", Param("protocol", SPEAKER_INDEPENDENT), " tests whole speakers, "
+         "with all their utterances.")
         if options.protocol != SPEAKER_INDEPENDENT
-        else ""
-    )
+        else ()
+    )  # fmt: skip
     warn(
-        f"normalization='speaker' with protocol={options.protocol!r} and "
-        f"n_splits={options.n_splits}: {n_fallback} of {n_test} test rows "
-        f"({n_fallback / n_test:.0%}) belong to speakers with fewer than "
-        f"{min_samples} utterances in their test fold, so they are standardised "
-        "with the training folds' global statistics while the training rows are "
-        "standardised per speaker; their scores understate per-speaker "
-        f"normalisation.{hint}"
+        Message(
+            Param("normalization", SPEAKER_NORMALIZATION),
+            " with ",
+            Param("protocol", options.protocol),
+            " and ",
+            Param("n_splits", options.n_splits),
+            f": {n_fallback} of {n_test} test rows ({n_fallback / n_test:.0%}) "
+            f"belong to speakers with fewer than {min_samples} utterances in "
+            "their test fold, so they are standardised with the training folds' "
+            "global statistics while the training rows are standardised per "
+            "speaker; their scores understate per-speaker normalisation.",
+            *hint,
+        )
     )
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from sklearn_prognet.experiments._folds import canonical_protocol
 from sklearn_prognet.experiments._inputs import ExperimentInputError
+from sklearn_prognet.utils._messages import Param
 
 __all__ = [
     "ResultsStore",
@@ -305,7 +306,9 @@ class ResultsStore:
             name = "" if exc.filename is None else f" {Path(exc.filename).name}"
             raise ExperimentInputError(
                 f"Cannot write{name} in the results folder {str(self.folder)!r}: "
-                f"{exc.strerror or exc}; choose another results folder (out=)."
+                f"{exc.strerror or exc}; choose another results folder (",
+                Param("out"),
+                ").",
             ) from None
         except BaseException:
             self.close()
@@ -337,7 +340,9 @@ class ResultsStore:
             self._lock_fd = None
             raise ExperimentInputError(
                 f"Another run is writing to {str(self.folder)!r}; wait for it to "
-                "finish or use another results folder (out=)."
+                "finish or use another results folder (",
+                Param("out"),
+                ").",
             ) from None
 
     def _check_config(self):
@@ -349,7 +354,9 @@ class ResultsStore:
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 raise ExperimentInputError(
                     f"{str(path)!r} is not a valid configuration ({exc}); use "
-                    "another results folder (out=)."
+                    "another results folder (",
+                    Param("out"),
+                    ").",
                 ) from None
             if config_hash(saved_config) != self.hash:
                 diff = config_differences(saved_config, self.config)
@@ -358,7 +365,9 @@ class ResultsStore:
                     "settings:\n"
                     + "\n".join(diff)
                     + "\nRerun with the saved settings (see config.json) to resume "
-                    "it, or choose another results folder (out=)."
+                    "it, or choose another results folder (",
+                    Param("out"),
+                    ").",
                 )
             analysis = self.extra.get("analysis")
             if analysis is not None and saved.get("analysis") != analysis:
@@ -370,7 +379,9 @@ class ResultsStore:
         if self.fits_path.exists() and self.fits_path.stat().st_size:
             raise ExperimentInputError(
                 f"{str(self.folder)!r} holds {FITS_FILE} but no {CONFIG_FILE}; "
-                "choose another results folder (out=)."
+                "choose another results folder (",
+                Param("out"),
+                ").",
             )
         content = {"config": self.config, "config_hash": self.hash, **self.extra}
         write_atomic(path, json.dumps(content, indent=2, sort_keys=False) + "\n")

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from sklearn_prognet.experiments._fits import (
+    DEFAULT_NORMALIZATION,
     feature_rows,
     make_scaler,
     torch_thread_limit,
@@ -26,6 +27,8 @@ from sklearn_prognet.experiments._fits import (
 )
 from sklearn_prognet.experiments._folds import SPEAKER_INDEPENDENT, SPEAKER_STRATIFIED
 from sklearn_prognet.experiments._inputs import Corpus, ExperimentInputError
+from sklearn_prognet.experiments._options import Option, int_list
+from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -39,6 +42,19 @@ __all__ = [
 
 # The key of the source model's record in fits.jsonl.
 SOURCE_MODEL_KEY = "source"
+
+
+#: The ``train_folds`` option of the experiments that sweep training sizes.
+TRAIN_FOLDS = Option(
+    "train_folds",
+    None,
+    flag={
+        "type": int_list,
+        "metavar": "LIST",
+        "help": "numbers of target training folds (default: 8,4,2,1 with 10 "
+        "folds; in general K-2 and the powers of 2 below it)",
+    },
+)
 
 
 def default_train_folds(n_splits):
@@ -80,8 +96,9 @@ def check_train_folds(train_folds, n_splits):
     train_folds = sorted({int(n) for n in train_folds}, reverse=True)
     if not train_folds or train_folds[-1] < 1 or train_folds[0] > n_splits - 2:
         raise ExperimentInputError(
-            f"train_folds={train_folds}: each must be between 1 and n_splits - 2 = "
-            f"{n_splits - 2} (one fold is for testing, one for validation)."
+            Param("train_folds", train_folds),
+            f": each must be between 1 and n_splits - 2 = {n_splits - 2} (one "
+            "fold is for testing, one for validation).",
         )
     return train_folds
 
@@ -158,10 +175,14 @@ def check_sampling_rates(source, target, resample):
         return
     common = min(min(r) for r in rates)
     warn(
-        f"The source corpus {source.name!r} was recorded at "
-        f"{_hz(rates[0])} and the target corpus {target.name!r} at "
-        f"{_hz(rates[1])}; eGeMAPS features depend on the sampling rate, so "
-        f"extract both at a common one (resample={common})."
+        Message(
+            f"The source corpus {source.name!r} was recorded at "
+            f"{_hz(rates[0])} and the target corpus {target.name!r} at "
+            f"{_hz(rates[1])}; eGeMAPS features depend on the sampling rate, so "
+            "extract both at a common one (",
+            Param("resample", common),
+            ").",
+        )
     )
 
 
@@ -180,7 +201,7 @@ def fit_source_model(
     random_state,
     torch_threads=1,
     protocol=SPEAKER_STRATIFIED,
-    normalization="global",
+    normalization=DEFAULT_NORMALIZATION,
 ):
     """Train the source emotion model on all of a corpus.
 
