@@ -423,7 +423,7 @@ MUTANTS = [
            (BATE + "test_pipeline_steps_are_fitted_on_the_training_rows_never_on_x_val",)),
     Mutant("wrapper_not_delegated", "the engine trains the network a wrapper declares (the joint network)", BF,
            "return all(hasattr(network, name) for name in _WRAPPER_METHODS)", "return False",
-           (XEN + "test_batch_refusal_names_what_the_engine_cannot_train",
+           (XEN + "test_batch_refusal_names_only_what_is_not_a_network",
             XEN + "test_multi_corpus_batches_every_method_one_target_at_a_time")),
     Mutant("multi_corpus_chunk_is_a_repeat", "the multi-corpus runner saves each (repeat, target) when trained", XMC,
            "return (task.repeat, task.target)", "return task.repeat",
