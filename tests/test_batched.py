@@ -5,7 +5,9 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -203,6 +205,28 @@ def test_early_stopping_per_model_and_restore_best(data):
         assert model.best_epoch_ == np.argmax(uar) + 1
         # the weights of the best epoch were restored
         assert uar_score(y_val, model.predict(X_val)) == pytest.approx(uar.max())
+
+
+def test_each_model_of_a_stack_scores_its_own_validation_rows(data):
+    # Validation sets of different sizes in one stack (the shorter ones are
+    # padded to the longest): each model's recorded UAR is that of its own
+    # rows, so rescoring its restored weights reproduces its best epoch's.
+    X, y = data
+    sizes = [40, 12, 25]
+    models = [
+        DNNClassifier(**{**SMALL, "random_state": seed}, max_epochs=30, patience=5)
+        for seed in range(len(sizes))
+    ]
+    fits = [{"X": X[40:], "y": y[40:], "X_val": X[:n], "y_val": y[:n]} for n in sizes]
+    jobs = [
+        clone(m)._prepare_fit(f["X"], f["y"], None, None, f["X_val"], f["y_val"])
+        for m, f in zip(models, fits, strict=True)
+    ]
+    assert len(stacks(jobs)) == 1  # one stack: the shorter sets are padded
+    for model, n in zip(fit_batched(models, fits), sizes, strict=True):
+        best = model.history_["valid_uar"][model.best_epoch_ - 1]
+        rescored = balanced_accuracy_score(y[:n], model.predict(X[:n]))
+        assert rescored == pytest.approx(best, abs=1e-12)
 
 
 def test_frozen_columns_and_layers_are_untouched(data, source):

@@ -180,6 +180,38 @@ def test_the_trained_column_uses_dropout_while_training_only(small_data):
     assert not (plain == 0).any()
 
 
+def test_training_drops_a_share_p_of_hidden_units_and_validation_none(
+    small_data, monkeypatch
+):
+    # What the training loop hands the column's forward pass: a dropout
+    # mask per hidden layer in every training step, none when it scores
+    # the validation data (the loop's eval mode, without gradients).
+    X, y, _ = small_data
+    seen = {"train": [], "valid": []}
+    forward = _batched._Layout.forward
+
+    def record(self, params, rows, masks=None):
+        part = "train" if torch.is_grad_enabled() else "valid"
+        seen[part].append(masks)
+        return forward(self, params, rows, masks)
+
+    monkeypatch.setattr(_batched._Layout, "forward", record)
+    DNNClassifier(
+        **{**FAST, "hidden_layer_sizes": (64, 32), "dropout": 0.3, "max_epochs": 3}
+    ).fit(X, y)
+    assert len(seen["train"]) > 0 and len(seen["valid"]) == 3
+    assert all(masks is None for masks in seen["valid"])
+    for masks in seen["train"]:
+        assert [m.shape[-1] for m in masks] == [64, 32]
+        values = torch.cat([m.flatten() for m in masks])
+        # inverted dropout: a share p of zeros, the rest scaled by 1 / (1 - p)
+        assert (values == 0).float().mean().item() == pytest.approx(0.3, abs=0.06)
+        kept = values[values != 0]
+        torch.testing.assert_close(kept, torch.full_like(kept, 1 / 0.7))
+    # a new mask every step
+    assert not torch.equal(seen["train"][0][0], seen["train"][1][0])
+
+
 def test_every_epoch_sees_the_rows_in_a_new_random_order(small_data, monkeypatch):
     X, y, _ = small_data
     X = X.copy()
