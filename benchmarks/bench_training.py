@@ -17,7 +17,8 @@ References:
   ``rand_like(x) >= p``, the reference of the ratios;
 - ``torch loop, our module``: the same loop training DNNClassifier's own torch
   module with its optimizer (fused Adam), so that ``DNNClassifier`` against
-  this row is the cost of skorch's training loop around it;
+  this row is the cost of the package's training loop (a stack of one)
+  around the same arithmetic;
 - ``MLPClassifier``: scikit-learn's perceptron, same architecture, Adam, no
   dropout (it has none).
 
@@ -209,7 +210,7 @@ def main(argv=None):
         )
     )
     print(
-        "DNNClassifier / torch loop with its module (skorch's cost): "
+        "DNNClassifier / torch loop with its module (the loop's cost): "
         + ", ".join(
             f"{r:.2f}" for r in dnn / np.array(results["torch loop, our module"])
         )
