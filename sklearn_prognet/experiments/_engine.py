@@ -61,34 +61,26 @@ def resolve_engine(engine, backend, n_jobs=1, torch_threads=None):
     threads, so ``torch_threads`` is then not used (with a warning).
     """
     check_engine(engine)
-    if engine == BATCHED and torch_threads is not None:
-        if backend == "dask":
-            warn(
-                Message(
-                    Param("torch_threads", torch_threads),
-                    " is not used: with ",
-                    Param("engine", BATCHED),
-                    " and ",
-                    Param("backend", "dask"),
-                    " the stacks of networks are trained by the cluster's "
-                    "workers, each with its share of its machine's cores as "
-                    "torch threads.",
-                )
-            )
-        elif n_jobs != 1:
-            warn(
-                Message(
-                    Param("torch_threads", torch_threads),
-                    " is not used: with ",
-                    Param("engine", BATCHED),
-                    " and ",
-                    Param("n_jobs", n_jobs),
-                    " the worker processes share the cores as torch threads "
-                    "(torch_threads applies with ",
-                    Param("n_jobs", 1),
-                    ").",
-                )
-            )
+    if engine != BATCHED or torch_threads is None:
+        return engine
+    if backend == "dask":
+        why = (
+            Param("backend", "dask"),
+            " the stacks of networks are trained by the cluster's workers, each "
+            "with its share of its machine's cores as torch threads.",
+        )
+    elif n_jobs != 1:
+        why = (
+            Param("n_jobs", n_jobs),
+            " the worker processes share the cores as torch threads "
+            "(torch_threads applies with ",
+            Param("n_jobs", 1),
+            ").",
+        )
+    else:
+        return engine
+    unused = (Param("torch_threads", torch_threads), " is not used: with ")
+    warn(Message(*unused, Param("engine", BATCHED), " and ", *why))
     return engine
 
 
