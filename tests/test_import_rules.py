@@ -8,10 +8,17 @@
   skeleton or a shared module (docs/user_guide/experiments.rst).
 - The modules whose documentation promises it do not import torch when they
   are imported (checked in a fresh interpreter).
+- Every module belongs to one family of ``scripts/draw_import_graph.py``, and
+  imports, eager or lazy, run from a family to itself or to a lower one,
+  except the few declared there with their reasons (docs/contributing.rst,
+  "A map of the package").
+
+The source is read and its imports are resolved by that script, which also
+draws the families for the contributing page.
 """
 
 import ast
-import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +28,12 @@ import pytest
 import sklearn_prognet
 from sklearn_prognet.experiments._skeleton import EXPERIMENTS
 
+# The script holds the family declaration and the import parser.
+_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "draw_import_graph.py"
+_spec = importlib.util.spec_from_file_location("draw_import_graph", _SCRIPT)
+graph = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(graph)
+
 PACKAGE = Path(sklearn_prognet.__file__).resolve().parent
 COMPAT = "sklearn_prognet.utils._compat"
 THIRD_PARTY = ("sklearn", "skorch", "torch", "scipy", "numpy")
@@ -28,17 +41,8 @@ THIRD_PARTY = ("sklearn", "skorch", "torch", "scipy", "numpy")
 # model and labelling recordings with it is no registered experiment.
 UNREGISTERED_EXPERIMENTS = ("sklearn_prognet.experiments._deploy",)
 
-
-def _module_name(path):
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
 #: module name -> parsed source, for every module of the package
-SOURCES = {
-    _module_name(path): ast.parse(path.read_text(encoding="utf-8"), str(path))
-    for path in sorted(PACKAGE.rglob("*.py"))
-}
+SOURCES = graph.read_sources(PACKAGE)
 
 
 def _is_private(name):
@@ -49,46 +53,6 @@ def _subpackage(module, is_package=False):
     """``experiments`` for ``sklearn_prognet.experiments._x``; ``''`` for the top."""
     parts = module.split(".")
     return parts[1] if len(parts) > (1 if is_package else 2) else ""
-
-
-def _resolve(module, node):
-    """The absolute module of an ``ImportFrom`` (relative imports resolved)."""
-    if not node.level:
-        return node.module
-    base = module.split(".")
-    if not (PACKAGE / Path(*base[1:]) / "__init__.py").exists():
-        base = base[:-1]  # a module's level 1 is its package
-    base = base[: len(base) - node.level + 1]
-    return ".".join(base + ([node.module] if node.module else []))
-
-
-def _imported_modules(module, tree):
-    """Every ``(line, module)`` that ``module`` imports, at any depth.
-
-    ``from package import name`` counts as importing the module ``name``
-    where it is one, and otherwise as importing the module that defines
-    ``name`` (a re-export is followed to its home).
-    """
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom):
-            source = _resolve(module, node)
-            yield node.lineno, source
-            if not source.startswith("sklearn_prognet"):
-                continue
-            for alias in node.names:
-                try:
-                    yield (
-                        node.lineno,
-                        importlib.import_module(f"{source}.{alias.name}").__name__,
-                    )
-                except ImportError:
-                    value = getattr(importlib.import_module(source), alias.name, None)
-                    home = getattr(value, "__module__", None)
-                    if home is not None:
-                        yield node.lineno, home
 
 
 def private_third_party_uses(module, tree):
@@ -135,7 +99,7 @@ def private_cross_subpackage_imports(module, tree):
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom):
             continue
-        source = _resolve(module, node)
+        source = graph.resolve(module, node, SOURCES)
         if not source.startswith("sklearn_prognet") or source == COMPAT:
             continue
         there = _subpackage(source, is_package=_is_package(source))
@@ -167,9 +131,9 @@ def sibling_imports(module, tree, siblings):
     """The experiment modules other than itself that ``module`` imports."""
     return sorted(
         {
-            (line, imported)
-            for line, imported in _imported_modules(module, tree)
-            if imported in siblings and imported != module
+            (found.line, found.imported)
+            for found in graph.package_imports(module, {**SOURCES, module: tree})
+            if found.imported in siblings and found.imported != module
         }
     )
 
@@ -262,3 +226,91 @@ def test_torch_free_modules_do_not_import_torch(module):
         f"importing {module} imports what its documentation says it does not: "
         f"{done.stderr.strip().splitlines()[-1:]}"
     )
+
+
+# -- the families of scripts/draw_import_graph.py ----------------------------
+
+
+def unplaced_modules(sources, families=graph.FAMILIES):
+    """The modules of ``sources`` that no family holds."""
+    return sorted(m for m in sources if graph.family_of(m, families) is None)
+
+
+def test_every_module_is_in_one_family():
+    assert not unplaced_modules(SOURCES), (
+        f"{unplaced_modules(SOURCES)} belong to no family: add each to FAMILIES "
+        "in scripts/draw_import_graph.py and to the map in docs/contributing.rst."
+    )
+    members = [m for family in graph.FAMILIES for m in family.members]
+    assert len(members) == len(set(members)), "a member is declared twice"
+    assert not set(members) - set(SOURCES), "a member names no module"
+
+
+def test_a_new_module_needs_a_family():
+    planted = {**SOURCES, "sklearn_prognet._new": ast.parse("")}
+    assert unplaced_modules(planted) == ["sklearn_prognet._new"]
+    # a new module of a subpackage declared whole joins its family
+    planted = {**SOURCES, "sklearn_prognet.datasets._new": ast.parse("")}
+    assert unplaced_modules(planted) == []
+
+
+def test_imports_run_down_the_families():
+    found = graph.upward_imports(SOURCES)
+    names = [family.name for family in graph.FAMILIES]
+    assert not found, (
+        "imports that run up the families: "
+        + "; ".join(
+            f"{up.module}:{up.line} ({names[graph.family_of(up.module)]}) imports "
+            f"{up.imported} ({names[graph.family_of(up.imported)]})"
+            + (" lazily" if up.lazy else "")
+            for up in found
+        )
+        + (
+            ". Move the shared code down, or, if the import must stay, declare it "
+            "in EXCEPTIONS of scripts/draw_import_graph.py with its reason."
+        )
+    )
+
+
+def test_an_upward_import_is_caught():
+    code = {
+        # eager, through a re-export of the package root (its _LAZY_NAMES)
+        "sklearn_prognet.utils._warnings": "from sklearn_prognet import DNNClassifier",
+        # lazy, inside a function
+        "sklearn_prognet._modules": "def f():\n    import sklearn_prognet.experiments",
+        # through a subpackage's re-export
+        "sklearn_prognet.stats": "from sklearn_prognet.datasets import load_emodb",
+    }
+    planted = {**SOURCES, **{m: ast.parse(text) for m, text in code.items()}}
+    found = {(up.module, up.imported, up.lazy) for up in graph.upward_imports(planted)}
+    assert found == {
+        ("sklearn_prognet.utils._warnings", "sklearn_prognet._estimators", False),
+        ("sklearn_prognet._modules", "sklearn_prognet.experiments", True),
+        ("sklearn_prognet.stats", "sklearn_prognet.datasets._emodb", False),
+    }
+
+
+@pytest.mark.parametrize("pair", sorted(graph.EXCEPTIONS))
+def test_every_exception_is_still_needed(pair):
+    importer, imported = pair
+    assert graph.EXCEPTIONS[pair], "an exception needs its reason"
+    found = [
+        up
+        for up in graph.package_imports(importer, SOURCES)
+        if up.imported == imported and graph._rises(up, graph.FAMILIES)
+    ]
+    assert found, f"{importer} no longer imports {imported} upwards: drop the exception"
+
+
+def test_the_import_graph_is_drawn():
+    import matplotlib.pyplot as plt
+
+    ax = graph.draw_import_graph(SOURCES)
+    try:
+        boxes = [p for p in ax.patches if type(p).__name__ == "FancyBboxPatch"]
+        assert len(boxes) == len(graph.FAMILIES)
+        edges = graph.family_edges(SOURCES)
+        labels = [t for t in ax.texts if t.get_color() in (graph.DOWN, graph.UP)]
+        assert len(labels) == len(edges)  # one labelled arrow per pair
+    finally:
+        plt.close(ax.figure)
