@@ -148,17 +148,24 @@ def _is_package(module, sources):
 
 
 def _lazy_names(tree):
-    """The package's ``_LAZY_NAMES`` (name -> module) and ``_SUBMODULES``."""
-    names, submodules = {}, []
+    """The ``_LAZY_NAMES`` of a package (public name -> module), with its line.
+
+    The root's ``_SUBMODULES`` (loaded on first use too) are added as
+    ``{name: "sklearn_prognet.name"}``.
+    """
+    names, line = {}, None
     for node in tree.body:
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target = getattr(node.targets[0], "id", None)
         if target == "_LAZY_NAMES":
-            names = ast.literal_eval(node.value)
+            names.update(ast.literal_eval(node.value))
+            line = node.lineno
         elif target == "_SUBMODULES":
-            submodules = ast.literal_eval(node.value)
-    return names, submodules
+            names.update(
+                {name: f"{NAME}.{name}" for name in ast.literal_eval(node.value)}
+            )
+    return names, line
 
 
 def home(package, name, sources):
@@ -216,10 +223,11 @@ def package_imports(module, sources):
             for target in targets
             if target.split(".")[0] == NAME
         ]
-    lazy_names, submodules = _lazy_names(sources[module])
-    targets = [*lazy_names.values(), *(f"{module}.{name}" for name in submodules)]
-    line = sources[module].body[0].lineno
-    found += [Import(module, line, target, True) for target in sorted(set(targets))]
+    lazy_names, line = _lazy_names(sources[module])
+    found += [
+        Import(module, line, target, True)
+        for target in sorted(set(lazy_names.values()))
+    ]
     return found
 
 
