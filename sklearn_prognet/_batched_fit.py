@@ -171,12 +171,13 @@ def fit_batched(estimators, fits, *, n_jobs=None):
 
     The engine of :func:`cross_validate_batched`, for callers that build
     the estimators and their data themselves (one estimator per fold, with
-    its own validation fold). Each estimator is fitted in place, as if
-    ``estimator.fit(**fit)`` had been called, except that training uses
-    other random streams (see :func:`cross_validate_batched`). Networks of
-    one configuration (class, architecture, training parameters, number of
-    classes) are trained as one stack; different configurations are
-    trained one stack after the other. Unfitted sources are trained first,
+    its own validation fold). Each estimator is fitted in place, as
+    ``estimator.fit(**fit)`` would fit it (the same loop, the same random
+    streams; equal to float tolerance, see :func:`cross_validate_batched`).
+    Networks of one configuration (class, architecture, training
+    parameters, number of classes) are trained as one stack; different
+    configurations are trained one stack after the other. Unfitted sources
+    are trained first,
     batched too, and a source that two estimators would train identically
     (same class, parameters, random state, rows and labels, as PT/FT and
     ProgNet of one fold in the paralinguistic experiment) is trained once
@@ -533,17 +534,14 @@ def cross_validate_batched(
 
     Notes
     -----
-    Results are not bit-identical to those of ``cross_validate``: the
-    initial weights are the same (drawn from the same seed), but the batch
-    order, the dropout masks and the input noise come from a per-model
-    :class:`torch.Generator` seeded from that seed, not from the stream of
-    per-fit training, so the results differ as between two seeds; their
-    distribution is the same (``tests/test_batched.py`` compares both
-    engines on EmoDB with the corrected repeated-CV t-test). The result of a
-    fold does not depend on the other folds it is trained with, except
+    The results are those of ``cross_validate`` to float tolerance: each
+    fold's network is trained in the same loop as its own ``fit`` (which
+    trains it as a stack of one), from the same seed, with its own random
+    stream for the batch order, the dropout masks and the input noise, so
+    it does not depend on the other folds it is trained with, except
     perhaps in the last digits (the sizes of the stacked tensors can change
-    the order of some floating-point sums). Networks with
-    ``lateral='adapter'`` cannot be batched. The models train in the calling
+    the order of some floating-point sums; ``tests/test_one_loop.py``
+    checks this for every kind of network). The models train in the calling
     process on all of torch's threads.
 
     Examples
