@@ -11,9 +11,11 @@ column. The loss of a batch is
 where the dimensional loss is a mean squared error or ``1 - CCC``, computed
 on the ratings that are present: a missing rating is NaN and contributes
 neither to the loss nor to its gradient. Nothing here knows about
-scikit-learn or skorch; the targets of a training batch are a dict
-``{"y": labels, "dimensions": ratings}`` (see
-:class:`~sklearn_prognet._training.MultiTaskTrainer`).
+scikit-learn or skorch. The training loop (:mod:`sklearn_prognet._batched`)
+applies :data:`DIMENSIONAL_LOSSES` to each model's rows of a batch;
+:class:`MultiTaskLoss`, the same sum for one module, is the criterion that a
+multi-task net records (:class:`~sklearn_prognet._training.MultiTaskTrainer`),
+with targets ``{"y": labels, "dimensions": ratings}``.
 """
 
 import torch
