@@ -25,7 +25,6 @@ from sklearn_prognet.model_selection import (
     cross_validate_batched,
     fit_batched,
 )
-from sklearn_prognet.stats import corrected_repeated_cv_ttest
 from tests._batched_data import (
     SMALL,
     assert_same_training,
@@ -47,7 +46,7 @@ def source(data):
 
 
 @pytest.mark.parametrize("kind", ["dnn", "ptft", "prognet"])
-def test_one_model_without_randomness_equals_per_fit(data, source, kind):
+def test_one_model_without_randomness_equals_the_reference_loop(data, source, kind):
     # No dropout and one batch per epoch: nothing random is left after the
     # initial weights, which both engines draw from the same seed, so the
     # batched engine must reproduce per-fit training to float tolerance.
@@ -379,10 +378,10 @@ def test_fits_as_tuples_get_an_error_that_says_what_a_fit_is(data):
 
 
 @pytest.mark.slow
-def test_both_engines_give_the_same_distribution_on_emodb():
-    # Folds x repeats on the embedded EmoDB, fewer epochs than the paper:
-    # the per-fold UARs of both engines are compared with the corrected
-    # repeated-CV t-test, as two methods would be.
+def test_stacked_equals_alone_on_emodb():
+    # Folds x repeats on the embedded EmoDB, fewer epochs than the paper,
+    # early stopping: ten models stacked end as each fitted alone (a stack of
+    # one in the same loop), to the per-fold UAR.
     emodb = load_emodb_features()
     X, y = emodb.data, emodb.target
     cv = RepeatedStratifiedGroupKFold(n_splits=5, n_repeats=2, random_state=0)
@@ -401,10 +400,5 @@ def test_both_engines_give_the_same_distribution_on_emodb():
         model.fit(X[train], y[train])
         scores["per-fit"].append(uar_score(y[test], model.predict(X[test])))
     batched, per_fit = np.array(scores["batched"]), np.array(scores["per-fit"])
-    n_train, n_test = len(splits[0][0]), len(splits[0][1])
-    result = corrected_repeated_cv_ttest(
-        batched, per_fit, n_train=n_train, n_test=n_test
-    )
-    assert result.pvalue > 0.05
-    assert abs(batched.mean() - per_fit.mean()) < 0.05
+    np.testing.assert_allclose(batched, per_fit, atol=1e-12)
     assert batched.mean() > 0.5  # both learn (chance is 0.25)

@@ -87,7 +87,7 @@ def _assert_trunk_is_the_source(ours, theirs):
 
 
 @pytest.mark.parametrize("kind", ["adapter", "multicorpus"])
-def test_one_model_without_randomness_equals_per_fit(data, source, kind):
+def test_one_model_without_randomness_equals_the_reference_loop(data, source, kind):
     # The initial weights are drawn from the same seed by both engines; with
     # no dropout and one batch per epoch nothing else is random, so the
     # batched engine must reproduce per-fit training to float tolerance,

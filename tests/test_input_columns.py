@@ -22,7 +22,7 @@ ACOUSTIC = [0, 1, 2, 3, 4, 5]
 EMBEDDING = [6, 7, 8, 9]
 SMALL = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "random_state": 0}
 # nothing random after the initial weights: both engines must agree (see
-# test_batched.py::test_one_model_without_randomness_equals_per_fit)
+# test_batched.py::test_one_model_without_randomness_equals_the_reference_loop)
 EXACT = {**SMALL, "dropout": 0.0, "batch_size": 1000, "max_epochs": 25}
 
 
@@ -194,7 +194,7 @@ def test_a_task_solvable_only_through_the_source_column_is_solved():
     assert prognet.score(X[test], y[test]) > 0.9
 
 
-def test_per_fit_equals_batched_with_an_embedding_source(data, embedding_source):
+def test_the_loop_equals_the_reference_with_an_embedding_source(data, embedding_source):
     X, y, _ = data
     for target in (ACOUSTIC, None):
         clf = ProgressiveNetClassifier(
@@ -207,7 +207,7 @@ def test_per_fit_equals_batched_with_an_embedding_source(data, embedding_source)
         assert_same_training(job)
 
 
-def test_per_fit_equals_batched_dnn_with_a_selection(data):
+def test_the_loop_equals_the_reference_dnn_with_a_selection(data):
     X, y, _ = data
     clf = DNNClassifier(input_columns=EMBEDDING, **EXACT)
     assert_same_training(clf._prepare_fit(X, y, None, None, None, None))
