@@ -71,8 +71,7 @@ class TensorBatchIterator:
     Parameters
     ----------
     dataset : skorch.dataset.Dataset
-        Holds ``X`` (a float tensor, or a dict of them that skorch passes to
-        the module as keyword arguments) and ``y`` (a long tensor or None).
+        Holds ``X`` (a float tensor) and ``y`` (a long tensor or None).
     batch_size : int
         Samples per batch.
     """
@@ -88,14 +87,7 @@ class TensorBatchIterator:
         X, y = self.dataset.X, self.dataset.y
         for start in range(0, len(self.dataset), self.batch_size):
             batch = slice(start, start + self.batch_size)
-            yield _take(X, batch), None if y is None else _take(y, batch)
-
-
-def _take(X, index):
-    """Index a tensor, or every tensor of a dict."""
-    if isinstance(X, dict):
-        return {key: value[index] for key, value in X.items()}
-    return X[index]
+            yield X[batch], None if y is None else y[batch]
 
 
 class ProgressiveNetTrainer(NeuralNetClassifier):
@@ -116,15 +108,10 @@ class ProgressiveNetTrainer(NeuralNetClassifier):
 class MultiTaskTrainer(ProgressiveNetTrainer):
     """The net of a module with a regression head (multi-task learning).
 
-    Its criterion is :class:`~sklearn_prognet._multitask.MultiTaskLoss`,
-    whose targets are a dict ``{"y": labels, "dimensions": ratings}``;
-    skorch's classifier checks that its targets are labels, so it is shown
-    the labels.
+    Its criterion is :class:`~sklearn_prognet._multitask.MultiTaskLoss`; the
+    module returns ``(logits, ratings)``. Like every net of the package it
+    only predicts: :mod:`sklearn_prognet._batched` trains it.
     """
-
-    def check_data(self, X, y):
-        """Check the labels, also when they come with the ratings."""
-        super().check_data(X, y["y"] if isinstance(y, dict) else y)
 
 
 # Nets pickled before the one training loop (0.1.0, commit d04aef0) name
