@@ -55,10 +55,13 @@ one-hot of its domain, so that a row of one corpus gives the other corpora's
 parameters no gradient). The layouts share everything else: the stack, the
 batches, Adam, validation and early stopping.
 
-Finally every model's weights and learning curves are written into its own
-skorch net, which then holds and predicts with the trained module. The loop
-runs outside skorch's own fit loop: see the benchmarks page for why. Nothing
-here knows scikit-learn's estimator API.
+The loop is skorch's own fit loop (:class:`StackTrainer`, a
+:class:`skorch.NeuralNet` whose module is the stack): its ``train_step`` is
+one step of every model, and a callback (:class:`_ModelEpochs`) does each
+model's work at the end of an epoch. Every model that stops is written into
+its own skorch net (weights and learning curves), which then holds and
+predicts with the trained module. Nothing here knows scikit-learn's
+estimator API.
 """
 
 import fnmatch
@@ -68,6 +71,9 @@ from typing import NamedTuple
 import joblib
 import numpy as np
 import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.helper import predefined_split
 from torch.nn import functional as F
 
 from sklearn_prognet._adapter_modules import AdaptedNet
@@ -76,6 +82,7 @@ from sklearn_prognet._knobs import STACK, names
 from sklearn_prognet._modules import (
     ACTIVATIONS,
     index_tensor,
+    keep_masks,
     select_inputs,
     smoothed_cross_entropy,
 )
@@ -770,30 +777,15 @@ def _inputs(x, index):
 def _dropout_masks(batch_size, n_rows, widths, p, gens, active):
     """Inverted-dropout masks of every hidden layer, each model from its stream.
 
-    As :func:`~sklearn_prognet._modules.keep_mask`: for ``p = 0.5`` one
-    32-bit random integer gives 32 fair bits; one draw per model covers all
-    layers of a step. A model draws a full batch's masks, and only in the
+    Drawn by :func:`~sklearn_prognet._modules.keep_masks`, the dropout of
+    the modules too; one draw per model covers all layers of a step. A
+    model draws a full batch's masks, and only in the
     steps it takes, so that its stream never depends on the other models
     (how many rows their last batch has, how many batches their epoch has).
     """
     n_models = len(gens)
     sizes = [batch_size * width for width in widths]
-    device = gens[0].device
-    if p == 0.5:
-        n_words = -(-sum(sizes) // 32)
-        words = torch.zeros((n_models, n_words), dtype=torch.int32, device=device)
-        for i, gen in enumerate(gens):
-            if active[i]:
-                torch.randint(-(2**31), 2**31, (n_words,), generator=gen, out=words[i])
-        shifts = torch.arange(32, dtype=torch.int32, device=device)
-        flat = (words.unsqueeze(-1) >> shifts).bitwise_and_(1).view(n_models, -1)
-        flat = flat[:, : sum(sizes)].float().mul_(2.0)
-    else:
-        flat = torch.zeros((n_models, sum(sizes)), device=device)
-        for i, gen in enumerate(gens):
-            if active[i]:
-                flat[i].uniform_(generator=gen)
-        flat = flat.ge_(p).float().mul_(1.0 / (1.0 - p))
+    flat = keep_masks(sum(sizes), p, gens, gens[0].device, drawing=active)
     parts = torch.split(flat, sizes, dim=1)
     return [
         part.view(n_models, batch_size, width)[:, :n_rows]
@@ -811,51 +803,249 @@ def _orders(stack, n_rows):
     return orders.to(stack.per_model["train_n"].device)
 
 
-def _train_epoch(stack, layout, job):
-    """One epoch of every model; returns each model's mean training loss.
+class _StackRows(torch.utils.data.Dataset):
+    """One part (``"train"`` or ``"valid"``) of every model's rows of a stack.
+
+    skorch's fit loop takes it as its dataset and only asks its length (the
+    longest model's rows); the iterators read the stack a batch at a time.
+    """
+
+    def __init__(self, stack, part):
+        self.stack = stack
+        self.part = part
+
+    def __len__(self):
+        n = self.stack.per_model[f"{self.part}_n"]
+        return int(n.max()) if len(n) else 0
+
+    def __getitem__(self, i):
+        raise TypeError("A stack's rows are read a batch of every model at a time.")
+
+
+class _Batch(NamedTuple):
+    """Batch ``s`` of every model, each with its own rows.
+
+    Rows, labels and ratings (None without) of shape ``(n_models, n, ...)``;
+    ``mask`` tells a model's own rows from padding.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    ratings: torch.Tensor | None
+    mask: torch.Tensor
+
+
+class _TrainBatches:
+    """skorch's training iterator: batch ``s`` of every model at once.
 
     Batch ``s`` of a model is rows ``s * batch_size`` to ``(s + 1) *
-    batch_size`` of its own order; a model whose epoch has fewer batches
-    does not step in the extra ones. A model's loss is the mean over its
-    rows of the batch (the padded rows, always the batch's last, left out).
+    batch_size`` of its own order, drawn from its stream when the epoch
+    starts; a model whose epoch has fewer batches has no rows (an all-False
+    mask) in the extra ones, and does not step in them.
     """
-    batch_size, dropout = job["batch_size"], job["dropout"]
-    widths = layout.dropout_widths
-    rows, labels = stack.per_model["train_rows"], stack.per_model["train_y"]
-    ratings = stack.per_model.get("train_ratings")
-    n = stack.per_model["train_n"]
-    orders = _orders(stack, rows.shape[1])
-    models = torch.arange(len(stack), device=rows.device).unsqueeze(1)
-    total = torch.zeros(len(stack), dtype=torch.float64, device=rows.device)
-    for start in range(0, int(n.max()), batch_size):
-        index = orders[:, start : start + batch_size]
-        x, y = rows[models, index], labels[models, index]
-        positions = torch.arange(start, start + index.shape[1], device=rows.device)
-        mask = positions.unsqueeze(0) < n.unsqueeze(1)
-        count = mask.sum(1)
-        active = (count > 0).tolist()
-        _corrupt_inputs(x, layout.n_features, job, stack.gens, active)
-        masks = None
-        if dropout:
-            masks = _dropout_masks(
-                batch_size, index.shape[1], widths, dropout, stack.gens, active
+
+    def __init__(self, dataset, batch_size, **_):
+        self.stack = dataset.stack
+        self.batch_size = batch_size
+
+    def __iter__(self):
+        stack, batch_size = self.stack, self.batch_size
+        rows, labels = stack.per_model["train_rows"], stack.per_model["train_y"]
+        ratings = stack.per_model.get("train_ratings")
+        n = stack.per_model["train_n"]
+        orders = _orders(stack, rows.shape[1])
+        models = torch.arange(len(stack), device=rows.device).unsqueeze(1)
+        for start in range(0, int(n.max()), batch_size):
+            index = orders[:, start : start + batch_size]
+            positions = torch.arange(start, start + index.shape[1], device=rows.device)
+            yield _Batch(
+                rows[models, index],
+                labels[models, index],
+                None if ratings is None else ratings[models, index],
+                positions.unsqueeze(0) < n.unsqueeze(1),
             )
-        logits, predicted = layout.forward(stack.params, x, masks)
+
+
+class _ValidBatch:
+    """skorch's validation iterator: every model's validation rows, once."""
+
+    def __init__(self, dataset, **_):
+        self.stack = dataset.stack
+
+    def __iter__(self):
+        yield self.stack.per_model["valid_rows"], self.stack.per_model["valid_y"]
+
+
+class _StackModule(torch.nn.Module):
+    """The module of a :class:`StackTrainer`: the stack's models, one forward.
+
+    The weights are the stack's tensors (its ``params``, which change when
+    models stop), so the module registers none of its own.
+    """
+
+    def __init__(self, layout, stack):
+        super().__init__()
+        self.layout = layout
+        self.stack = stack
+
+    def forward(self, rows, masks=None):
+        return self.layout.forward(self.stack.params, rows, masks)
+
+
+class _StackLoss(torch.nn.Module):
+    """Every model's training loss over its own rows of a batch, ``(n_models,)``.
+
+    The cross-entropy with ``label_smoothing``, meaned over the model's rows
+    (the padded ones left out), plus, for a multi-task net, the weighted
+    loss on its ratings (``dimensional_loss``: ``(kind, weight)``).
+    """
+
+    def __init__(self, label_smoothing=0.0, dimensional_loss=None):
+        super().__init__()
+        self.label_smoothing = label_smoothing
+        self.dimensional_loss = dimensional_loss
+
+    def forward(self, output, batch):
+        logits, predicted = output
+        count = batch.mask.sum(1)
         # where, not a product: a padded row of a multi-domain model may
         # have an infinite loss (its label outside its domain's classes)
-        losses = _losses(logits, y, job["label_smoothing"])
-        per_model = torch.where(mask, losses, 0.0).sum(1) / count.clamp(min=1)
+        losses = _losses(logits, batch.y, self.label_smoothing)
+        per_model = torch.where(batch.mask, losses, 0.0).sum(1) / count.clamp(min=1)
         if predicted is not None:
-            kind, weight = job["dimensional_loss"]
-            targets = ratings[models, index]
+            kind, weight = self.dimensional_loss
             per_model = per_model + weight * _dimensional_losses(
-                predicted, targets, count.tolist(), kind
+                predicted, batch.ratings, count.tolist(), kind
             )
+        return per_model
+
+
+class _AllStopped(KeyboardInterrupt):
+    """Every model of the stack has stopped: ends skorch's fit loop.
+
+    skorch's own ``EarlyStopping`` ends the loop in the same way (its
+    ``partial_fit`` catches the interrupt); :func:`_train_group` tells it
+    from a user's interruption by the models still in the stack.
+    """
+
+
+class StackTrainer(NeuralNet):
+    """skorch's fit loop around a stack of N >= 1 models: every net's training.
+
+    The module is the stack (:class:`_StackModule`), the dataset its
+    training rows and, with validation data, ``train_split`` its validation
+    rows. ``train_step`` is one step of every model: input noise and
+    dropout, the hidden dropout masks, the forward pass, each model's loss
+    (the criterion, :class:`_StackLoss`) and each model's own Adam step
+    (:func:`_adam_step`; it replaces skorch's optimizer, because a model
+    that takes no step in a batch must keep its moments, which one torch
+    optimizer over the stacked tensors cannot do). The per-model work of an
+    epoch's end (histories, early stopping, restore-best, taking the
+    stopped models out of the stack) is the callback :class:`_ModelEpochs`.
+
+    Parameters
+    ----------
+    module : _StackModule
+        The stack.
+    job : dict
+        The options of the stack's jobs (those of :data:`_SHARED` are equal).
+    **kwargs
+        skorch's parameters.
+    """
+
+    def __init__(self, module, *, job, **kwargs):
+        super().__init__(module, **kwargs)
+        self.job = job
+
+    def initialize_optimizer(self, *args, **kwargs):
+        self.optimizer_ = None  # each model's own Adam: _adam_step
+        return self
+
+    def train_step(self, batch, **fit_params):
+        job, stack = self.job, self.module_.stack
+        count = batch.mask.sum(1)
+        active = (count > 0).tolist()
+        _corrupt_inputs(
+            batch.x, self.module_.layout.n_features, job, stack.gens, active
+        )
+        masks = None
+        if job["dropout"]:
+            masks = _dropout_masks(
+                job["batch_size"],
+                batch.x.shape[1],
+                self.module_.layout.dropout_widths,
+                job["dropout"],
+                stack.gens,
+                active,
+            )
+        per_model = self.criterion_(self.module_(batch.x, masks), batch)
         params = [stack.params[name] for name in stack.trainable]
         grads = torch.autograd.grad(per_model.sum(), params)
         _adam_step(stack, grads, active, job["lr"], job["weight_decay"])
-        total += (per_model.detach() * count).double()
-    return (total / n).tolist()
+        per_model = per_model.detach()
+        return {"loss": per_model.sum(), "model_losses": (per_model * count).double()}
+
+    def validation_step(self, batch, **fit_params):
+        stack, layout = self.module_.stack, self.module_.layout
+        losses, uar = _validate(stack, layout, self.job["label_smoothing"])
+        return {"loss": torch.tensor(sum(losses)), "valid_losses": losses, "uar": uar}
+
+
+class _ModelEpochs(Callback):
+    """What every model does at the end of an epoch of a :class:`StackTrainer`.
+
+    Records its history row (skorch's: ``train_loss`` and, with validation
+    data, ``valid_loss``, ``valid_uar`` and ``valid_uar_best``, then
+    ``dur``), updates its early stopping, and writes each model that stops
+    (or reaches ``max_epochs``) into its net, with its best weights, and
+    takes it out of the stack; when none is left, ends the loop.
+    """
+
+    def __init__(self, jobs, nets):
+        self.jobs = jobs
+        self.nets = nets
+
+    def initialize(self):
+        self.histories_ = [[] for _ in self.jobs]
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        stack = net.module_.stack
+        self.train_total_ = torch.zeros(len(stack), dtype=torch.float64)
+        self.valid_ = None
+
+    def on_batch_end(self, net, training, **step):
+        if training:
+            self.train_total_ += step["model_losses"].cpu()
+        else:
+            self.valid_ = step["valid_losses"], step["uar"]
+
+    def on_epoch_end(self, net, **kwargs):
+        stack, layout, job = net.module_.stack, net.module_.layout, net.job
+        epoch = len(net.history)
+        n = stack.per_model["train_n"].cpu()
+        row = {"train_loss": (self.train_total_ / n).tolist()}
+        stop = torch.zeros(len(stack), dtype=torch.bool)
+        if self.valid_ is not None:
+            row["valid_loss"], uar = self.valid_
+            row["valid_uar"] = uar.tolist()
+            improved, stop = _early_stopping(stack, uar, epoch, job["patience"])
+            row["valid_uar_best"] = improved.tolist()
+            stop = stop.cpu()
+        duration = net.history[-1, "dur"]
+        for position, i in enumerate(stack.ids):
+            self.histories_[i].append(
+                {"epoch": epoch, **{k: v[position] for k, v in row.items()}}
+            )
+            self.histories_[i][-1]["dur"] = duration
+            if self.jobs[i]["verbose"]:
+                _print_epoch(self.histories_[i][-1], i, len(self.jobs))
+        if epoch == job["max_epochs"]:
+            stop[:] = True
+        if bool(stop.any()):
+            _finish(stack, layout, self.nets, self.histories_, stop.tolist(), epoch)
+        if not len(stack):
+            raise _AllStopped
 
 
 def _losses(logits, y, label_smoothing):
@@ -1068,40 +1258,41 @@ def _early_stopping(stack, uar, epoch, patience):
 def _train_group(jobs):
     """Train jobs of one configuration in one stack; return their nets.
 
-    Every model's history is skorch's: per epoch ``train_loss`` and, with
-    validation data, ``valid_loss``, ``valid_uar`` and ``valid_uar_best``
-    (whether the epoch improved on the best UAR so far), then ``dur``.
+    skorch's fit loop (:class:`StackTrainer`) trains the stack; every model
+    is written into its own net (:func:`_initialised_net`) when it stops.
     """
     nets = [_initialised_net(job) for job in jobs]
     job = jobs[0]
     layout = _layout(job["plan"], job["n_features"])
     stack = _Stack(layout, jobs, nets)
     validating = "valid_y" in stack.per_model
-    histories = [[] for _ in jobs]
-    for epoch in range(1, job["max_epochs"] + 1):
-        start = time.perf_counter()
-        row = {"train_loss": _train_epoch(stack, layout, job)}
-        stop = torch.zeros(len(stack), dtype=torch.bool)
-        if validating:
-            row["valid_loss"], uar = _validate(stack, layout, job["label_smoothing"])
-            row["valid_uar"] = uar.tolist()
-            improved, stop = _early_stopping(stack, uar, epoch, job["patience"])
-            row["valid_uar_best"] = improved.tolist()
-            stop = stop.cpu()
-        duration = time.perf_counter() - start
-        for position, i in enumerate(stack.ids):
-            histories[i].append(
-                {"epoch": epoch, **{k: v[position] for k, v in row.items()}}
-            )
-            histories[i][-1]["dur"] = duration
-            if jobs[i]["verbose"]:
-                _print_epoch(histories[i][-1], i, len(jobs))
-        if epoch == job["max_epochs"]:
-            stop[:] = True
-        if bool(stop.any()):
-            _finish(stack, layout, nets, histories, stop.tolist(), epoch)
-        if not len(stack):
-            break
+    trainer = StackTrainer(
+        _StackModule(layout, stack),
+        job=job,
+        criterion=_StackLoss,
+        criterion__label_smoothing=job["label_smoothing"],
+        criterion__dimensional_loss=job.get("dimensional_loss"),
+        lr=job["lr"],
+        batch_size=job["batch_size"],
+        max_epochs=job["max_epochs"],
+        iterator_train=_TrainBatches,
+        iterator_valid=_ValidBatch,
+        train_split=predefined_split(_StackRows(stack, "valid"))
+        if validating
+        else None,
+        callbacks=[("model_epochs", _ModelEpochs(jobs, nets))],
+        # skorch's default scores and table are of one model: the callback
+        # above keeps every model's
+        callbacks__train_loss=None,
+        callbacks__valid_loss=None,
+        callbacks__print_log=None,
+        device=job["device"],
+    )
+    trainer.fit(_StackRows(stack, "train"), None)
+    if len(stack):
+        # skorch's partial_fit takes a KeyboardInterrupt for the end of
+        # training: a user's interruption must not hand over untrained nets
+        raise KeyboardInterrupt
     return nets
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
+from skorch import NeuralNet
 
 from sklearn_prognet import (
     DNNClassifier,
@@ -21,6 +22,7 @@ from sklearn_prognet import (
     MultiCorpusClassifier,
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
+    _batched,
 )
 from sklearn_prognet.model_selection import cross_validate_batched
 
@@ -142,3 +144,51 @@ def test_each_fold_trains_its_own_source_on_its_own_rows(data, kind):
         assert source.n_features_in_ == X.shape[1]
         sources.append(source)
     assert len({id(source) for source in sources}) == len(sources)
+
+
+def test_the_stack_trains_in_skorchs_fit_loop(data, monkeypatch):
+    # skorch's NeuralNet.fit runs the epochs of the stack: its history has a
+    # row for every epoch until the last model stops, and every row counts
+    # the batches of the longest epoch still in training
+    X, y, groups, _ = data
+    trainers = []
+    fit = _batched.StackTrainer.fit
+
+    def kept(self, *args, **kwargs):
+        trainers.append(self)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(_batched.StackTrainer, "fit", kept)
+    cv = GroupKFold(n_splits=3)
+    result = cross_validate_batched(
+        DNNClassifier(**RANDOM), X, y, groups=groups, cv=cv, return_estimator=True
+    )
+    (trainer,) = trainers
+    assert isinstance(trainer, NeuralNet)
+    n_iter = [model.n_iter_ for model in result["estimator"]]
+    assert len(set(n_iter)) > 1  # the models stopped at different epochs
+    assert len(trainer.history) == max(n_iter)
+    # early stopping holds out a tenth of each fold's 100 training rows
+    assert trainer.history[0, "train_batch_count"] == -(-90 // RANDOM["batch_size"])
+    assert trainer.history[-1, "epoch"] == max(n_iter)
+
+
+def test_an_interruption_is_not_taken_for_the_end_of_training(data, monkeypatch):
+    # skorch's fit loop ends on a KeyboardInterrupt (as its EarlyStopping
+    # does): a user's Ctrl-C in the middle of training must still stop the
+    # fit, not hand over half-trained nets as fitted
+    X, y, _, _ = data
+    step, calls = _batched._adam_step, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(_batched, "_adam_step", interrupted)
+    est = DNNClassifier(**RANDOM)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
+    assert len(calls) == 3
