@@ -106,17 +106,54 @@ def keep_mask(x, p):
     mask : torch.Tensor
         ``1 / (1 - p)`` where a unit is kept and 0 where it is dropped.
     """
+    (mask,) = keep_masks(x.numel(), p, [None], x.device)
+    return mask.view(x.shape).to(x.dtype)
+
+
+def keep_masks(n_units, p, generators, device, drawing=None):
+    """Inverted-dropout masks of several streams, one row each.
+
+    The one place where dropout masks are drawn: :func:`keep_mask` (one
+    stream, torch's own generator) and the training loop (one stream per
+    model, :mod:`sklearn_prognet._batched`) call it.
+
+    Parameters
+    ----------
+    n_units : int
+        Units per mask.
+    p : float
+        Probability of dropping a unit, in [0, 1).
+    generators : list of torch.Generator or None
+        The stream of every row (None: torch's global generator).
+    device : torch.device
+        Where the masks are made (the generators' device).
+    drawing : list of bool or None, default=None
+        Which rows draw; the others draw nothing from their stream and are
+        all zero. None: all draw.
+
+    Returns
+    -------
+    masks : torch.Tensor of shape (len(generators), n_units)
+        ``1 / (1 - p)`` where a unit is kept and 0 where it is dropped.
+    """
+    n_rows = len(generators)
+    drawing = [True] * n_rows if drawing is None else drawing
     if p != 0.5:
-        return torch.rand_like(x).ge_(p).mul_(1.0 / (1.0 - p))
+        flat = torch.zeros((n_rows, n_units), device=device)
+        for i, gen in enumerate(generators):
+            if drawing[i]:
+                flat[i].uniform_(generator=gen)
+        return flat.ge_(p).float().mul_(1.0 / (1.0 - p))
     # One fair bit per unit: bit k of a uniform 32-bit integer is a fair coin,
     # independent of its other bits, so 32 units share one draw.
-    n_words = -(-x.numel() // 32)
-    words = torch.randint(
-        -(2**31), 2**31, (n_words, 1), dtype=torch.int32, device=x.device
-    )
-    shifts = torch.arange(32, dtype=torch.int32, device=x.device)
-    bits = (words >> shifts).bitwise_and_(1).view(-1)[: x.numel()]
-    return bits.view(x.shape).to(x.dtype).mul_(2.0)
+    n_words = -(-n_units // 32)
+    words = torch.zeros((n_rows, n_words), dtype=torch.int32, device=device)
+    for i, gen in enumerate(generators):
+        if drawing[i]:
+            torch.randint(-(2**31), 2**31, (n_words,), generator=gen, out=words[i])
+    shifts = torch.arange(32, dtype=torch.int32, device=device)
+    bits = (words.unsqueeze(-1) >> shifts).bitwise_and_(1).view(n_rows, -1)
+    return bits[:, :n_units].float().mul_(2.0)
 
 
 class Scale(nn.Module):
