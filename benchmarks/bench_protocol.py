@@ -16,7 +16,8 @@ is what this machine gives, whatever else it was doing. The share of peak
 divides the arithmetic of training (matrix products of every distinct
 network trained, forward and backward passes on its training rows, forward
 passes on its validation rows, for the epochs it ran) by the seconds and by
-this machine's fp32 matrix-product rate. The last table pairs the two
+this machine's fp32 matrix-product rate; "workers busy" the share of the
+workers' time spent training (:func:`busy`). The last table pairs the two
 engines' UARs fold by fold over the per-fit repeats (corrected repeated-CV
 t-test): since 0.2.0 both engines train in the same loop from the same
 seeds, so the UARs are equal (up to the last digits of float sums); with
@@ -70,6 +71,18 @@ def training_flop(scores):
         macs = _macs(SOURCE_CLASSES[row.source])
         total += row.source_n_epochs * macs * row.n_train * (6 * 0.9 + 2 * 0.1)
     return total
+
+
+def busy(scores, seconds, n_jobs):
+    """The share of the workers' time spent training networks.
+
+    A fit's ``fit_time`` is its share of its stack's training time (sources
+    included), so their sum is the time the workers trained; the rest of
+    ``n_jobs * seconds`` is the runner's own work and workers waiting for
+    the last stack of a group (the sources before the networks that use
+    them, a repeat before the next).
+    """
+    return scores["fit_time"].sum() / (n_jobs * seconds)
 
 
 def _run(folder, engine, n_repeats, n_jobs):
@@ -128,16 +141,18 @@ def main(argv=None):
     per_repeat = {engine: s / r for engine, (s, r, _) in runs.items()}
     print(
         "| engine | repeats | fits | minutes | minutes per repeat | ratio "
-        "| GFLOP/s | share of peak | 10 x 10 protocol (min) |"
+        "| GFLOP/s | share of peak | workers busy | 10 x 10 protocol (min) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for engine, (seconds, n_repeats, scores) in runs.items():
         rate = training_flop(scores) / seconds / 1e9
+        share = busy(scores, seconds, args.n_jobs)
         print(
             f"| {engine} | {n_repeats} | {len(scores)} | {seconds / 60:.1f} | "
             f"{per_repeat[engine] / 60:.2f} | "
             f"{per_repeat['per-fit'] / per_repeat[engine]:.2f}x | {rate:.1f} | "
-            f"{100 * rate / peak:.1f} % | {10 * per_repeat[engine] / 60:.1f} |"
+            f"{100 * rate / peak:.1f} % | {100 * share:.0f} % "
+            f"| {10 * per_repeat[engine] / 60:.1f} |"
         )
     n_paired = min(args.per_fit_repeats, args.batched_repeats)
     print(
