@@ -25,6 +25,7 @@ __all__ = [
     "fill_table_doc",
     "finish_table",
     "layout_error",
+    "record",
     "visible_files",
 ]
 
@@ -149,6 +150,27 @@ def visible_files(folder, suffix=".wav"):
         for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() == suffix
     )
+
+
+def record(file, emotion, speaker, gender, **columns):
+    """One usable utterance, as :func:`finish_table` takes it.
+
+    ``file`` (a path) becomes its text; ``columns`` are the corpus's further
+    keys (``session``, ratings, ...), in the order given.
+
+    Examples
+    --------
+    >>> from sklearn_prognet.datasets._base import record
+    >>> record("a.wav", "sad", "03", "male", session=1)
+    {'file': 'a.wav', 'emotion': 'sad', 'speaker': '03', 'gender': 'male', 'session': 1}
+    """
+    return {
+        "file": str(file),
+        "emotion": emotion,
+        "speaker": speaker,
+        "gender": gender,
+        **columns,
+    }
 
 
 def _report(problems, *, name, where, rule, what, strict):

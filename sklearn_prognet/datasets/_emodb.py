@@ -11,6 +11,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    record,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -138,14 +139,7 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         if speaker not in _GENDERS:
             problems.append((file.name, f"unknown EmoDB speaker {speaker!r}"))
             continue
-        records.append(
-            {
-                "file": str(file),
-                "emotion": _EMOTIONS[letter],
-                "speaker": speaker,
-                "gender": _GENDERS[speaker],
-            }
-        )
+        records.append(record(file, _EMOTIONS[letter], speaker, _GENDERS[speaker]))
     return finish_table(
         records,
         problems,

@@ -16,6 +16,7 @@ from sklearn_prognet.datasets._base import (
     fill_table_doc,
     finish_table,
     layout_error,
+    record,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -88,15 +89,11 @@ def _read_label_file(txt, session_dir, labels):
         if gender is None:
             problems.append((utterance, "utterance id does not end in F/M"))
             continue
+        speaker = f"Ses{utt_session}{turn[0]}"
         records.append(
-            {
-                "file": str(wav),
-                "emotion": labels[label],
-                "speaker": f"Ses{utt_session}{turn[0]}",
-                "gender": gender,
-                "session": session,
-                **_ratings(vad),
-            }
+            record(
+                wav, labels[label], speaker, gender, session=session, **_ratings(vad)
+            )
         )
     return records, problems
 

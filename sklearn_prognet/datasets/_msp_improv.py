@@ -15,6 +15,7 @@ from sklearn_prognet.datasets._base import (
     check_emotions,
     fill_table_doc,
     finish_table,
+    record,
 )
 from sklearn_prognet.utils._compat import validate_params
 
@@ -223,15 +224,9 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         if letter is None or letter in _DROPPED:
             continue  # None: a bad label, already reported by _read_labels
         speaker, gender, number = match.groups()
+        columns = {"session": int(number), **ratings[file.stem]}
         records.append(
-            {
-                "file": str(file),
-                "emotion": _LABELS[letter],
-                "speaker": speaker,
-                "gender": GENDERS[gender],
-                "session": int(number),
-                **ratings[file.stem],
-            }
+            record(file, _LABELS[letter], speaker, GENDERS[gender], **columns)
         )
     problems += [
         (name, f"labelled in {evaluation.name} but its audio was not found")

@@ -13,6 +13,7 @@ from sklearn_prognet.datasets._base import (
     fill_table_doc,
     finish_table,
     layout_error,
+    record,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -193,14 +194,8 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             problems.append((f"samples/{file.name}", reason))
         if label is None or reason is not None:
             continue
-        records.append(
-            {
-                "file": str(file),
-                "emotion": _EMOTIONS[label["emotion"]],
-                "speaker": label["speaker"],
-                "gender": label["gender"],
-            }
-        )
+        emotion = _EMOTIONS[label["emotion"]]
+        records.append(record(file, emotion, label["speaker"], label["gender"]))
     return finish_table(
         records,
         problems,

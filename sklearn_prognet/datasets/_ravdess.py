@@ -12,6 +12,7 @@ from sklearn_prognet.datasets._base import (
     fill_table_doc,
     finish_table,
     layout_error,
+    record,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -177,15 +178,12 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                 problems.append((name, reason))
                 continue
             actor = fields[-1]
+            # RAVDESS's documented rule: odd actors male, even female.
+            gender = "male" if int(actor) % 2 else "female"
             records.append(
-                {
-                    "file": str(file),
-                    "emotion": _EMOTIONS[fields[2]],
-                    "speaker": actor,
-                    # RAVDESS's documented rule: odd actors male, even female.
-                    "gender": "male" if int(actor) % 2 else "female",
-                    "intensity": int(fields[3]),
-                }
+                record(
+                    file, _EMOTIONS[fields[2]], actor, gender, intensity=int(fields[3])
+                )
             )
     return finish_table(
         records,

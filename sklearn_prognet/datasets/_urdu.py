@@ -13,6 +13,7 @@ from sklearn_prognet.datasets._base import (
     fill_table_doc,
     finish_table,
     layout_error,
+    record,
     visible_files,
 )
 from sklearn_prognet.utils._compat import validate_params
@@ -133,14 +134,7 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                     (name, f"emotion letter {letter!r} contradicts folder {folder}")
                 )
                 continue
-            records.append(
-                {
-                    "file": str(file),
-                    "emotion": emotion,
-                    "speaker": speaker,
-                    "gender": GENDERS[gender],
-                }
-            )
+            records.append(record(file, emotion, speaker, GENDERS[gender]))
     return finish_table(
         records,
         problems,

@@ -25,7 +25,6 @@ from sklearn_prognet.experiments._fits import (
     METHOD_LABELS,
     METHODS,
     FitData,
-    FitTask,
     derive_seed,
     per_speaker,
 )
@@ -67,6 +66,7 @@ from sklearn_prognet.experiments._skeleton import (
     Plan,
     RunOptions,
     corpus_id,
+    fold_task,
     frames_by_arm,
     register,
     run_experiment,
@@ -336,19 +336,12 @@ def fit_key(n_train_folds, repeat, fold, method):
 
 
 def _task(fold, n_train_folds, method, source_corpus, seed):
-    return FitTask(
-        key=fit_key(n_train_folds, fold.repeat, fold.fold, method),
-        method=method,
-        repeat=fold.repeat,
-        fold=fold.fold,
-        n_train_folds=n_train_folds,
-        train=fold.train,
-        validation=fold.validation,
-        test=fold.test,
-        random_state=derive_seed(
-            seed, fold.repeat, fold.fold, arm_name(method, n_train_folds)
-        ),
-        source_corpus=None if method == "dnn" else source_corpus,
+    key = fit_key(n_train_folds, fold.repeat, fold.fold, method)
+    arm = arm_name(method, n_train_folds)
+    random_state = derive_seed(seed, fold.repeat, fold.fold, arm)
+    source_corpus = None if method == "dnn" else source_corpus
+    return fold_task(
+        fold, key, method, n_train_folds, random_state, source_corpus=source_corpus
     )
 
 

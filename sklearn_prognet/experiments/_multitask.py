@@ -31,7 +31,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
     DEFAULT_NORMALIZATION,
-    FitData,
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import make_folds
@@ -61,9 +60,9 @@ from sklearn_prognet.experiments._skeleton import (
     Arm,
     Command,
     Experiment,
-    Plan,
     RunOptions,
     corpus_id,
+    corpus_plan,
     frames_by_arm,
     register,
     run_experiment,
@@ -182,24 +181,14 @@ class MultiTask(Experiment):
         }
         arms = self.arms(settings)
         weight_of_arm = {a.name: w for a, w in zip(arms[1:], weights, strict=True)}
-        return Plan(
-            settings=settings,
-            emotions=sorted(set(corpus.emotion)),
-            tasks=[_task(f, arm, options) for f in folds for arm in arms],
-            info={"corpus_info": corpus.summary()},
-            notes=notes,
-            data=FitData(
-                X=corpus.X,
-                y=np.asarray(corpus.emotion),
-                network=network,
-                experiment=self.name,
-                normalization=options.normalization,
-                speaker=np.asarray(corpus.speaker),
-                networks=RatedNetworks(values, names, weight_of_arm, self.loss),
-                record_predictions=True,
-            ),
-            state={"ratings": (names, values)},
+        tasks = [_task(f, arm, options) for f in folds for arm in arms]
+        networks = RatedNetworks(values, names, weight_of_arm, self.loss)
+        fields = {"networks": networks, "record_predictions": True}
+        plan = corpus_plan(
+            self, corpus, options, network, settings, tasks, notes, **fields
         )
+        plan.state["ratings"] = (names, values)  # for fit_data
+        return plan
 
     def fit_data(self, store, plan, options):
         """Save the ratings in the results folder (the report's truth)."""

@@ -16,7 +16,6 @@ from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
     DEFAULT_NORMALIZATION,
     METHOD_LABELS,
-    FitData,
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
@@ -50,9 +49,9 @@ from sklearn_prognet.experiments._skeleton import (
     Arm,
     Command,
     Experiment,
-    Plan,
     RunOptions,
     corpus_id,
+    corpus_plan,
     frames_by_arm,
     register,
     run_experiment,
@@ -144,22 +143,10 @@ class Paralinguistic(Experiment):
         settings = {"corpus": corpus_id(corpus), "sources": tasks,
                     "baselines": baselines}  # fmt: skip
         arms = self.arms(settings)
-        return Plan(
-            settings=settings,
-            emotions=sorted(set(corpus.emotion)),
-            tasks=[_task(f, arm, options) for f in folds for arm in arms],
-            info={"corpus_info": corpus.summary()},
-            notes=notes,
-            data=FitData(
-                X=corpus.X,
-                y=np.asarray(corpus.emotion),
-                network=network,
-                lateral=options.lateral,
-                source_task_labels=labels,
-                experiment=self.name,
-                normalization=options.normalization,
-                speaker=np.asarray(corpus.speaker),
-            ),
+        tasks = [_task(f, arm, options) for f in folds for arm in arms]
+        fields = {"lateral": options.lateral, "source_task_labels": labels}
+        return corpus_plan(
+            self, corpus, options, network, settings, tasks, notes, **fields
         )
 
     def _comparisons(self, results, analysis):

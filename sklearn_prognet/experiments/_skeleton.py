@@ -33,6 +33,7 @@ from sklearn_prognet.experiments._feature_sets import parse_features
 from sklearn_prognet.experiments._fits import (
     DEFAULT_NORMALIZATION,
     SPEAKER_NORMALIZATION,
+    FitData,
     FitTask,
     check_normalization,
     make_scaler,
@@ -317,22 +318,60 @@ def step_keys(config, arms):
     }
 
 
-def step_task(fold, arm, options, random_state, **fields):
-    """The :class:`FitTask` of an arm on a step, all training folds used.
+def fold_task(fold, key, method, n_train_folds, random_state, **fields):
+    """The :class:`FitTask` of ``method`` on the step ``fold``.
 
-    ``fields`` are the task's other fields (a source task and its seed).
+    ``fold`` is a :class:`~sklearn_prognet.model_selection.Fold`: the task
+    trains on its training folds (``n_train_folds`` of them), stops on its
+    validation fold and is tested on its test fold; ``fields`` are the
+    task's other fields.
     """
     return FitTask(
-        key=fit_key(fold.repeat, fold.fold, arm.name),
-        method=arm.method,
+        key=key,
+        method=method,
         repeat=fold.repeat,
         fold=fold.fold,
-        n_train_folds=options.n_splits - 2,
+        n_train_folds=n_train_folds,
         train=fold.train,
         validation=fold.validation,
         test=fold.test,
         random_state=random_state,
         **fields,
+    )
+
+
+def step_task(fold, arm, options, random_state, **fields):
+    """The :class:`FitTask` of an arm on a step, all training folds used.
+
+    ``fields`` are the task's other fields (a source task and its seed).
+    """
+    key = fit_key(fold.repeat, fold.fold, arm.name)
+    n_train_folds = options.n_splits - 2
+    return fold_task(fold, key, arm.method, n_train_folds, random_state, **fields)
+
+
+def corpus_plan(experiment, corpus, options, network, settings, tasks, notes, **fields):
+    """The :class:`Plan` of an experiment on one corpus, whose emotions are learned.
+
+    Its tasks share the corpus's features, emotions and speakers, with the
+    run's ``network`` settings and normalisation (a :class:`FitData`);
+    ``fields`` are that FitData's other fields.
+    """
+    return Plan(
+        settings=settings,
+        emotions=sorted(set(corpus.emotion)),
+        tasks=tasks,
+        info={"corpus_info": corpus.summary()},
+        notes=notes,
+        data=FitData(
+            X=corpus.X,
+            y=np.asarray(corpus.emotion),
+            network=network,
+            experiment=experiment.name,
+            normalization=options.normalization,
+            speaker=np.asarray(corpus.speaker),
+            **fields,
+        ),
     )
 
 

@@ -57,6 +57,8 @@ NETWORK_FLAGS = names(FLAG)
 # The flags of the other commands that the library's messages name.
 register_flags([Option("on_error", "raise")])
 
+_EXTRACTION_JOBS = "processes for the extraction (default: %(default)s)"
+
 _PAPER = (
     "Gideon et al., 'Progressive Neural Networks for Transfer Learning in "
     "Emotion Recognition', Interspeech 2017"
@@ -219,6 +221,21 @@ def build_parser():
     return parser
 
 
+def _add_n_jobs(parser, text=_EXTRACTION_JOBS):
+    """The --n-jobs flag of a command that extracts features; ``text``: its help."""
+    parser.add_argument("--n-jobs", type=n_jobs, default=1, metavar="N", help=text)
+
+
+def _add_on_error(parser, text):
+    """The --on-error flag: a file that cannot be analysed stops the command, or not.
+
+    ``text``, its help, says what ``nan`` does in that command.
+    """
+    parser.add_argument(
+        "--on-error", choices=("raise", "nan"), default="raise", help=text
+    )
+
+
 def _add_extract_command(sub):
     extract = sub.add_parser(
         "extract",
@@ -246,18 +263,13 @@ def _add_extract_command(sub):
         metavar="LIST",
         help="keep only these emotions (default: all)",
     )
-    extract.add_argument(
-        "--n-jobs",
-        type=n_jobs,
-        default=1,
-        metavar="N",
-        help="processes for the extraction; -1: all cores (default: %(default)s)",
+    _add_n_jobs(
+        extract,
+        "processes for the extraction; -1: all cores (default: %(default)s)",
     )
-    extract.add_argument(
-        "--on-error",
-        choices=("raise", "nan"),
-        default="raise",
-        help="a file that cannot be analysed stops the extraction (raise), or gets "
+    _add_on_error(
+        extract,
+        "a file that cannot be analysed stops the extraction (raise), or gets "
         "a row of NaN features, with a warning listing such files (nan); the "
         "experiments refuse a table with NaN rows (default: %(default)s)",
     )
@@ -322,13 +334,7 @@ def _add_train_command(sub):
         "the model card",
     )
     train.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
-    train.add_argument(
-        "--n-jobs",
-        type=n_jobs,
-        default=1,
-        metavar="N",
-        help="processes for the extraction (default: %(default)s)",
-    )
+    _add_n_jobs(train)
     _add_network_options(train)
     add_audio_flags(train)
     train.set_defaults(func=_cmd_train)
@@ -367,18 +373,10 @@ def _add_predict_command(sub):
     predict.add_argument(
         "--out", type=Path, required=True, metavar="CSV", help="the table to write"
     )
-    predict.add_argument(
-        "--n-jobs",
-        type=n_jobs,
-        default=1,
-        metavar="N",
-        help="processes for the extraction (default: %(default)s)",
-    )
-    predict.add_argument(
-        "--on-error",
-        choices=("raise", "nan"),
-        default="raise",
-        help="a file that cannot be analysed stops the command (raise), or gets "
+    _add_n_jobs(predict)
+    _add_on_error(
+        predict,
+        "a file that cannot be analysed stops the command (raise), or gets "
         "a row with its error in 'status' while the others are predicted (nan) "
         "(default: %(default)s)",
     )
