@@ -205,9 +205,13 @@ TORCH_FREE = {
     "sklearn_prognet.experiments.cli": ("torch", "skorch"),
     # "This module never imports torch when it is imported: the presets and
     # the command line read it." (its docstring)
-    "sklearn_prognet._knobs": ("torch", "skorch"),
+    "sklearn_prognet.networks._knobs": ("torch", "skorch"),
     # "Importing this module never imports torch" (its docstring)
     "sklearn_prognet.presets": ("torch", "skorch"),
+    # "importing this package imports neither torch nor skorch" (its docstring)
+    "sklearn_prognet.networks": ("torch", "skorch"),
+    # "importing this package imports none of them" (its docstring)
+    "sklearn_prognet.features": ("torch", "opensmile", "transformers"),
 }
 
 
@@ -277,15 +281,21 @@ def test_an_upward_import_is_caught():
         # eager, through a re-export of the package root (its _LAZY_NAMES)
         "sklearn_prognet.utils._warnings": "from sklearn_prognet import DNNClassifier",
         # lazy, inside a function
-        "sklearn_prognet._modules": "def f():\n    import sklearn_prognet.experiments",
+        "sklearn_prognet.networks._modules": (
+            "def f():\n    import sklearn_prognet.experiments"
+        ),
         # through a subpackage's re-export
         "sklearn_prognet.stats": "from sklearn_prognet.datasets import load_emodb",
     }
     planted = {**SOURCES, **{m: ast.parse(text) for m, text in code.items()}}
     found = {(up.module, up.imported, up.lazy) for up in graph.upward_imports(planted)}
     assert found == {
-        ("sklearn_prognet.utils._warnings", "sklearn_prognet._estimators", False),
-        ("sklearn_prognet._modules", "sklearn_prognet.experiments", True),
+        (
+            "sklearn_prognet.utils._warnings",
+            "sklearn_prognet.networks._estimators",
+            False,
+        ),
+        ("sklearn_prognet.networks._modules", "sklearn_prognet.experiments", True),
         ("sklearn_prognet.stats", "sklearn_prognet.datasets._emodb", False),
     }
 

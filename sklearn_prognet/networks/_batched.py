@@ -70,17 +70,17 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from sklearn_prognet._adapter_modules import AdaptedNet
-from sklearn_prognet._columns import load_state
-from sklearn_prognet._knobs import STACK, names
-from sklearn_prognet._modules import (
+from sklearn_prognet.networks._adapter_modules import AdaptedNet
+from sklearn_prognet.networks._columns import load_state
+from sklearn_prognet.networks._knobs import STACK, names
+from sklearn_prognet.networks._modules import (
     ACTIVATIONS,
     index_tensor,
     select_inputs,
     smoothed_cross_entropy,
 )
-from sklearn_prognet._multitask import DIMENSIONAL_LOSSES
-from sklearn_prognet._training import make_net, seeded_torch
+from sklearn_prognet.networks._multitask import DIMENSIONAL_LOSSES
+from sklearn_prognet.networks._training import make_net, seeded_torch
 from sklearn_prognet.utils._compat import _foreach_add_, _fused_adam_, _fused_adamw_
 from sklearn_prognet.utils._parallel import (
     cluster_client,

@@ -16,8 +16,8 @@ import torch
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 from skorch import NeuralNetClassifier
 
-from sklearn_prognet._modules import ProgressiveNet, SmoothedCrossEntropyLoss
-from sklearn_prognet._multitask import MultiTaskLoss
+from sklearn_prognet.networks._modules import ProgressiveNet, SmoothedCrossEntropyLoss
+from sklearn_prognet.networks._multitask import MultiTaskLoss
 
 # The types a ``device`` parameter may have, for parameter constraints.
 DEVICE_TYPES = (str, torch.device)
