@@ -60,7 +60,7 @@ def _fits(X, y, n_fits):
 
 def _warm_up():
     """Import what a fit needs, so that no engine pays for starting workers."""
-    import sklearn_prognet._batched  # noqa: F401
+    import sklearn_prognet.networks._batched  # noqa: F401
 
 
 def _fit_one(model, fit):

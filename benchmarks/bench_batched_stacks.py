@@ -24,7 +24,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_prognet._batched as batched
+import sklearn_prognet.networks._batched as batched
 from sklearn_prognet import DNNClassifier
 from sklearn_prognet.experiments import load_corpus
 from sklearn_prognet.model_selection import fit_batched

@@ -9,7 +9,7 @@ the embedded EmoDB table (the paper's DNN: 4 x 256 sigmoid units, dropout
 :class:`~sklearn_prognet.model_selection.FoldRoles`, one per model, each
 standardised on its training rows): seconds per epoch of N models, for
 
-- ``engine``: :func:`sklearn_prognet._batched.train_nets` on the N jobs that
+- ``engine``: :func:`sklearn_prognet.networks._batched.train_nets` on the N jobs that
   ``DNNClassifier._prepare_fit`` gives (as ``fit_batched`` builds them),
   validating every epoch with a patience it never reaches (the package's
   loop; since the measurement below decided it, the loop runs inside
@@ -64,9 +64,9 @@ from torch import nn
 from torch.nn import functional as F
 
 from sklearn_prognet import DNNClassifier
-from sklearn_prognet._batched import _dropout_masks, _uar, train_nets
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.model_selection import FoldRoles, RepeatedStratifiedGroupKFold
+from sklearn_prognet.networks._batched import _dropout_masks, _uar, train_nets
 from sklearn_prognet.utils._compat import _fused_adam_
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks_skorch_stack.txt"

@@ -42,8 +42,8 @@ from sklearn.neural_network import MLPClassifier
 from torch import nn
 
 from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier
-from sklearn_prognet._modules import ProgressiveNet
 from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.networks._modules import ProgressiveNet
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 5531, 88, 4
 HIDDEN = (256, 256, 256, 256)

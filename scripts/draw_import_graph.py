@@ -39,43 +39,39 @@ Family = namedtuple("Family", "name members")
 #: below it. A member is a module; a subpackage other than the root stands
 #: for all of its modules, unless one of them is a member of its own.
 FAMILIES = [
-    Family("utils", ("sklearn_prognet.utils",)),
+    # the helpers of every layer, and the table of the modules moved since
+    # 0.1.0 (which imports nothing of the package)
+    Family("utils", ("sklearn_prognet.utils", "sklearn_prognet._moved")),
+    # networks/ holds three families: torch modules, the loop, estimators
     Family(
-        "torch modules",
+        "networks: torch modules",
         (
-            "sklearn_prognet._modules",
-            "sklearn_prognet._adapter_modules",
-            "sklearn_prognet._multitask",
-            "sklearn_prognet._columns",
+            "sklearn_prognet.networks._modules",
+            "sklearn_prognet.networks._adapter_modules",
+            "sklearn_prognet.networks._multitask",
+            "sklearn_prognet.networks._columns",
         ),
     ),
     Family(
-        "the training loop",
+        "networks: the training loop",
         (
-            "sklearn_prognet._knobs",
-            "sklearn_prognet._training",
-            "sklearn_prognet._batched",
+            "sklearn_prognet.networks._knobs",
+            "sklearn_prognet.networks._training",
+            "sklearn_prognet.networks._batched",
         ),
     ),
     Family(
-        "estimators",
+        "networks: estimators",
         (
-            "sklearn_prognet._estimators",
-            "sklearn_prognet._adapters",
-            "sklearn_prognet._ratings",
-            "sklearn_prognet._batched_fit",
+            # the subpackage: its __init__, and a new module until it is placed
+            "sklearn_prognet.networks",
+            "sklearn_prognet.networks._estimators",
+            "sklearn_prognet.networks._adapters",
+            "sklearn_prognet.networks._ratings",
+            "sklearn_prognet.networks._batched_fit",
         ),
     ),
-    Family(
-        "audio front ends",
-        (
-            "sklearn_prognet._audio",
-            "sklearn_prognet._features",
-            "sklearn_prognet._embeddings",
-            "sklearn_prognet._speaker",
-            "sklearn_prognet._ge2e",
-        ),
-    ),
+    Family("features: audio front ends", ("sklearn_prognet.features",)),
     Family(
         "evaluation and the rest",
         (
@@ -172,8 +168,9 @@ def home(package, name, sources):
     """The module that ``from package import name`` loads ``name`` from.
 
     A submodule is itself; a name that ``package`` re-exports is followed to
-    the module that defines it (through ``from ... import`` and, for the
-    root, ``_LAZY_NAMES``); any other name is ``package``'s own.
+    the module that defines it (through ``from ... import`` and the
+    ``_LAZY_NAMES`` of a package: the root's leads on to those of
+    ``networks`` and ``features``); any other name is ``package``'s own.
     """
     if f"{package}.{name}" in sources:
         return f"{package}.{name}"
@@ -182,7 +179,7 @@ def home(package, name, sources):
         return package
     lazy, _ = _lazy_names(tree)
     if name in lazy:
-        return lazy[name]
+        return home(lazy[name], name, sources)
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
             source = resolve(package, node, sources)

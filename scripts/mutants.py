@@ -43,10 +43,10 @@ NET, SCI = "tests/test_science_networks.py::", "tests/test_science_evaluation.py
 EST, MOD = "tests/test_estimators.py::", "tests/test_modules.py::"
 SEL, STA = "tests/test_model_selection.py::", "tests/test_stats.py::"
 FEA = "tests/test_features.py::"
-M, T, E = "sklearn_prognet/_modules.py", "sklearn_prognet/_training.py", "sklearn_prognet/_estimators.py"
-C = "sklearn_prognet/_columns.py"
+M, T, E = "sklearn_prognet/networks/_modules.py", "sklearn_prognet/networks/_training.py", "sklearn_prognet/networks/_estimators.py"
+C = "sklearn_prognet/networks/_columns.py"
 S, F = "sklearn_prognet/model_selection.py", "sklearn_prognet/stats.py"
-FE, AU = "sklearn_prognet/_features.py", "sklearn_prognet/_audio.py"
+FE, AU = "sklearn_prognet/features/_features.py", "sklearn_prognet/features/_audio.py"
 XPS = "tests/test_science_experiments.py::"
 XEN = "tests/test_experiments_engine.py::"
 XF, XFO = "sklearn_prognet/experiments/_fits.py", "sklearn_prognet/experiments/_folds.py"
@@ -54,12 +54,12 @@ XE, XST = "sklearn_prognet/experiments/_execution.py", "sklearn_prognet/experime
 XSK, XPA = "sklearn_prognet/experiments/_skeleton.py", "sklearn_prognet/experiments/_paralinguistic.py"
 XCC, XTR = "sklearn_prognet/experiments/_cross_corpus.py", "sklearn_prognet/experiments/_transfer.py"
 XMT, XMTS = "sklearn_prognet/experiments/_multitask.py", "tests/test_experiment_multitask.py::"
-BAT, BR = "sklearn_prognet/_batched.py", "tests/test_batched_recipe.py::"
+BAT, BR = "sklearn_prognet/networks/_batched.py", "tests/test_batched_recipe.py::"
 BATE, BAD = "tests/test_batched.py::", "tests/test_batched_adapters.py::"
-BF, ONE = "sklearn_prognet/_batched_fit.py", "tests/test_one_loop.py::"
+BF, ONE = "sklearn_prognet/networks/_batched_fit.py", "tests/test_one_loop.py::"
 INC = "tests/test_input_columns.py::"
 XMC, MCS = "sklearn_prognet/experiments/_multi_corpus.py", "tests/test_multi_corpus_speaker.py::"
-G2, SPK = "sklearn_prognet/_ge2e.py", "tests/test_speaker.py::"
+G2, SPK = "sklearn_prognet/features/_ge2e.py", "tests/test_speaker.py::"
 FROZEN = '__import__("sklearn.frozen").frozen.FrozenEstimator'
 ACCURACY = '__import__("sklearn.metrics").metrics.accuracy_score'
 
@@ -346,12 +346,12 @@ MUTANTS = [
            '_validate(stack, layout, self.job["label_smoothing"])', "_validate(stack, layout, 0.0)",
            (BR + "test_option_without_randomness_equals_the_reference_loop[dnn-label_smoothing]",)),
     Mutant("smoothing_over_all_classes", "label smoothing spreads over the row's own (finite-logit) classes only",
-           "sklearn_prognet/_modules.py",
+           "sklearn_prognet/networks/_modules.py",
            "spread = -log_p.masked_fill(~own, 0.0).sum(-1) / own.sum(-1)", "spread = -log_p.sum(-1) / own.shape[-1]",
            ("tests/test_modules.py::test_smoothed_cross_entropy_spreads_over_each_rows_own_classes",
             BAD + "test_label_smoothing_over_each_corpus_own_classes")),
     Mutant("smoothing_divides_by_all_classes", "label smoothing gives eps / K_row to each of a row's K_row classes",
-           "sklearn_prognet/_modules.py", "/ own.sum(-1)", "/ own.shape[-1]",
+           "sklearn_prognet/networks/_modules.py", "/ own.sum(-1)", "/ own.shape[-1]",
            ("tests/test_modules.py::test_smoothed_cross_entropy_spreads_over_each_rows_own_classes",)),
     Mutant("loss_is_torch_cross_entropy", "the training loss smooths over each row's own classes", BAT,
            "return smoothed_cross_entropy(", "return (lambda z, y, s, reduction: F.cross_entropy(z, y, label_smoothing=s, reduction=reduction))(",
@@ -432,7 +432,7 @@ MUTANTS = [
            "return (task.repeat, task.target)", "return task.repeat",
            (XEN + "test_multi_corpus_batches_every_method_one_target_at_a_time",)),
     # -- the multi-corpus network's explicit validation data
-    Mutant("multi_corpus_x_val_ignored", "MultiCorpusClassifier stops on X_val and trains on all of X", "sklearn_prognet/_adapters.py",
+    Mutant("multi_corpus_x_val_ignored", "MultiCorpusClassifier stops on X_val and trains on all of X", "sklearn_prognet/networks/_adapters.py",
            "        if X_val is not None:\n", "        if False:\n",
            ("tests/test_adapters.py::test_multi_corpus_stops_on_x_val_and_trains_on_all_of_x",)),
     Mutant("batched_multi_corpus_x_val_dropped", "fit_batched gives a multi-corpus network its X_val", BF,
@@ -451,7 +451,7 @@ MUTANTS = [
     Mutant("speaker_symmetric_window", "the mel spectrogram uses librosa's periodic Hann window", G2,
            "np.linspace(-np.pi, np.pi, N_FFT + 1)[:-1]", "np.linspace(-np.pi, np.pi, N_FFT)",
            (SPK + "test_steps_equal_resemblyzer_steps",)),
-    Mutant("speaker_silence_embedded", "a silent input is an error, not a row of NaN", "sklearn_prognet/_speaker.py",
+    Mutant("speaker_silence_embedded", "a silent input is an error, not a row of NaN", "sklearn_prognet/features/_speaker.py",
            "        if silent:\n", "        if False:\n",
            (SPK + "test_errors_name_the_file",)),
     Mutant("column_reads_leading_features", "a column with input_columns reads those features, not the first ones", M,

@@ -13,21 +13,23 @@ sklearn_prognet`` stays cheap and never imports torch, openSMILE,
 transformers or matplotlib before they are needed.
 """
 
-import importlib
+from sklearn_prognet import _moved
+from sklearn_prognet.utils import _lazy
 
 __version__ = "0.2.0.dev0"
 
-# public name -> module that defines it
+# public name -> the module it is loaded from (networks and features name
+# the module that defines each of theirs)
 _LAZY_NAMES = {
-    "DNNClassifier": "sklearn_prognet._estimators",
-    "FineTunedClassifier": "sklearn_prognet._estimators",
-    "ProgressiveNetClassifier": "sklearn_prognet._estimators",
-    "ResidualAdapterClassifier": "sklearn_prognet._adapters",
-    "MultiCorpusClassifier": "sklearn_prognet._adapters",
-    "EGeMAPSTransformer": "sklearn_prognet._features",
-    "SpeechEmbeddingTransformer": "sklearn_prognet._embeddings",
-    "SpeakerEncoderTransformer": "sklearn_prognet._speaker",
-    "TextEmbeddingTransformer": "sklearn_prognet._embeddings",
+    "DNNClassifier": "sklearn_prognet.networks",
+    "FineTunedClassifier": "sklearn_prognet.networks",
+    "ProgressiveNetClassifier": "sklearn_prognet.networks",
+    "ResidualAdapterClassifier": "sklearn_prognet.networks",
+    "MultiCorpusClassifier": "sklearn_prognet.networks",
+    "EGeMAPSTransformer": "sklearn_prognet.features",
+    "SpeechEmbeddingTransformer": "sklearn_prognet.features",
+    "SpeakerEncoderTransformer": "sklearn_prognet.features",
+    "TextEmbeddingTransformer": "sklearn_prognet.features",
     "SpeakerStandardScaler": "sklearn_prognet.preprocessing",
     "RepeatedStratifiedGroupKFold": "sklearn_prognet.model_selection",
     "FoldRoles": "sklearn_prognet.model_selection",
@@ -45,27 +47,20 @@ _LAZY_NAMES = {
 _SUBMODULES = [
     "datasets",
     "experiments",
+    "features",
     "metrics",
     "model_selection",
+    "networks",
     "plotting",
     "preprocessing",
     "presets",
     "stats",
 ]
 
-__all__ = [*_LAZY_NAMES, *_SUBMODULES, "__version__"]
+__getattr__, __dir__, __all__ = _lazy.lazy_attributes(
+    __name__, _LAZY_NAMES, _SUBMODULES
+)
+__all__ += ["__version__"]
 
-
-def __getattr__(name):
-    if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
-    elif name in _SUBMODULES:
-        value = importlib.import_module(f"sklearn_prognet.{name}")
-    else:
-        raise AttributeError(f"module 'sklearn_prognet' has no attribute {name!r}")
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+# Pickles and model files of 0.1.0 name the modules that have moved since.
+_moved.install()

@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 
 import sklearn_prognet
+from sklearn_prognet._moved import current_name
 
 # The format of what save_model writes. Bump it when a change would make an
 # older release misread a new file (new stored classes, renamed fields).
@@ -52,15 +53,15 @@ _INSTALL_HINT = 'pip install "sklearn-prognet[persist]"'
 # type skops reports as untrusted must be one of these, or load_model refuses
 # the file.
 TRUSTED_TYPES = (
-    "sklearn_prognet._estimators.DNNClassifier",
-    "sklearn_prognet._estimators.FineTunedClassifier",
-    "sklearn_prognet._estimators.ProgressiveNetClassifier",
-    "sklearn_prognet._adapters.ResidualAdapterClassifier",
-    "sklearn_prognet._adapters.MultiCorpusClassifier",
-    "sklearn_prognet._features.EGeMAPSTransformer",
-    "sklearn_prognet._embeddings.SpeechEmbeddingTransformer",
-    "sklearn_prognet._embeddings.TextEmbeddingTransformer",
-    "sklearn_prognet._speaker.SpeakerEncoderTransformer",
+    "sklearn_prognet.networks._estimators.DNNClassifier",
+    "sklearn_prognet.networks._estimators.FineTunedClassifier",
+    "sklearn_prognet.networks._estimators.ProgressiveNetClassifier",
+    "sklearn_prognet.networks._adapters.ResidualAdapterClassifier",
+    "sklearn_prognet.networks._adapters.MultiCorpusClassifier",
+    "sklearn_prognet.features._features.EGeMAPSTransformer",
+    "sklearn_prognet.features._embeddings.SpeechEmbeddingTransformer",
+    "sklearn_prognet.features._embeddings.TextEmbeddingTransformer",
+    "sklearn_prognet.features._speaker.SpeakerEncoderTransformer",
     "sklearn_prognet.preprocessing.SpeakerStandardScaler",
     "sklearn_prognet._persistence._StoredNet",
     "sklearn_prognet._persistence._StoredTorchValue",
@@ -76,21 +77,21 @@ TRUSTED_TYPES = (
 
 # The classes a stored net may name, checked before any is imported.
 _NET_CLASSES = (
-    "sklearn_prognet._training.ProgressiveNetTrainer",
-    "sklearn_prognet._training.MultiTaskTrainer",
+    "sklearn_prognet.networks._training.ProgressiveNetTrainer",
+    "sklearn_prognet.networks._training.MultiTaskTrainer",
 )
 _MODULE_CLASSES = (
-    "sklearn_prognet._modules.ProgressiveNet",
-    "sklearn_prognet._adapter_modules.AdaptedNet",
+    "sklearn_prognet.networks._modules.ProgressiveNet",
+    "sklearn_prognet.networks._adapter_modules.AdaptedNet",
 )
 _CRITERION_CLASSES = (
-    "sklearn_prognet._modules.SmoothedCrossEntropyLoss",
-    "sklearn_prognet._multitask.MultiTaskLoss",
+    "sklearn_prognet.networks._modules.SmoothedCrossEntropyLoss",
+    "sklearn_prognet.networks._multitask.MultiTaskLoss",
 )
 _OPTIMIZER_CLASSES = ("torch.optim.adam.Adam",)
-_ITERATOR_CLASSES = ("sklearn_prognet._training.TensorBatchIterator",)
+_ITERATOR_CLASSES = ("sklearn_prognet.networks._training.TensorBatchIterator",)
 # The NamedTuples that module arguments may hold.
-_NAMED_TUPLES = ("sklearn_prognet._modules.ColumnSpec",)
+_NAMED_TUPLES = ("sklearn_prognet.networks._modules.ColumnSpec",)
 
 # The net parameters kept: those that change what the net computes or how
 # it would train, not its callbacks or validation data.
@@ -134,14 +135,18 @@ def _qualified_name(cls):
 
 
 def _import_class(name, allowed, what):
-    """The class called ``name``, which must be one of ``allowed``."""
-    if name not in allowed:
+    """The class called ``name``, which must be one of ``allowed``.
+
+    A name of 0.1.0, whose module has moved since, counts as its new name.
+    """
+    current = current_name(name)
+    if current not in allowed:
         raise ValueError(
             f"The model file names {what} {name!r}, which is not one of "
             f"sklearn_prognet's ({', '.join(allowed)}); the file may not come "
             "from sklearn_prognet.save_model."
         )
-    module, _, qualname = name.rpartition(".")
+    module, _, qualname = current.rpartition(".")
     return getattr(importlib.import_module(module), qualname)
 
 
@@ -741,7 +746,10 @@ def load_model(path):
         raise ValueError(
             f"{str(path)!r} is not a readable skops file: {error}"
         ) from error
-    foreign = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    # the files of 0.1.0 name the modules of that release (sklearn_prognet._moved)
+    foreign = sorted(
+        name for name in set(untrusted) if current_name(name) not in TRUSTED_TYPES
+    )
     if foreign:
         raise ValueError(
             f"Refusing to load {str(path)!r}: it contains types outside "

@@ -50,7 +50,7 @@ _BATCHED = ("cross_validate_batched", "fit_batched")
 
 def __getattr__(name):
     if name in _BATCHED:
-        from sklearn_prognet import _batched_fit  # imports torch
+        from sklearn_prognet.networks import _batched_fit  # imports torch
 
         value = getattr(_batched_fit, name)
         globals()[name] = value

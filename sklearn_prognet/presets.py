@@ -34,8 +34,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from sklearn_prognet import _recipe_search
-from sklearn_prognet._knobs import PRESET, defaults, names
 from sklearn_prognet._recipe_search import RecipeSearchResult
+from sklearn_prognet.networks._knobs import PRESET, defaults, names
 from sklearn_prognet.utils._docstring import Substitution
 
 __all__ = [
@@ -50,12 +50,12 @@ __all__ = [
 
 # The training parameters a preset sets: the architecture, the optimisation
 # and the regularisation, not the device, the validation split or seeds (the
-# knobs with the preset role, declared in _knobs.py).
+# knobs with the preset role, declared in networks/_knobs.py).
 _PRESET_KEYS = names(PRESET)
 
 #: The paper's Table 1 (Gideon et al. 2017) and our choices where it is
 #: silent: the defaults of every network estimator, declared once in
-#: ``_knobs.py`` (the tests check that the estimators' signatures agree).
+#: ``networks/_knobs.py`` (the tests check that the estimators' signatures agree).
 PAPER = defaults(_PRESET_KEYS)
 
 #: Settings for corpora of a few hundred to a few thousand utterances of

@@ -19,7 +19,7 @@ from sklearn_prognet import (
     FineTunedClassifier,
     ProgressiveNetClassifier,
 )
-from sklearn_prognet._batched import _initialised_net, train_nets
+from sklearn_prognet.networks._batched import _initialised_net, train_nets
 
 SMALL = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "random_state": 0}
 

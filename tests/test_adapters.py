@@ -35,9 +35,9 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._adapter_modules import AdaptedNet
-from sklearn_prognet._columns import adapter_columns, load_state
-from sklearn_prognet._modules import ColumnSpec, ProgressiveNet
+from sklearn_prognet.networks._adapter_modules import AdaptedNet
+from sklearn_prognet.networks._columns import adapter_columns, load_state
+from sklearn_prognet.networks._modules import ColumnSpec, ProgressiveNet
 from sklearn_prognet.preprocessing import SpeakerStandardScaler
 
 FAST = {"lr": 0.01, "max_epochs": 40, "early_stopping": False, "random_state": 0}

@@ -17,7 +17,6 @@ from sklearn_prognet import (
     FineTunedClassifier,
     ProgressiveNetClassifier,
 )
-from sklearn_prognet._batched import stacks, trained_groups
 from sklearn_prognet.datasets import load_emodb_features
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import (
@@ -25,6 +24,7 @@ from sklearn_prognet.model_selection import (
     cross_validate_batched,
     fit_batched,
 )
+from sklearn_prognet.networks._batched import stacks, trained_groups
 from tests._batched_data import (
     SMALL,
     assert_same_training,

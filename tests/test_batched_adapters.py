@@ -20,8 +20,8 @@ from sklearn_prognet import (
     _batched,
     _modules,
 )
-from sklearn_prognet._batched import _initialised_net, train_nets
 from sklearn_prognet.model_selection import cross_validate_batched, fit_batched
+from sklearn_prognet.networks._batched import _initialised_net, train_nets
 from tests._batched_data import assert_same_training
 
 SMALL = {"hidden_layer_sizes": (16, 8), "lr": 0.01, "adapter_rank": 2}

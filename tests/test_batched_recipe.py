@@ -14,9 +14,9 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from sklearn_prognet import DNNClassifier
-from sklearn_prognet._batched import _corrupt_inputs, _stream_seed
 from sklearn_prognet.metrics import uar_score
 from sklearn_prognet.model_selection import fit_batched
+from sklearn_prognet.networks._batched import _corrupt_inputs, _stream_seed
 from sklearn_prognet.presets import SMALL_CORPUS
 from tests._batched_data import (
     SMALL,

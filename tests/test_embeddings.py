@@ -32,7 +32,7 @@ from sklearn.utils.estimator_checks import (
 transformers = pytest.importorskip("transformers")
 torch = pytest.importorskip("torch")
 
-import sklearn_prognet._embeddings as embeddings_module  # noqa: E402
+import sklearn_prognet.features._embeddings as embeddings_module  # noqa: E402
 from sklearn_prognet import (  # noqa: E402
     SpeechEmbeddingTransformer,
     TextEmbeddingTransformer,
@@ -127,7 +127,7 @@ def _close(actual, expected):
 
 def test_import_is_lazy():
     code = (
-        "import sys, sklearn_prognet._embeddings\n"
+        "import sys, sklearn_prognet.features._embeddings\n"
         "from sklearn_prognet import SpeechEmbeddingTransformer, "
         "TextEmbeddingTransformer\n"
         "SpeechEmbeddingTransformer(layer='all').get_params()\n"
@@ -336,7 +336,7 @@ def test_cache_follows_content_model_and_settings(tmp_path, monkeypatch):
 
 
 def test_receptive_field_matches_transformers(speech_dir):
-    from sklearn_prognet._embeddings import _receptive_field
+    from sklearn_prognet.features._embeddings import _receptive_field
 
     model = transformers.AutoModel.from_pretrained(speech_dir)
     field, stride = _receptive_field(model.config)

@@ -27,8 +27,8 @@ from sklearn_prognet import (
     FineTunedClassifier,
     ProgressiveNetClassifier,
 )
-from sklearn_prognet._training import inner_validation_split
 from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.networks._training import inner_validation_split
 
 FAST = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "max_epochs": 8, "random_state": 0}
 NETWORKS = [DNNClassifier, FineTunedClassifier, ProgressiveNetClassifier]

@@ -23,7 +23,6 @@ from sklearn_prognet import (
     _batched,
     _batched_fit,
 )
-from sklearn_prognet._batched_fit import batch_refusal
 from sklearn_prognet.experiments import (
     ExperimentInputError,
     _engine,
@@ -36,6 +35,7 @@ from sklearn_prognet.experiments import (
 from sklearn_prognet.experiments._multi_corpus import JointNetwork
 from sklearn_prognet.experiments._store import read_records
 from sklearn_prognet.experiments.cli import _run_settings, build_parser, main
+from sklearn_prognet.networks._batched_fit import batch_refusal
 
 TINY = {"hidden_layer_sizes": (16,), "max_epochs": 4, "patience": 4}
 QUIET = {"verbose": False, "progress": False}

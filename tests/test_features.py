@@ -1,4 +1,4 @@
-"""Tests of EGeMAPSTransformer (sklearn_prognet._features)."""
+"""Tests of EGeMAPSTransformer (sklearn_prognet.features._features)."""
 
 import os
 import pickle
@@ -31,7 +31,7 @@ from sklearn.utils.estimator_checks import (
     check_valid_tag_types,
 )
 
-import sklearn_prognet._features as features_module
+import sklearn_prognet.features._features as features_module
 from sklearn_prognet import EGeMAPSTransformer
 from sklearn_prognet.datasets import load_emodb
 
@@ -88,7 +88,7 @@ class _Counter:
 def test_import_is_lazy():
     code = (
         "import sys, sklearn_prognet, sklearn_prognet.datasets, "
-        "sklearn_prognet._features\n"
+        "sklearn_prognet.features._features\n"
         "from sklearn_prognet import EGeMAPSTransformer\n"
         "EGeMAPSTransformer(feature_set='ComParE_2016').get_params()\n"
         "sklearn_prognet.datasets.load_emodb_features()\n"

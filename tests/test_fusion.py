@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_prognet._features as features_module
+import sklearn_prognet.features._features as features_module
 from sklearn_prognet import EGeMAPSTransformer
 from sklearn_prognet.experiments import ExperimentInputError, load_corpus
 from sklearn_prognet.experiments import _feature_sets as feature_sets
@@ -317,7 +317,7 @@ class _Counter:
 
 
 def test_cache_works_per_part(small_folder, tiny_wav2vec2, tmp_path, monkeypatch):
-    import sklearn_prognet._embeddings as embeddings_module
+    import sklearn_prognet.features._embeddings as embeddings_module
 
     egemaps, ssl = _Counter(), _Counter()
     monkeypatch.setattr(features_module, "_compute",

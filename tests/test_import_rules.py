@@ -93,23 +93,74 @@ def private_third_party_uses(module, tree):
 
 
 def private_cross_subpackage_imports(module, tree):
-    """Private names that ``module`` imports from another subpackage."""
+    """Private names that ``module`` takes from another subpackage.
+
+    The subpackages are ``networks``, ``features``, ``datasets``,
+    ``experiments`` and ``utils``; the root's own modules (``_persistence``,
+    ``model_selection``, ...) are one more group. ``from
+    sklearn_prognet.networks._estimators import _BaseNetwork`` counts, and so
+    does ``_estimators._BaseNetwork`` read through a module bound by ``from
+    sklearn_prognet.networks import _estimators`` or ``import
+    sklearn_prognet.networks._estimators as _estimators``, in a function or
+    not. Importing a private module does not: its public names are its
+    users' concern.
+    """
     here = _subpackage(module, is_package=_is_package(module))
     found = []
+    bound = {}  # local name -> the module of the package it is bound to
     for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == graph.NAME:
+                    bound[alias.asname or graph.NAME] = (
+                        alias.name if alias.asname else graph.NAME
+                    )
+            continue
         if not isinstance(node, ast.ImportFrom):
             continue
         source = graph.resolve(module, node, SOURCES)
-        if not source.startswith("sklearn_prognet") or source == COMPAT:
+        if not source.startswith(graph.NAME) or source == COMPAT:
             continue
-        there = _subpackage(source, is_package=_is_package(source))
-        if there == here:
+        for alias in node.names:
+            if f"{source}.{alias.name}" in SOURCES:
+                bound[alias.asname or alias.name] = f"{source}.{alias.name}"
+        if _subpackage(source, is_package=_is_package(source)) == here:
             continue
         for alias in node.names:
             if not _is_private(alias.name) or _is_module(f"{source}.{alias.name}"):
                 continue  # a private module's public names are its users' concern
             found.append((node.lineno, f"from {source} import {alias.name}"))
-    return found
+    parents = {
+        child: parent
+        for parent in ast.walk(tree)
+        for child in ast.iter_child_nodes(parent)
+    }
+    for node in ast.walk(tree):
+        # each chain (a.b.c) is followed once, from its innermost a.b
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in bound:
+                found += _private_read(here, node, bound[node.value.id], parents)
+    return sorted(set(found))
+
+
+def _private_read(here, node, target, parents):
+    """The private name of another subpackage that a chain of attributes reads.
+
+    ``node`` is the innermost ``name.attr`` of a chain such as
+    ``sklearn_prognet.networks._estimators._BaseNetwork``, and ``target``
+    the module that ``name`` is bound to; the chain is followed through
+    submodules to its first attribute that is no module.
+    """
+    while isinstance(node, ast.Attribute):
+        if f"{target}.{node.attr}" in SOURCES:
+            target = f"{target}.{node.attr}"
+            node = parents.get(node)
+            continue
+        there = _subpackage(target, is_package=_is_package(target))
+        if _is_private(node.attr) and there != here and target != COMPAT:
+            return [(node.lineno, f"{target}.{node.attr}")]
+        break
+    return []
 
 
 def _is_package(module):
@@ -169,6 +220,65 @@ def test_no_private_name_crosses_a_subpackage(module):
     )
 
 
+@pytest.mark.parametrize(
+    "module, code, expected",
+    [
+        # experiments -> networks, by name and through a module
+        (
+            "sklearn_prognet.experiments._fits",
+            "from sklearn_prognet.networks._estimators import _BaseNetwork",
+            "from sklearn_prognet.networks._estimators import _BaseNetwork",
+        ),
+        (
+            "sklearn_prognet.experiments._fits",
+            "def f():\n    from sklearn_prognet.networks import _estimators\n"
+            "    return _estimators._BaseNetwork",
+            "sklearn_prognet.networks._estimators._BaseNetwork",
+        ),
+        # a root module -> networks, through a dotted import
+        (
+            "sklearn_prognet._persistence",
+            "import sklearn_prognet.networks._training\n"
+            "sklearn_prognet.networks._training._HIDDEN",
+            "sklearn_prognet.networks._training._HIDDEN",
+        ),
+        # features -> networks, through an alias
+        (
+            "sklearn_prognet.features._embeddings",
+            "import sklearn_prognet.networks._training as t\nt._x()",
+            "sklearn_prognet.networks._training._x",
+        ),
+        # the root's modules are one group apart from networks
+        (
+            "sklearn_prognet.networks._batched_fit",
+            "from sklearn_prognet.model_selection import _check_integer",
+            "from sklearn_prognet.model_selection import _check_integer",
+        ),
+        # within a group, and a private module's public names: fine
+        (
+            "sklearn_prognet.networks._adapters",
+            "from sklearn_prognet.networks._estimators import _BaseNetwork",
+            None,
+        ),
+        (
+            "sklearn_prognet.presets",
+            "from sklearn_prognet import _recipe_search\n_recipe_search._draw",
+            None,
+        ),
+        (
+            "sklearn_prognet.experiments._fits",
+            "from sklearn_prognet.networks import _knobs\n_knobs.names",
+            None,
+        ),
+    ],
+)
+def test_a_private_name_across_a_subpackage_is_caught(module, code, expected):
+    found = [
+        text for _, text in private_cross_subpackage_imports(module, ast.parse(code))
+    ]
+    assert found == ([expected] if expected else [])
+
+
 def test_the_experiment_modules_are_discovered():
     modules = experiment_modules()
     for name in ("_paralinguistic", "_cross_corpus", "_multi_corpus", "_multitask"):
@@ -205,9 +315,13 @@ TORCH_FREE = {
     "sklearn_prognet.experiments.cli": ("torch", "skorch"),
     # "This module never imports torch when it is imported: the presets and
     # the command line read it." (its docstring)
-    "sklearn_prognet._knobs": ("torch", "skorch"),
+    "sklearn_prognet.networks._knobs": ("torch", "skorch"),
     # "Importing this module never imports torch" (its docstring)
     "sklearn_prognet.presets": ("torch", "skorch"),
+    # "importing this package imports neither torch nor skorch" (its docstring)
+    "sklearn_prognet.networks": ("torch", "skorch"),
+    # "importing this package imports none of them" (its docstring)
+    "sklearn_prognet.features": ("torch", "opensmile", "transformers"),
 }
 
 
@@ -277,15 +391,21 @@ def test_an_upward_import_is_caught():
         # eager, through a re-export of the package root (its _LAZY_NAMES)
         "sklearn_prognet.utils._warnings": "from sklearn_prognet import DNNClassifier",
         # lazy, inside a function
-        "sklearn_prognet._modules": "def f():\n    import sklearn_prognet.experiments",
+        "sklearn_prognet.networks._modules": (
+            "def f():\n    import sklearn_prognet.experiments"
+        ),
         # through a subpackage's re-export
         "sklearn_prognet.stats": "from sklearn_prognet.datasets import load_emodb",
     }
     planted = {**SOURCES, **{m: ast.parse(text) for m, text in code.items()}}
     found = {(up.module, up.imported, up.lazy) for up in graph.upward_imports(planted)}
     assert found == {
-        ("sklearn_prognet.utils._warnings", "sklearn_prognet._estimators", False),
-        ("sklearn_prognet._modules", "sklearn_prognet.experiments", True),
+        (
+            "sklearn_prognet.utils._warnings",
+            "sklearn_prognet.networks._estimators",
+            False,
+        ),
+        ("sklearn_prognet.networks._modules", "sklearn_prognet.experiments", True),
         ("sklearn_prognet.stats", "sklearn_prognet.datasets._emodb", False),
     }
 

@@ -13,8 +13,8 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._modules import ProgressiveNet
 from sklearn_prognet.model_selection import cross_validate_batched, fit_batched
+from sklearn_prognet.networks._modules import ProgressiveNet
 from tests._batched_data import assert_same_training
 
 # Three blocks of features: "acoustic" (0-5), "embedding" (6-9), unused (10-11).

@@ -1,4 +1,4 @@
-"""The training knobs have one home: the declaration in ``_knobs.py``.
+"""The training knobs have one home: the declaration in ``networks/_knobs.py``.
 
 Every list of knobs elsewhere is derived from it, and the estimators'
 signatures, constraints and docstrings (written out, as sklearn wants them)
@@ -14,9 +14,17 @@ import pytest
 import torch
 
 from sklearn_prognet import DNNClassifier, MultiCorpusClassifier, presets
-from sklearn_prognet._batched import _SHARED
-from sklearn_prognet._estimators import _BaseNetwork, training_options
-from sklearn_prognet._knobs import (
+from sklearn_prognet.experiments import cli
+from sklearn_prognet.experiments._fits import (
+    NETWORK_SETTINGS,
+    TRAINING_OPTIONS,
+    network_params,
+    paper_network,
+    training_settings,
+)
+from sklearn_prognet.networks._batched import _SHARED
+from sklearn_prognet.networks._estimators import _BaseNetwork, training_options
+from sklearn_prognet.networks._knobs import (
     ENGINE,
     FLAG,
     KNOBS,
@@ -27,14 +35,6 @@ from sklearn_prognet._knobs import (
     defaults,
     names,
     parameter_constraints,
-)
-from sklearn_prognet.experiments import cli
-from sklearn_prognet.experiments._fits import (
-    NETWORK_SETTINGS,
-    TRAINING_OPTIONS,
-    network_params,
-    paper_network,
-    training_settings,
 )
 from sklearn_prognet.utils.discovery import all_estimators
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sklearn_prognet import ProgressiveNetClassifier
-from sklearn_prognet._modules import (
+from sklearn_prognet.networks._modules import (
     ColumnSpec,
     FastDropout,
     ProgressiveNet,

@@ -19,13 +19,17 @@ from sklearn_prognet import (
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
 )
-from sklearn_prognet._multitask import MultiTaskLoss, masked_ccc_loss, masked_mse
-from sklearn_prognet._training import (
+from sklearn_prognet.metrics import ccc_score
+from sklearn_prognet.networks._multitask import (
+    MultiTaskLoss,
+    masked_ccc_loss,
+    masked_mse,
+)
+from sklearn_prognet.networks._training import (
     MultiTaskTrainer,
     ProgressiveNetTrainer,
     inner_validation_split,
 )
-from sklearn_prognet.metrics import ccc_score
 
 # Without early stopping: it monitors the validation UAR, which on these
 # easy classes peaks within a few epochs, long before the head has learned.

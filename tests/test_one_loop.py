@@ -22,9 +22,9 @@ from sklearn_prognet import (
     MultiCorpusClassifier,
     ProgressiveNetClassifier,
     ResidualAdapterClassifier,
-    _batched,
 )
 from sklearn_prognet.model_selection import cross_validate_batched
+from sklearn_prognet.networks import _batched
 
 # every random part of training on, several batches per epoch, early stopping
 RANDOM = {

@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_prognet import _estimators
 from sklearn_prognet.experiments import (
     ExperimentInputError,
     load_corpus,
@@ -33,6 +32,7 @@ from sklearn_prognet.experiments._options import in_flags
 from sklearn_prognet.experiments._store import read_records
 from sklearn_prognet.experiments.cli import main
 from sklearn_prognet.model_selection import RepeatedStratifiedGroupKFold
+from sklearn_prognet.networks import _estimators
 from sklearn_prognet.utils._messages import Message, Param
 
 DATA = Path(__file__).parent / "data"

@@ -99,7 +99,7 @@ def spied_fit():
         network=network_params(TINY),
         source_task_labels={"speaker": np.asarray(corpus.speaker)},
     )
-    from sklearn_prognet._estimators import _BaseNetwork
+    from sklearn_prognet.networks._estimators import _BaseNetwork
 
     original_fit, original_make = _BaseNetwork._fit, _fits.make_estimator
     original_predict = _BaseNetwork.predict

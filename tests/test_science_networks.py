@@ -11,8 +11,9 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier, _batched
-from sklearn_prognet._modules import FastDropout
+from sklearn_prognet import DNNClassifier, ProgressiveNetClassifier
+from sklearn_prognet.networks import _batched
+from sklearn_prognet.networks._modules import FastDropout
 
 FAST = {"hidden_layer_sizes": (16, 16), "lr": 0.01, "max_epochs": 8, "random_state": 0}
 

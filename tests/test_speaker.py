@@ -37,7 +37,7 @@ for _module in ("resemblyzer", "_webrtcvad", "soxr"):
         pytest.skip(f"needs {_module} (the speaker extra)", allow_module_level=True)
 torch = pytest.importorskip("torch")
 
-import sklearn_prognet._ge2e as ge2e  # noqa: E402
+import sklearn_prognet.features._ge2e as ge2e  # noqa: E402
 from sklearn_prognet import SpeakerEncoderTransformer  # noqa: E402
 from tests.conftest import CORPORA  # noqa: E402
 
@@ -305,7 +305,7 @@ def test_cache_key_holds_version_and_weights_digest():
     config = SpeakerEncoderTransformer()._config()
     key = config.cache_key()
     assert ge2e.file_digest(ge2e.weights_path("test")) in key
-    from sklearn_prognet import _speaker
+    from sklearn_prognet.features import _speaker
 
     assert _speaker._CACHE_VERSION in key
 
@@ -457,7 +457,7 @@ def test_import_is_lazy_and_resemblyzer_never_imported():
     # resemblyzer's package breaks on current setuptools and scipy, and
     # librosa imports numba (seconds): the transformer needs neither.
     code = (
-        "import sys, sklearn_prognet._speaker\n"
+        "import sys, sklearn_prognet.features._speaker\n"
         "from sklearn_prognet import SpeakerEncoderTransformer\n"
         "SpeakerEncoderTransformer().get_feature_names_out()\n"
         "for name in ('torch', 'resemblyzer', 'librosa', 'soxr', '_webrtcvad'):\n"

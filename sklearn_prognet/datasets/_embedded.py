@@ -280,7 +280,7 @@ def build_emodb_table(corpus_dir, *, n_jobs=None, memory=None, verbose=0):
     Returns a DataFrame with ``META_COLUMNS`` (``file`` as base name) and the
     eGeMAPSv02 features, one row per four-class file, sorted by file.
     """
-    from sklearn_prognet._features import EGeMAPSTransformer
+    from sklearn_prognet.features._features import EGeMAPSTransformer
 
     files = load_emodb(corpus_dir, emotions=DEFAULT_EMOTIONS)
     egemaps = EGeMAPSTransformer(n_jobs=n_jobs, memory=memory, verbose=verbose)
@@ -314,7 +314,7 @@ def build_emodb_dvector_table(corpus_dir, *, n_jobs=None, memory=None, verbose=0
     components of :class:`~sklearn_prognet.SpeakerEncoderTransformer`, one row
     per four-class file, sorted by file as the eGeMAPS table.
     """
-    from sklearn_prognet._speaker import SpeakerEncoderTransformer
+    from sklearn_prognet.features._speaker import SpeakerEncoderTransformer
 
     files = load_emodb(corpus_dir, emotions=DEFAULT_EMOTIONS)
     encoder = SpeakerEncoderTransformer(n_jobs=n_jobs, memory=memory, verbose=verbose)

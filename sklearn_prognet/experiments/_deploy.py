@@ -97,8 +97,8 @@ def _source_labels(corpus, sources):
 
 def _network(method, sources, params, lateral, seed):
     """The network of ``method``, with unfitted source networks."""
-    from sklearn_prognet._adapters import ResidualAdapterClassifier
-    from sklearn_prognet._estimators import (
+    from sklearn_prognet.networks._adapters import ResidualAdapterClassifier
+    from sklearn_prognet.networks._estimators import (
         DNNClassifier,
         FineTunedClassifier,
         ProgressiveNetClassifier,

@@ -98,7 +98,7 @@ def batchable(tasks, data):
         The tasks to fit one by one.
     """
     # torch is imported when a network is first needed, not with the package
-    from sklearn_prognet._batched_fit import batch_refusal
+    from sklearn_prognet.networks._batched_fit import batch_refusal
 
     together, built, alone = [], [], []
     for task in tasks:
@@ -134,7 +134,7 @@ def fit_tasks_batched(tasks, data, built, n_jobs=1, torch_threads=1):
     own evaluation; as with per-fit training on several workers, the fit
     times add up to more than the time the run took.
     """
-    from sklearn_prognet._batched_fit import fit_batched_as_trained
+    from sklearn_prognet.networks._batched_fit import fit_batched_as_trained
 
     with torch_thread_limit(torch_threads):
         fits = [

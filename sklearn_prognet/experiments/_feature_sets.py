@@ -94,26 +94,26 @@ class _Kind:
 
 _KINDS = {
     "egemaps": _Kind(
-        "sklearn_prognet._features:EGeMAPSTransformer",
+        "sklearn_prognet.features._features:EGeMAPSTransformer",
         "eGeMAPS v02 features (openSMILE)", resampled=True,
         usage="'egemaps' (openSMILE eGeMAPS v02)",
     ),
     "ssl": _Kind(
-        "sklearn_prognet._embeddings:SpeechEmbeddingTransformer",
+        "sklearn_prognet.features._embeddings:SpeechEmbeddingTransformer",
         "self-supervised speech embeddings of {model}: {layers}, {pooling} pooling",
         takes_model=True,
         usage="'ssl:MODEL[:LAYER]' (embeddings of a speech encoder: a Hugging "
         "Face Hub name or a folder, and a layer index or 'all')",
     ),
     "text": _Kind(
-        "sklearn_prognet._embeddings:TextEmbeddingTransformer",
+        "sklearn_prognet.features._embeddings:TextEmbeddingTransformer",
         "text embeddings of the transcripts by {model}: {layers}, {pooling} pooling",
         column="transcript", takes_model=True,
         usage="'text:MODEL[:LAYER]' (embeddings of the transcripts by a text "
         "encoder)",
     ),
     "dvector": _Kind(
-        "sklearn_prognet._speaker:SpeakerEncoderTransformer",
+        "sklearn_prognet.features._speaker:SpeakerEncoderTransformer",
         "speaker embeddings (d-vectors) of a speaker encoder",
         usage="'dvector' (speaker embeddings of a speaker encoder)",
     ),

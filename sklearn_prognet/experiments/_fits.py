@@ -28,9 +28,9 @@ from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_prognet._knobs import PRESET, RECORDED, defaults, names
 from sklearn_prognet.experiments._inputs import ExperimentInputError
 from sklearn_prognet.metrics import uar_score
+from sklearn_prognet.networks._knobs import PRESET, RECORDED, defaults, names
 from sklearn_prognet.utils._messages import Param
 
 __all__ = [
@@ -86,7 +86,7 @@ _TRANSFER_METHODS = ("ptft", "prognet", "adapter")
 
 # The network settings an experiment may change, recorded in every run's
 # configuration; their defaults are the estimators' own (Table 1 of Gideon
-# et al., 2017, and early stopping). Declared in sklearn_prognet/_knobs.py.
+# et al., 2017, and early stopping). Declared in sklearn_prognet/networks/_knobs.py.
 NETWORK_SETTINGS = names(RECORDED)
 
 # Training options of every network that a preset (``--preset``) may set
@@ -119,7 +119,7 @@ def adapter_rank(network):
     A rank above a layer's width is refused (it adds parameters and nothing
     the layer can use); small test networks have layers of 8 units.
     """
-    from sklearn_prognet._adapters import ResidualAdapterClassifier
+    from sklearn_prognet.networks._adapters import ResidualAdapterClassifier
 
     sizes = network.get("hidden_layer_sizes", paper_network()["hidden_layer_sizes"])
     return min(ResidualAdapterClassifier().adapter_rank, *sizes)
@@ -131,7 +131,7 @@ def training_settings(network):
     A run records the training options of :data:`TRAINING_OPTIONS` only when
     a preset sets them (so that the configuration of a run without one is
     that of the runs before they existed); the others are the estimators'
-    defaults, declared once in ``sklearn_prognet/_knobs.py``.
+    defaults, declared once in ``sklearn_prognet/networks/_knobs.py``.
 
     Examples
     --------
@@ -158,7 +158,7 @@ def network_params(network=None, device="cpu"):
     params["hidden_layer_sizes"] = tuple(int(s) for s in params["hidden_layer_sizes"])
     # Checked before the results folder records it, not in the first fit;
     # torch is imported when a network is first needed, not with the package.
-    from sklearn_prognet._training import check_device
+    from sklearn_prognet.networks._training import check_device
 
     try:
         params["device"] = check_device(device)
@@ -323,8 +323,8 @@ def make_estimator(task, data):
         model = LogisticRegression(max_iter=_LOGREG_MAX_ITER)
         scaler = make_scaler(data.normalization)
         return Pipeline([("scale", scaler), ("net", model)]), {}
-    from sklearn_prognet._adapters import ResidualAdapterClassifier
-    from sklearn_prognet._estimators import (
+    from sklearn_prognet.networks._adapters import ResidualAdapterClassifier
+    from sklearn_prognet.networks._estimators import (
         DNNClassifier,
         FineTunedClassifier,
         ProgressiveNetClassifier,

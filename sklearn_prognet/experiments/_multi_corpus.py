@@ -254,7 +254,7 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
 
     def inner_estimator(self):
         """The unfitted :class:`~sklearn_prognet.MultiCorpusClassifier` of ``fit``."""
-        from sklearn_prognet._adapters import MultiCorpusClassifier
+        from sklearn_prognet.networks._adapters import MultiCorpusClassifier
 
         return MultiCorpusClassifier(
             adapter_rank=adapter_rank(self.network),

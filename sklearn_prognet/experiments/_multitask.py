@@ -412,7 +412,7 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
 
     def inner_estimator(self):
         """The unfitted DNN that ``fit`` trains (the batched engine trains it)."""
-        from sklearn_prognet._estimators import DNNClassifier
+        from sklearn_prognet.networks._estimators import DNNClassifier
 
         return DNNClassifier(
             **self.network,

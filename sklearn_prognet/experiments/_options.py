@@ -340,7 +340,7 @@ OPTIONS = (
         :class:`~sklearn_prognet.DNNClassifier`.
 """,
         NETWORK_SECTION,
-    ),  # on the command line: the network flags of _knobs.py and --preset
+    ),  # on the command line: the network flags of networks/_knobs.py and --preset
     Option(
         "preset",
         "paper",

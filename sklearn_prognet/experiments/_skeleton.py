@@ -233,7 +233,7 @@ class Experiment:
         """The chunk of a task: what the batched engine trains together.
 
         One repeat by default. The networks of a chunk are stacked (see
-        :func:`~sklearn_prognet._batched.stacks`), and the records of every
+        :func:`~sklearn_prognet.networks._batched.stacks`), and the records of every
         group of similar networks are saved as soon as it is trained; the
         next chunk starts when the last group of this one ends. An
         experiment whose repeat holds very many networks cuts it finer.

@@ -221,7 +221,7 @@ def fit_source_model(
     import sklearn
 
     # torch is imported when a network is first needed, not with the package
-    from sklearn_prognet._estimators import DNNClassifier
+    from sklearn_prognet.networks._estimators import DNNClassifier
 
     start = time.perf_counter()
     with torch_thread_limit(torch_threads):

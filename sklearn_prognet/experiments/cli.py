@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 from sklearn_prognet import presets
-from sklearn_prognet._knobs import FLAG, KNOBS, names
 from sklearn_prognet.experiments._deploy import FINAL_METHODS
 from sklearn_prognet.experiments._feature_sets import parse_features
 from sklearn_prognet.experiments._fits import DEFAULT_NORMALIZATION, NORMALIZATIONS
@@ -46,13 +45,14 @@ from sklearn_prognet.experiments._options import (
 )
 from sklearn_prognet.experiments._skeleton import EXPERIMENTS
 from sklearn_prognet.experiments._store import write_atomic
+from sklearn_prognet.networks._knobs import FLAG, KNOBS, names
 
 __all__ = ["main"]
 
 #: ``--preset`` value -> the dict of :mod:`sklearn_prognet.presets` it names.
 PRESET_NAMES = {"paper": "PAPER", "small-corpus": "SMALL_CORPUS"}
 #: The network options a user may give explicitly, over a preset: the knobs
-#: with the flag role (sklearn_prognet/_knobs.py), one flag each.
+#: with the flag role (sklearn_prognet/networks/_knobs.py), one flag each.
 NETWORK_FLAGS = names(FLAG)
 # The flags of the other commands that the library's messages name.
 register_flags([Option("on_error", "raise")])

@@ -18,7 +18,7 @@ from sklearn.base import _fit_context
 
 # Index and count the rows of any array-like (list, ndarray, DataFrame,
 # sparse) the way sklearn.model_selection.cross_validate does, so that the
-# batched cross-validation (_batched_fit.py) accepts exactly what it accepts.
+# batched cross-validation (networks/_batched_fit.py) accepts exactly what it accepts.
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import (
 # sklearn's transformers do.
 from sklearn.utils.validation import _check_feature_names_in, _num_samples
 
-# torch's private kernels. The batched engine (_batched._adam_step) steps
+# torch's private kernels. The batched engine (networks._batched._adam_step) steps
 # many stacked models at once with one call of the fused Adam kernel over
 # every (model, parameter) slice, so that a model that does not step keeps
 # its weights, moments and step count: torch.optim's public optimizers keep

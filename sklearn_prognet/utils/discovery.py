@@ -12,6 +12,9 @@ __all__ = ["all_estimators"]
 
 #: The public modules: their ``__all__`` lists the public names. The API
 #: reference (docs/conf.py) and the docstring tests read this one list.
+#: ``networks`` and ``features`` are public too, but only re-export names of
+#: the top level, where they are documented and checked
+#: (tests/test_public_paths.py).
 PUBLIC_MODULES = (
     "sklearn_prognet",
     "sklearn_prognet.datasets",

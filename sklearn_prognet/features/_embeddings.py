@@ -25,7 +25,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from sklearn_prognet._audio import (
+from sklearn_prognet.features._audio import (
     _AudioTransformer,
     _InputError,
     _load_signal,
@@ -481,7 +481,7 @@ class _SpeechConfig:
 
 
 def _check_device(device):
-    from sklearn_prognet._training import check_device
+    from sklearn_prognet.networks._training import check_device
 
     return check_device(device)
 

@@ -5,7 +5,7 @@
 The sklearn layer of :class:`ResidualAdapterClassifier`, a fourth transfer
 method beside fine-tuning and progressive networks, and of
 :class:`MultiCorpusClassifier`, one trunk shared by several corpora. The
-torch module is :class:`~sklearn_prognet._adapter_modules.AdaptedNet`.
+torch module is :class:`~sklearn_prognet.networks._adapter_modules.AdaptedNet`.
 """
 
 from numbers import Integral
@@ -25,10 +25,10 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from sklearn_prognet._adapter_modules import AdaptedNet, folded_columns
-from sklearn_prognet._batched import train_nets
-from sklearn_prognet._columns import adapter_columns, multi_domain_columns
-from sklearn_prognet._estimators import (
+from sklearn_prognet.networks._adapter_modules import AdaptedNet, folded_columns
+from sklearn_prognet.networks._batched import train_nets
+from sklearn_prognet.networks._columns import adapter_columns, multi_domain_columns
+from sklearn_prognet.networks._estimators import (
     _ATTRIBUTES,
     _DIMENSIONAL_PARAMETERS,
     _FIT_PARAMETERS,
@@ -41,7 +41,7 @@ from sklearn_prognet._estimators import (
     _check_layer_sizes,
     training_options,
 )
-from sklearn_prognet._training import (
+from sklearn_prognet.networks._training import (
     check_device,
     fitted_attributes,
     inner_validation_split,

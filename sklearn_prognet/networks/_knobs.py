@@ -265,7 +265,7 @@ def names(role):
 
     Examples
     --------
-    >>> from sklearn_prognet._knobs import FLAG, names
+    >>> from sklearn_prognet.networks._knobs import FLAG, names
     >>> names(FLAG)[:4]
     ('hidden_layer_sizes', 'activation', 'dropout', 'lr')
     """
@@ -289,7 +289,7 @@ def defaults(which=None):
 
     Examples
     --------
-    >>> from sklearn_prognet._knobs import defaults
+    >>> from sklearn_prognet.networks._knobs import defaults
     >>> defaults(["lr", "batch_size"])
     {'lr': 0.0005, 'batch_size': 64}
     """

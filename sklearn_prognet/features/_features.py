@@ -13,7 +13,7 @@ from numbers import Integral
 
 import numpy as np
 
-from sklearn_prognet._audio import (
+from sklearn_prognet.features._audio import (
     _AudioTransformer,
     _InputError,
     _load_signal,

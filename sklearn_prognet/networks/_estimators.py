@@ -4,9 +4,9 @@
 
 This module is the sklearn layer only: parameters, validation, label encoding,
 sources, fitted state and the order of the steps of ``fit``. The columns of a
-new network are assembled by :mod:`sklearn_prognet._columns`; training and
-inference run in a skorch net driven by :mod:`sklearn_prognet._training`; the
-torch modules live in :mod:`sklearn_prognet._modules`. Nothing here touches a
+new network are assembled by :mod:`sklearn_prognet.networks._columns`; training and
+inference run in a skorch net driven by :mod:`sklearn_prognet.networks._training`; the
+torch modules live in :mod:`sklearn_prognet.networks._modules`. Nothing here touches a
 tensor.
 """
 
@@ -24,21 +24,21 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_prognet._batched import train_nets
-from sklearn_prognet._columns import (
+from sklearn_prognet.networks._batched import train_nets
+from sklearn_prognet.networks._columns import (
     exported_columns,
     fine_tuned_columns,
     progressive_columns,
     single_column,
 )
-from sklearn_prognet._knobs import ENGINE, names, parameter_constraints
-from sklearn_prognet._ratings import (
+from sklearn_prognet.networks._knobs import ENGINE, names, parameter_constraints
+from sklearn_prognet.networks._ratings import (
     Ratings,
     check_dimensions,
     check_rated,
     standardise,
 )
-from sklearn_prognet._training import (
+from sklearn_prognet.networks._training import (
     check_device,
     fitted_attributes,
     inner_validation_split,
@@ -305,7 +305,7 @@ def training_options(network):
 
     Shared by every network estimator's preparation of its training job
     (the single home of this mapping): the knobs with the engine role
-    (:data:`~sklearn_prognet._knobs.ENGINE`).
+    (:data:`~sklearn_prognet.networks._knobs.ENGINE`).
     """
     options = {name: getattr(network, name) for name in names(ENGINE)}
     if not network.early_stopping:
@@ -431,7 +431,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
     def _prepare_fit(self, X, y, groups, source_y, X_val, y_val, dimensions=None):
         """Everything of ``fit`` before training: its training job.
 
-        The training loop (:mod:`sklearn_prognet._batched`) trains the job,
+        The training loop (:mod:`sklearn_prognet.networks._batched`) trains the job,
         alone (``fit``) or with the jobs of other prepared estimators
         (``fit_batched``); :meth:`_set_fitted` then takes the trained net.
         """
@@ -544,7 +544,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         return plan, (X, y, scaled), {"dimensional_loss": loss}
 
     def _plan_columns(self, X, sizes, n_classes, source_y):
-        """The :class:`~sklearn_prognet._columns.ColumnPlan` of the network.
+        """The :class:`~sklearn_prognet.networks._columns.ColumnPlan` of the network.
 
         Subclasses with sources resolve (and if needed train) them here and
         set ``sources_`` or ``source_``.
@@ -644,7 +644,7 @@ class _BaseNetwork(ClassifierMixin, BaseEstimator):
         Returns
         -------
         columns : tuple of ColumnSpec
-            Column specs of :class:`~sklearn_prognet._modules.ProgressiveNet`.
+            Column specs of :class:`~sklearn_prognet.networks._modules.ProgressiveNet`.
         state : dict of torch.Tensor
             CPU copies of the module's tensors, keyed ``columns.<i>.<name>``.
         """

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sklearn_prognet._modules import (
+from sklearn_prognet.networks._modules import (
     ACTIVATIONS,
     FastDropout,
     _parameters_to_buffers,
@@ -237,8 +237,9 @@ def folded_columns(module):
     -------
     columns : tuple of ColumnSpec
     state : dict of torch.Tensor
-        CPU tensors keyed as a :class:`~sklearn_prognet._modules.ProgressiveNet`
-        keys them: ``columns.0.<name>``.
+        CPU tensors keyed as a
+        :class:`~sklearn_prognet.networks._modules.ProgressiveNet` keys them:
+        ``columns.0.<name>``.
     """
     if module.with_domains:
         raise ValueError("Only a one-domain AdaptedNet folds into one column.")

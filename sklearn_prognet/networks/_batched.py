@@ -7,7 +7,7 @@ Every estimator's ``fit`` trains its net here as a stack of one
 and :func:`~sklearn_prognet.model_selection.cross_validate_batched` train
 many, and the jobs that share a configuration, and have epochs of similar
 length, share one loop (:func:`stacks`). A *job* is a dict: ``plan`` (a
-:class:`~sklearn_prognet._columns.ColumnPlan`), ``train`` (``(X, y)`` with
+:class:`~sklearn_prognet.networks._columns.ColumnPlan`), ``train`` (``(X, y)`` with
 encoded labels, or ``(X, y, ratings)`` for a multi-task net, ratings NaN
 where missing), ``valid`` (``(X, y)`` or None), ``frozen_nets`` (the fitted
 nets of the plan's frozen columns), ``seed``, ``n_features``, ``device``,
@@ -37,18 +37,18 @@ depend on the other models of its stack:
   included (the AdamW kernel, when ``weight_decay``);
 - its own loss: cross-entropy with the job's ``label_smoothing`` spread over
   each row's own classes
-  (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`), plus, for a
+  (:func:`~sklearn_prognet.networks._modules.smoothed_cross_entropy`), plus, for a
   multi-task net, the weighted loss on its ratings
-  (:mod:`sklearn_prognet._multitask`), over its own rows of each batch;
+  (:mod:`sklearn_prognet.networks._multitask`), over its own rows of each batch;
 - its own early stopping on the validation UAR, with its own patience
   counter and best-weights snapshot. A model that stops is taken out of the
   stack (its tensors are no longer computed nor changed) and its best
   weights are restored, as skorch's ``EarlyStopping(load_best=True)`` does.
 
 The layouts say what is stacked: :class:`_Layout` the trainable column of a
-:class:`~sklearn_prognet._modules.ProgressiveNet` (DNN, fine-tuning,
+:class:`~sklearn_prognet.networks._modules.ProgressiveNet` (DNN, fine-tuning,
 progressive networks with linear or adapter laterals, a regression head),
-:class:`_AdapterLayout` an :class:`~sklearn_prognet._adapter_modules.AdaptedNet`
+:class:`_AdapterLayout` an :class:`~sklearn_prognet.networks._adapter_modules.AdaptedNet`
 (residual adapters on a frozen trunk; the multi-corpus network, each row
 using its own domain's biases, adapters and output layer, selected by a
 one-hot of its domain, so that a row of one corpus gives the other corpora's
@@ -76,18 +76,18 @@ from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 from torch.nn import functional as F
 
-from sklearn_prognet._adapter_modules import AdaptedNet
-from sklearn_prognet._columns import load_state
-from sklearn_prognet._knobs import STACK, names
-from sklearn_prognet._modules import (
+from sklearn_prognet.networks._adapter_modules import AdaptedNet
+from sklearn_prognet.networks._columns import load_state
+from sklearn_prognet.networks._knobs import STACK, names
+from sklearn_prognet.networks._modules import (
     ACTIVATIONS,
     index_tensor,
     keep_masks,
     select_inputs,
     smoothed_cross_entropy,
 )
-from sklearn_prognet._multitask import DIMENSIONAL_LOSSES
-from sklearn_prognet._training import make_net, seeded_torch
+from sklearn_prognet.networks._multitask import DIMENSIONAL_LOSSES
+from sklearn_prognet.networks._training import make_net, seeded_torch
 from sklearn_prognet.utils._compat import _foreach_add_, _fused_adam_, _fused_adamw_
 from sklearn_prognet.utils._parallel import (
     cluster_client,
@@ -437,7 +437,7 @@ class _Slots:
 class _Layout(_Slots):
     """Where the stacked tensors of the trainable column come from.
 
-    The layout of a :class:`~sklearn_prognet._modules.ProgressiveNet` (DNN,
+    The layout of a :class:`~sklearn_prognet.networks._modules.ProgressiveNet` (DNN,
     fine-tuning, progressive networks); :class:`_AdapterLayout` is the one
     of an ``AdaptedNet``.
 
@@ -777,7 +777,7 @@ def _inputs(x, index):
 def _dropout_masks(batch_size, n_rows, widths, p, gens, active):
     """Inverted-dropout masks of every hidden layer, each model from its stream.
 
-    Drawn by :func:`~sklearn_prognet._modules.keep_masks`, the dropout of
+    Drawn by :func:`~sklearn_prognet.networks._modules.keep_masks`, the dropout of
     the modules too; one draw per model covers all layers of a step. A
     model draws a full batch's masks, and only in the
     steps it takes, so that its stream never depends on the other models
@@ -1051,7 +1051,7 @@ class _ModelEpochs(Callback):
 def _losses(logits, y, label_smoothing):
     """Every row's cross-entropy, shape ``(n_models, n)``.
 
-    :func:`~sklearn_prognet._modules.smoothed_cross_entropy` with the
+    :func:`~sklearn_prognet.networks._modules.smoothed_cross_entropy` with the
     estimator's ``label_smoothing``, in training and validation alike.
     """
     return smoothed_cross_entropy(
@@ -1062,7 +1062,7 @@ def _losses(logits, y, label_smoothing):
 def _dimensional_losses(predicted, targets, counts, kind):
     """Every model's loss on the ratings of its rows of a batch, ``(n_models,)``.
 
-    The multi-task loss of :mod:`sklearn_prognet._multitask` over a model's
+    The multi-task loss of :mod:`sklearn_prognet.networks._multitask` over a model's
     own rows (the first ``count`` of the batch; missing ratings are NaN). A
     batch-level loss (the CCC's moments are the batch's), so it is computed
     model by model; a model without rows in the batch gets 0.

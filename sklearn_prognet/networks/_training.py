@@ -3,7 +3,7 @@
 """skorch glue: device checks, the nets that hold trained modules, inference.
 
 Also seeding and the inner validation split. Training itself is
-:mod:`sklearn_prognet._batched`'s, for a net alone as for many. Nothing here
+:mod:`sklearn_prognet.networks._batched`'s, for a net alone as for many. Nothing here
 knows about scikit-learn's estimator API; ``_estimators`` calls these
 functions with numpy arrays and plain values, and tensors are made here.
 """
@@ -16,8 +16,8 @@ import torch
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedShuffleSplit
 from skorch import NeuralNetClassifier
 
-from sklearn_prognet._modules import ProgressiveNet, SmoothedCrossEntropyLoss
-from sklearn_prognet._multitask import MultiTaskLoss
+from sklearn_prognet.networks._modules import ProgressiveNet, SmoothedCrossEntropyLoss
+from sklearn_prognet.networks._multitask import MultiTaskLoss
 
 # The types a ``device`` parameter may have, for parameter constraints.
 DEVICE_TYPES = (str, torch.device)
@@ -66,7 +66,7 @@ class TensorBatchIterator:
     ``iterator_valid``): skorch's default :class:`torch.utils.data.DataLoader`
     indexes the dataset one sample at a time and collates the samples again
     for every batch, which plain slicing avoids. Training does not use it
-    (:mod:`sklearn_prognet._batched` trains every net).
+    (:mod:`sklearn_prognet.networks._batched` trains every net).
 
     Parameters
     ----------
@@ -108,9 +108,9 @@ class ProgressiveNetTrainer(NeuralNetClassifier):
 class MultiTaskTrainer(ProgressiveNetTrainer):
     """The net of a module with a regression head (multi-task learning).
 
-    Its criterion is :class:`~sklearn_prognet._multitask.MultiTaskLoss`; the
+    Its criterion is :class:`~sklearn_prognet.networks._multitask.MultiTaskLoss`; the
     module returns ``(logits, ratings)``. Like every net of the package it
-    only predicts: :mod:`sklearn_prognet._batched` trains it.
+    only predicts: :mod:`sklearn_prognet.networks._batched` trains it.
     """
 
 
@@ -150,13 +150,13 @@ def make_net(
     The net is what an estimator keeps (``net_``) and predicts with; it
     records the training parameters it was trained with (``lr``,
     ``batch_size``, ``max_epochs``, the optimizer's weight decay and the
-    criterion), but :mod:`sklearn_prognet._batched` trains it, as a stack
+    criterion), but :mod:`sklearn_prognet.networks._batched` trains it, as a stack
     of one or with others, and writes its weights and history into it.
 
     Parameters
     ----------
     n_features, columns, n_frozen, dropout
-        Passed to the module (:class:`~sklearn_prognet._modules.ProgressiveNet`
+        Passed to the module (:class:`~sklearn_prognet.networks._modules.ProgressiveNet`
         by default).
     lr, batch_size, max_epochs, device
         skorch's training parameters (``batch_size`` also batches prediction).

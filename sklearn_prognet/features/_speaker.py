@@ -13,8 +13,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sklearn_prognet import _ge2e
-from sklearn_prognet._audio import (
+from sklearn_prognet.features import _ge2e
+from sklearn_prognet.features._audio import (
     _AudioTransformer,
     _InputError,
     _load_signal,

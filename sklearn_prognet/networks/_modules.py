@@ -115,7 +115,7 @@ def keep_masks(n_units, p, generators, device, drawing=None):
 
     The one place where dropout masks are drawn: :func:`keep_mask` (one
     stream, torch's own generator) and the training loop (one stream per
-    model, :mod:`sklearn_prognet._batched`) call it.
+    model, :mod:`sklearn_prognet.networks._batched`) call it.
 
     Parameters
     ----------

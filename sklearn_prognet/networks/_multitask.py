@@ -11,17 +11,17 @@ column. The loss of a batch is
 where the dimensional loss is a mean squared error or ``1 - CCC``, computed
 on the ratings that are present: a missing rating is NaN and contributes
 neither to the loss nor to its gradient. Nothing here knows about
-scikit-learn or skorch. The training loop (:mod:`sklearn_prognet._batched`)
+scikit-learn or skorch. The training loop (:mod:`sklearn_prognet.networks._batched`)
 applies :data:`DIMENSIONAL_LOSSES` to each model's rows of a batch;
 :class:`MultiTaskLoss`, the same sum for one module, is the criterion that a
-multi-task net records (:class:`~sklearn_prognet._training.MultiTaskTrainer`),
+multi-task net records (:class:`~sklearn_prognet.networks._training.MultiTaskTrainer`),
 with targets ``{"y": labels, "dimensions": ratings}``.
 """
 
 import torch
 from torch import nn
 
-from sklearn_prognet._modules import smoothed_cross_entropy
+from sklearn_prognet.networks._modules import smoothed_cross_entropy
 
 __all__ = ["DIMENSIONAL_LOSSES", "MultiTaskLoss", "masked_ccc_loss", "masked_mse"]
 
@@ -116,7 +116,7 @@ class MultiTaskLoss(nn.Module):
         The dimensional loss, a key of ``DIMENSIONAL_LOSSES``.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy, over each row's own classes
-        (:func:`~sklearn_prognet._modules.smoothed_cross_entropy`).
+        (:func:`~sklearn_prognet.networks._modules.smoothed_cross_entropy`).
     """
 
     def __init__(self, weight=1.0, kind="mse", label_smoothing=0.0):

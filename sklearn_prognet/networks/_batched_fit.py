@@ -5,7 +5,7 @@
 :func:`fit_batched` prepares every estimator exactly as its ``fit`` does
 (validation, label encoding, the inner validation split, the columns taken
 from its sources, the seed), trains all of their nets with
-:func:`sklearn_prognet._batched.trained_groups`, and sets the fitted
+:func:`sklearn_prognet.networks._batched.trained_groups`, and sets the fitted
 attributes as ``fit`` does, so that every estimator is an ordinary fitted one
 (:func:`fit_batched_as_trained` hands them over group by group).
 :func:`cross_validate_batched` is :func:`sklearn.model_selection.cross_validate`
@@ -24,9 +24,9 @@ from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import indexable
 
-from sklearn_prognet._adapters import MultiCorpusClassifier
-from sklearn_prognet._batched import trained_groups
-from sklearn_prognet._estimators import (
+from sklearn_prognet.networks._adapters import MultiCorpusClassifier
+from sklearn_prognet.networks._batched import trained_groups
+from sklearn_prognet.networks._estimators import (
     _BaseNetwork,
     _check_source_y,
     _is_fitted,
@@ -253,7 +253,7 @@ def fit_batched_as_trained(estimators, fits, *, n_jobs=None):
     A generator: the estimators are checked, their pipelines' first steps
     and unfitted sources fitted, then their networks trained; as each group
     of similar networks is trained (all its workers' stacks, see
-    :func:`~sklearn_prognet._batched.trained_groups`), its estimators are
+    :func:`~sklearn_prognet.networks._batched.trained_groups`), its estimators are
     made fitted and their positions in ``estimators`` and training times
     are yielded, so that a caller can save them before the others end.
 

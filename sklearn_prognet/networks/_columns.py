@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 import torch
 
-from sklearn_prognet._adapter_modules import AdaptedNet
-from sklearn_prognet._modules import ColumnSpec, ProgressiveNet
+from sklearn_prognet.networks._adapter_modules import AdaptedNet
+from sklearn_prognet.networks._modules import ColumnSpec, ProgressiveNet
 
 
 class ColumnPlan(NamedTuple):
@@ -177,7 +177,7 @@ def adapter_columns(source_column, source_state, n_classes, adapter_rank):
     Returns
     -------
     plan : ColumnPlan
-        An :class:`~sklearn_prognet._adapter_modules.AdaptedNet` whose trunk
+        An :class:`~sklearn_prognet.networks._adapter_modules.AdaptedNet` whose trunk
         weights and biases are the source's.
     """
     state = {}
