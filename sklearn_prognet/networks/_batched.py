@@ -50,8 +50,9 @@ The layouts say what is stacked: :class:`_Layout` the trainable column of a
 progressive networks with linear or adapter laterals, a regression head),
 :class:`_AdapterLayout` an
 :class:`~sklearn_prognet.networks._adapter_modules.AdaptedNet` (residual
-adapters on a frozen trunk; the multi-corpus network, each row using its own domain's biases, adapters and output layer, selected by a
-one-hot of its domain, so that a row of one corpus gives the other corpora's
+adapters on a frozen trunk; the multi-corpus network, each row using its
+own domain's biases, adapters and output layer, selected by a one-hot of
+its domain, so that a row of one corpus gives the other corpora's
 parameters no gradient). The layouts share everything else: the stack, the
 batches, Adam, validation and early stopping.
 
