@@ -987,6 +987,8 @@ class StackTrainer(NeuralNet):
         return {"loss": per_model.sum(), "model_losses": (per_model * count).double()}
 
     def validation_step(self, batch, **fit_params):
+        # the batch is every model's validation rows: _validate reads them
+        # from the stack, with how many of them are each model's own
         stack, layout = self.module_.stack, self.module_.layout
         losses, uar = _validate(stack, layout, self.job["label_smoothing"])
         return {"loss": torch.tensor(sum(losses)), "valid_losses": losses, "uar": uar}
