@@ -503,13 +503,8 @@ _AUDIO_X = """
             (n_channels, n_samples) recorded at ``sampling_rate``.
 """
 
-_FIT_PARAMETERS = f"""
-        No audio is analyzed: the transformer is stateless.
-
-        Parameters
-        ----------
-        {_AUDIO_X.strip()}
-
+# fit's ``y`` and Returns, in the stateless transformers, audio or text.
+_FIT_Y_RETURNS = """
         y : None
             Ignored.
 
@@ -517,6 +512,16 @@ _FIT_PARAMETERS = f"""
         -------
         self : object
             The transformer.
+"""
+
+_FIT_PARAMETERS = f"""
+        No audio is analyzed: the transformer is stateless.
+
+        Parameters
+        ----------
+        {_AUDIO_X.strip()}
+
+        {_FIT_Y_RETURNS.strip()}
 """
 
 _INPUT_FEATURES = """

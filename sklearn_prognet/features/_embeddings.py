@@ -25,6 +25,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from sklearn_prognet.features._audio import (
+    _FIT_Y_RETURNS,
     _audio_docstrings,
     _AudioTransformer,
     _InputError,
@@ -39,6 +40,7 @@ from sklearn_prognet.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["SpeechEmbeddingTransformer", "TextEmbeddingTransformer"]
@@ -894,6 +896,7 @@ def _embed_texts(texts, text, layers, pooling, device, batch_size):
     return out, truncated
 
 
+@Substitution(fit_y_returns=_FIT_Y_RETURNS)
 class TextEmbeddingTransformer(_StatelessTransformer):
     """Embed transcripts with a pre-trained text encoder (BERT and the like).
 
@@ -997,13 +1000,7 @@ class TextEmbeddingTransformer(_StatelessTransformer):
         X : sequence of str
             Transcripts, one per utterance.
 
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The transformer.
+        {fit_y_returns}
         """
         _check_texts(X)
         text, layers, _ = self._load()
