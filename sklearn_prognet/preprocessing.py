@@ -20,12 +20,10 @@ from sklearn_prognet.utils._compat import (
     _check_feature_names_in,
     _fit_context,
 )
+from sklearn_prognet.utils._frames import abbreviate, group_column, non_numeric_columns
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["SpeakerStandardScaler"]
-
-# How many speakers a warning or error message names before it summarizes.
-_MAX_LISTED = 10
 
 
 class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
@@ -216,7 +214,7 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
             ]
             warn(
                 f"{small.sum()} speaker(s) have fewer than min_samples="
-                f"{self.min_samples} rows in X: {_abbreviate(listed)}. They are "
+                f"{self.min_samples} rows in X: {abbreviate(listed)}. They are "
                 "standardised with the training data's global mean and standard "
                 "deviation instead of their own."
             )
@@ -264,41 +262,27 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
 
     def _split(self, X, *, reset):
         """Validate X; return its features (float ndarray) and speaker ids."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                "SpeakerStandardScaler needs X as a pandas DataFrame with the "
-                f"speaker ids in the column speaker_column={self.speaker_column!r}; "
-                f"got {type(X).__name__}."
-            )
-        if self.speaker_column not in X.columns:
-            raise ValueError(
-                f"X has no speaker column speaker_column={self.speaker_column!r}; "
-                f"its columns are {_abbreviate(list(X.columns))}."
-            )
-        speakers = X[self.speaker_column]
-        if isinstance(speakers, pd.DataFrame):
-            raise ValueError(
-                f"X has several columns named {self.speaker_column!r}; "
-                "column names must be unique."
-            )
+        speakers = group_column(
+            X,
+            self.speaker_column,
+            owner="SpeakerStandardScaler",
+            role="speaker",
+            holds="speaker ids in the column",
+            hint="; column names must be unique",
+        )
         missing = speakers.isna().to_numpy()
         if missing.any():
             raise ValueError(
                 f"The speaker column {self.speaker_column!r} holds "
                 f"{missing.sum()} missing speaker id(s) (NaN or None), at rows "
-                f"{_abbreviate(np.flatnonzero(missing).tolist())}."
+                f"{abbreviate(np.flatnonzero(missing).tolist())}."
             )
         features = X.drop(columns=self.speaker_column)
-        bad = [
-            column
-            for column, dtype in features.dtypes.items()
-            if not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype)
-        ]
+        bad = non_numeric_columns(features, allow_bool=False)
         if bad:
             raise ValueError(
                 f"All columns of X but the speaker column must be numeric; "
-                f"these are not: {_abbreviate(bad)}."
+                f"these are not: {abbreviate(bad)}."
             )
         if features.shape[1] == 0:
             raise ValueError(
@@ -312,13 +296,6 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
             features, dtype=(np.float64, np.float32), ensure_min_features=0
         )
         return features, speakers.to_numpy()
-
-
-def _abbreviate(items):
-    """``repr`` of a list, shortened to its first ``_MAX_LISTED`` items."""
-    if len(items) <= _MAX_LISTED:
-        return repr(items)
-    return repr(items[:_MAX_LISTED])[:-1] + f", ...] ({len(items)} in all)"
 
 
 def _standardise(features, mean, scale):

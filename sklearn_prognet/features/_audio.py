@@ -35,6 +35,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_memory
 
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._process import exit_with_parent
 from sklearn_prognet.utils._warnings import warn
@@ -495,15 +496,53 @@ def _raise(errors, n_total):
     raise ValueError(message)
 
 
-class _AudioTransformer(TransformerMixin, BaseEstimator):
-    """Base of the transformers that take audio.
+# Docstring text shared by the audio transformers' methods (Substitution).
+_AUDIO_X = """
+        X : sequence of str or os.PathLike, or sequence of ndarray
+            Audio file paths, or signals of shape (n_samples,) or
+            (n_channels, n_samples) recorded at ``sampling_rate``.
+"""
 
-    What they share: input checks, the cache, worker processes, error
-    handling and the warnings about the inputs.
+# fit's ``y`` and Returns, in the stateless transformers, audio or text.
+_FIT_Y_RETURNS = """
+        y : None
+            Ignored.
 
-    Subclasses have the parameters ``sampling_rate``, ``n_jobs``, ``memory``,
-    ``on_error`` and ``verbose``, and build a config (see the module
-    docstring) for :meth:`_extract`.
+        Returns
+        -------
+        self : object
+            The transformer.
+"""
+
+_FIT_PARAMETERS = f"""
+        No audio is analyzed: the transformer is stateless.
+
+        Parameters
+        ----------
+        {_AUDIO_X.strip()}
+
+        {_FIT_Y_RETURNS.strip()}
+"""
+
+_INPUT_FEATURES = """
+        input_features : array-like of str or None, default=None
+            Ignored: the output names do not depend on the input. Accepted so
+            that the transformer composes with
+            :class:`~sklearn.compose.ColumnTransformer` and
+            :class:`~sklearn.pipeline.Pipeline`.
+"""
+
+#: Fills ``{audio_X}``, ``{fit_parameters}`` and ``{input_features}`` in the
+#: docstrings of an audio transformer and its methods.
+_audio_docstrings = Substitution(
+    audio_X=_AUDIO_X, fit_parameters=_FIT_PARAMETERS, input_features=_INPUT_FEATURES
+)
+
+
+class _StatelessTransformer(TransformerMixin, BaseEstimator):
+    """Base of the transformers that take a 1-D sequence and learn nothing.
+
+    The audio transformers (files or signals) and the text one (transcripts).
     """
 
     def __sklearn_tags__(self):
@@ -520,6 +559,18 @@ class _AudioTransformer(TransformerMixin, BaseEstimator):
         # Stateless: transform works without fit (like FunctionTransformer).
         return True
 
+
+class _AudioTransformer(_StatelessTransformer):
+    """Base of the transformers that take audio.
+
+    What they share: input checks, the cache, worker processes, error
+    handling and the warnings about the inputs.
+
+    Subclasses have the parameters ``sampling_rate``, ``n_jobs``, ``memory``,
+    ``on_error`` and ``verbose``, and build a config (see the module
+    docstring) for :meth:`_extract`.
+    """
+
     def _check_input(self, X):
         items, is_file = _check_X(X, type(self).__name__)
         if not is_file and self.sampling_rate is None:
@@ -528,6 +579,13 @@ class _AudioTransformer(TransformerMixin, BaseEstimator):
                 "sampling rate in Hz (it is None)."
             )
         return items, is_file
+
+    def _check_transform_input(self, X):
+        """Validate the parameters, then X, as :meth:`_check_input`."""
+        # Stateless (requires_fit=False), so transform may be called unfitted
+        # and must check the parameters itself.
+        self._validate_params()
+        return self._check_input(X)
 
     def _extract(self, items, is_file, config, n_features):
         """Rows of ``items`` (checked by :meth:`_check_input`) as _Results."""
@@ -682,6 +740,14 @@ class _NoProgress:
 
     def close(self):
         pass
+
+
+def share_torch_threads(n_workers):
+    """Give each of ``n_workers`` worker processes its share of torch's threads."""
+    import torch
+
+    # Share the cores among the workers rather than oversubscribe them.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_workers))
 
 
 def _init_worker(config, n_workers):

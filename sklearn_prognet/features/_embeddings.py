@@ -23,13 +23,16 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 
 from sklearn_prognet.features._audio import (
+    _FIT_Y_RETURNS,
+    _audio_docstrings,
     _AudioTransformer,
     _InputError,
     _load_signal,
     _Row,
+    _StatelessTransformer,
+    share_torch_threads,
 )
 from sklearn_prognet.utils._compat import (
     HasMethods,
@@ -37,6 +40,7 @@ from sklearn_prognet.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["SpeechEmbeddingTransformer", "TextEmbeddingTransformer"]
@@ -313,14 +317,25 @@ def _fetch_speech(name):
         transformers.AutoModel.from_pretrained(name)
 
 
-def _get_speech_model(model, folder, device, fingerprint=None):
+def _cached_model(cache, load, model, folder, device, fingerprint=None):
+    """``load(model, folder, device)``, or what this process loaded before.
+
+    ``cache`` maps ``(folder, device)`` to ``(fingerprint, loaded)``; a
+    loaded model serves while the fingerprint of its folder is unchanged.
+    """
     fingerprint = fingerprint or _fingerprint(folder)
-    cached = _SPEECH_MODELS.get((folder, device))
+    cached = cache.get((folder, device))
     if cached is not None and cached[0] == fingerprint:
         return cached[1]
-    loaded = _load_speech_model(model, folder, device)
-    _SPEECH_MODELS[(folder, device)] = (fingerprint, loaded)
+    loaded = load(model, folder, device)
+    cache[(folder, device)] = (fingerprint, loaded)
     return loaded
+
+
+def _get_speech_model(model, folder, device, fingerprint=None):
+    return _cached_model(
+        _SPEECH_MODELS, _load_speech_model, model, folder, device, fingerprint
+    )
 
 
 def _load_speech_model(model, folder, device):
@@ -474,10 +489,7 @@ class _SpeechConfig:
         self.speech_model()
 
     def init_worker(self, n_workers):
-        import torch
-
-        # Share the cores among the workers rather than oversubscribe them.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_workers))
+        share_torch_threads(n_workers)
 
 
 def _check_device(device):
@@ -486,6 +498,21 @@ def _check_device(device):
     return check_device(device)
 
 
+def _names_out(estimator, fetch):
+    """``get_feature_names_out`` of an embedding transformer.
+
+    Reads the model's configuration only, without loading its weights
+    (``fetch`` as in :func:`_resolve_model`).
+    """
+    estimator._validate_params()
+    transformers = _import_transformers(type(estimator).__name__)
+    folder = _resolve_model(estimator.model, fetch)
+    model_config = transformers.AutoConfig.from_pretrained(folder)
+    layers = _resolve_layers(estimator.layer, _n_states(model_config), estimator.model)
+    return estimator._names(layers, model_config)
+
+
+@_audio_docstrings
 class SpeechEmbeddingTransformer(_AudioTransformer):
     """Embed utterances with a pre-trained self-supervised speech encoder.
 
@@ -665,21 +692,7 @@ default=None
     def fit(self, X, y=None):
         """Validate the parameters and X, load the model and record the names.
 
-        No audio is analyzed: the transformer is stateless.
-
-        Parameters
-        ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The transformer.
+        {fit_parameters}
         """
         self._check_input(X)
         config = self._config()
@@ -693,9 +706,7 @@ default=None
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
+        {audio_X}
 
         Returns
         -------
@@ -703,10 +714,7 @@ default=None
             The pooled hidden states, float64. Rows of inputs that failed
             are NaN when ``on_error='nan'``.
         """
-        # Stateless (requires_fit=False), so transform may be called unfitted
-        # and must check the parameters itself.
-        self._validate_params()
-        items, is_file = self._check_input(X)
+        items, is_file = self._check_transform_input(X)
         config = self._config()
         names = self._names(config.layers, config.speech_model().config)
         return self._extract(items, is_file, config, len(names)).X
@@ -716,11 +724,7 @@ default=None
 
         Parameters
         ----------
-        input_features : array-like of str or None, default=None
-            Ignored: the output names do not depend on the input. Accepted so
-            that the transformer composes with
-            :class:`~sklearn.compose.ColumnTransformer` and
-            :class:`~sklearn.pipeline.Pipeline`.
+        {input_features}
 
         Returns
         -------
@@ -729,12 +733,7 @@ default=None
             ``num_hidden_layers``), statistic ``'mean'`` or ``'std'``, unit
             ``j``, ordered by layer, then statistic, then unit.
         """
-        self._validate_params()
-        transformers = _import_transformers(type(self).__name__)
-        folder = _resolve_model(self.model, _fetch_speech)
-        model_config = transformers.AutoConfig.from_pretrained(folder)
-        layers = _resolve_layers(self.layer, _n_states(model_config), self.model)
-        return self._names(layers, model_config)
+        return _names_out(self, _fetch_speech)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -798,10 +797,10 @@ def _fetch_text(name):
 
 
 def _get_text_model(model, folder, device):
-    fingerprint = _fingerprint(folder)
-    cached = _TEXT_MODELS.get((folder, device))
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
+    return _cached_model(_TEXT_MODELS, _load_text_model, model, folder, device)
+
+
+def _load_text_model(model, folder, device):
     transformers = _import_transformers("TextEmbeddingTransformer")
     config = transformers.AutoConfig.from_pretrained(folder)
     try:
@@ -820,9 +819,7 @@ def _get_text_model(model, folder, device):
     max_length = min(
         tokenizer.model_max_length, getattr(config, "max_position_embeddings", 512)
     )
-    loaded = _TextModel(encoder, tokenizer, config, int(max_length))
-    _TEXT_MODELS[(folder, device)] = (fingerprint, loaded)
-    return loaded
+    return _TextModel(encoder, tokenizer, config, int(max_length))
 
 
 def _check_texts(X):
@@ -899,7 +896,8 @@ def _embed_texts(texts, text, layers, pooling, device, batch_size):
     return out, truncated
 
 
-class TextEmbeddingTransformer(TransformerMixin, BaseEstimator):
+@Substitution(fit_y_returns=_FIT_Y_RETURNS)
+class TextEmbeddingTransformer(_StatelessTransformer):
     """Embed transcripts with a pre-trained text encoder (BERT and the like).
 
     Turns each transcript into one row: the hidden states of a Hugging Face
@@ -1002,13 +1000,7 @@ class TextEmbeddingTransformer(TransformerMixin, BaseEstimator):
         X : sequence of str
             Transcripts, one per utterance.
 
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The transformer.
+        {fit_y_returns}
         """
         _check_texts(X)
         text, layers, _ = self._load()
@@ -1058,25 +1050,7 @@ class TextEmbeddingTransformer(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
             ``'layer{i}_{pooling}_{j}'``, ordered by layer, then unit.
         """
-        self._validate_params()
-        transformers = _import_transformers(type(self).__name__)
-        folder = _resolve_model(self.model, _fetch_text)
-        model_config = transformers.AutoConfig.from_pretrained(folder)
-        layers = _resolve_layers(self.layer, _n_states(model_config), self.model)
-        return self._names(layers, model_config)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.requires_fit = False
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
-    def __sklearn_is_fitted__(self):
-        return True
+        return _names_out(self, _fetch_text)
 
     # -- helpers ---------------------------------------------------------------
 

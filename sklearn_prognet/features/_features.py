@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 
 from sklearn_prognet.features._audio import (
+    _audio_docstrings,
     _AudioTransformer,
     _InputError,
     _load_signal,
@@ -154,6 +155,7 @@ def _compute(source, config, name):
     return _Row(row, input_rate, silent)
 
 
+@_audio_docstrings
 class EGeMAPSTransformer(_AudioTransformer):
     """Extract utterance-level acoustic features with openSMILE.
 
@@ -328,21 +330,7 @@ default=None
     def fit(self, X, y=None):
         """Validate the parameters and X, and record the feature names.
 
-        No audio is analyzed: the transformer is stateless.
-
-        Parameters
-        ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The transformer.
+        {fit_parameters}
         """
         self._check_input(X)
         names = _feature_names(self.feature_set, self.feature_level)
@@ -355,9 +343,7 @@ default=None
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
+        {audio_X}
 
         Returns
         -------
@@ -365,10 +351,7 @@ default=None
             The features, float64. Rows of inputs that failed are NaN when
             ``on_error='nan'``.
         """
-        # Stateless (requires_fit=False), so transform may be called unfitted
-        # and must check the parameters itself.
-        self._validate_params()
-        items, is_file = self._check_input(X)
+        items, is_file = self._check_transform_input(X)
         self._check_resample()
         config = _Config(
             feature_set=self.feature_set,
@@ -388,11 +371,7 @@ default=None
 
         Parameters
         ----------
-        input_features : array-like of str or None, default=None
-            Ignored: the output names do not depend on the input. Accepted so
-            that the transformer composes with
-            :class:`~sklearn.compose.ColumnTransformer` and
-            :class:`~sklearn.pipeline.Pipeline`.
+        {input_features}
 
         Returns
         -------

@@ -15,10 +15,12 @@ import numpy as np
 
 from sklearn_prognet.features import _ge2e
 from sklearn_prognet.features._audio import (
+    _audio_docstrings,
     _AudioTransformer,
     _InputError,
     _load_signal,
     _Row,
+    share_torch_threads,
 )
 from sklearn_prognet.utils._compat import (
     HasMethods,
@@ -124,10 +126,7 @@ class _Config:
         self.encoder()
 
     def init_worker(self, n_workers):
-        import torch
-
-        # Share the cores among the workers rather than oversubscribe them.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // n_workers))
+        share_torch_threads(n_workers)
 
 
 def _too_short(n_samples, rate, n_left, config):
@@ -145,6 +144,7 @@ def _too_short(n_samples, rate, n_left, config):
     )
 
 
+@_audio_docstrings
 class SpeakerEncoderTransformer(_AudioTransformer):
     """Embed utterances with resemblyzer's pre-trained GE2E speaker encoder.
 
@@ -318,21 +318,7 @@ default=None
     def fit(self, X, y=None):
         """Validate the parameters and X, and record the feature names.
 
-        No audio is analyzed: the transformer is stateless.
-
-        Parameters
-        ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
-
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            The transformer.
+        {fit_parameters}
         """
         self._check_input(X)
         self._config()  # a missing extra is an error here already
@@ -345,9 +331,7 @@ default=None
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike, or sequence of ndarray
-            Audio file paths, or signals of shape (n_samples,) or
-            (n_channels, n_samples) recorded at ``sampling_rate``.
+        {audio_X}
 
         Returns
         -------
@@ -355,10 +339,7 @@ default=None
             The d-vectors, float64 (computed in float32). Rows of inputs that
             failed are NaN when ``on_error='nan'``.
         """
-        # Stateless (requires_fit=False), so transform may be called unfitted
-        # and must check the parameters itself.
-        self._validate_params()
-        items, is_file = self._check_input(X)
+        items, is_file = self._check_transform_input(X)
         return self._extract(items, is_file, self._config(), N_FEATURES).X
 
     def get_feature_names_out(self, input_features=None):
@@ -366,11 +347,7 @@ default=None
 
         Parameters
         ----------
-        input_features : array-like of str or None, default=None
-            Ignored: the output names do not depend on the input. Accepted so
-            that the transformer composes with
-            :class:`~sklearn.compose.ColumnTransformer` and
-            :class:`~sklearn.pipeline.Pipeline`.
+        {input_features}
 
         Returns
         -------

@@ -49,6 +49,7 @@ from sklearn_prognet.networks._training import (
 )
 from sklearn_prognet.utils._compat import HasMethods, IntervalNotBool, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._frames import group_column, non_numeric_columns
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["MultiCorpusClassifier", "ResidualAdapterClassifier"]
@@ -684,39 +685,33 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
 
     def _split(self, X, *, reset):
         """Validate X; return its features (float32) and corpus of each row."""
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                "MultiCorpusClassifier needs X as a pandas DataFrame with the "
-                f"corpus of each row in corpus_column={self.corpus_column!r}; "
-                f"got {type(X).__name__}."
-            )
-        if self.corpus_column not in X.columns:
-            raise ValueError(
-                f"X has no corpus column corpus_column={self.corpus_column!r}; "
-                f"its columns are {list(X.columns)[:10]}."
-            )
-        corpora = X[self.corpus_column]
-        if isinstance(corpora, pd.DataFrame):
-            raise ValueError(f"X has several columns named {self.corpus_column!r}.")
+        corpora = group_column(
+            X,
+            self.corpus_column,
+            owner="MultiCorpusClassifier",
+            role="corpus",
+            holds="corpus of each row in",
+            listed=_first_ten,
+        )
         if corpora.isna().any():
             raise ValueError(
                 f"The corpus column {self.corpus_column!r} has missing values."
             )
         validate_data(self, X, reset=reset, skip_check_array=True)
         features = X.drop(columns=self.corpus_column)
-        # check_array would only say "could not convert string to float"
-        bad = [
-            column
-            for column, dtype in features.dtypes.items()
-            if not pd.api.types.is_numeric_dtype(dtype)
-        ]
+        bad = non_numeric_columns(features)
         if bad:
             raise ValueError(
                 "All columns of X but the corpus column must be numeric; these "
-                f"are not: {bad[:10]}."
+                f"are not: {_first_ten(bad)}."
             )
         features = check_array(features, dtype=np.float32)
         return features, _corpus_ids(corpora)
+
+
+def _first_ten(items):
+    """``repr`` of the first ten of ``items``, as this module's messages list them."""
+    return repr(items[:10])
 
 
 def _check_adapter_rank(rank, widths):
