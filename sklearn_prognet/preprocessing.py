@@ -268,7 +268,6 @@ class SpeakerStandardScaler(TransformerMixin, BaseEstimator):
             owner="SpeakerStandardScaler",
             role="speaker",
             holds="speaker ids in the column",
-            hint="; column names must be unique",
         )
         missing = speakers.isna().to_numpy()
         if missing.any():

@@ -49,7 +49,11 @@ from sklearn_prognet.networks._training import (
 )
 from sklearn_prognet.utils._compat import HasMethods, IntervalNotBool, _fit_context
 from sklearn_prognet.utils._docstring import Substitution
-from sklearn_prognet.utils._frames import group_column, non_numeric_columns
+from sklearn_prognet.utils._frames import (
+    abbreviate,
+    group_column,
+    non_numeric_columns,
+)
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = ["MultiCorpusClassifier", "ResidualAdapterClassifier"]
@@ -691,7 +695,6 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
             owner="MultiCorpusClassifier",
             role="corpus",
             holds="corpus of each row in",
-            listed=_first_ten,
         )
         if corpora.isna().any():
             raise ValueError(
@@ -703,15 +706,10 @@ class MultiCorpusClassifier(ClassifierMixin, BaseEstimator):
         if bad:
             raise ValueError(
                 "All columns of X but the corpus column must be numeric; these "
-                f"are not: {_first_ten(bad)}."
+                f"are not: {abbreviate(bad)}."
             )
         features = check_array(features, dtype=np.float32)
         return features, _corpus_ids(corpora)
-
-
-def _first_ten(items):
-    """``repr`` of the first ten of ``items``, as this module's messages list them."""
-    return repr(items[:10])
 
 
 def _check_adapter_rank(rank, widths):

@@ -30,7 +30,7 @@ def abbreviate(items):
     return repr(items[:_MAX_LISTED])[:-1] + f", ...] ({len(items)} in all)"
 
 
-def group_column(X, column, *, owner, role, holds, listed=abbreviate, hint=""):
+def group_column(X, column, *, owner, role, holds):
     """Return the column ``column`` of the DataFrame ``X``, or raise.
 
     Parameters
@@ -48,10 +48,6 @@ def group_column(X, column, *, owner, role, holds, listed=abbreviate, hint=""):
     holds : str
         What the column holds, as the TypeError says it, followed by the
         parameter (``'speaker ids in the column'``).
-    listed : callable, default=abbreviate
-        Writes the list of the columns of ``X`` in a message.
-    hint : str, default=''
-        Added to the message that ``X`` has several columns named ``column``.
 
     Returns
     -------
@@ -67,11 +63,13 @@ def group_column(X, column, *, owner, role, holds, listed=abbreviate, hint=""):
     if column not in X.columns:
         raise ValueError(
             f"X has no {role} column {param}={column!r}; "
-            f"its columns are {listed(list(X.columns))}."
+            f"its columns are {abbreviate(list(X.columns))}."
         )
     groups = X[column]
     if isinstance(groups, pd.DataFrame):
-        raise ValueError(f"X has several columns named {column!r}{hint}.")
+        raise ValueError(
+            f"X has several columns named {column!r}; column names must be unique."
+        )
     return groups
 
 
