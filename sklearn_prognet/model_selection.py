@@ -50,11 +50,16 @@ _BATCHED = ("cross_validate_batched", "fit_batched")
 
 def __getattr__(name):
     if name in _BATCHED:
-        from sklearn_prognet.networks import _batched_fit  # imports torch
+        from sklearn_prognet.networks._batched_fit import (  # imports torch
+            cross_validate_batched,
+            fit_batched,
+        )
 
-        value = getattr(_batched_fit, name)
-        globals()[name] = value
-        return value
+        # later look-ups skip __getattr__
+        globals().update(
+            cross_validate_batched=cross_validate_batched, fit_batched=fit_batched
+        )
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
