@@ -1043,7 +1043,7 @@ class _ModelEpochs(Callback):
             self.histories_[i][-1]["dur"] = duration
             if self.jobs[i]["verbose"]:
                 _print_epoch(self.histories_[i][-1], i, len(self.jobs))
-        if epoch == job["max_epochs"]:
+        if epoch == net.max_epochs:
             stop[:] = True
         if bool(stop.any()):
             _finish(stack, layout, self.nets, self.histories_, stop.tolist(), epoch)
@@ -1275,7 +1275,8 @@ def _train_group(jobs):
         criterion=_StackLoss,
         criterion__label_smoothing=job["label_smoothing"],
         criterion__dimensional_loss=job.get("dimensional_loss"),
-        lr=job["lr"],
+        # what skorch's loop itself uses; the step reads the other knobs
+        # (lr included: _adam_step replaces skorch's optimizer) from the job
         batch_size=job["batch_size"],
         max_epochs=job["max_epochs"],
         iterator_train=_TrainBatches,
