@@ -21,7 +21,6 @@ from sklearn_prognet.experiments._execution import (
     threads_per_fit,
 )
 from sklearn_prognet.experiments._fits import (
-    DEFAULT_NORMALIZATION,
     METHOD_LABELS,
     METHODS,
     FitData,
@@ -49,7 +48,6 @@ from sklearn_prognet.experiments._format import (
     training_text,
 )
 from sklearn_prognet.experiments._inputs import (
-    PAPER_EMOTIONS,
     ExperimentInputError,
     describe_corpus,
     load_corpus,
@@ -70,6 +68,7 @@ from sklearn_prognet.experiments._skeleton import (
     frames_by_arm,
     register,
     run_experiment,
+    takes_run_options,
 )
 from sklearn_prognet.experiments._stats import (
     compare_methods,
@@ -498,34 +497,14 @@ def _curve_rows(results):
 
 
 @Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
+@takes_run_options
 def run_cross_corpus(
     out,
     source,
     target,
     *,
-    emotions=PAPER_EMOTIONS,
-    protocol="speaker_stratified",
-    normalization=DEFAULT_NORMALIZATION,
-    n_splits=10,
-    n_repeats=10,
     train_folds=None,
-    seed=0,
-    network=None,
-    lateral="linear",
-    device="cpu",
-    alpha=0.05,
-    ttest_df=10,
-    n_jobs=1,
-    backend="loky",
-    scheduler=None,
-    engine="batched",
-    torch_threads=None,
-    cache_dir=None,
-    resample=None,
-    features="egemaps",
-    progress=False,
-    verbose=True,
-    command=None,
+    **options,
 ):
     """Run the cross-corpus transfer experiment of Gideon et al. (2017).
 
@@ -551,12 +530,12 @@ def run_cross_corpus(
         same feature row), nor, if both have the same name, any speaker: the
         source model trains on all of the source, so whatever the two share
         would leak into the target's test folds.
-    emotions : sequence of str, default=PAPER_EMOTIONS
-        Emotion classes; both corpora must have them all.
-    {run_parameters}
     train_folds : sequence of int, default=None
         Numbers of training folds to use; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
+    emotions : sequence of str, default=PAPER_EMOTIONS
+        Emotion classes; both corpora must have them all.
+    {run_parameters}
     seed : int, default=0
         Seed of the folds, the source model and every fit.
     {network_parameters}
@@ -578,7 +557,7 @@ def run_cross_corpus(
     ...     "results/emodb-to-urdu", "emodb", "urdu:../shared/corpora/urdu",
     ...     n_splits=5, n_repeats=2)
     """
-    options = RunOptions.from_arguments(locals())
+    options = RunOptions(**options)
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
 
 

@@ -54,7 +54,6 @@ from sklearn_prognet.experiments._format import (
     training_text,
 )
 from sklearn_prognet.experiments._inputs import (
-    PAPER_EMOTIONS,
     Corpus,
     ExperimentInputError,
     describe_corpus,
@@ -77,6 +76,7 @@ from sklearn_prognet.experiments._skeleton import (
     frames_by_arm,
     register,
     run_experiment,
+    takes_run_options,
 )
 from sklearn_prognet.experiments._stats import (
     curve_rows,
@@ -925,34 +925,14 @@ _NORMALIZATION = """\
     run_parameters=parameter_doc(RUN_SECTION, own={"normalization": _NORMALIZATION}),
     network_parameters=NETWORK_PARAMETERS,
 )
+@takes_run_options
 def run_multi_corpus(
     out,
     corpora,
     *,
-    emotions=PAPER_EMOTIONS,
-    protocol="speaker_stratified",
-    normalization=DEFAULT_NORMALIZATION,
-    n_splits=10,
-    n_repeats=10,
     train_folds=None,
     joint_validation="pooled",
-    seed=0,
-    network=None,
-    lateral="linear",
-    device="cpu",
-    alpha=0.05,
-    ttest_df=10,
-    n_jobs=1,
-    backend="loky",
-    scheduler=None,
-    engine="batched",
-    torch_threads=None,
-    cache_dir=None,
-    resample=None,
-    features="egemaps",
-    progress=False,
-    verbose=True,
-    command=None,
+    **options,
 ):
     """Run the multi-corpus transfer experiment: each corpus the target of the others.
 
@@ -983,9 +963,6 @@ def run_multi_corpus(
         for corpora of the same name, any speaker: the source networks train
         on all of the other corpora. The features are put in the first
         corpus's column order.
-    emotions : sequence of str, default=PAPER_EMOTIONS
-        Emotion classes; every corpus must have them all.
-    {run_parameters}
     train_folds : sequence of int, default=None
         Numbers of target training folds; None means
         :func:`default_train_folds` (8, 4, 2, 1 for 10 folds).
@@ -998,6 +975,9 @@ def run_multi_corpus(
         train.
 
         .. versionadded:: 0.1
+    emotions : sequence of str, default=PAPER_EMOTIONS
+        Emotion classes; every corpus must have them all.
+    {run_parameters}
     seed : int, default=0
         Seed of the folds, the source networks and every fit.
     {network_parameters}
@@ -1019,7 +999,7 @@ def run_multi_corpus(
     ...     "results/multi", ["emodb", "urdu:../shared/corpora/urdu",
     ...     "nemo_egemaps.csv.gz"], n_splits=5, n_repeats=2, resample=16000)
     """
-    options = RunOptions.from_arguments(locals())
+    options = RunOptions(**options)
     experiment = MultiCorpus(corpora, train_folds, joint_validation)
     return run_experiment(experiment, out, options)
 

@@ -30,7 +30,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
-    DEFAULT_NORMALIZATION,
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import make_folds
@@ -45,7 +44,6 @@ from sklearn_prognet.experiments._format import (
     training_text,
 )
 from sklearn_prognet.experiments._inputs import (
-    PAPER_EMOTIONS,
     RATING_COLUMNS,
     ExperimentInputError,
     describe_corpus,
@@ -68,6 +66,7 @@ from sklearn_prognet.experiments._skeleton import (
     run_experiment,
     step_keys,
     step_task,
+    takes_run_options,
 )
 from sklearn_prognet.experiments._stats import (
     curve_rows,
@@ -641,6 +640,7 @@ def _learning_curve_lines(folder, results, arms):
 
 
 @Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
+@takes_run_options
 def run_multitask(
     out,
     corpus,
@@ -648,28 +648,7 @@ def run_multitask(
     dimensions=None,
     dimensional_weights=(0.3, 1.0),
     dimensional_loss="mse",
-    emotions=PAPER_EMOTIONS,
-    protocol="speaker_stratified",
-    normalization=DEFAULT_NORMALIZATION,
-    n_splits=10,
-    n_repeats=10,
-    seed=0,
-    network=None,
-    lateral="linear",
-    device="cpu",
-    alpha=0.05,
-    ttest_df=10,
-    n_jobs=1,
-    backend="loky",
-    scheduler=None,
-    engine="batched",
-    torch_threads=None,
-    cache_dir=None,
-    resample=None,
-    features="egemaps",
-    progress=False,
-    verbose=True,
-    command=None,
+    **options,
 ):
     """Run the multi-task experiment: emotions with and without dimensional ratings.
 
@@ -739,7 +718,7 @@ def run_multitask(
     mtl-0.5    5
     Name: uar, dtype: int64
     """
-    options = RunOptions.from_arguments(locals())
+    options = RunOptions(**options)
     experiment = MultiTask(corpus, dimensions, dimensional_weights, dimensional_loss)
     return run_experiment(experiment, out, options)
 

@@ -14,11 +14,11 @@ values). The places that used to list them by hand read them from here:
   (:func:`add_flags`, read by ``cli.py``) and the keyword arguments it
   passes to a ``run_*`` function (:func:`run_settings`);
 - the flag that the command line names for a parameter of a message
-  (:func:`in_flags`; see ``utils/_messages.py``).
+  (:func:`in_flags`; see ``utils/_messages.py``);
+- the signatures of the ``run_*`` functions, which write only their own
+  parameters and ``**options`` (``_skeleton.takes_run_options``).
 
-The ``run_*`` signatures stay written out, as scikit-learn's estimators
-do; ``tests/test_options.py`` checks that their defaults and docstrings
-agree with this declaration. This module never imports torch.
+This module never imports torch.
 """
 
 import argparse

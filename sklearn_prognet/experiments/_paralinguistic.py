@@ -14,7 +14,6 @@ import numpy as np
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
-    DEFAULT_NORMALIZATION,
     METHOD_LABELS,
     derive_seed,
 )
@@ -36,7 +35,6 @@ from sklearn_prognet.experiments._format import (
     training_text,
 )
 from sklearn_prognet.experiments._inputs import (
-    PAPER_EMOTIONS,
     ExperimentInputError,
     describe_corpus,
     load_corpus,
@@ -57,6 +55,7 @@ from sklearn_prognet.experiments._skeleton import (
     run_experiment,
     step_keys,
     step_task,
+    takes_run_options,
 )
 from sklearn_prognet.experiments._stats import (
     compare_methods,
@@ -435,34 +434,14 @@ _CURVES_NOTE_ALL_EPOCHS = (
 
 
 @Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
+@takes_run_options
 def run_paralinguistic(
     out,
     corpus="emodb",
     *,
     sources=tuple(SOURCE_TASKS),
     baselines=(),
-    emotions=PAPER_EMOTIONS,
-    protocol="speaker_stratified",
-    normalization=DEFAULT_NORMALIZATION,
-    n_splits=10,
-    n_repeats=10,
-    seed=0,
-    network=None,
-    lateral="linear",
-    device="cpu",
-    alpha=0.05,
-    ttest_df=10,
-    n_jobs=1,
-    backend="loky",
-    scheduler=None,
-    engine="batched",
-    torch_threads=None,
-    cache_dir=None,
-    resample=None,
-    features="egemaps",
-    progress=False,
-    verbose=True,
-    command=None,
+    **options,
 ):
     """Run the paralinguistic transfer experiment of Gideon et al. (2017).
 
@@ -528,7 +507,7 @@ def run_paralinguistic(
     ptft-gender       3
     Name: uar, dtype: int64
     """
-    options = RunOptions.from_arguments(locals())
+    options = RunOptions(**options)
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)
 
 

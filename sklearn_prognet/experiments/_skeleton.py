@@ -16,6 +16,8 @@ report section. This module does the rest, the same way for all:
   back.
 """
 
+import functools
+import inspect
 from dataclasses import dataclass, field, fields, make_dataclass
 from pathlib import Path
 
@@ -87,6 +89,7 @@ __all__ = [
     "register",
     "render_report",
     "run_experiment",
+    "takes_run_options",
 ]
 
 REPORT_FILE = "report.md"
@@ -106,16 +109,6 @@ NETWORK_PARAMETERS = parameter_doc(NETWORK_SECTION)
 
 class _RunOptionsMethods:
     """The methods of :class:`RunOptions` (its fields are the declaration's)."""
-
-    @classmethod
-    def from_arguments(cls, arguments):
-        """The options among a ``run_*`` function's arguments (its ``locals()``).
-
-        Every ``run_*`` function must take every option: a missing one is a
-        KeyError here rather than a default silently used instead of the
-        caller's choice.
-        """
-        return cls(**{option.name: arguments[option.name] for option in fields(cls)})
 
     def corpus_options(self):
         """Keyword arguments of :func:`load_corpus`."""
@@ -151,6 +144,36 @@ RunOptions = make_dataclass(
     namespace={"__module__": __name__},
 )
 RunOptions.__doc__ = "The options every experiment takes (see the ``run_*`` functions)."
+
+
+def takes_run_options(run):
+    """Decorator: ``run``, written with ``**options``, takes every run option.
+
+    The run options are declared once (``_options.py``), so a ``run_*``
+    function writes only its own parameters and ``**options``, and reads
+    them as ``RunOptions(**options)``. The signature that ``help()``, Sphinx
+    and editors show lists its own parameters, then every run option with its
+    default; a name that is neither is refused as Python refuses it, in the
+    function's name.
+    """
+    own = inspect.signature(run)
+    parameters = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    parameters += [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+        for f in fields(RunOptions)
+    ]
+    signature = own.replace(parameters=parameters)
+
+    @functools.wraps(run)
+    def wrapper(*args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{run.__name__}() {exc}") from None
+        return run(*args, **kwargs)
+
+    wrapper.__signature__ = signature
+    return wrapper
 
 
 @dataclass(frozen=True)
