@@ -239,12 +239,12 @@ def finish_table(
     columns = ["file", "emotion", "speaker", "gender"]
     if with_session:
         columns.append("session")
-    columns += [name for name, _ in extra_columns]
+    columns += [column for column, _ in extra_columns]
     table = pd.DataFrame.from_records(records, columns=columns)
     if with_session:
         table["session"] = table["session"].astype("int64")
-    for name, dtype in extra_columns:
-        table[name] = table[name].astype(dtype)
+    for column, dtype in extra_columns:
+        table[column] = table[column].astype(dtype)
     if emotions is not None:
         table = table[table["emotion"].isin(emotions)]
     if table.empty:
