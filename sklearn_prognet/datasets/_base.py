@@ -3,16 +3,20 @@
 """What the corpus loaders share: checks, the table they return, its docs.
 
 Each loader (``_emodb.py``, ``_urdu.py``, ``_ravdess.py``, ``_iemocap.py``,
-``_msp_improv.py``) knows only its corpus's layout and naming rule. It turns
-the files into records and problems, and hands both to :func:`finish_table`,
-so that every corpus reports skipped files and builds its table the same way.
+``_msp_improv.py``, ``_nemo.py``) knows only its corpus's layout and naming
+rule. It describes its corpus once, as a :class:`Corpus`, turns the files into
+records and problems, and hands both to :func:`finish_table`, so that every
+corpus reports skipped files and builds its table the same way;
+:func:`fill_loader_doc` writes what the loaders' docstrings say alike.
 """
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -20,9 +24,12 @@ __all__ = [
     "DIMENSIONS",
     "DEFAULT_EMOTIONS",
     "GENDERS",
+    "RATINGS_DOC",
+    "SESSION_AND_RATINGS",
+    "Corpus",
     "check_dir",
     "check_emotions",
-    "fill_table_doc",
+    "fill_loader_doc",
     "finish_table",
     "layout_error",
     "record",
@@ -37,6 +44,13 @@ DEFAULT_EMOTIONS = ("angry", "happy", "sad", "neutral")
 #: .. versionadded:: 0.1
 DIMENSIONS = ("arousal", "valence", "dominance")
 
+# The columns after ``gender`` of the corpora with sessions and dimensional
+# ratings (IEMOCAP, MSP-IMPROV), with their dtypes (Corpus.columns).
+SESSION_AND_RATINGS = (
+    ("session", "int64"),
+    *((name, "float64") for name in DIMENSIONS),
+)
+
 # The gender letter of the corpora that code it in their names or ids.
 GENDERS = {"F": "female", "M": "male"}
 
@@ -49,8 +63,43 @@ COMMON_PARAMS = {
     "strict": ["boolean"],
 }
 
-_TABLE_DOC = """\
-One row per utterance, sorted by ``file`` (stable), with a running
+
+@dataclass(frozen=True)
+class Corpus:
+    """What a loader's table and messages say of its corpus.
+
+    Written once in each loader's module, so that the loader hands
+    :func:`finish_table` only what it found and where.
+
+    Attributes
+    ----------
+    id : str
+        The corpus's id in the table's ``corpus`` column, e.g. ``'emodb'``.
+    name : str
+        Its name in messages, e.g. ``'EmoDB'``.
+    rule : str
+        The layout rule that skipped items break, in a few words.
+    what : str, default='file(s)'
+        What the skipped items are, counted in messages.
+    columns : tuple of (str, str), default=()
+        The records' further keys and their dtypes, e.g. ``("session",
+        "int64")``: the table's columns after ``gender``, before ``corpus``.
+    """
+
+    id: str
+    name: str
+    rule: str
+    what: str = "file(s)"
+    columns: tuple = ()
+
+
+# The texts below are indented as they stand in a loader's docstring, where a
+# field is indented by four spaces: the first line of a text is not.
+_RETURNS_DOC = """\
+Returns
+    -------
+    table : pandas.DataFrame
+        One row per utterance, sorted by ``file`` (stable), with a running
         index (RangeIndex) and the columns:
 
         - ``file`` (str): absolute path of the audio file;
@@ -58,6 +107,14 @@ One row per utterance, sorted by ``file`` (stable), with a running
         - ``speaker`` (str): speaker id as the corpus writes it;
         - ``gender`` (str): ``'female'`` or ``'male'``;
         {session}{extra}- ``corpus`` (str): ``'{corpus}'``.
+"""
+_RAISES_DOC = """\
+Raises
+    ------
+    FileNotFoundError
+        If ``path``{label_file} does not exist.
+    NotADirectoryError
+        If ``path`` is a file, not a folder.
 """
 _SESSION_DOC = "- ``session`` (int64): recording session, {values};\n        "
 #: The table text of the corpora with dimensional ratings (``extra``).
@@ -68,22 +125,28 @@ RATINGS_DOC = """\
         """
 
 
-def fill_table_doc(corpus, session=None, extra=""):
-    """Decorator writing the shared Returns text into a loader's docstring.
+def fill_loader_doc(corpus, *, label_file=None, session=None, extra=""):
+    """Decorator writing what the loaders' docstrings say alike.
 
-    The text is written once here so that the five loaders describe the same
-    table in the same words; ``session`` describes the values of the
-    ``session`` column, for the corpora that have one; ``extra`` is the text
-    of further columns, before ``corpus``.
+    The texts are written once here so that the loaders describe the same
+    table and the same errors in the same words. It fills two fields of a
+    loader's docstring:
+
+    - ``{returns}``: the Returns section, the table of ``corpus`` (a
+      :class:`Corpus`); ``session`` describes the values of the ``session``
+      column, for the corpora that have one; ``extra`` is the text of further
+      columns, before ``corpus``;
+    - ``{raises}``: the start of the Raises section, the errors of
+      :func:`check_dir` and of ``label_file``, the label file that the loader
+      requires, if any (its name in the text, e.g. ``'the label file'``); the
+      loader's own entries follow the field.
     """
     session = _SESSION_DOC.format(values=session) if session else ""
-    text = _TABLE_DOC.format(corpus=corpus, session=session, extra=extra)
-
-    def decorate(func):
-        func.__doc__ = func.__doc__.replace("{table}\n", text)
-        return func
-
-    return decorate
+    label_file = f" or {label_file}" if label_file else ""
+    return Substitution(
+        returns=_RETURNS_DOC.format(corpus=corpus.id, session=session, extra=extra),
+        raises=_RAISES_DOC.format(label_file=label_file),
+    )
 
 
 def check_dir(path, name):
@@ -173,14 +236,17 @@ def record(file, emotion, speaker, gender, **columns):
     }
 
 
-def _report(problems, *, name, where, rule, what, strict):
+def _report(problems, corpus, where, *, strict):
     """Warn about (or, if strict, raise on) what does not follow the layout."""
     if not problems:
         return
     lines = [f"  {item}: {reason}" for item, reason in problems[:_MAX_LISTED]]
     if len(problems) > _MAX_LISTED:
         lines.append(f"  ... and {len(problems) - _MAX_LISTED} more")
-    head = f"{len(problems)} {what} in {where} do not follow the {name} layout ({rule})"
+    head = (
+        f"{len(problems)} {corpus.what} in {where} do not follow the "
+        f"{corpus.name} layout ({corpus.rule})"
+    )
     if strict:
         raise ValueError(
             f"{head}:\n" + "\n".join(lines) + "\nstrict=True makes this an "
@@ -189,75 +255,47 @@ def _report(problems, *, name, where, rule, what, strict):
     warn(f"{head} and were skipped:\n" + "\n".join(lines))
 
 
-def finish_table(
-    records,
-    problems,
-    *,
-    corpus,
-    name,
-    folder,
-    rule,
-    expected,
-    emotions,
-    strict,
-    what="file(s)",
-    with_session=False,
-    extra_columns=(),
-):
+def finish_table(records, problems, corpus, folder, expected, *, emotions, strict):
     """Report the problems, then build the table and keep ``emotions``.
 
     Parameters
     ----------
     records : list of dict
         One dict per usable utterance, with the keys ``file``, ``emotion``,
-        ``speaker``, ``gender`` (and ``session`` if ``with_session``).
+        ``speaker``, ``gender`` and those of ``corpus.columns``.
     problems : list of (str, str)
         What was skipped (a file name, label line or utterance id) and why.
-    corpus, name : str
-        The corpus's id in the table (``'emodb'``) and in messages
-        (``'EmoDB'``).
+    corpus : Corpus
+        The corpus: its names, the rule that ``problems`` break, its columns.
     folder : pathlib.Path
         The folder that was read, named in messages.
-    rule : str
-        The layout rule that ``problems`` break, in a few words.
     expected : str
         What the folder should hold, for the error when nothing is usable.
     emotions : tuple of str or None
         The checked ``emotions`` argument of the loader.
     strict : bool
         Raise on problems instead of warning.
-    what : str, default='file(s)'
-        What ``problems`` lists, counted in messages.
-    with_session : bool, default=False
-        Whether the records have a ``session``.
-    extra_columns : sequence of (str, str), default=()
-        Further record keys and their dtypes, e.g. ``("arousal",
-        "float64")``: columns after ``session``, before ``corpus``.
     """
     where = repr(str(folder))
-    _report(problems, name=name, where=where, rule=rule, what=what, strict=strict)
+    _report(problems, corpus, where, strict=strict)
     columns = ["file", "emotion", "speaker", "gender"]
-    if with_session:
-        columns.append("session")
-    columns += [column for column, _ in extra_columns]
+    columns += [column for column, _ in corpus.columns]
     table = pd.DataFrame.from_records(records, columns=columns)
-    if with_session:
-        table["session"] = table["session"].astype("int64")
-    for column, dtype in extra_columns:
+    for column, dtype in corpus.columns:
         table[column] = table[column].astype(dtype)
     if emotions is not None:
         table = table[table["emotion"].isin(emotions)]
     if table.empty:
         wanted = "" if emotions is None else f" with emotions {list(emotions)}"
-        raise layout_error(name, f"utterance{wanted} found", folder, expected)
+        raise layout_error(corpus.name, f"utterance{wanted} found", folder, expected)
     # Only a requested emotion is worth a warning: emotions=None on a subset
     # of a corpus (e.g. four-class EmoDB) is normal.
     missing = [e for e in emotions or () if not (table["emotion"] == e).any()]
     if missing:
         warn(
-            f"No {name} file with emotion(s) {missing} in {where} (the folder "
+            f"No {corpus.name} file with emotion(s) {missing} in {where} (the folder "
             "may hold a subset of the corpus).",
         )
     table = table.sort_values("file", kind="stable").reset_index(drop=True)
-    table["corpus"] = corpus
+    table["corpus"] = corpus.id
     return table

@@ -4,23 +4,12 @@
 
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    record,
-    visible_files,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_emodb"]
 
-_NAME = "EmoDB"
-_CORPUS = "emodb"
-_FILE_NAME = re.compile(r"^(\d\d)([ab]\d\d)([WFTNLEA])([a-z])$")
+_CORPUS = _base.Corpus(id="emodb", name="EmoDB", rule="names like 03a01Wa.wav")
 _EMOTIONS = {
     "W": "angry",
     "F": "happy",
@@ -30,6 +19,7 @@ _EMOTIONS = {
     "E": "disgust",
     "A": "fear",
 }
+_FILE_NAME = re.compile(r"^(\d\d)([ab]\d\d)([WFTNLEA])([a-z])$")
 # The names code the speaker only; their genders come from the corpus's
 # documentation.
 _GENDERS = {
@@ -38,9 +28,9 @@ _GENDERS = {
 }
 
 
-@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(_CORPUS)
-def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+@validate_params(_base.COMMON_PARAMS, prefer_skip_nested_validation=True)
+@_base.fill_loader_doc(_CORPUS)
+def load_emodb(path, *, emotions=_base.DEFAULT_EMOTIONS, strict=False):
     """Load the utterance table of the Berlin Database of Emotional Speech.
 
     Lists the audio files of EmoDB (Burkhardt et al., 2005) with the emotion,
@@ -71,17 +61,9 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         rule raises a :class:`ValueError`; otherwise such files are skipped
         with one :class:`UserWarning` that lists them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If an emotion is not an EmoDB emotion, or no usable file is found.
 
@@ -103,7 +85,8 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
 
     Examples
     --------
-    The loader only lists files, so empty files show how it works:
+    The loader only lists files, so empty ones in a ``wav`` folder show how it
+    works:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -124,13 +107,13 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     ['neutral', 'angry', 'happy', 'boredom', 'sad']
     >>> tmp.cleanup()
     """
-    emotions = check_emotions(emotions, list(_EMOTIONS.values()), _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, list(_EMOTIONS.values()), _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
     # The official download keeps the audio in wav/, next to label folders
     # (lablaut/, silb/, ...) that this loader does not need.
     folder = root / "wav" if (root / "wav").is_dir() else root
     records, problems = [], []
-    for file in visible_files(folder):
+    for file in _base.visible_files(folder):
         match = _FILE_NAME.match(file.stem)
         if match is None:
             problems.append((file.name, "name is not like 03a01Wa.wav"))
@@ -139,18 +122,12 @@ def load_emodb(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         if speaker not in _GENDERS:
             problems.append((file.name, f"unknown EmoDB speaker {speaker!r}"))
             continue
-        records.append(record(file, _EMOTIONS[letter], speaker, _GENDERS[speaker]))
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=folder,
-        rule="names like 03a01Wa.wav",
-        expected=(
-            f"files named like 03a01Wa.wav in {str(root / 'wav')!r} (the wav/ "
-            f"folder of EmoDB) or in {str(root)!r} itself"
-        ),
-        emotions=emotions,
-        strict=strict,
+        gender = _GENDERS[speaker]
+        records.append(_base.record(file, _EMOTIONS[letter], speaker, gender))
+    expected = (
+        f"files named like 03a01Wa.wav in {str(root / 'wav')!r} (the wav/ "
+        f"folder of EmoDB) or in {str(root)!r} itself"
+    )
+    return _base.finish_table(
+        records, problems, _CORPUS, folder, expected, emotions=emotions, strict=strict
     )

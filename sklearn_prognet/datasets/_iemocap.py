@@ -5,26 +5,18 @@
 import math
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    DIMENSIONS,
-    GENDERS,
-    RATINGS_DOC,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    layout_error,
-    record,
-    visible_files,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_iemocap"]
 
-_NAME = "IEMOCAP"
-_CORPUS = "iemocap"
+_CORPUS = _base.Corpus(
+    id="iemocap",
+    name="IEMOCAP",
+    rule="a label line per utterance, its audio in SessionN/sentences/wav",
+    what="label line(s)",
+    columns=_base.SESSION_AND_RATINGS,
+)
 _SESSION_FOLDER = re.compile(r"^Session\d+$")
 # Header line of one utterance in SessionN/dialog/EmoEvaluation/<dialog>.txt:
 # "[6.2901 - 8.2357]\tSes01F_impro01_F000\tneu\t[2.5000, 2.5000, 2.5000]"
@@ -85,13 +77,13 @@ def _read_label_file(txt, session_dir, labels):
             continue
         # The speaker's gender is the turn's letter; the dialog's letter
         # (Ses01F_...) tells who wore the motion-capture markers.
-        gender = GENDERS.get(turn[0])
+        gender = _base.GENDERS.get(turn[0])
         if gender is None:
             problems.append((utterance, "utterance id does not end in F/M"))
             continue
         speaker = f"Ses{utt_session}{turn[0]}"
         records.append(
-            record(
+            _base.record(
                 wav, labels[label], speaker, gender, session=session, **_ratings(vad)
             )
         )
@@ -110,15 +102,17 @@ def _ratings(vad):
 
 
 @validate_params(
-    {**COMMON_PARAMS, "merge_excited": ["boolean"]},
+    {**_base.COMMON_PARAMS, "merge_excited": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-@fill_table_doc(
+@_base.fill_loader_doc(
     _CORPUS,
-    "1 to 5 (``SessionN``)",
-    RATINGS_DOC.format(source="the\n          label line's ``[V, A, D]``"),
+    session="1 to 5 (``SessionN``)",
+    extra=_base.RATINGS_DOC.format(source="the\n          label line's ``[V, A, D]``"),
 )
-def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=False):
+def load_iemocap(
+    path, *, emotions=_base.DEFAULT_EMOTIONS, merge_excited=True, strict=False
+):
     r"""Load the utterance table of IEMOCAP with majority-vote labels.
 
     Lists the utterances of the Interactive Emotional Dyadic Motion Capture
@@ -152,20 +146,12 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     strict : bool, default=False
         If True, a labelled utterance without its audio file, an unknown
         label or a malformed label line raises a :class:`ValueError`;
-        otherwise these are skipped with one :class:`UserWarning` that lists
-        them.
+        otherwise these are skipped with one :class:`UserWarning` that
+        lists them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If ``path`` holds no ``SessionN/dialog/EmoEvaluation`` folder or no
         usable utterance, or an emotion is not an IEMOCAP emotion.
@@ -195,7 +181,7 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
 
     Examples
     --------
-    A miniature copy of the layout, with empty audio files:
+    A miniature copy of the layout, with a label file and empty audio files:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -225,8 +211,8 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
     if merge_excited:
         labels["exc"] = "happy"
     available = list(dict.fromkeys(labels.values()))
-    emotions = check_emotions(emotions, available, _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, available, _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
     if (root / "IEMOCAP_full_release").is_dir():
         root = root / "IEMOCAP_full_release"
     expected = (
@@ -239,26 +225,16 @@ def load_iemocap(path, *, emotions=DEFAULT_EMOTIONS, merge_excited=True, strict=
         if _SESSION_FOLDER.match(p.name) and (p / "dialog" / "EmoEvaluation").is_dir()
     )
     if not sessions:
-        raise layout_error(
-            _NAME, "SessionN/dialog/EmoEvaluation folder", root, expected
+        raise _base.layout_error(
+            _CORPUS.name, "SessionN/dialog/EmoEvaluation folder", root, expected
         )
     records, problems = [], []
     for session_dir in sessions:
-        for txt in visible_files(session_dir / "dialog" / "EmoEvaluation", ".txt"):
+        label_dir = session_dir / "dialog" / "EmoEvaluation"
+        for txt in _base.visible_files(label_dir, ".txt"):
             file_records, file_problems = _read_label_file(txt, session_dir, labels)
             records += file_records
             problems += file_problems
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=root,
-        rule="a label line per utterance, its audio in SessionN/sentences/wav",
-        expected=expected,
-        emotions=emotions,
-        strict=strict,
-        what="label line(s)",
-        with_session=True,
-        extra_columns=[(name, "float64") for name in DIMENSIONS],
+    return _base.finish_table(
+        records, problems, _CORPUS, root, expected, emotions=emotions, strict=strict
     )

@@ -2,27 +2,24 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Loader of MSP-IMPROV with the evaluators' consensus labels."""
 
+import dataclasses
 import math
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    DIMENSIONS,
-    GENDERS,
-    RATINGS_DOC,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    record,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_msp_improv"]
 
-_NAME = "MSP-IMPROV"
-_CORPUS = "msp_improv"
+# load_msp_improv puts the name of the label file, spelt as in the copy it
+# reads, before the rule.
+_CORPUS = _base.Corpus(
+    id="msp_improv",
+    name="MSP-IMPROV",
+    rule="labels for audio like MSP-IMPROV-S01A-F01-S-FM01.wav",
+    what="file(s) or label(s)",
+    columns=_base.SESSION_AND_RATINGS,
+)
 # Utterance line of Evalution.txt (one per utterance, followed by one line per
 # evaluator): "UTD-IMPROV-S01A-F01-S-FM01.avi; N; A:2.83; V:3.00; D:3.17 ; N:3.17;"
 # The letter is the consensus (majority) label: A, H, S, N, O (other) or X (no
@@ -88,18 +85,19 @@ def _read_labels(evaluation):
 def _ratings(fields):
     """The A, V and D ratings of the rest of an utterance line, by name."""
     found = {_RATING_NAMES[key]: float(value) for key, value in _RATING.findall(fields)}
-    return {name: found.get(name, math.nan) for name in DIMENSIONS}
+    return {name: found.get(name, math.nan) for name in _base.DIMENSIONS}
 
 
-@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(
+@validate_params(_base.COMMON_PARAMS, prefer_skip_nested_validation=True)
+@_base.fill_loader_doc(
     _CORPUS,
-    "1 to 6 (the speaker number)",
-    RATINGS_DOC.format(
+    label_file="the label file",
+    session="1 to 6 (the speaker number)",
+    extra=_base.RATINGS_DOC.format(
         source="the\n          utterance line's ``A:``, ``V:`` and ``D:``"
     ),
 )
-def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+def load_msp_improv(path, *, emotions=_base.DEFAULT_EMOTIONS, strict=False):
     r"""Load the utterance table of MSP-IMPROV with consensus labels.
 
     Lists the utterances of MSP-IMPROV (Busso et al., 2016) whose consensus
@@ -129,17 +127,9 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         :class:`ValueError`; otherwise these are skipped with one
         :class:`UserWarning` that lists them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` or the label file does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If no usable utterance is found, or an emotion is not an MSP-IMPROV
         emotion.
@@ -171,7 +161,7 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
 
     Examples
     --------
-    A miniature copy of the layout, with empty audio files:
+    A miniature copy of the layout: its label file and two empty audio files:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -194,8 +184,8 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     1  neutral     M01    male        1      3.0      3.2        3.0  msp_improv
     >>> tmp.cleanup()
     """
-    emotions = check_emotions(emotions, list(_LABELS.values()), _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, list(_LABELS.values()), _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
     expected = (
         f"{str(root)!r}/Evalution.txt (or Evaluation.txt) and audio files named "
         "like MSP-IMPROV-S01A-F01-S-FM01.wav below it (e.g. in "
@@ -226,24 +216,16 @@ def load_msp_improv(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         speaker, gender, number = match.groups()
         columns = {"session": int(number), **ratings[file.stem]}
         records.append(
-            record(file, _LABELS[letter], speaker, GENDERS[gender], **columns)
+            _base.record(
+                file, _LABELS[letter], speaker, _base.GENDERS[gender], **columns
+            )
         )
     problems += [
         (name, f"labelled in {evaluation.name} but its audio was not found")
         for name, letter in labels.items()
         if letter is not None and letter not in _DROPPED
     ]
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=root,
-        rule=f"{evaluation.name} labels for audio like MSP-IMPROV-S01A-F01-S-FM01.wav",
-        expected=expected,
-        emotions=emotions,
-        strict=strict,
-        what="file(s) or label(s)",
-        with_session=True,
-        extra_columns=[(name, "float64") for name in DIMENSIONS],
+    corpus = dataclasses.replace(_CORPUS, rule=f"{evaluation.name} {_CORPUS.rule}")
+    return _base.finish_table(
+        records, problems, corpus, root, expected, emotions=emotions, strict=strict
     )

@@ -5,23 +5,17 @@
 import csv
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    layout_error,
-    record,
-    visible_files,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_nemo"]
 
-_NAME = "nEMO"
-_CORPUS = "nemo"
+_CORPUS = _base.Corpus(
+    id="nemo",
+    name="nEMO",
+    rule="data.tsv rows for samples/EB0_anger_57.wav",
+    what="file(s) or row(s)",
+)
 _EMOTIONS = {
     "anger": "angry",
     "fear": "fear",
@@ -82,9 +76,9 @@ def _why_not(file, label):
     return None
 
 
-@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(_CORPUS)
-def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+@validate_params(_base.COMMON_PARAMS, prefer_skip_nested_validation=True)
+@_base.fill_loader_doc(_CORPUS, label_file="``data.tsv``")
+def load_nemo(path, *, emotions=_base.DEFAULT_EMOTIONS, strict=False):
     r"""Load the utterance table of nEMO, emotional speech in Polish.
 
     Lists the recordings of nEMO (Christop, 2024) in ``samples/`` with the
@@ -115,17 +109,9 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         otherwise these are skipped with one :class:`UserWarning` that lists
         them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` or ``data.tsv`` does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If ``path`` has no ``samples/`` folder or no usable recording,
         ``data.tsv`` lacks a column, or an emotion is not a nEMO emotion.
@@ -152,7 +138,7 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
 
     Examples
     --------
-    A miniature copy of the layout, with empty audio files:
+    A miniature copy of the layout: ``data.tsv`` and two empty recordings:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -172,8 +158,8 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     1     sad     KS0    male   nemo
     >>> tmp.cleanup()
     """
-    emotions = check_emotions(emotions, list(_EMOTIONS.values()), _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, list(_EMOTIONS.values()), _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
     expected = f"{str(root)!r}/data.tsv and {str(root)!r}/samples/EB0_anger_57.wav"
     tsv = root / "data.tsv"
     if not tsv.is_file():
@@ -181,10 +167,10 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             f"nEMO label file data.tsv not found in {str(root)!r}: expected {expected}."
         )
     if not (root / "samples").is_dir():
-        raise layout_error(_NAME, "samples/ folder", root, expected)
+        raise _base.layout_error(_CORPUS.name, "samples/ folder", root, expected)
     labels, problems = _read_labels(tsv)
     records = []
-    for file in visible_files(root / "samples"):
+    for file in _base.visible_files(root / "samples"):
         if file.name not in labels:
             problems.append((f"samples/{file.name}", "no row in data.tsv"))
             continue
@@ -195,16 +181,7 @@ def load_nemo(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         if label is None or reason is not None:
             continue
         emotion = _EMOTIONS[label["emotion"]]
-        records.append(record(file, emotion, label["speaker"], label["gender"]))
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=root,
-        rule="data.tsv rows for samples/EB0_anger_57.wav",
-        expected=expected,
-        emotions=emotions,
-        strict=strict,
-        what="file(s) or row(s)",
+        records.append(_base.record(file, emotion, label["speaker"], label["gender"]))
+    return _base.finish_table(
+        records, problems, _CORPUS, root, expected, emotions=emotions, strict=strict
     )

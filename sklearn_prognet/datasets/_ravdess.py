@@ -4,23 +4,17 @@
 
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    layout_error,
-    record,
-    visible_files,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_ravdess"]
 
-_NAME = "RAVDESS"
-_CORPUS = "ravdess"
+_CORPUS = _base.Corpus(
+    id="ravdess",
+    name="RAVDESS",
+    rule="Actor_XX/03-01-EE-II-SS-RR-AA.wav",
+    columns=(("intensity", "int64"),),
+)
 _FILE_NAME = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
 _ACTOR_FOLDER = re.compile(r"^Actor_\d\d$")
 _EMOTIONS = {
@@ -55,8 +49,8 @@ def _why_not_speech(fields, folder):
     return None
 
 
-@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(
+@validate_params(_base.COMMON_PARAMS, prefer_skip_nested_validation=True)
+@_base.fill_loader_doc(
     _CORPUS,
     extra="""\
 - ``intensity`` (int64): the emotional intensity the actor was
@@ -64,12 +58,12 @@ def _why_not_speech(fields, folder):
           (new in 0.1);
         """,
 )
-def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+def load_ravdess(path, *, emotions=_base.DEFAULT_EMOTIONS, strict=False):
     """Load the utterance table of the RAVDESS speech recordings.
 
     Lists the audio-only speech files of the Ryerson Audio-Visual Database
     of Emotional Speech and Song (Livingstone & Russo, 2018), with emotion,
-    actor and gender decoded from their names.
+    actor and gender decoded from their file names.
 
     Read more in the :ref:`User Guide <datasets>`.
 
@@ -92,22 +86,14 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         None keeps all.
 
     strict : bool, default=False
-        If True, a ``.wav`` file whose name does not follow the naming rule
-        (or names another actor than its folder) raises a
-        :class:`ValueError`; otherwise such files are skipped with one
-        :class:`UserWarning` that lists them.
+        If True, a ``.wav`` file whose name does not follow the naming rule or
+        names another actor than its folder raises a :class:`ValueError`;
+        otherwise such files are skipped with one :class:`UserWarning` that
+        lists them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If ``path`` holds no ``Actor_XX`` folder or no usable file, or an
         emotion is not a RAVDESS emotion.
@@ -133,7 +119,8 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
 
     Examples
     --------
-    The loader only lists files, so empty files show how it works:
+    The loader only lists files: empty ones in two actor folders show how it
+    works:
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -154,17 +141,17 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
     3      sad      02  female          1  ravdess
     >>> tmp.cleanup()
     """
-    emotions = check_emotions(emotions, list(_EMOTIONS.values()), _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, list(_EMOTIONS.values()), _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
     expected = f"the RAVDESS layout {str(root)!r}/Actor_XX/03-01-EE-II-SS-RR-AA.wav"
     actors = sorted(
         p for p in root.iterdir() if p.is_dir() and _ACTOR_FOLDER.match(p.name)
     )
     if not actors:
-        raise layout_error(_NAME, "Actor_XX folder", root, expected)
+        raise _base.layout_error(_CORPUS.name, "Actor_XX folder", root, expected)
     records, problems = [], []
     for actor_dir in actors:
-        for file in visible_files(actor_dir):
+        for file in _base.visible_files(actor_dir):
             name = f"{actor_dir.name}/{file.name}"
             match = _FILE_NAME.match(file.stem)
             if match is None:
@@ -180,20 +167,10 @@ def load_ravdess(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
             actor = fields[-1]
             # RAVDESS's documented rule: odd actors male, even female.
             gender = "male" if int(actor) % 2 else "female"
+            emotion, intensity = _EMOTIONS[fields[2]], int(fields[3])
             records.append(
-                record(
-                    file, _EMOTIONS[fields[2]], actor, gender, intensity=int(fields[3])
-                )
+                _base.record(file, emotion, actor, gender, intensity=intensity)
             )
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=root,
-        rule="Actor_XX/03-01-EE-II-SS-RR-AA.wav",
-        expected=expected,
-        emotions=emotions,
-        strict=strict,
-        extra_columns=[("intensity", "int64")],
+    return _base.finish_table(
+        records, problems, _CORPUS, root, expected, emotions=emotions, strict=strict
     )

@@ -4,24 +4,12 @@
 
 import re
 
-from sklearn_prognet.datasets._base import (
-    COMMON_PARAMS,
-    DEFAULT_EMOTIONS,
-    GENDERS,
-    check_dir,
-    check_emotions,
-    fill_table_doc,
-    finish_table,
-    layout_error,
-    record,
-    visible_files,
-)
+from sklearn_prognet.datasets import _base
 from sklearn_prognet.utils._compat import validate_params
 
 __all__ = ["load_urdu"]
 
-_NAME = "URDU"
-_CORPUS = "urdu"
+_CORPUS = _base.Corpus(id="urdu", name="URDU", rule="names like SM1_F10_A010.wav")
 _FOLDERS = {"Angry": "angry", "Happy": "happy", "Neutral": "neutral", "Sad": "sad"}
 _FILE_NAME = re.compile(r"^(S([MF])\d+)_F\d+_([AHNS])\d+$")
 # The names repeat the emotion of their folder; a file whose letter disagrees
@@ -29,9 +17,9 @@ _FILE_NAME = re.compile(r"^(S([MF])\d+)_F\d+_([AHNS])\d+$")
 _LETTERS = {"A": "angry", "H": "happy", "N": "neutral", "S": "sad"}
 
 
-@validate_params(COMMON_PARAMS, prefer_skip_nested_validation=True)
-@fill_table_doc(_CORPUS)
-def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
+@validate_params(_base.COMMON_PARAMS, prefer_skip_nested_validation=True)
+@_base.fill_loader_doc(_CORPUS)
+def load_urdu(path, *, emotions=_base.DEFAULT_EMOTIONS, strict=False):
     """Load the utterance table of the URDU emotional speech corpus.
 
     Lists the clips of the URDU dataset (Latif et al., 2018), natural speech
@@ -61,17 +49,9 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
         :class:`ValueError`; otherwise such files are skipped with one
         :class:`UserWarning` that lists them.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-        {table}
+    {returns}
 
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    NotADirectoryError
-        If ``path`` is a file, not a folder.
+    {raises}
     ValueError
         If ``path`` holds none of the emotion folders or no usable file, or
         an emotion is not a URDU emotion.
@@ -94,35 +74,38 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
 
     Examples
     --------
-    The loader only lists files, so empty files show how it works:
+    The loader only lists files, so empty files in the emotion folders show
+    how it works:
 
     >>> import tempfile
     >>> from pathlib import Path
     >>> from sklearn_prognet.datasets import load_urdu
     >>> tmp = tempfile.TemporaryDirectory()
     >>> urdu = Path(tmp.name)
-    >>> for name in ["Angry/SM1_F10_A010.wav", "Sad/SF2_F1_S001.wav"]:
+    >>> for name in ["Angry/SM1_F10_A010.wav", "Sad/SF2_F1_S001.wav",
+    ...              "Neutral/SM1_F2_N004.wav"]:
     ...     (urdu / name).parent.mkdir(exist_ok=True)
     ...     (urdu / name).touch()
-    >>> load_urdu(urdu, emotions=["angry", "sad"]).drop(columns="file")
-      emotion speaker  gender corpus
-    0   angry     SM1    male   urdu
-    1     sad     SF2  female   urdu
+    >>> load_urdu(urdu, emotions=None).drop(columns="file")
+       emotion speaker  gender corpus
+    0    angry     SM1    male   urdu
+    1  neutral     SM1    male   urdu
+    2      sad     SF2  female   urdu
     >>> tmp.cleanup()
     """
-    emotions = check_emotions(emotions, list(_FOLDERS.values()), _NAME)
-    root = check_dir(path, _NAME)
+    emotions = _base.check_emotions(emotions, list(_FOLDERS.values()), _CORPUS.name)
+    root = _base.check_dir(path, _CORPUS.name)
+    folders = [name for name in _FOLDERS if (root / name).is_dir()]
     expected = (
         f"the URDU layout {str(root)!r}/{{Angry,Happy,Neutral,Sad}}/*.wav with "
         "files named like SM1_F10_A010.wav"
     )
-    folders = [name for name in _FOLDERS if (root / name).is_dir()]
     if not folders:
-        raise layout_error(_NAME, "emotion folder", root, expected)
+        raise _base.layout_error(_CORPUS.name, "emotion folder", root, expected)
     records, problems = [], []
     for folder in folders:
         emotion = _FOLDERS[folder]
-        for file in visible_files(root / folder):
+        for file in _base.visible_files(root / folder):
             name = f"{folder}/{file.name}"
             match = _FILE_NAME.match(file.stem)
             if match is None:
@@ -134,15 +117,7 @@ def load_urdu(path, *, emotions=DEFAULT_EMOTIONS, strict=False):
                     (name, f"emotion letter {letter!r} contradicts folder {folder}")
                 )
                 continue
-            records.append(record(file, emotion, speaker, GENDERS[gender]))
-    return finish_table(
-        records,
-        problems,
-        corpus=_CORPUS,
-        name=_NAME,
-        folder=root,
-        rule="names like SM1_F10_A010.wav",
-        expected=expected,
-        emotions=emotions,
-        strict=strict,
+            records.append(_base.record(file, emotion, speaker, _base.GENDERS[gender]))
+    return _base.finish_table(
+        records, problems, _CORPUS, root, expected, emotions=emotions, strict=strict
     )
