@@ -567,6 +567,21 @@ def test_iemocap_excited(iemocap_dir):
         load_iemocap(iemocap_dir, emotions=["excited"])
 
 
+def test_a_missing_emotion_is_reported_in_the_corpus_name(ravdess_dir):
+    # a corpus with further columns (RAVDESS's intensity, IEMOCAP's ratings)
+    # once named its last column instead ("No intensity utterance ...")
+    for fear in ravdess_dir.glob("Actor_*/03-01-06-*.wav"):
+        fear.unlink()
+    with pytest.warns(
+        UserWarning, match=r"^No RAVDESS file with emotion\(s\) \['fear'\]"
+    ):
+        load_ravdess(ravdess_dir, emotions=["angry", "fear"])
+    with pytest.raises(
+        ValueError, match=r"^No RAVDESS utterance with emotions \['fear'\]"
+    ):
+        load_ravdess(ravdess_dir, emotions=["fear"])
+
+
 def test_iemocap_problems_reported(iemocap_dir):
     evaluation = iemocap_dir / "Session1" / "dialog" / "EmoEvaluation"
     with open(evaluation / "Ses01F_impro01.txt", "a") as f:
