@@ -334,7 +334,7 @@ MUTANTS = [
             "tests/test_multi_corpus.py::test_multi_corpus_network_sees_target_training_folds_only")),
     # -- the training loop's options (the small-corpus recipe)
     Mutant("batched_no_weight_decay", "training applies weight_decay", BAT,
-           "weight_decay=weight_decay,\n            eps=_EPS,", "weight_decay=0.0,\n            eps=_EPS,",
+           "weight_decay=weight_decay,\n            **_ADAM_CONSTANTS,", "weight_decay=0.0,\n            **_ADAM_CONSTANTS,",
            (BR + "test_option_without_randomness_equals_the_reference_loop[dnn-weight_decay]", BR + "test_weight_decay_is_decoupled")),
     Mutant("batched_weight_decay_coupled", "weight decay is decoupled (AdamW)", BAT,
            "_fused_adamw_ if weight_decay else", "_fused_adam_ if weight_decay else",

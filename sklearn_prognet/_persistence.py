@@ -34,6 +34,7 @@ from skorch import NeuralNet
 
 import sklearn_prognet
 from sklearn_prognet._moved import current_name
+from sklearn_prognet.utils._docstring import Substitution
 
 # The format of what save_model writes. Bump it when a change would make an
 # older release misread a new file (new stored classes, renamed fields).
@@ -47,6 +48,8 @@ _READABLE_FORMATS = (1,)
 _METADATA_MEMBER = "sklearn_prognet.json"
 
 _INSTALL_HINT = 'pip install "sklearn-prognet[persist]"'
+# The docstrings of save_model and load_model say so (a @Substitution field).
+_NEEDS_SKOPS = f"Needs the optional dependency skops: ``{_INSTALL_HINT}``."
 
 # The types a saved model may contain besides those skops trusts by default
 # (scikit-learn's estimators, numpy's arrays and Python's builtins). Every
@@ -406,6 +409,7 @@ def _restore(value, done):
 # -- saving --------------------------------------------------------------------
 
 
+@Substitution(needs_skops=_NEEDS_SKOPS)
 def save_model(model, path, *, card=None):
     """Save a fitted model with skops, and a model card beside it.
 
@@ -419,8 +423,7 @@ def save_model(model, path, *, card=None):
     Both files are written to temporary files first and then renamed, so an
     interrupted save leaves no half-written file.
 
-    Needs the optional dependency skops: ``pip install
-    "sklearn-prognet[persist]"``.
+    {needs_skops}
 
     Read more in the :ref:`User Guide <save_and_load>`.
 
@@ -582,9 +585,7 @@ def model_card(model, file_name, facts, versions):
         "",
         f"A {_describe(model)} saved by sklearn_prognet {versions['sklearn_prognet']} "
         f"on {now}, in the skops format (model file format {FORMAT_VERSION}).",
-        "",
-        "## Classes",
-        "",
+        *_heading("Classes"),
     ]
     counts = facts.pop("class_counts", None) or {}
     classes = getattr(model, "classes_", None)
@@ -595,7 +596,7 @@ def model_card(model, file_name, facts, versions):
     else:
         lines += ["| class | training samples |", "|---|---|"]
         lines += [f"| {c} | {counts.get(_plain(c), 'not stated')} |" for c in classes]
-    lines += ["", "## Training data and method", ""]
+    lines += _heading("Training data and method")
     for key, label in _CARD_FACTS:
         value = facts.pop(key, None)
         lines.append(f"- {label}: {'not stated' if value is None else _text(value)}")
@@ -604,25 +605,19 @@ def model_card(model, file_name, facts, versions):
         lines += ["", "Settings:", ""]
         lines += [f"- `{key}`: {_text(value)}" for key, value in settings.items()]
     if facts:
-        lines += ["", "### Other details", ""]
+        lines += _heading("Other details", level=3)
         lines += [f"- {key}: {_text(value)}" for key, value in facts.items()]
-    lines += [
-        "",
-        "## Steps",
-        "",
-        "| step | estimator | settings (non-default) |",
-        "|---|---|---|",
-    ]
+    lines += _heading("Steps")
+    lines += ["| step | estimator | settings (non-default) |", "|---|---|---|"]
     for name, step in _steps(model):
         changed = _changed_params(step)
         text = ", ".join(f"`{k}={_short(v)}`" for k, v in changed.items()) or "defaults"
         lines.append(f"| {name} | {type(step).__name__} | {text} |")
-    lines += ["", "## Software", "", "| package | version |", "|---|---|"]
+    lines += _heading("Software")
+    lines += ["| package | version |", "|---|---|"]
     lines += [f"| {name} | {version} |" for name, version in versions.items()]
+    lines += _heading("Loading")
     lines += [
-        "",
-        "## Loading",
-        "",
         "```python",
         "from sklearn_prognet import load_model",
         "",
@@ -634,6 +629,11 @@ def model_card(model, file_name, facts, versions):
         "",
     ]
     return "\n".join(lines)
+
+
+def _heading(title, level=2):
+    """The lines of a Markdown heading, with a blank line on either side."""
+    return ["", f"{'#' * level} {title}", ""]
 
 
 def _describe(model):
@@ -690,6 +690,7 @@ def _short(value, limit=80):
 # -- loading ---------------------------------------------------------------------
 
 
+@Substitution(needs_skops=_NEEDS_SKOPS)
 def load_model(path):
     """Load a model saved by :func:`save_model`.
 
@@ -700,8 +701,7 @@ def load_model(path):
     trusts). The networks come back as skorch nets in eval mode on CPU, with
     their weights, so the model predicts as the one that was saved.
 
-    Needs the optional dependency skops: ``pip install
-    "sklearn-prognet[persist]"``.
+    {needs_skops}
 
     Read more in the :ref:`User Guide <save_and_load>`.
 

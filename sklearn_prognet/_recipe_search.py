@@ -97,7 +97,7 @@ class RecipeSearchResult:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            The samples.
+            The samples, as for :meth:`predict_proba`.
 
         Returns
         -------

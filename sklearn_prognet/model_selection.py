@@ -31,6 +31,8 @@ from sklearn.utils import check_random_state, indexable
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from sklearn_prognet.stats import _REFERENCES
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -69,6 +71,17 @@ _VALIDATION_OPTIONS = ("next", "random", None)
 # partition of an earlier repeat, before the duplicate is accepted with a warning.
 _MAX_REDRAWS = 25
 
+# The parameters of FoldRoles.split and FoldRoles.split_roles, a field of
+# FoldRoles's docstrings.
+_SPLIT_PARAMETERS = """
+        X : array-like of shape (n_samples, n_features)
+            Training data, passed to the wrapped splitter.
+        y : array-like of shape (n_samples,), default=None
+            Target, passed to the wrapped splitter.
+        groups : array-like of shape (n_samples,), default=None
+            Speaker (group) of each sample, passed to the wrapped splitter.
+"""
+
 
 def _check_integer(name, value, minimum):
     """Raise a ValueError unless ``value`` is an integer >= ``minimum``."""
@@ -81,6 +94,7 @@ def _check_integer(name, value, minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value}.")
 
 
+@Substitution(**_REFERENCES)
 class RepeatedStratifiedGroupKFold(BaseCrossValidator):
     """Repeated stratified k-fold cross-validator that is aware of speakers.
 
@@ -175,9 +189,7 @@ class RepeatedStratifiedGroupKFold(BaseCrossValidator):
 
     References
     ----------
-    .. [1] J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
-       "Progressive Neural Networks for Transfer Learning in Emotion
-       Recognition", Proc. Interspeech, 2017.
+    .. [1] {gideon_2017}
 
     Examples
     --------
@@ -550,6 +562,7 @@ class Fold(NamedTuple):
     test: np.ndarray
 
 
+@Substitution(**_REFERENCES, split_parameters=_SPLIT_PARAMETERS)
 class FoldRoles(BaseCrossValidator):
     """Test, validation and training folds of the paper's cross-validation.
 
@@ -618,9 +631,7 @@ class FoldRoles(BaseCrossValidator):
 
     References
     ----------
-    .. [1] J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
-       "Progressive Neural Networks for Transfer Learning in Emotion
-       Recognition", Proc. Interspeech, 2017.
+    .. [1] {gideon_2017}
 
     Examples
     --------
@@ -718,12 +729,7 @@ class FoldRoles(BaseCrossValidator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, passed to the wrapped splitter.
-        y : array-like of shape (n_samples,), default=None
-            Target, passed to the wrapped splitter.
-        groups : array-like of shape (n_samples,), default=None
-            Speaker (group) of each sample, passed to the wrapped splitter.
+        {split_parameters}
 
         Yields
         ------
@@ -810,12 +816,7 @@ class FoldRoles(BaseCrossValidator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, passed to the wrapped splitter.
-        y : array-like of shape (n_samples,), default=None
-            Target, passed to the wrapped splitter.
-        groups : array-like of shape (n_samples,), default=None
-            Speaker (group) of each sample, passed to the wrapped splitter.
+        {split_parameters}
 
         Yields
         ------

@@ -224,6 +224,46 @@ _SEARCH_OPTIONS = """
 """
 
 
+def _start_search(estimator, X, y, groups, options):
+    """Check the arguments of a search; return the data, the rng and the trainer.
+
+    ``options`` holds the public functions' ``(search_space, n_candidates,
+    ensemble_size, random_state, engine, n_jobs)``, in their signatures'
+    order. The data come back as arrays (``X`` may stay a DataFrame). The
+    trainer, ``train_searches(searches)``, trains a list of
+    :class:`~sklearn_prognet._recipe_search.Search` and returns one
+    :class:`RecipeSearchResult` each.
+    """
+    search_space, n_candidates, ensemble_size, random_state, engine, n_jobs = options
+    search_space = SMALL_CORPUS_SEARCH_SPACE if search_space is None else search_space
+    X, y, groups, candidates, rng = _recipe_search.prepare(
+        estimator,
+        X,
+        y,
+        groups,
+        search_space=search_space,
+        n_candidates=n_candidates,
+        ensemble_size=ensemble_size,
+        engine=engine,
+        random_state=random_state,
+    )
+
+    def train_searches(searches):
+        # The networks' seed is drawn only now, after the caller has drawn
+        # the folds' seeds from rng: a seeded search keeps its networks.
+        return _recipe_search.search_many(
+            estimator,
+            searches,
+            candidates,
+            ensemble_size=ensemble_size,
+            seed=_recipe_search.base_seed(estimator, rng),
+            engine=engine,
+            n_jobs=n_jobs,
+        )
+
+    return X, y, groups, rng, train_searches
+
+
 @Substitution(search_parameters=_SEARCH_PARAMETERS, search_options=_SEARCH_OPTIONS)
 def search_recipe(
     estimator,
@@ -302,29 +342,11 @@ def search_recipe(
     >>> result.predict(emodb.data[:2]).shape
     (2,)
     """
-    search_space = SMALL_CORPUS_SEARCH_SPACE if search_space is None else search_space
-    X, y, groups, candidates, rng = _recipe_search.prepare(
-        estimator,
-        X,
-        y,
-        groups,
-        search_space=search_space,
-        n_candidates=n_candidates,
-        ensemble_size=ensemble_size,
-        engine=engine,
-        random_state=random_state,
-    )
+    options = (search_space, n_candidates, ensemble_size, random_state, engine, n_jobs)
+    X, y, groups, rng, train_searches = _start_search(estimator, X, y, groups, options)
     splitter = _recipe_search.splitter(cv, rng)
     splits = list(splitter.split(X, y, groups))
-    (result,) = _recipe_search.search_many(
-        estimator,
-        [_recipe_search.Search(X, y, groups, splits)],
-        candidates,
-        ensemble_size=ensemble_size,
-        seed=_recipe_search.base_seed(estimator, rng),
-        engine=engine,
-        n_jobs=n_jobs,
-    )
+    (result,) = train_searches([_recipe_search.Search(X, y, groups, splits)])
     return result
 
 
@@ -402,18 +424,8 @@ def nested_search_recipe(
     >>> [search.best_params["lr"] in (0.003, 0.01) for search in results["search"]]
     [True, True]
     """
-    search_space = SMALL_CORPUS_SEARCH_SPACE if search_space is None else search_space
-    X, y, groups, candidates, rng = _recipe_search.prepare(
-        estimator,
-        X,
-        y,
-        groups,
-        search_space=search_space,
-        n_candidates=n_candidates,
-        ensemble_size=ensemble_size,
-        engine=engine,
-        random_state=random_state,
-    )
+    options = (search_space, n_candidates, ensemble_size, random_state, engine, n_jobs)
+    X, y, groups, rng, train_searches = _start_search(estimator, X, y, groups, options)
     if hasattr(outer_cv, "split") or isinstance(outer_cv, int):
         outer_cv = _recipe_search.splitter(outer_cv, rng).split(X, y, groups)
     outer = [(np.asarray(train), np.asarray(test)) for train, test in outer_cv]
@@ -422,15 +434,7 @@ def nested_search_recipe(
     for train, _ in outer:
         sub = (_recipe_search.take(X, train), y[train], groups[train])
         searches.append(_recipe_search.Search(*sub, list(inner.split(*sub))))
-    results = _recipe_search.search_many(
-        estimator,
-        searches,
-        candidates,
-        ensemble_size=ensemble_size,
-        seed=_recipe_search.base_seed(estimator, rng),
-        engine=engine,
-        n_jobs=n_jobs,
-    )
+    results = train_searches(searches)
     scores = [
         _recipe_search.ensemble_uar(
             result.best_estimators, _recipe_search.take(X, test), y[test]

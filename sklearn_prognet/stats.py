@@ -25,6 +25,7 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from sklearn_prognet.utils._compat import Interval, StrOptions, validate_params
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -40,6 +41,23 @@ __all__ = [
 ]
 
 _ALTERNATIVES = {"two-sided", "greater", "less"}
+
+# The references that several docstrings cite (here and in model_selection),
+# as @Substitution fields: ``.. [1] {gideon_2017}`` in the docstring of a
+# module-level function or class, whose indentation the continuation lines have.
+_REFERENCES = {
+    "gideon_2017": """
+    J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
+       "Progressive Neural Networks for Transfer Learning in Emotion
+       Recognition", Proc. Interspeech, 2017.""",
+    "nadeau_2003": """
+    C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
+       Machine Learning, 52(3):239-281, 2003.""",
+    "bouckaert_2004": """
+    R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
+       Significance Tests for Comparing Learning Algorithms", Advances in
+       Knowledge Discovery and Data Mining (PAKDD), LNCS 3056, pp. 3-12, 2004.""",
+}
 
 
 @dataclass(frozen=True)
@@ -231,6 +249,7 @@ def _as_sizes(sizes, name, n):
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(**_REFERENCES)
 def corrected_repeated_cv_ttest(
     scores_a, scores_b, *, n_train, n_test, alternative="two-sided", df=None
 ):
@@ -314,14 +333,9 @@ def corrected_repeated_cv_ttest(
 
     References
     ----------
-    .. [1] C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
-       Machine Learning, 52(3):239-281, 2003.
-    .. [2] R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
-       Significance Tests for Comparing Learning Algorithms", Advances in
-       Knowledge Discovery and Data Mining (PAKDD), LNCS 3056, pp. 3-12, 2004.
-    .. [3] J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
-       "Progressive Neural Networks for Transfer Learning in Emotion
-       Recognition", Proc. Interspeech, 2017.
+    .. [1] {nadeau_2003}
+    .. [2] {bouckaert_2004}
+    .. [3] {gideon_2017}
 
     Examples
     --------
@@ -404,6 +418,7 @@ def _variance_correction(n_differences, test_train_ratio):
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(**_REFERENCES)
 def compare_cv_results(
     cv_results_a,
     cv_results_b,
@@ -456,10 +471,8 @@ def compare_cv_results(
 
     References
     ----------
-    .. [1] C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
-       Machine Learning, 52(3):239-281, 2003.
-    .. [2] R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
-       Significance Tests for Comparing Learning Algorithms", PAKDD, 2004.
+    .. [1] {nadeau_2003}
+    .. [2] {bouckaert_2004}
 
     Examples
     --------
@@ -570,6 +583,7 @@ class RepeatedCVSummary:
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(**_REFERENCES)
 def summarize_repeated_cv(scores, n_repeats=None, *, ddof=1):
     """Mean score and mean within-repeat standard deviation of repeated CV.
 
@@ -612,9 +626,7 @@ def summarize_repeated_cv(scores, n_repeats=None, *, ddof=1):
 
     References
     ----------
-    .. [1] J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
-       "Progressive Neural Networks for Transfer Learning in Emotion
-       Recognition", Proc. Interspeech, 2017.
+    .. [1] {gideon_2017}
 
     Examples
     --------
@@ -798,6 +810,7 @@ def _bayesian_ttest(differences, test_train_ratio, rope):
     },
     prefer_skip_nested_validation=True,
 )
+@Substitution(**_REFERENCES)
 def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01):
     r"""Bayesian correlated t-test of two models evaluated by repeated CV.
 
@@ -884,8 +897,7 @@ def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01)
     .. [2] A. Benavoli, G. Corani, J. Demšar and M. Zaffalon, "Time for a
        Change: a Tutorial for Comparing Multiple Classifiers Through Bayesian
        Analysis", Journal of Machine Learning Research, 18(77):1-36, 2017.
-    .. [3] C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
-       Machine Learning, 52(3):239-281, 2003.
+    .. [3] {nadeau_2003}
 
     Examples
     --------

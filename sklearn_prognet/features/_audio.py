@@ -384,16 +384,27 @@ def _signal_key(signal, sampling_rate):
     return "signal:" + header + ":" + digest.hexdigest()
 
 
-def _check_X(X, owner):
-    """Return (items, is_file): a list of path strings or of numpy signals."""
+def _only_column(X, owner, what):
+    """X's one column if X is a DataFrame (else X), or a ValueError.
+
+    ``what`` says what the column holds, for the error (a transformer's input
+    is one column of a table: paths, signals or transcripts).
+    """
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(X, pd.DataFrame):
         if X.shape[1] != 1:
             raise ValueError(
                 f"X is a DataFrame with {X.shape[1]} columns; {owner} "
-                "takes one column of audio file paths or signals (e.g. df['file'])."
+                f"takes one column of {what}."
             )
         X = X.iloc[:, 0]
+    return X
+
+
+def _check_X(X, owner):
+    """Return (items, is_file): a list of path strings or of numpy signals."""
+    X = _only_column(X, owner, "audio file paths or signals (e.g. df['file'])")
+    pd = sys.modules.get("pandas")
     if pd is not None and isinstance(X, (pd.Series, pd.Index)):
         X = X.to_list()
     if isinstance(X, (str, bytes, os.PathLike)):

@@ -20,6 +20,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,6 +31,7 @@ from sklearn_prognet.features._audio import (
     _AudioTransformer,
     _InputError,
     _load_signal,
+    _only_column,
     _Row,
     _StatelessTransformer,
     share_torch_threads,
@@ -206,6 +208,19 @@ def _no_progress_bars(transformers):
             logging.enable_progress_bar()
 
 
+def _fetch(owner, preprocessor, name):
+    """Download Hub model ``name`` into the Hugging Face cache.
+
+    Its weights and its input ``preprocessor`` (the name of a transformers
+    Auto class, ``'AutoFeatureExtractor'`` or ``'AutoTokenizer'``); ``owner``
+    is the transformer named if transformers is missing.
+    """
+    transformers = _import_transformers(owner)
+    with _no_progress_bars(transformers):
+        getattr(transformers, preprocessor).from_pretrained(name)
+        transformers.AutoModel.from_pretrained(name)
+
+
 def _model_identity(config, preprocessor, model):
     """Hash of what makes a model's outputs.
 
@@ -308,13 +323,7 @@ class _SpeechModel:
 # Per process: (folder, device) -> (fingerprint, _SpeechModel). Workers forked
 # from a parent that loaded the model inherit it.
 _SPEECH_MODELS = {}
-
-
-def _fetch_speech(name):
-    transformers = _import_transformers("SpeechEmbeddingTransformer")
-    with _no_progress_bars(transformers):
-        transformers.AutoFeatureExtractor.from_pretrained(name)
-        transformers.AutoModel.from_pretrained(name)
+_fetch_speech = partial(_fetch, "SpeechEmbeddingTransformer", "AutoFeatureExtractor")
 
 
 def _cached_model(cache, load, model, folder, device, fingerprint=None):
@@ -787,13 +796,7 @@ class _TextModel:
 
 # Per process: (folder, device) -> (fingerprint, _TextModel).
 _TEXT_MODELS = {}
-
-
-def _fetch_text(name):
-    transformers = _import_transformers("TextEmbeddingTransformer")
-    with _no_progress_bars(transformers):
-        transformers.AutoTokenizer.from_pretrained(name)
-        transformers.AutoModel.from_pretrained(name)
+_fetch_text = partial(_fetch, "TextEmbeddingTransformer", "AutoTokenizer")
 
 
 def _get_text_model(model, folder, device):
@@ -824,15 +827,9 @@ def _load_text_model(model, folder, device):
 
 def _check_texts(X):
     """Return X as a list of str, or raise an error naming the bad item."""
-    pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(X, pd.DataFrame):
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X is a DataFrame with {X.shape[1]} columns; "
-                "TextEmbeddingTransformer takes one column of transcripts "
-                "(e.g. df['transcript'])."
-            )
-        X = X.iloc[:, 0]
+    X = _only_column(
+        X, "TextEmbeddingTransformer", "transcripts (e.g. df['transcript'])"
+    )
     if isinstance(X, str):
         raise ValueError(
             f"X must be a 1-D sequence of transcripts, got a single string "

@@ -29,10 +29,7 @@ from sklearn_prognet.networks._adapter_modules import AdaptedNet, folded_columns
 from sklearn_prognet.networks._batched import train_nets
 from sklearn_prognet.networks._columns import adapter_columns, multi_domain_columns
 from sklearn_prognet.networks._estimators import (
-    _ATTRIBUTES,
-    _DIMENSIONAL_PARAMETERS,
-    _FIT_PARAMETERS,
-    _INPUT_COLUMNS,
+    _NETWORK_FIELDS,
     _PAPER_ACTIVATION,
     _PAPER_ARCHITECTURE,
     _PAPER_LAYERS,
@@ -77,14 +74,7 @@ _ADAPTER_RANK = """
 """
 
 
-@Substitution(
-    training_parameters=_TRAINING_PARAMETERS,
-    fit_parameters=_FIT_PARAMETERS,
-    attributes=_ATTRIBUTES,
-    adapter_rank=_ADAPTER_RANK,
-    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
-    input_columns=_INPUT_COLUMNS,
-)
+@Substitution(**_NETWORK_FIELDS, adapter_rank=_ADAPTER_RANK)
 class ResidualAdapterClassifier(_BaseNetwork):
     """Frozen source network with small trainable residual adapters.
 

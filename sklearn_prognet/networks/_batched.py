@@ -97,9 +97,17 @@ from sklearn_prognet.utils._parallel import (
     stack_workers,
 )
 
-# torch.optim.Adam's defaults
-_BETAS = (0.9, 0.999)
-_EPS = 1e-8
+# The fused Adam kernels' arguments that never change here: torch.optim.Adam's
+# defaults (betas, eps), without AMSGrad, maximisation or gradient scaling.
+_ADAM_CONSTANTS = {
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-8,
+    "amsgrad": False,
+    "maximize": False,
+    "grad_scale": None,
+    "found_inf": None,
+}
 
 # A stack pads every model's epoch to the batches of its longest model:
 # models with fewer than this fraction of them are stacked apart.
@@ -1150,15 +1158,9 @@ def _adam_step(stack, grads, active, lr, weight_decay=0.0):
             exp_avg_sqs,
             [],
             steps,
-            amsgrad=False,
             lr=lr,
-            beta1=_BETAS[0],
-            beta2=_BETAS[1],
             weight_decay=weight_decay,
-            eps=_EPS,
-            maximize=False,
-            grad_scale=None,
-            found_inf=None,
+            **_ADAM_CONSTANTS,
         )
 
 

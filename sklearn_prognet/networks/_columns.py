@@ -165,12 +165,8 @@ def adapter_columns(source_column, source_state, n_classes, adapter_rank):
 
     Parameters
     ----------
-    source_column : ColumnSpec
-        The source's only column.
-    source_state : dict of torch.Tensor
-        Its weights, keyed ``columns.0.<name>``.
-    n_classes : int
-        Width of the new output layer.
+    source_column, source_state, n_classes
+        As in :func:`fine_tuned_columns`.
     adapter_rank : int
         Rank of every adapter.
 

@@ -261,6 +261,16 @@ _ATTRIBUTES = """
         .. versionadded:: 0.1
 """
 
+# The fields that the docstring of every network estimator of the package
+# fills in, for @Substitution (a network adds its own, such as source_y).
+_NETWORK_FIELDS = {
+    "training_parameters": _TRAINING_PARAMETERS,
+    "fit_parameters": _FIT_PARAMETERS,
+    "attributes": _ATTRIBUTES,
+    "dimensional_parameters": _DIMENSIONAL_PARAMETERS,
+    "input_columns": _INPUT_COLUMNS,
+}
+
 
 def _has_regression_head(estimator):
     """Whether ``predict_dimensions`` can work: the availability check.
@@ -870,13 +880,7 @@ def _check_source_y(source_y, name, unfitted, n_samples):
     return labels
 
 
-@Substitution(
-    training_parameters=_TRAINING_PARAMETERS,
-    fit_parameters=_FIT_PARAMETERS,
-    attributes=_ATTRIBUTES,
-    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
-    input_columns=_INPUT_COLUMNS,
-)
+@Substitution(**_NETWORK_FIELDS)
 class DNNClassifier(_BaseNetwork):
     """Feed-forward network trained on the target task alone (no transfer).
 
@@ -1035,14 +1039,7 @@ default=None
 """
 
 
-@Substitution(
-    training_parameters=_TRAINING_PARAMETERS,
-    fit_parameters=_FIT_PARAMETERS,
-    attributes=_ATTRIBUTES,
-    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
-    input_columns=_INPUT_COLUMNS,
-    source_y=_SOURCE_Y,
-)
+@Substitution(**_NETWORK_FIELDS, source_y=_SOURCE_Y)
 class ProgressiveNetClassifier(_BaseNetwork):
     """Progressive neural network: frozen source columns and lateral connections.
 
@@ -1239,11 +1236,7 @@ class ProgressiveNetClassifier(_BaseNetwork):
 
 
 @Substitution(
-    training_parameters=_TRAINING_PARAMETERS,
-    fit_parameters=_FIT_PARAMETERS,
-    attributes=_ATTRIBUTES,
-    dimensional_parameters=_DIMENSIONAL_PARAMETERS,
-    input_columns=_INPUT_COLUMNS,
+    **_NETWORK_FIELDS,
     source_y="""
         source_y : array-like of shape (n_samples,), default=None
             Labels to train an unfitted source on (for example speaker ids).

@@ -208,12 +208,8 @@ class Column(nn.Module):
     ----------
     n_features : int
         Input width.
-    hidden_layer_sizes : tuple of int
-        Widths of the hidden layers.
-    n_outputs : int
-        Width of the output layer (logits).
-    activation : str
-        Hidden non-linearity, a key of ``ACTIVATIONS``.
+    hidden_layer_sizes, n_outputs, activation
+        As in :class:`ColumnSpec`.
     dropout : float
         Dropout probability after every hidden layer while training.
     lateral_widths : tuple of tuple of int

@@ -71,10 +71,8 @@ def masked_ccc_loss(pred, target, eps=1e-8):
 
     Parameters
     ----------
-    pred : torch.Tensor of shape (n_samples, n_dims)
-        Predicted ratings.
-    target : torch.Tensor of shape (n_samples, n_dims)
-        Ratings; NaN where missing.
+    pred, target
+        As in :func:`masked_mse`.
     eps : float, default=1e-8
         Added to the denominator, which is 0 only for constant, equal
         predictions and ratings.
