@@ -56,8 +56,6 @@ from sklearn_prognet.experiments._inputs import (
 from sklearn_prognet.experiments._options import Option
 from sklearn_prognet.experiments._plots import plot_cross_corpus
 from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
     Arm,
     Command,
     Experiment,
@@ -88,7 +86,6 @@ from sklearn_prognet.experiments._transfer import (
     check_train_folds,
     fit_source_model,
 )
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_cross_corpus"]
@@ -496,7 +493,6 @@ def _curve_rows(results):
     return rows
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
 @takes_run_options
 def run_cross_corpus(
     out,
@@ -540,10 +536,7 @@ def run_cross_corpus(
         Seed of the folds, the source model and every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -599,11 +592,6 @@ register(
             TRAIN_FOLDS,
         ),
         function="run_cross_corpus",
-        arguments=lambda args: {
-            "source": args.source,
-            "target": args.target,
-            "train_folds": args.train_folds,
-        },
         default_out=_default_out,
     ),
 )

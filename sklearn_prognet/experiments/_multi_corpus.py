@@ -60,13 +60,12 @@ from sklearn_prognet.experiments._inputs import (
     load_corpus,
     parse_spec,
 )
-from sklearn_prognet.experiments._options import RUN_SECTION, Option, parameter_doc
+from sklearn_prognet.experiments._options import Option
 from sklearn_prognet.experiments._plots import (
     plot_cross_corpus,
     plot_uar_vs_params,
 )
 from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
     Arm,
     Command,
     Experiment,
@@ -97,7 +96,6 @@ from sklearn_prognet.experiments._transfer import (
     check_train_folds,
     fit_source_model,
 )
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multi_corpus"]
@@ -921,11 +919,7 @@ _NORMALIZATION = """\
 """
 
 
-@Substitution(
-    run_parameters=parameter_doc(RUN_SECTION, own={"normalization": _NORMALIZATION}),
-    network_parameters=NETWORK_PARAMETERS,
-)
-@takes_run_options
+@takes_run_options(own={"normalization": _NORMALIZATION})
 def run_multi_corpus(
     out,
     corpora,
@@ -979,13 +973,10 @@ def run_multi_corpus(
         Emotion classes; every corpus must have them all.
     {run_parameters}
     seed : int, default=0
-        Seed of the folds, the source networks and every fit.
+        Seed of the folds, of each target's source network and of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -1055,11 +1046,6 @@ register(
             ),
         ),
         function="run_multi_corpus",
-        arguments=lambda args: {
-            "corpora": args.corpora,
-            "train_folds": args.train_folds,
-            "joint_validation": args.joint_validation,
-        },
         default_out=_default_out,
     ),
 )

@@ -53,8 +53,6 @@ from sklearn_prognet.experiments._inputs import (
 from sklearn_prognet.experiments._options import Option, float_list, name_list
 from sklearn_prognet.experiments._plots import plot_bars, plot_learning_curves
 from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
     Arm,
     Command,
     Experiment,
@@ -77,7 +75,6 @@ from sklearn_prognet.experiments._stats import (
 )
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.metrics import ccc_score
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multitask"]
@@ -639,7 +636,6 @@ def _learning_curve_lines(folder, results, arms):
     return lines, curve_rows(curves, {title: name for name, title in arms_labels})
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
 @takes_run_options
 def run_multitask(
     out,
@@ -693,10 +689,7 @@ def run_multitask(
         Seed of the folds and, with (repeat, fold), of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -781,12 +774,6 @@ register(
             ),
         ),
         function="run_multitask",
-        arguments=lambda args: {
-            "corpus": args.corpus,
-            "dimensions": args.dimensions,
-            "dimensional_weights": args.dimensional_weights,
-            "dimensional_loss": args.dimensional_loss,
-        },
         default_out=lambda args: (
             Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
         ),

@@ -42,8 +42,6 @@ from sklearn_prognet.experiments._inputs import (
 from sklearn_prognet.experiments._options import Option, name_list
 from sklearn_prognet.experiments._plots import plot_learning_curves
 from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
     Arm,
     Command,
     Experiment,
@@ -66,7 +64,6 @@ from sklearn_prognet.experiments._stats import (
     paired_test,
     summarize,
 )
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_paralinguistic"]
@@ -433,7 +430,6 @@ _CURVES_NOTE_ALL_EPOCHS = (
 )
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
 @takes_run_options
 def run_paralinguistic(
     out,
@@ -482,10 +478,7 @@ def run_paralinguistic(
         Seed of the folds and, with (repeat, fold, method), of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -509,10 +502,6 @@ def run_paralinguistic(
     """
     options = RunOptions(**options)
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)
-
-
-def _arguments(args):
-    return {"corpus": args.corpus, "sources": args.sources, "baselines": args.baselines}
 
 
 register(
@@ -562,7 +551,6 @@ register(
             ),
         ),
         function="run_paralinguistic",
-        arguments=_arguments,
         default_out=lambda args: Path("results") / "paralinguistic",
     ),
 )

@@ -77,6 +77,7 @@ from sklearn_prognet.experiments._store import (
     read_record_lines,
     write_atomic,
 )
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
@@ -101,10 +102,13 @@ CONFUSION_PNG = "confusion_matrices.png"
 #: Experiment name (``config.json``'s ``experiment``) -> its Experiment.
 EXPERIMENTS = {}
 
-#: The parameters every ``run_*`` function shares, for their docstrings
-#: (derived from the declaration of the options, ``_options.py``).
-RUN_PARAMETERS = parameter_doc(RUN_SECTION)
-NETWORK_PARAMETERS = parameter_doc(NETWORK_SECTION)
+#: The Returns section of every ``run_*`` docstring (its ``{returns}`` field).
+_RUN_RETURNS = """\
+    Returns
+    -------
+    result : ExperimentResult
+        The results folder, the per-fit scores and the report's path.
+"""
 
 
 class _RunOptionsMethods:
@@ -146,7 +150,7 @@ RunOptions = make_dataclass(
 RunOptions.__doc__ = "The options every experiment takes (see the ``run_*`` functions)."
 
 
-def takes_run_options(run):
+def takes_run_options(run=None, *, own=None):
     """Decorator: ``run``, written with ``**options``, takes every run option.
 
     The run options are declared once (``_options.py``), so a ``run_*``
@@ -155,14 +159,22 @@ def takes_run_options(run):
     and editors show lists its own parameters, then every run option with its
     default; a name that is neither is refused as Python refuses it, in the
     function's name.
+
+    The docstring's shared fields are filled in as well: ``{run_parameters}``
+    and ``{network_parameters}`` with the declared options' entries (``own``
+    maps an option's name to the entry the function words its own way, see
+    :func:`._options.parameter_doc`), ``{returns}`` with the Returns section
+    of every ``run_*`` function.
     """
-    own = inspect.signature(run)
-    parameters = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    if run is None:  # @takes_run_options(own=...)
+        return functools.partial(takes_run_options, own=own)
+    written = inspect.signature(run)
+    parameters = [p for p in written.parameters.values() if p.kind is not p.VAR_KEYWORD]
     parameters += [
         inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
         for f in fields(RunOptions)
     ]
-    signature = own.replace(parameters=parameters)
+    signature = written.replace(parameters=parameters)
 
     @functools.wraps(run)
     def wrapper(*args, **kwargs):
@@ -173,7 +185,11 @@ def takes_run_options(run):
         return run(*args, **kwargs)
 
     wrapper.__signature__ = signature
-    return wrapper
+    return Substitution(
+        run_parameters=parameter_doc(RUN_SECTION, own=own),
+        network_parameters=parameter_doc(NETWORK_SECTION, own=own),
+        returns=_RUN_RETURNS,
+    )(wrapper)
 
 
 @dataclass(frozen=True)
@@ -428,13 +444,12 @@ class Command:
     description : str
         The first paragraph of ``sklearn-prognet NAME --help``.
     options : tuple of Option
-        The experiment's own options (``_options.Option``), flags first.
+        The experiment's own options (``_options.Option``), flags first: the
+        parameters of its ``run_*`` function that the command passes on by name
+        (:meth:`arguments`).
     function : str
         The name of its ``run_*`` function in :mod:`sklearn_prognet.experiments`
         (the command line calls the public function).
-    arguments : callable
-        The parsed arguments -> the ``run_*`` function's own arguments
-        (positional ones by name), the shared options left out.
     default_out : callable
         The parsed arguments -> the results folder when --out is not given.
     hidden : tuple of str, default=()
@@ -447,9 +462,16 @@ class Command:
     description: str
     options: tuple
     function: str
-    arguments: object
     default_out: object
     hidden: tuple = ()
+
+    def arguments(self, args):
+        """The parsed arguments -> the ``run_*`` function's own arguments, by name.
+
+        Those of its own options (positional ones too), the shared ones left
+        out.
+        """
+        return {option.name: getattr(args, option.name) for option in self.options}
 
 
 def register(cls, command=None):
