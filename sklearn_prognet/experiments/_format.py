@@ -93,6 +93,11 @@ def df_text(ttest_df):
     return f"{ttest_df} (the paper's; the number of paired scores − 1 if smaller)"
 
 
+def table_note(note, analysis):
+    """A table's note, its ``{alpha}`` and ``{df}`` those of the report's t-tests."""
+    return note.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df))
+
+
 def probability(p):
     """A posterior probability with 3 decimals (``>0.999``, ``<0.001`` at the ends)."""
     if p is None or not math.isfinite(p):
