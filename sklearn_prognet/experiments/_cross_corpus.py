@@ -26,7 +26,6 @@ from sklearn_prognet.experiments._fits import (
     METHODS,
     FitData,
     derive_seed,
-    per_speaker,
 )
 from sklearn_prognet.experiments._folds import SPEAKER_INDEPENDENT, make_folds
 from sklearn_prognet.experiments._inputs import (
@@ -367,7 +366,7 @@ def _introduction(status, results):
 
 
 def _normalization_text(config):
-    if per_speaker(config["normalization"]):
+    if _format.per_speaker_run(config):
         return (
             "per speaker, in both corpora: every speaker of the source and of the "
             "target is standardised with their own utterances (target test speakers "

@@ -151,9 +151,14 @@ _BAYES_NOTE = (
 )
 
 
+def per_speaker_run(config):
+    """Whether a run normalised every speaker on their own rows (``config.json``)."""
+    return per_speaker(config.get("normalization", DEFAULT_NORMALIZATION))
+
+
 def normalization_text(config):
     """The z-normalisation of a run's pipelines, in words."""
-    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
+    if per_speaker_run(config):
         return (
             "Features are normalised per speaker (SpeakerStandardScaler in a "
             "Pipeline): every speaker with the mean and standard deviation of their "

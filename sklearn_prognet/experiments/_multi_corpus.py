@@ -779,7 +779,7 @@ def _joint_validation_line(config):
 
 
 def _normalization_line(config):
-    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
+    if _format.per_speaker_run(config):
         return (
             "every speaker is standardised on their own utterances, within "
             "their corpus (speaker ids are prefixed with the corpus): the "
