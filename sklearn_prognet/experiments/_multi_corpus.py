@@ -32,6 +32,7 @@ from sklearn_prognet.experiments._fits import (
     METHOD_LABELS,
     FitData,
     FitTask,
+    NetworkWrapper,
     adapter_rank,
     derive_seed,
     feature_rows,
@@ -164,7 +165,7 @@ def corpus_speakers(corpora):
     )  # fmt: skip
 
 
-class JointNetwork(ClassifierMixin, BaseEstimator):
+class JointNetwork(NetworkWrapper, ClassifierMixin, BaseEstimator):
     """A multi-corpus network for one target, trained with the other corpora.
 
     ``fit(X, y, X_val, y_val)`` gets the target's training rows and its
@@ -195,14 +196,8 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         frame["corpus"] = corpus
         return frame
 
-    def fit(self, X, y, X_val=None, y_val=None):
-        """Train on the other corpora and the target's training rows."""
-        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
-        network = self.inner_estimator().fit(**arguments)
-        return self.set_inner_fitted(network, arguments)
-
-    # The three methods below let the batched engine train the network
-    # (sklearn_prognet.model_selection.fit_batched): fit is these three.
+    # The three methods below declare the network that fit trains (see
+    # NetworkWrapper): the batched engine trains it with the other methods'.
 
     def inner_estimator(self):
         """The unfitted :class:`~sklearn_prognet.MultiCorpusClassifier` of ``fit``."""
@@ -233,11 +228,8 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         return {"X": frame, "y": labels, "X_val": X_val, "y_val": np.asarray(y_val)}
 
     def set_inner_fitted(self, network, arguments):
-        """Adopt the fitted classifier; return self."""
-        self.net_ = network
-        self.classes_ = network.classes_
-        for name in ("n_trainable_params_", "best_epoch_", "n_iter_", "history_"):
-            setattr(self, name, getattr(network, name))
+        """Adopt the fitted classifier and the rows of each corpus; return self."""
+        super().set_inner_fitted(network, arguments)
         names, counts = np.unique(arguments["X"]["corpus"], return_counts=True)
         self._record_fields = {
             "n_train_joint": int(len(arguments["y"])),

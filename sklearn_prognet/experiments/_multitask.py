@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from sklearn_prognet.experiments import _format, _skeleton, _stats
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import derive_seed
+from sklearn_prognet.experiments._fits import NetworkWrapper, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
 from sklearn_prognet.experiments._inputs import (
     RATING_COLUMNS,
@@ -351,12 +351,11 @@ def _task(fold, arm, options):
     return _skeleton.step_task(fold, arm, options, seed)
 
 
-class RatedNetwork(ClassifierMixin, BaseEstimator):
+class RatedNetwork(NetworkWrapper, ClassifierMixin, BaseEstimator):
     """A DNN that also learns the ratings of its training rows.
 
-    It declares the DNN it trains (``inner_estimator``,
-    ``inner_fit_arguments``, ``set_inner_fitted``), so that the batched
-    engine trains it with the other arms; ``fit`` is these three in a row.
+    It declares the DNN it trains (a :class:`._fits.NetworkWrapper`), so
+    that the batched engine trains it with the other arms.
 
     ``ratings`` are those of the rows ``fit`` gets, in the same order (the
     task's training folds); it never holds those of other rows.
@@ -373,12 +372,6 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         self.dimensional_loss = dimensional_loss
         self.network = network
         self.random_state = random_state
-
-    def fit(self, X, y, X_val=None, y_val=None):
-        """Train on the classes and the ratings; validate on the classes."""
-        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
-        network = self.inner_estimator().fit(**arguments)
-        return self.set_inner_fitted(network, arguments)
 
     def inner_estimator(self):
         """The unfitted DNN that ``fit`` trains (the batched engine trains it)."""
@@ -398,14 +391,6 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         dimensions = pd.DataFrame(self.ratings, columns=list(self.dimension_names))
         return {"X": X, "y": y, "X_val": X_val, "y_val": y_val,
                 "dimensions": dimensions}  # fmt: skip
-
-    def set_inner_fitted(self, network, arguments):
-        """Make this network fitted from its fitted DNN; return self."""
-        self.net_ = network
-        for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
-                     "history_"):  # fmt: skip
-            setattr(self, name, getattr(network, name))
-        return self
 
     def predict(self, X):
         """Predict the classes."""
