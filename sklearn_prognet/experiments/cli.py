@@ -68,21 +68,22 @@ _EPILOG_RUN = (
 )
 
 
+def _widths(text):
+    """The layer widths of '256,256,256,256' or '256x4' (ValueError if neither)."""
+    if "x" in text:
+        width, depth = text.split("x")
+        return [int(width)] * int(depth)
+    return [int(v) for v in text.split(",") if v]
+
+
 def _hidden_sizes(text):
-    """'256,256,256,256' or '256x4'."""
-    text = text.replace(" ", "").lower()
-    try:
-        if "x" in text:
-            width, depth = text.split("x")
-            sizes = [int(width)] * int(depth)
-        else:
-            sizes = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: use widths separated by commas (256,256) or WIDTHxDEPTH (256x4)"
-        ) from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give at least one positive width")
+    """An argparse type: '256,256,256,256' or '256x4'."""
+    sizes = _options.positive_integers(
+        text.replace(" ", "").lower(),
+        _widths,
+        unreadable=": use widths separated by commas (256,256) or WIDTHxDEPTH (256x4)",
+        not_positive=": give at least one positive width",
+    )
     return tuple(sizes)
 
 
