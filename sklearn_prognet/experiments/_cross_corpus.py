@@ -265,21 +265,13 @@ class CrossCorpus(_skeleton.Experiment):
         tests = [(str(n), label, result) for n, c in stats.items()
                  for label, result in c.tests]  # fmt: skip
         lines = _introduction(self.status(results), results)
-        lines += [
-            "## Test UAR on the target",
-            "",
+        lines += _format.section(
+            "Test UAR on the target",
             self.summary_table(results, analysis),
-            "",
             _format.table_note(_TABLE_NOTE, analysis),
-            "",
-        ]
+        )
         lines += _figure_lines(folder, results, stats)
-        lines += [
-            "## Significance tests",
-            "",
-            _format.significance_table("Training folds", tests, analysis.alpha),
-            "",
-        ]
+        lines += _format.significance_section("Training folds", tests, analysis.alpha)
         return lines + _training_lines(results), _curve_rows(results)
 
 

@@ -140,6 +140,19 @@ def significance_table(group_header, tests, alpha):
     return table + "\n\n" + _BAYES_NOTE.format(rope=rope)
 
 
+def section(heading, *blocks):
+    """A report section: its ``## heading``, then the blocks, each with a blank line."""
+    lines = [f"## {heading}", ""]
+    for block in blocks:
+        lines += [block, ""]
+    return lines
+
+
+def significance_section(group_header, tests, alpha):
+    """The report's section of the tests (see :func:`significance_table`)."""
+    return section("Significance tests", significance_table(group_header, tests, alpha))
+
+
 _BAYES_NOTE = (
     "A vs B: mean ΔUAR = A − B. t, df, p: corrected repeated cross-validation "
     "t-test (two-sided). P(A better), P(rope), P(B better): Bayesian correlated "

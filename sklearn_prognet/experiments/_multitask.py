@@ -211,20 +211,13 @@ class MultiTask(_skeleton.Experiment):
         config = results.config
         arms = self.arms(config)
         lines = _introduction(self.status(results), results.saved)
-        lines += [
-            "## Test UAR and CCC",
-            "",
+        lines += _format.section(
+            "Test UAR and CCC",
             _summary_table(results, analysis, arms),
-            "",
             _format.table_note(_TABLE_NOTE, analysis),
-            "",
-            "## Significance tests",
-            "",
-            _format.significance_table(
-                "Arms", _tests(results, analysis, arms), analysis.alpha
-            ),
-            "",
-        ]
+        )
+        tests = _tests(results, analysis, arms)
+        lines += _format.significance_section("Arms", tests, analysis.alpha)
         lines += _plot_lines(folder, results, arms)
         curve_lines, rows = _learning_curve_lines(folder, results, arms)
         return lines + curve_lines, rows

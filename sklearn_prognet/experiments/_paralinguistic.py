@@ -185,18 +185,12 @@ class Paralinguistic(_skeleton.Experiment):
             for label, result in comparison.tests
         ] + self._baseline_tests(results, analysis)
         lines = _introduction(self.status(results), results.saved)
-        lines += [
-            "## Table 2 analogue: test UAR",
-            "",
+        lines += _format.section(
+            "Table 2 analogue: test UAR",
             self.summary_table(results, analysis),
-            "",
             _format.table_note(_TABLE_NOTE, analysis),
-            "",
-            "## Significance tests",
-            "",
-            _format.significance_table("Source", tests, analysis.alpha),
-            "",
-        ]
+        )
+        lines += _format.significance_section("Source", tests, analysis.alpha)
         lines += _source_network_lines(results)
         curve_lines, rows = _learning_curve_lines(folder, results)
         return lines + curve_lines, rows
