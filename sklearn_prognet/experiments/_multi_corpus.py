@@ -403,8 +403,7 @@ def _source_networks(store, corpora, network, options):
     if todo:
         log(f"Training the pooled source networks of {', '.join(todo)}.")
         threads = threads_per_fit(options.torch_threads)
-        jobs_args = (options.n_jobs, options.backend, options.scheduler)
-        with parallel_context(*jobs_args) as jobs:
+        with parallel_context(**options.parallel_options()) as jobs:
             fitted = joblib.Parallel(n_jobs=jobs)(
                 joblib.delayed(_fit_pooled_source)(
                     corpora, target, network, options.seed, threads,

@@ -125,6 +125,14 @@ class _RunOptionsMethods:
             "features": self.features,
         }
 
+    def parallel_options(self):
+        """Keyword arguments of :func:`._execution.parallel_context` (and execute)."""
+        return {
+            "n_jobs": self.n_jobs,
+            "backend": self.backend,
+            "scheduler": self.scheduler,
+        }
+
     def fold_options(self):
         """Keyword arguments of :func:`._folds.make_folds`."""
         return {
@@ -551,9 +559,7 @@ def run_experiment(experiment, out, options):
             # results from the same distribution, and a run may switch engine
             # when it resumes; every record names its engine
             "engine": engine,
-            "n_jobs": options.n_jobs,
-            "backend": options.backend,
-            "scheduler": options.scheduler,
+            **options.parallel_options(),
             "torch_threads": torch_threads,
         },
         "command": options.command,
@@ -566,9 +572,7 @@ def run_experiment(experiment, out, options):
             plan.tasks,
             data,
             engine=engine,
-            n_jobs=options.n_jobs,
-            backend=options.backend,
-            scheduler=options.scheduler,
+            **options.parallel_options(),
             progress=options.progress,
             torch_threads=torch_threads,
             desc=experiment.name,
@@ -738,12 +742,14 @@ class ExperimentResult:
     See Also
     --------
     load_results : Read the records of a results folder.
+    render_report : Render the report of a results folder again.
 
     Examples
     --------
     >>> from sklearn_prognet.experiments import ExperimentResult
     >>> result = ExperimentResult.load("results/demo")  # doctest: +SKIP
     >>> result.scores.groupby("arm")["uar"].mean()  # doctest: +SKIP
+    >>> print(result.summary_table())  # doctest: +SKIP
     """
 
     folder: Path
