@@ -91,7 +91,7 @@ def int_list(text):
     """An argparse type: comma-separated positive integers."""
     return positive_integers(
         text,
-        lambda text: [int(v) for v in text.replace(" ", "").split(",") if v],
+        lambda t: [int(v) for v in t.replace(" ", "").split(",") if v],
         unreadable=" is not a comma-separated list of integers",
         not_positive=": give positive integers",
     )
