@@ -435,7 +435,7 @@ def _training_lines(results):
               "fit time (s)"]  # fmt: skip
     align = [":--", ":--", "--:", "--:", "--:"]
     table = _format.training_table(results.config, header, rows, align)
-    return ["## Training", "", table, ""]
+    return _format.section("Training", table)
 
 
 def _curve_rows(results):

@@ -608,11 +608,8 @@ def target_statistics(frames, *, n_repeats, alpha, ttest_df):
             out["tests"][a, b, n] = (_stats.paired_test(fa, fb, ttest_df),
                                      _stats.mcnemar_by_repeat(fa, fb))  # fmt: skip
         for method in MULTI_METHODS[1:]:
-            mark = (
-                "*"
-                if _stats.is_better(out["tests"][method, "dnn", n][0], alpha)
-                else ""
-            )
+            against_dnn = out["tests"][method, "dnn", n][0]
+            mark = "*" if _stats.is_better(against_dnn, alpha) else ""
             if method == "adapter" and _stats.is_better(
                 out["tests"]["adapter", "prognet", n][0], alpha
             ):
@@ -844,12 +841,8 @@ def _training_lines(results, targets):
         return []
     header = ["Target", "Method", "best epoch (mean)", "epochs run", "fit time (s)"]
     align = [":--", ":--"] + ["--:"] * 3
-    return [
-        "## Training",
-        "",
-        _format.training_table(results.config, header, rows, align),
-        "",
-    ]
+    table = _format.training_table(results.config, header, rows, align)
+    return _format.section("Training", table)
 
 
 def _curve_rows(results, targets):
