@@ -15,6 +15,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from sklearn_prognet.experiments import _format, _skeleton, _stats
 from sklearn_prognet.experiments._execution import (
     log,
     parallel_context,
@@ -25,28 +26,8 @@ from sklearn_prognet.experiments._fits import (
     METHODS,
     FitData,
     derive_seed,
-    per_speaker,
 )
-from sklearn_prognet.experiments._folds import (
-    SPEAKER_INDEPENDENT,
-    make_folds,
-)
-from sklearn_prognet.experiments._format import (
-    PARAMS_HEADER,
-    PARAMS_NOTE,
-    corpus_text,
-    df_text,
-    epoch_cells,
-    held_out_text,
-    md_table,
-    params_cell,
-    protocol_text,
-    score_cell,
-    significance_table,
-    stops_early,
-    training_table,
-    training_text,
-)
+from sklearn_prognet.experiments._folds import SPEAKER_INDEPENDENT, make_folds
 from sklearn_prognet.experiments._inputs import (
     ExperimentInputError,
     describe_corpus,
@@ -55,29 +36,7 @@ from sklearn_prognet.experiments._inputs import (
 )
 from sklearn_prognet.experiments._options import Option
 from sklearn_prognet.experiments._plots import plot_cross_corpus
-from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
-    Arm,
-    Command,
-    Experiment,
-    Plan,
-    RunOptions,
-    corpus_id,
-    fold_task,
-    frames_by_arm,
-    register,
-    run_experiment,
-    takes_run_options,
-)
-from sklearn_prognet.experiments._stats import (
-    compare_methods,
-    curve_rows,
-    epoch_summary,
-    learning_curves,
-    median_params,
-    summarize,
-)
+from sklearn_prognet.experiments._skeleton import run_experiment
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.experiments._transfer import (
     SOURCE_MODEL_KEY,
@@ -88,7 +47,6 @@ from sklearn_prognet.experiments._transfer import (
     check_train_folds,
     fit_source_model,
 )
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_cross_corpus"]
@@ -173,7 +131,7 @@ def _load_corpora(source, target, options):
     return source_corpus, target_corpus
 
 
-class CrossCorpus(Experiment):
+class CrossCorpus(_skeleton.Experiment):
     """An emotion model of one corpus transferred to another."""
 
     name = "cross-corpus"
@@ -187,7 +145,9 @@ class CrossCorpus(Experiment):
     def arms(self, config):
         """Every method with every number of training folds."""
         return [
-            Arm(arm_name(m, n), m, f"{METHOD_LABELS[m]}, {n} training folds", None, n)
+            _skeleton.Arm(
+                arm_name(m, n), m, f"{METHOD_LABELS[m]}, {n} training folds", None, n
+            )
             for n in config["train_folds"]
             for m in METHODS
         ]
@@ -218,10 +178,10 @@ class CrossCorpus(Experiment):
             notes += [note for note in new if note not in notes]
             tasks += [_task(f, n, m, source.name, options.seed)
                       for f in folds for m in METHODS]  # fmt: skip
-        return Plan(
+        return _skeleton.Plan(
             settings={
-                "source": corpus_id(source),
-                "target": corpus_id(target),
+                "source": _skeleton.corpus_id(source),
+                "target": _skeleton.corpus_id(target),
                 "train_folds": train_folds,
             },
             emotions=sorted(set(target.emotion)),
@@ -257,10 +217,10 @@ class CrossCorpus(Experiment):
     def _statistics(self, results, analysis):
         """Per number of training folds: the method comparison and zero-shot."""
         config = results.config
-        frames = frames_by_arm(results.scores)
+        frames = _skeleton.frames_by_arm(results.scores)
         out = {}
         for n in config["train_folds"]:
-            comparison = compare_methods(
+            comparison = _stats.compare_methods(
                 {m: frames.get(arm_name(m, n)) for m in METHODS},
                 n_repeats=config["n_repeats"],
                 alpha=analysis.alpha,
@@ -281,8 +241,9 @@ class CrossCorpus(Experiment):
         """
         train_folds = results.config["train_folds"]
         stats = self._statistics(results, analysis)
-        frames = frames_by_arm(results.scores)
-        params = {m: [median_params(frames.get(arm_name(m, n))) for n in train_folds]
+        frames = _skeleton.frames_by_arm(results.scores)
+        params = {m: [_stats.median_params(frames.get(arm_name(m, n)))
+                      for n in train_folds]
                   for m in METHOD_LABELS}  # fmt: skip
         with_params = any(p is not None for v in params.values() for p in v)
         header = ["Method"] + [
@@ -290,13 +251,13 @@ class CrossCorpus(Experiment):
         ]
         rows = []
         for method, label in (*METHOD_LABELS.items(), _ZERO_SHOT):
-            cells = [score_cell(stats[n].summaries.get(method))
+            cells = [_format.score_cell(stats[n].summaries.get(method))
                      + stats[n].marks.get(method, "") for n in train_folds]  # fmt: skip
             if with_params:
-                cells.append(params_cell(params.get(method, [])))
+                cells.append(_format.params_cell(params.get(method, [])))
             rows.append([label, *cells])
-        header += [PARAMS_HEADER] if with_params else []
-        return md_table(header, rows, [":--"] + ["--:"] * (len(header) - 1))
+        header += [_format.PARAMS_HEADER] if with_params else []
+        return _format.md_table(header, rows, [":--"] + ["--:"] * (len(header) - 1))
 
     def report(self, folder, results, analysis):
         """Figure 4, the table, the t-tests and the training of every arm."""
@@ -304,21 +265,13 @@ class CrossCorpus(Experiment):
         tests = [(str(n), label, result) for n, c in stats.items()
                  for label, result in c.tests]  # fmt: skip
         lines = _introduction(self.status(results), results)
-        lines += [
-            "## Test UAR on the target",
-            "",
+        lines += _format.section(
+            "Test UAR on the target",
             self.summary_table(results, analysis),
-            "",
-            _TABLE_NOTE.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df)),
-            "",
-        ]
+            _format.table_note(_TABLE_NOTE, analysis),
+        )
         lines += _figure_lines(folder, results, stats)
-        lines += [
-            "## Significance tests",
-            "",
-            significance_table("Training folds", tests, analysis.alpha),
-            "",
-        ]
+        lines += _format.significance_section("Training folds", tests, analysis.alpha)
         return lines + _training_lines(results), _curve_rows(results)
 
 
@@ -339,7 +292,7 @@ def _task(fold, n_train_folds, method, source_corpus, seed):
     arm = arm_name(method, n_train_folds)
     random_state = derive_seed(seed, fold.repeat, fold.fold, arm)
     source_corpus = None if method == "dnn" else source_corpus
-    return fold_task(
+    return _skeleton.fold_task(
         fold, key, method, n_train_folds, random_state, source_corpus=source_corpus
     )
 
@@ -351,7 +304,7 @@ def _zero_shot(prognet, ptft, n_repeats):
         return None
     zero = frame[["repeat", "fold", "source_test_uar", "n_train", "n_test"]]
     zero = zero.rename(columns={"source_test_uar": "uar"}).dropna()
-    return summarize(zero, n_repeats) if len(zero) else None
+    return _stats.summarize(zero, n_repeats) if len(zero) else None
 
 
 _TABLE_NOTE = (
@@ -361,7 +314,7 @@ _TABLE_NOTE = (
     "cross-validation t-test, two-sided, p < {alpha}, degrees of freedom: "
     "{df}. *Source model, not adapted*: the source emotion network applied "
     "to the target's (target-normalised) test folds without any target "
-    "training. " + PARAMS_NOTE
+    "training. " + _format.PARAMS_NOTE
 )
 
 
@@ -389,23 +342,23 @@ def _introduction(status, results):
         + " of its training folds.",
         "",
         f"- Status: {status}",
-        f"- Source corpus: {corpus_text(source)}.",
-        f"- Target corpus: {corpus_text(target)}.",
+        f"- Source corpus: {_format.corpus_text(source)}.",
+        f"- Target corpus: {_format.corpus_text(target)}.",
         "- Protocol (target): "
-        + protocol_text(config, "/".join(map(str, train_folds)))
+        + _format.protocol_text(config, "/".join(map(str, train_folds)))
         + " The kept training folds are nested (those of 1 fold are among those of "
         "2, ...), and every number of training folds uses the same test and "
         "validation folds.",
         "- Normalisation: " + _normalization_text(config),
         f"- Source model: {_source_model_text(results.scores, source, config)}",
-        f"- Networks: {training_text(config)}.",
+        f"- Networks: {_format.training_text(config)}.",
         f"- Seed {config['seed']}.",
         "",
     ]
 
 
 def _normalization_text(config):
-    if per_speaker(config["normalization"]):
+    if _format.per_speaker_run(config):
         return (
             "per speaker, in both corpora: every speaker of the source and of the "
             "target is standardised with their own utterances (target test speakers "
@@ -424,9 +377,9 @@ def _source_model_text(scores, info, config):
     row = scores[scores["method"] == "source"].iloc[0]
     trained = (
         f"a DNN trained on all {int(row['n_train'])} utterances of {info['name']}, "
-        f"{held_out_text(config, 'them')}"
+        f"{_format.held_out_text(config, 'them')}"
     )
-    if not stops_early(config):
+    if not _format.stops_early(config):
         return f"{trained}: {int(row['n_epochs'])} epochs."
     held_out = (
         "whole speakers"
@@ -467,10 +420,11 @@ def _figure_lines(folder, results, stats):
 
 
 def _training_lines(results):
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     rows = [
-        [str(n), label, *epoch_cells(epoch_summary(frames[arm_name(m, n)]),
-                                     with_std=False)]
+        [str(n), label,
+         *_format.epoch_cells(_stats.epoch_summary(frames[arm_name(m, n)]),
+                              with_std=False)]
         for n in results.config["train_folds"]
         for m, label in METHOD_LABELS.items()
         if arm_name(m, n) in frames
@@ -480,8 +434,8 @@ def _training_lines(results):
     header = ["Training folds", "Method", "best epoch (mean)", "epochs run",
               "fit time (s)"]  # fmt: skip
     align = [":--", ":--", "--:", "--:", "--:"]
-    table = training_table(results.config, header, rows, align)
-    return ["## Training", "", table, ""]
+    table = _format.training_table(results.config, header, rows, align)
+    return _format.section("Training", table)
 
 
 def _curve_rows(results):
@@ -491,13 +445,12 @@ def _curve_rows(results):
     for n in results.config["train_folds"]:
         arms_labels = [(arm_name(m, n), f"{label}@{n}")
                        for m, label in METHOD_LABELS.items()]  # fmt: skip
-        curves, _ = learning_curves(scores, results.histories, arms_labels)
-        rows += curve_rows(curves, {lab: arm for arm, lab in arms_labels})
+        curves, _ = _stats.learning_curves(scores, results.histories, arms_labels)
+        rows += _stats.curve_rows(curves, {lab: arm for arm, lab in arms_labels})
     return rows
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
-@takes_run_options
+@_skeleton.takes_run_options
 def run_cross_corpus(
     out,
     source,
@@ -540,10 +493,7 @@ def run_cross_corpus(
         Seed of the folds, the source model and every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -557,7 +507,7 @@ def run_cross_corpus(
     ...     "results/emodb-to-urdu", "emodb", "urdu:../shared/corpora/urdu",
     ...     n_splits=5, n_repeats=2)
     """
-    options = RunOptions(**options)
+    options = _skeleton.RunOptions(**options)
     return run_experiment(CrossCorpus(source, target, train_folds), out, options)
 
 
@@ -566,9 +516,9 @@ def _default_out(args):
     return Path("results") / f"cross-corpus-{source}-to-{target}"
 
 
-register(
+_skeleton.register(
     CrossCorpus,
-    Command(
+    _skeleton.Command(
         "cross-corpus",
         help="transfer between emotion corpora with 8, 4, 2, 1 training folds "
         "(Figure 4)",
@@ -599,11 +549,6 @@ register(
             TRAIN_FOLDS,
         ),
         function="run_cross_corpus",
-        arguments=lambda args: {
-            "source": args.source,
-            "target": args.target,
-            "train_folds": args.train_folds,
-        },
         default_out=_default_out,
     ),
 )

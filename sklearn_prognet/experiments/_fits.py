@@ -41,6 +41,7 @@ __all__ = [
     "NORMALIZATIONS",
     "FitData",
     "FitTask",
+    "NetworkWrapper",
     "derive_seed",
     "per_speaker",
     "fit_arguments",
@@ -308,6 +309,33 @@ class FitData:
         if self.source_networks:
             return self.source_networks.get(task.source_corpus)
         return self.source_network
+
+
+class NetworkWrapper:
+    """Mixin of an experiment's estimator whose ``fit`` trains one network.
+
+    The estimator declares that network, so that the batched engine
+    (:func:`~sklearn_prognet.model_selection.fit_batched`) trains it with the
+    other networks: ``inner_estimator()`` returns it unfitted and
+    ``inner_fit_arguments(X, y, X_val, y_val)`` gives its fit arguments;
+    ``set_inner_fitted(network, arguments)`` makes the estimator fitted from
+    it. ``fit`` is these three in a row, so that it cannot drift from the
+    engine's.
+    """
+
+    def fit(self, X, y, X_val=None, y_val=None):
+        """Train the network on ``X, y``; ``X_val, y_val``: the validation fold."""
+        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
+        network = self.inner_estimator().fit(**arguments)
+        return self.set_inner_fitted(network, arguments)
+
+    def set_inner_fitted(self, network, arguments):
+        """Make this estimator fitted from its fitted network; return self."""
+        self.net_ = network
+        for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
+                     "history_"):  # fmt: skip
+            setattr(self, name, getattr(network, name))
+        return self
 
 
 def make_estimator(task, data):

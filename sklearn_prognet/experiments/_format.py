@@ -93,6 +93,11 @@ def df_text(ttest_df):
     return f"{ttest_df} (the paper's; the number of paired scores − 1 if smaller)"
 
 
+def table_note(note, analysis):
+    """A table's note, its ``{alpha}`` and ``{df}`` those of the report's t-tests."""
+    return note.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df))
+
+
 def probability(p):
     """A posterior probability with 3 decimals (``>0.999``, ``<0.001`` at the ends)."""
     if p is None or not math.isfinite(p):
@@ -135,6 +140,19 @@ def significance_table(group_header, tests, alpha):
     return table + "\n\n" + _BAYES_NOTE.format(rope=rope)
 
 
+def section(heading, *blocks):
+    """A report section: its ``## heading``, then the blocks, each with a blank line."""
+    lines = [f"## {heading}", ""]
+    for block in blocks:
+        lines += [block, ""]
+    return lines
+
+
+def significance_section(group_header, tests, alpha):
+    """The report's section of the tests (see :func:`significance_table`)."""
+    return section("Significance tests", significance_table(group_header, tests, alpha))
+
+
 _BAYES_NOTE = (
     "A vs B: mean ΔUAR = A − B. t, df, p: corrected repeated cross-validation "
     "t-test (two-sided). P(A better), P(rope), P(B better): Bayesian correlated "
@@ -146,9 +164,14 @@ _BAYES_NOTE = (
 )
 
 
+def per_speaker_run(config):
+    """Whether a run normalised every speaker on their own rows (``config.json``)."""
+    return per_speaker(config.get("normalization", DEFAULT_NORMALIZATION))
+
+
 def normalization_text(config):
     """The z-normalisation of a run's pipelines, in words."""
-    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
+    if per_speaker_run(config):
         return (
             "Features are normalised per speaker (SpeakerStandardScaler in a "
             "Pipeline): every speaker with the mean and standard deviation of their "

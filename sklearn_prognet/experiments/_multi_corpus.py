@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from sklearn_prognet.experiments import _format, _skeleton, _stats, _transfer
 from sklearn_prognet.experiments._execution import (
     log,
     parallel_context,
@@ -31,6 +32,7 @@ from sklearn_prognet.experiments._fits import (
     METHOD_LABELS,
     FitData,
     FitTask,
+    NetworkWrapper,
     adapter_rank,
     derive_seed,
     feature_rows,
@@ -38,21 +40,6 @@ from sklearn_prognet.experiments._fits import (
     per_speaker,
 )
 from sklearn_prognet.experiments._folds import make_folds
-from sklearn_prognet.experiments._format import (
-    PARAMS_HEADER,
-    PARAMS_NOTE,
-    corpus_text,
-    df_text,
-    held_out_text,
-    md_table,
-    p_value,
-    params_cell,
-    protocol_text,
-    score_cell,
-    stops_early,
-    training_table,
-    training_text,
-)
 from sklearn_prognet.experiments._inputs import (
     Corpus,
     ExperimentInputError,
@@ -60,44 +47,10 @@ from sklearn_prognet.experiments._inputs import (
     load_corpus,
     parse_spec,
 )
-from sklearn_prognet.experiments._options import RUN_SECTION, Option, parameter_doc
-from sklearn_prognet.experiments._plots import (
-    plot_cross_corpus,
-    plot_uar_vs_params,
-)
-from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    Arm,
-    Command,
-    Experiment,
-    Plan,
-    RunOptions,
-    corpus_id,
-    frames_by_arm,
-    register,
-    run_experiment,
-    takes_run_options,
-)
-from sklearn_prognet.experiments._stats import (
-    curve_rows,
-    epoch_summary,
-    is_better,
-    learning_curves,
-    mcnemar_by_repeat,
-    median_params,
-    paired_test,
-    summarize,
-)
+from sklearn_prognet.experiments._options import Option
+from sklearn_prognet.experiments._plots import plot_cross_corpus, plot_uar_vs_params
+from sklearn_prognet.experiments._skeleton import run_experiment
 from sklearn_prognet.experiments._store import write_atomic
-from sklearn_prognet.experiments._transfer import (
-    TRAIN_FOLDS,
-    align_features,
-    check_disjoint,
-    check_sampling_rates,
-    check_train_folds,
-    fit_source_model,
-)
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multi_corpus"]
@@ -212,7 +165,7 @@ def corpus_speakers(corpora):
     )  # fmt: skip
 
 
-class JointNetwork(ClassifierMixin, BaseEstimator):
+class JointNetwork(NetworkWrapper, ClassifierMixin, BaseEstimator):
     """A multi-corpus network for one target, trained with the other corpora.
 
     ``fit(X, y, X_val, y_val)`` gets the target's training rows and its
@@ -243,14 +196,8 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         frame["corpus"] = corpus
         return frame
 
-    def fit(self, X, y, X_val=None, y_val=None):
-        """Train on the other corpora and the target's training rows."""
-        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
-        network = self.inner_estimator().fit(**arguments)
-        return self.set_inner_fitted(network, arguments)
-
-    # The three methods below let the batched engine train the network
-    # (sklearn_prognet.model_selection.fit_batched): fit is these three.
+    # The three methods below declare the network that fit trains (see
+    # NetworkWrapper): the batched engine trains it with the other methods'.
 
     def inner_estimator(self):
         """The unfitted :class:`~sklearn_prognet.MultiCorpusClassifier` of ``fit``."""
@@ -281,11 +228,8 @@ class JointNetwork(ClassifierMixin, BaseEstimator):
         return {"X": frame, "y": labels, "X_val": X_val, "y_val": np.asarray(y_val)}
 
     def set_inner_fitted(self, network, arguments):
-        """Adopt the fitted classifier; return self."""
-        self.net_ = network
-        self.classes_ = network.classes_
-        for name in ("n_trainable_params_", "best_epoch_", "n_iter_", "history_"):
-            setattr(self, name, getattr(network, name))
+        """Adopt the fitted classifier and the rows of each corpus; return self."""
+        super().set_inner_fitted(network, arguments)
         names, counts = np.unique(arguments["X"]["corpus"], return_counts=True)
         self._record_fields = {
             "n_train_joint": int(len(arguments["y"])),
@@ -357,11 +301,13 @@ def load_corpora(specs, options):
                 Param("emotions"),
                 ").",
             )
-    corpora = [corpora[0]] + [align_features(corpora[0], c) for c in corpora[1:]]
+    corpora = [corpora[0]] + [
+        _transfer.align_features(corpora[0], c) for c in corpora[1:]
+    ]
     for i, a in enumerate(corpora):
         for b in corpora[i + 1 :]:
-            check_disjoint(a, b)
-            check_sampling_rates(a, b, options.resample)
+            _transfer.check_disjoint(a, b)
+            _transfer.check_sampling_rates(a, b, options.resample)
         if len(np.unique(a.speaker)) < 2:
             raise ExperimentInputError(
                 f"Corpus {a.name!r} has a single speaker; a source network holds "
@@ -425,7 +371,7 @@ def _fit_pooled_source(corpora, target, network, seed, threads, settings):
     pooled = pooled_source_corpus(corpora, target, normalization)
     # The pipeline's own scaler (per speaker again, or global) is close to
     # the identity on these rows; only its network is transferred.
-    pipe, record = fit_source_model(
+    pipe, record = _transfer.fit_source_model(
         pooled, network, derive_seed(seed, "source-model", target), threads,
         protocol, normalization,
     )  # fmt: skip
@@ -457,8 +403,7 @@ def _source_networks(store, corpora, network, options):
     if todo:
         log(f"Training the pooled source networks of {', '.join(todo)}.")
         threads = threads_per_fit(options.torch_threads)
-        jobs_args = (options.n_jobs, options.backend, options.scheduler)
-        with parallel_context(*jobs_args) as jobs:
+        with parallel_context(**options.parallel_options()) as jobs:
             fitted = joblib.Parallel(n_jobs=jobs)(
                 joblib.delayed(_fit_pooled_source)(
                     corpora, target, network, options.seed, threads,
@@ -477,12 +422,15 @@ def _source_networks(store, corpora, network, options):
     return {pooled_name(names, target): net for target, net in nets.items()}
 
 
-class MultiCorpus(Experiment):
+class MultiCorpus(_skeleton.Experiment):
     """Every corpus the target of a network of the others, and of a joint one."""
 
     name = EXPERIMENT
     format_version = 1
-    config_defaults = {**Experiment.config_defaults, "joint_validation": "pooled"}
+    config_defaults = {
+        **_skeleton.Experiment.config_defaults,
+        "joint_validation": "pooled",
+    }
 
     def __init__(self, corpora=None, train_folds=None, joint_validation="pooled"):
         self.corpora = corpora
@@ -509,7 +457,7 @@ class MultiCorpus(Experiment):
     def arms(self, config):
         """Every target, number of training folds and method."""
         return [
-            Arm(arm_name(t, m, n), m, f"{t}: {LABELS[m]}, {n} training folds",
+            _skeleton.Arm(arm_name(t, m, n), m, f"{t}: {LABELS[m]}, {n} training folds",
                 None, n)
             for t in self.targets(config)
             for n in config["train_folds"]
@@ -535,7 +483,7 @@ class MultiCorpus(Experiment):
 
     def plan(self, options, network):
         """Load the corpora, make every target's folds, plan the fits."""
-        train_folds = check_train_folds(self.train_folds, options.n_splits)
+        train_folds = _transfer.check_train_folds(self.train_folds, options.n_splits)
         corpora = load_corpora(self.corpora, options)
         names = [c.name for c in corpora]
         tasks, notes, offset = [], [], 0
@@ -546,9 +494,9 @@ class MultiCorpus(Experiment):
             tasks += new_tasks
             notes = list(dict.fromkeys(notes + new_notes))
             offset += corpus.n_samples
-        return Plan(
+        return _skeleton.Plan(
             settings={
-                "corpora": [corpus_id(c) for c in corpora],
+                "corpora": [_skeleton.corpus_id(c) for c in corpora],
                 "train_folds": train_folds,
                 "joint_validation": self.joint_validation,
             },
@@ -611,8 +559,7 @@ class MultiCorpus(Experiment):
             lines += _figure_lines(folder, target, stats[target], config)
             lines += ["### Significance tests", "",
                       comparisons_table(stats[target], analysis.alpha), ""]  # fmt: skip
-        lines += [_TABLE_NOTE.format(alpha=analysis.alpha,
-                                     df=df_text(analysis.ttest_df)), ""]  # fmt: skip
+        lines += [_format.table_note(_TABLE_NOTE, analysis), ""]
         lines += _training_lines(results, self.targets(config))
         return lines, _curve_rows(results, self.targets(config))
 
@@ -627,7 +574,7 @@ def _zero_shot(frames, n_repeats):
             zero = frame[["repeat", "fold", "source_test_uar", "n_train", "n_test"]]
             zero = zero.rename(columns={"source_test_uar": "uar"}).dropna()
             if len(zero):
-                return summarize(zero, n_repeats)
+                return _stats.summarize(zero, n_repeats)
     return None
 
 
@@ -650,19 +597,20 @@ def target_statistics(frames, *, n_repeats, alpha, ttest_df):
     out = {"summaries": {}, "params": {}, "tests": {}, "marks": {},
            "train_folds": train_folds}  # fmt: skip
     for (method, n), frame in frames.items():
-        out["summaries"][method, n] = summarize(frame, n_repeats)
-        if (params := median_params(frame)) is not None:
+        out["summaries"][method, n] = _stats.summarize(frame, n_repeats)
+        if (params := _stats.median_params(frame)) is not None:
             out["params"][method, n] = params
     for n in train_folds:
         transfers = [frames.get((m, n)) for m in ("prognet", "ptft", "adapter")]
         out["summaries"]["source", n] = _zero_shot(transfers, n_repeats)
         for a, b in COMPARISONS:
             fa, fb = frames.get((a, n)), frames.get((b, n))
-            out["tests"][a, b, n] = (paired_test(fa, fb, ttest_df),
-                                     mcnemar_by_repeat(fa, fb))  # fmt: skip
+            out["tests"][a, b, n] = (_stats.paired_test(fa, fb, ttest_df),
+                                     _stats.mcnemar_by_repeat(fa, fb))  # fmt: skip
         for method in MULTI_METHODS[1:]:
-            mark = "*" if is_better(out["tests"][method, "dnn", n][0], alpha) else ""
-            if method == "adapter" and is_better(
+            against_dnn = out["tests"][method, "dnn", n][0]
+            mark = "*" if _stats.is_better(against_dnn, alpha) else ""
+            if method == "adapter" and _stats.is_better(
                 out["tests"]["adapter", "prognet", n][0], alpha
             ):
                 mark += "†"
@@ -672,7 +620,7 @@ def target_statistics(frames, *, n_repeats, alpha, ttest_df):
 
 def statistics(scores, config, analysis):
     """Target -> :func:`target_statistics` of its fits."""
-    frames = frames_by_arm(scores)
+    frames = _skeleton.frames_by_arm(scores)
     return {
         target: target_statistics(
             {
@@ -694,21 +642,21 @@ def statistics(scores, config, analysis):
 def target_table(stats, config):
     """Method × training folds: mean UAR ± std with marks, and parameters."""
     train_folds = config["train_folds"]
-    header = ["Method", PARAMS_HEADER] + [
+    header = ["Method", _format.PARAMS_HEADER] + [
         f"{n} training fold{'s' if n > 1 else ''}" for n in train_folds
     ]
     rows = []
     for method, label in (*LABELS.items(), _ZERO_SHOT):
         cells = [
-            score_cell(stats["summaries"].get((method, n)))
+            _format.score_cell(stats["summaries"].get((method, n)))
             + stats["marks"].get((method, n), "")
             for n in train_folds
         ]
-        params = params_cell(
+        params = _format.params_cell(
             [v for (m, _), v in stats["params"].items() if m == method]
         )
         rows.append([label, params, *cells])
-    return md_table(header, rows, [":--", "--:"] + ["--:"] * len(train_folds))
+    return _format.md_table(header, rows, [":--", "--:"] + ["--:"] * len(train_folds))
 
 
 def mcnemar_cells(results):
@@ -717,7 +665,7 @@ def mcnemar_cells(results):
         return ["–", "–"]
     b = sum(r.n_a_only for r in results)
     c = sum(r.n_b_only for r in results)
-    return [f"{b}:{c}", ", ".join(p_value(r.pvalue) for r in results)]
+    return [f"{b}:{c}", ", ".join(_format.p_value(r.pvalue) for r in results)]
 
 
 def comparisons_table(stats, alpha):
@@ -729,19 +677,19 @@ def comparisons_table(stats, alpha):
             ttest = None if paired is None else paired.ttest
             cells = ["–"] * 4 if ttest is None else [
                 f"{ttest.mean_difference:+.3f}", f"{ttest.statistic:.2f}",
-                f"{ttest.df:g}", p_value(ttest.pvalue)]  # fmt: skip
+                f"{ttest.df:g}", _format.p_value(ttest.pvalue)]  # fmt: skip
             mark = "yes" if ttest is not None and ttest.pvalue < alpha else ""
             rows.append([str(n), f"{LABELS[a]} vs {LABELS[b]}", *cells, mark,
                          *mcnemar_cells(mcnemar)])  # fmt: skip
     header = ["Training folds", "Comparison", "mean ΔUAR", "t", "df", "p",
               f"p < {alpha}", "McNemar a:b only", "McNemar p (per repeat)"]  # fmt: skip
     align = [":--", ":--", "--:", "--:", "--:", "--:", ":-:", "--:", "--:"]
-    return md_table(header, rows, align)
+    return _format.md_table(header, rows, align)
 
 
 _TABLE_NOTE = (
     "Tables: mean test UAR ± mean within-repeat standard deviation of the fold "
-    "UARs; " + PARAMS_NOTE + " * significantly better than "
+    "UARs; " + _format.PARAMS_NOTE + " * significantly better than "
     "DNN with the same training folds; † (adapters) significantly better "
     "than ProgNet, whether or not better than DNN. Corrected repeated "
     "cross-validation t-test, two-sided, "
@@ -757,7 +705,7 @@ _TABLE_NOTE = (
 
 def _corpora_lines(results):
     infos = results.saved.get("corpora_info") or results.config["corpora"]
-    return [f"- Corpus: {corpus_text(info)}." if "n_speakers" in info
+    return [f"- Corpus: {_format.corpus_text(info)}." if "n_speakers" in info
             else f"- Corpus: **{info['name']}**." for info in infos]  # fmt: skip
 
 
@@ -782,26 +730,26 @@ def _introduction(status, results):
         f"- Status: {status}",
         *_corpora_lines(results),
         "- Protocol (each target): "
-        + protocol_text(config, train_folds)
+        + _format.protocol_text(config, train_folds)
         + " The kept training folds are nested, and every number of training "
         "folds uses the same test and validation folds.",
         "- Normalisation: " + _normalization_line(config),
         "- Leakage: a target's source network never sees that target; "
         + _joint_validation_line(config),
-        f"- Networks: {training_text(config)}.",
+        f"- Networks: {_format.training_text(config)}.",
         f"- Seed {config['seed']}.",
         "",
     ]
 
 
 def _joint_validation_line(config):
-    if config["joint_validation"] == "target" and stops_early(config):
+    if config["joint_validation"] == "target" and _format.stops_early(config):
         return (
             "its multi-corpus network trains on the target's training folds "
             "(not the validation or test fold) and stops early on the target's "
             "validation fold, as the other methods do."
         )
-    if not stops_early(config):
+    if not _format.stops_early(config):
         return (
             "its multi-corpus network sees the target's training folds only (not "
             "the validation or test fold) and trains on all of its training rows, "
@@ -810,16 +758,16 @@ def _joint_validation_line(config):
     return (
         "its multi-corpus network sees the target's training folds only (not "
         "the validation or test fold), and trains "
-        f"{held_out_text(config, 'its training rows')}, stratified by corpus and "
-        "emotion (so its best epoch is chosen by the UAR over every corpus's "
-        "held-out rows, mostly the other corpora's when the target is small; "
+        f"{_format.held_out_text(config, 'its training rows')}, stratified by "
+        "corpus and emotion (so its best epoch is chosen by the UAR over every "
+        "corpus's held-out rows, mostly the other corpora's when the target is small; "
         "`joint_validation='target'` stops on the target's validation fold "
         "instead)."
     )
 
 
 def _normalization_line(config):
-    if per_speaker(config.get("normalization", DEFAULT_NORMALIZATION)):
+    if _format.per_speaker_run(config):
         return (
             "every speaker is standardised on their own utterances, within "
             "their corpus (speaker ids are prefixed with the corpus): the "
@@ -879,21 +827,22 @@ def _figure_lines(folder, target, stats, config):
 
 
 def _training_lines(results, targets):
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     rows = []
     for target in targets:
         for method, label in LABELS.items():
             arms = [frames[a] for n in results.config["train_folds"]
                     if (a := arm_name(target, method, n)) in frames]  # fmt: skip
             if arms:
-                s = epoch_summary(pd.concat(arms))
+                s = _stats.epoch_summary(pd.concat(arms))
                 cells = [f"{s[k]:.0f}" for k in ("best_epoch", "n_epochs")]
                 rows.append([target, label, *cells, f"{s['fit_time']:.1f}"])
     if not rows:
         return []
     header = ["Target", "Method", "best epoch (mean)", "epochs run", "fit time (s)"]
     align = [":--", ":--"] + ["--:"] * 3
-    return ["## Training", "", training_table(results.config, header, rows, align), ""]
+    table = _format.training_table(results.config, header, rows, align)
+    return _format.section("Training", table)
 
 
 def _curve_rows(results, targets):
@@ -904,8 +853,10 @@ def _curve_rows(results, targets):
         for n in results.config["train_folds"]:
             arms_labels = [(arm_name(target, m, n), arm_name(target, m, n))
                            for m in MULTI_METHODS]  # fmt: skip
-            curves, _ = learning_curves(scores, results.histories, arms_labels)
-            rows += curve_rows(curves, {label: label for _, label in arms_labels})
+            curves, _ = _stats.learning_curves(scores, results.histories, arms_labels)
+            rows += _stats.curve_rows(
+                curves, {label: label for _, label in arms_labels}
+            )
     return rows
 
 
@@ -921,11 +872,7 @@ _NORMALIZATION = """\
 """
 
 
-@Substitution(
-    run_parameters=parameter_doc(RUN_SECTION, own={"normalization": _NORMALIZATION}),
-    network_parameters=NETWORK_PARAMETERS,
-)
-@takes_run_options
+@_skeleton.takes_run_options(own={"normalization": _NORMALIZATION})
 def run_multi_corpus(
     out,
     corpora,
@@ -979,13 +926,10 @@ def run_multi_corpus(
         Emotion classes; every corpus must have them all.
     {run_parameters}
     seed : int, default=0
-        Seed of the folds, the source networks and every fit.
+        Seed of the folds, of each target's source network and of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -999,7 +943,7 @@ def run_multi_corpus(
     ...     "results/multi", ["emodb", "urdu:../shared/corpora/urdu",
     ...     "nemo_egemaps.csv.gz"], n_splits=5, n_repeats=2, resample=16000)
     """
-    options = RunOptions(**options)
+    options = _skeleton.RunOptions(**options)
     experiment = MultiCorpus(corpora, train_folds, joint_validation)
     return run_experiment(experiment, out, options)
 
@@ -1014,9 +958,9 @@ def _default_out(args):
     return Path("results") / ("multi-corpus-" + "-".join(names))
 
 
-register(
+_skeleton.register(
     MultiCorpus,
-    Command(
+    _skeleton.Command(
         "multi-corpus",
         help="each corpus the target of the others pooled: PT/FT, ProgNet, "
         "residual adapters and a jointly trained multi-corpus network",
@@ -1040,7 +984,7 @@ register(
                     "emodb,urdu:/data/urdu,nemo_egemaps.csv.gz)",
                 },
             ),
-            TRAIN_FOLDS,
+            _transfer.TRAIN_FOLDS,
             Option(
                 "joint_validation",
                 "pooled",
@@ -1055,11 +999,6 @@ register(
             ),
         ),
         function="run_multi_corpus",
-        arguments=lambda args: {
-            "corpora": args.corpora,
-            "train_folds": args.train_folds,
-            "joint_validation": args.joint_validation,
-        },
         default_out=_default_out,
     ),
 )

@@ -28,21 +28,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from sklearn_prognet.experiments import _format, _skeleton, _stats
 from sklearn_prognet.experiments._execution import log
-from sklearn_prognet.experiments._fits import (
-    derive_seed,
-)
+from sklearn_prognet.experiments._fits import NetworkWrapper, derive_seed
 from sklearn_prognet.experiments._folds import make_folds
-from sklearn_prognet.experiments._format import (
-    corpus_text,
-    df_text,
-    md_table,
-    protocol_text,
-    score_cell,
-    significance_table,
-    stops_early,
-    training_text,
-)
 from sklearn_prognet.experiments._inputs import (
     RATING_COLUMNS,
     ExperimentInputError,
@@ -52,32 +41,9 @@ from sklearn_prognet.experiments._inputs import (
 )
 from sklearn_prognet.experiments._options import Option, float_list, name_list
 from sklearn_prognet.experiments._plots import plot_bars, plot_learning_curves
-from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
-    Arm,
-    Command,
-    Experiment,
-    RunOptions,
-    corpus_id,
-    corpus_plan,
-    frames_by_arm,
-    register,
-    run_experiment,
-    step_keys,
-    step_task,
-    takes_run_options,
-)
-from sklearn_prognet.experiments._stats import (
-    curve_rows,
-    is_better,
-    learning_curves,
-    paired_test,
-    summarize,
-)
+from sklearn_prognet.experiments._skeleton import run_experiment
 from sklearn_prognet.experiments._store import write_atomic
 from sklearn_prognet.metrics import ccc_score
-from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_multitask"]
@@ -107,7 +73,7 @@ def weight_arm(weight):
     return f"mtl-{weight:g}"
 
 
-class MultiTask(Experiment):
+class MultiTask(_skeleton.Experiment):
     """Single-task DNN against DNNs that also learn dimensional ratings."""
 
     name = "multitask"
@@ -147,10 +113,10 @@ class MultiTask(Experiment):
 
     def arms(self, config):
         """The single-task DNN, then one multi-task DNN per weight."""
-        arms = [Arm("dnn", "dnn", "Single-task DNN")]
+        arms = [_skeleton.Arm("dnn", "dnn", "Single-task DNN")]
         for weight in config["dimensional_weights"]:
             title = f"Multi-task w={weight:g}"
-            arms.append(Arm(weight_arm(weight), "multitask", title))
+            arms.append(_skeleton.Arm(weight_arm(weight), "multitask", title))
         return arms
 
     def arm_name(self, record):
@@ -161,7 +127,7 @@ class MultiTask(Experiment):
 
     def planned_keys(self, config):
         """The key of every fit of the run."""
-        return step_keys(config, self.arms(config))
+        return _skeleton.step_keys(config, self.arms(config))
 
     def plan(self, options, network):
         """Load the corpus and its ratings, make the folds, check them, plan."""
@@ -173,7 +139,10 @@ class MultiTask(Experiment):
         check_training_ratings(folds, values, names)
         weights = sorted(float(w) for w in self.weights)
         settings = {
-            "corpus": {**corpus_id(corpus), "ratings": ratings_digest(values)},
+            "corpus": {
+                **_skeleton.corpus_id(corpus),
+                "ratings": ratings_digest(values),
+            },
             "dimensions": names,
             "dimensional_weights": weights,
             "dimensional_loss": self.loss,
@@ -183,7 +152,7 @@ class MultiTask(Experiment):
         tasks = [_task(f, arm, options) for f in folds for arm in arms]
         networks = RatedNetworks(values, names, weight_of_arm, self.loss)
         fields = {"networks": networks, "record_predictions": True}
-        plan = corpus_plan(
+        plan = _skeleton.corpus_plan(
             self, corpus, options, network, settings, tasks, notes, **fields
         )
         plan.state["ratings"] = (names, values)  # for fit_data
@@ -242,18 +211,13 @@ class MultiTask(Experiment):
         config = results.config
         arms = self.arms(config)
         lines = _introduction(self.status(results), results.saved)
-        lines += [
-            "## Test UAR and CCC",
-            "",
+        lines += _format.section(
+            "Test UAR and CCC",
             _summary_table(results, analysis, arms),
-            "",
-            _TABLE_NOTE.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df)),
-            "",
-            "## Significance tests",
-            "",
-            significance_table("Arms", _tests(results, analysis, arms), analysis.alpha),
-            "",
-        ]
+            _format.table_note(_TABLE_NOTE, analysis),
+        )
+        tests = _tests(results, analysis, arms)
+        lines += _format.significance_section("Arms", tests, analysis.alpha)
         lines += _plot_lines(folder, results, arms)
         curve_lines, rows = _learning_curve_lines(folder, results, arms)
         return lines + curve_lines, rows
@@ -377,15 +341,14 @@ def read_ratings_csv(path):
 
 def _task(fold, arm, options):
     seed = derive_seed(options.seed, fold.repeat, fold.fold, _SEED_LABEL)
-    return step_task(fold, arm, options, seed)
+    return _skeleton.step_task(fold, arm, options, seed)
 
 
-class RatedNetwork(ClassifierMixin, BaseEstimator):
+class RatedNetwork(NetworkWrapper, ClassifierMixin, BaseEstimator):
     """A DNN that also learns the ratings of its training rows.
 
-    It declares the DNN it trains (``inner_estimator``,
-    ``inner_fit_arguments``, ``set_inner_fitted``), so that the batched
-    engine trains it with the other arms; ``fit`` is these three in a row.
+    It declares the DNN it trains (a :class:`._fits.NetworkWrapper`), so
+    that the batched engine trains it with the other arms.
 
     ``ratings`` are those of the rows ``fit`` gets, in the same order (the
     task's training folds); it never holds those of other rows.
@@ -402,12 +365,6 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         self.dimensional_loss = dimensional_loss
         self.network = network
         self.random_state = random_state
-
-    def fit(self, X, y, X_val=None, y_val=None):
-        """Train on the classes and the ratings; validate on the classes."""
-        arguments = self.inner_fit_arguments(X, y, X_val, y_val)
-        network = self.inner_estimator().fit(**arguments)
-        return self.set_inner_fitted(network, arguments)
 
     def inner_estimator(self):
         """The unfitted DNN that ``fit`` trains (the batched engine trains it)."""
@@ -427,14 +384,6 @@ class RatedNetwork(ClassifierMixin, BaseEstimator):
         dimensions = pd.DataFrame(self.ratings, columns=list(self.dimension_names))
         return {"X": X, "y": y, "X_val": X_val, "y_val": y_val,
                 "dimensions": dimensions}  # fmt: skip
-
-    def set_inner_fitted(self, network, arguments):
-        """Make this network fitted from its fitted DNN; return self."""
-        self.net_ = network
-        for name in ("classes_", "n_trainable_params_", "best_epoch_", "n_iter_",
-                     "history_"):  # fmt: skip
-            setattr(self, name, getattr(network, name))
-        return self
 
     def predict(self, X):
         """Predict the classes."""
@@ -527,21 +476,21 @@ def ccc_summary(frame, name, n_repeats):
     column = f"ccc_{name}"
     if frame is None or column not in frame or frame[column].isna().all():
         return None
-    return summarize(frame.assign(uar=frame[column]), n_repeats)
+    return _stats.summarize(frame.assign(uar=frame[column]), n_repeats)
 
 
 def _tests(results, analysis, arms):
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     return [
         ("Multi-task", f"{arm.title} vs DNN",
-         paired_test(frames.get(arm.name), frames.get("dnn"), analysis.ttest_df))
+         _stats.paired_test(frames.get(arm.name), frames.get("dnn"), analysis.ttest_df))
         for arm in arms[1:]
     ]  # fmt: skip
 
 
 def _summary_table(results, analysis, arms):
     config = results.config
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     tests = {a.name: t for a, t in zip(arms[1:], _tests(results, analysis, arms),
                                        strict=True)}  # fmt: skip
     names = config["dimensions"]
@@ -549,13 +498,18 @@ def _summary_table(results, analysis, arms):
     for arm in arms:
         frame = frames.get(arm.name)
         mark = ""
-        if arm.name in tests and is_better(tests[arm.name][2], analysis.alpha):
+        if arm.name in tests and _stats.is_better(tests[arm.name][2], analysis.alpha):
             mark = "*"
-        cells = [score_cell(summarize(frame, config["n_repeats"])) + mark]
-        cells += [score_cell(ccc_summary(frame, n, config["n_repeats"])) for n in names]
+        cells = [
+            _format.score_cell(_stats.summarize(frame, config["n_repeats"])) + mark
+        ]
+        cells += [
+            _format.score_cell(ccc_summary(frame, n, config["n_repeats"]))
+            for n in names
+        ]
         rows.append([arm.title, *cells])
     header = ["Arm", "UAR", *[f"CCC {n}" for n in names]]
-    return md_table(header, rows, [":--"] + ["--:"] * (len(names) + 1))
+    return _format.md_table(header, rows, [":--"] + ["--:"] * (len(names) + 1))
 
 
 _TABLE_NOTE = (
@@ -584,14 +538,14 @@ def _introduction(status, saved):
         f"w in {{{weights}}}.",
         "",
         f"- Status: {status}",
-        f"- Corpus: {corpus_text(info)}.",
+        f"- Corpus: {_format.corpus_text(info)}.",
         f"- Ratings learned: {', '.join(config['dimensions'])}. Each network sees "
         "the ratings of its training folds only, standardised with their mean and "
         "standard deviation; utterances without a rating add nothing to that "
         "dimension's loss. The validation fold is scored by its UAR alone.",
-        f"- Protocol: {protocol_text(config)}",
-        f"- Networks: {training_text(config, lateral=False)}; a linear regression head "
-        "on the last hidden layer predicts the ratings.",
+        f"- Protocol: {_format.protocol_text(config)}",
+        f"- Networks: {_format.training_text(config, lateral=False)}; a linear "
+        "regression head on the last hidden layer predicts the ratings.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold), the random "
         "state of the step's fits derive from it; all arms of a step share it.",
         "",
@@ -601,11 +555,12 @@ def _introduction(status, saved):
 def _plot_lines(folder, results, arms):
     """Bar plots: UAR per arm, CCC per dimension and weight."""
     config = results.config
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     n_repeats = config["n_repeats"]
     lines = []
     uar = [(a.title, a.title, s.mean, s.std) for a in arms
-           if (s := summarize(frames.get(a.name), n_repeats)) is not None]  # fmt: skip
+           if (s := _stats.summarize(frames.get(a.name), n_repeats))
+           is not None]  # fmt: skip
     chance = 1.0 / len(config["emotions"])
     if plot_bars(uar, Path(folder) / "uar.png", title="Test UAR per arm",
                  ylabel="test UAR", reference=chance):  # fmt: skip
@@ -624,8 +579,8 @@ def _learning_curve_lines(folder, results, arms):
     if scores.empty:
         return [], []
     arms_labels = [(a.name, a.title) for a in arms]
-    curves, best = learning_curves(scores, results.histories, arms_labels)
-    best = best if stops_early(results.config) else None  # no best epoch
+    curves, best = _stats.learning_curves(scores, results.histories, arms_labels)
+    best = best if _format.stops_early(results.config) else None  # no best epoch
     lines = ["## Learning curves", ""]
     if plot_learning_curves(curves, Path(folder) / "learning_curves.png",
                             title="Validation UAR per epoch", best_epochs=best,
@@ -636,11 +591,12 @@ def _learning_curve_lines(folder, results, arms):
         "the fits of each arm.",
         "",
     ]
-    return lines, curve_rows(curves, {title: name for name, title in arms_labels})
+    return lines, _stats.curve_rows(
+        curves, {title: name for name, title in arms_labels}
+    )
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
-@takes_run_options
+@_skeleton.takes_run_options
 def run_multitask(
     out,
     corpus,
@@ -693,10 +649,7 @@ def run_multitask(
         Seed of the folds and, with (repeat, fold), of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -718,14 +671,14 @@ def run_multitask(
     mtl-0.5    5
     Name: uar, dtype: int64
     """
-    options = RunOptions(**options)
+    options = _skeleton.RunOptions(**options)
     experiment = MultiTask(corpus, dimensions, dimensional_weights, dimensional_loss)
     return run_experiment(experiment, out, options)
 
 
-register(
+_skeleton.register(
     MultiTask,
-    Command(
+    _skeleton.Command(
         "multitask",
         help="do dimensional ratings (arousal, valence, dominance) help emotion "
         "classification? single-task vs multi-task DNNs",
@@ -781,12 +734,6 @@ register(
             ),
         ),
         function="run_multitask",
-        arguments=lambda args: {
-            "corpus": args.corpus,
-            "dimensions": args.dimensions,
-            "dimensional_weights": args.dimensional_weights,
-            "dimensional_loss": args.dimensional_loss,
-        },
         default_out=lambda args: (
             Path("results") / f"multitask-{parse_spec(args.corpus)[1]}"
         ),

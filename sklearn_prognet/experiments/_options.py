@@ -72,17 +72,29 @@ def positive_int(text):
     return value
 
 
+def positive_integers(text, read, *, unreadable, not_positive):
+    """The integers that ``read(text)`` gives, if there are some and all are positive.
+
+    Else an argparse error: ``text`` followed by ``unreadable`` when ``read``
+    raises ValueError, by ``not_positive`` otherwise.
+    """
+    try:
+        values = read(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}{unreadable}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}{not_positive}")
+    return values
+
+
 def int_list(text):
     """An argparse type: comma-separated positive integers."""
-    try:
-        values = [int(v) for v in text.replace(" ", "").split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of integers"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give positive integers")
-    return values
+    return positive_integers(
+        text,
+        lambda t: [int(v) for v in t.replace(" ", "").split(",") if v],
+        unreadable=" is not a comma-separated list of integers",
+        not_positive=": give positive integers",
+    )
 
 
 def float_list(text):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sklearn_prognet.experiments import _format, _skeleton, _stats
+from sklearn_prognet.experiments._errors import ExperimentInputError
 from sklearn_prognet.experiments._execution import log
 from sklearn_prognet.experiments._fits import (
     BASELINE_LABELS,
@@ -18,55 +20,10 @@ from sklearn_prognet.experiments._fits import (
     derive_seed,
 )
 from sklearn_prognet.experiments._folds import check_source_task_labels, make_folds
-from sklearn_prognet.experiments._format import (
-    PARAMS_HEADER,
-    PARAMS_NOTE,
-    corpus_text,
-    df_text,
-    epoch_cells,
-    held_out_text,
-    md_table,
-    params_cell,
-    protocol_text,
-    score_cell,
-    significance_table,
-    stops_early,
-    training_table,
-    training_text,
-)
-from sklearn_prognet.experiments._inputs import (
-    ExperimentInputError,
-    describe_corpus,
-    load_corpus,
-)
+from sklearn_prognet.experiments._inputs import describe_corpus, load_corpus
 from sklearn_prognet.experiments._options import Option, name_list
 from sklearn_prognet.experiments._plots import plot_learning_curves
-from sklearn_prognet.experiments._skeleton import (
-    NETWORK_PARAMETERS,
-    RUN_PARAMETERS,
-    Arm,
-    Command,
-    Experiment,
-    RunOptions,
-    corpus_id,
-    corpus_plan,
-    frames_by_arm,
-    register,
-    run_experiment,
-    step_keys,
-    step_task,
-    takes_run_options,
-)
-from sklearn_prognet.experiments._stats import (
-    compare_methods,
-    curve_rows,
-    epoch_summary,
-    learning_curves,
-    median_params,
-    paired_test,
-    summarize,
-)
-from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.experiments._skeleton import run_experiment
 from sklearn_prognet.utils._messages import Param
 
 __all__ = ["run_paralinguistic"]
@@ -75,12 +32,12 @@ __all__ = ["run_paralinguistic"]
 SOURCE_TASKS = {"speaker": "Speaker", "gender": "Gender"}
 
 
-class Paralinguistic(Experiment):
+class Paralinguistic(_skeleton.Experiment):
     """Speaker identity and gender as source tasks for emotion."""
 
     name = "paralinguistic"
     format_version = 1
-    config_defaults = {**Experiment.config_defaults, "baselines": []}
+    config_defaults = {**_skeleton.Experiment.config_defaults, "baselines": []}
 
     def __init__(self, corpus="emodb", source_tasks=tuple(SOURCE_TASKS), baselines=()):
         self.corpus = corpus
@@ -107,12 +64,14 @@ class Paralinguistic(Experiment):
 
     def arms(self, config):
         """DNN, then PT/FT and ProgNet of every source task, then the baselines."""
-        arms = [Arm("dnn", "dnn", "DNN")]
+        arms = [_skeleton.Arm("dnn", "dnn", "DNN")]
         for task in config["sources"]:
             for method in ("ptft", "prognet"):
                 title = f"{METHOD_LABELS[method]} ({task})"
-                arms.append(Arm(arm_name(method, task), method, title, task))
-        arms += [Arm(b, b, BASELINE_LABELS[b]) for b in config.get("baselines", [])]
+                arms.append(_skeleton.Arm(arm_name(method, task), method, title, task))
+        arms += [
+            _skeleton.Arm(b, b, BASELINE_LABELS[b]) for b in config.get("baselines", [])
+        ]
         return arms
 
     def arm_name(self, record):
@@ -121,7 +80,7 @@ class Paralinguistic(Experiment):
 
     def planned_keys(self, config):
         """The key of every fit of the run."""
-        return step_keys(config, self.arms(config))
+        return _skeleton.step_keys(config, self.arms(config))
 
     def plan(self, options, network):
         """Load the corpus, make the folds, check the source labels, plan fits."""
@@ -139,20 +98,20 @@ class Paralinguistic(Experiment):
             check_source_task_labels(folds, values, task, corpus.name)
             labels[task] = np.asarray(values)
         baselines = [b for b in BASELINE_LABELS if b in self.baselines]
-        settings = {"corpus": corpus_id(corpus), "sources": tasks,
+        settings = {"corpus": _skeleton.corpus_id(corpus), "sources": tasks,
                     "baselines": baselines}  # fmt: skip
         arms = self.arms(settings)
         tasks = [_task(f, arm, options) for f in folds for arm in arms]
         fields = {"lateral": options.lateral, "source_task_labels": labels}
-        return corpus_plan(
+        return _skeleton.corpus_plan(
             self, corpus, options, network, settings, tasks, notes, **fields
         )
 
     def _comparisons(self, results, analysis):
         config = results.config
-        frames = frames_by_arm(results.scores)
+        frames = _skeleton.frames_by_arm(results.scores)
         comparisons = {
-            task: compare_methods(
+            task: _stats.compare_methods(
                 {m: frames.get(_arm_of(m, task)) for m in METHOD_LABELS},
                 n_repeats=config["n_repeats"],
                 alpha=analysis.alpha,
@@ -161,7 +120,7 @@ class Paralinguistic(Experiment):
             for task in config["sources"]
         }
         for baseline in config["baselines"]:
-            summary = summarize(frames.get(baseline), config["n_repeats"])
+            summary = _stats.summarize(frames.get(baseline), config["n_repeats"])
             for comparison in comparisons.values():
                 comparison.summaries[baseline] = summary
         return comparisons
@@ -169,7 +128,7 @@ class Paralinguistic(Experiment):
     def _baseline_tests(self, results, analysis):
         """Every network against every baseline: (source, label, PairedTest)."""
         config = results.config
-        frames = frames_by_arm(results.scores)
+        frames = _skeleton.frames_by_arm(results.scores)
         tests = []
         for baseline in config["baselines"]:
             groups = [(None, "dnn")] + [(task, method) for task in config["sources"]
@@ -177,7 +136,9 @@ class Paralinguistic(Experiment):
             for task, method in groups:
                 label = f"{METHOD_LABELS[method]} vs {BASELINE_LABELS[baseline]}"
                 network = frames.get(_arm_of(method, task))
-                result = paired_test(network, frames.get(baseline), analysis.ttest_df)
+                result = _stats.paired_test(
+                    network, frames.get(baseline), analysis.ttest_df
+                )
                 tests.append((SOURCE_TASKS.get(task, "N/A"), label, result))
         return tests
 
@@ -190,14 +151,14 @@ class Paralinguistic(Experiment):
         config = results.config
         info = results.saved.get("corpus_info", {"name": config["corpus"]["name"]})
         comparisons = self._comparisons(results, analysis)
-        frames = frames_by_arm(results.scores)
+        frames = _skeleton.frames_by_arm(results.scores)
         cells = {}  # (source task label, method) -> (summary, mark, parameters)
         for arm in self.arms(config):
             comparison = comparisons[arm.source_task or config["sources"][0]]
             label = SOURCE_TASKS.get(arm.source_task, "N/A")
             summary = comparison.summaries[arm.method]
             mark = comparison.marks.get(arm.method, "")
-            params = median_params(frames.get(arm.name))
+            params = _stats.median_params(frames.get(arm.name))
             cells[label, arm.method] = (summary, mark, params)
         labels = {**METHOD_LABELS, **BASELINE_LABELS}
         means = {k: s.mean for k, (s, _, _) in cells.items() if s is not None}
@@ -205,13 +166,15 @@ class Paralinguistic(Experiment):
         with_params = any(p is not None for _, _, p in cells.values())
         rows = []
         for (label, method), (summary, mark, params) in cells.items():
-            cell = score_cell(summary)
+            cell = _format.score_cell(summary)
             cell = f"**{cell}**" if (label, method) == best else cell
-            rows.append([label, labels[method], cell + mark]
-                        + ([params_cell([params])] if with_params else []))  # fmt: skip
+            extra = [_format.params_cell([params])] if with_params else []
+            rows.append([label, labels[method], cell + mark, *extra])
         header = ["Source", "Method", info["name"]]
-        header += [PARAMS_HEADER] if with_params else []
-        return md_table(header, rows, [":--", ":--", "--:", "--:"][: len(header)])
+        header += [_format.PARAMS_HEADER] if with_params else []
+        return _format.md_table(
+            header, rows, [":--", ":--", "--:", "--:"][: len(header)]
+        )
 
     def report(self, folder, results, analysis):
         """Table 2, the t-tests, the source networks and the learning curves."""
@@ -222,18 +185,12 @@ class Paralinguistic(Experiment):
             for label, result in comparison.tests
         ] + self._baseline_tests(results, analysis)
         lines = _introduction(self.status(results), results.saved)
-        lines += [
-            "## Table 2 analogue: test UAR",
-            "",
+        lines += _format.section(
+            "Table 2 analogue: test UAR",
             self.summary_table(results, analysis),
-            "",
-            _TABLE_NOTE.format(alpha=analysis.alpha, df=df_text(analysis.ttest_df)),
-            "",
-            "## Significance tests",
-            "",
-            significance_table("Source", tests, analysis.alpha),
-            "",
-        ]
+            _format.table_note(_TABLE_NOTE, analysis),
+        )
+        lines += _format.significance_section("Source", tests, analysis.alpha)
         lines += _source_network_lines(results)
         curve_lines, rows = _learning_curve_lines(folder, results)
         return lines + curve_lines, rows
@@ -288,7 +245,7 @@ def _task(fold, arm, options):
     source_seed = None
     if arm.source_task is not None:
         source_seed = derive_seed(seed, repeat, index, f"source-{arm.source_task}")
-    return step_task(
+    return _skeleton.step_task(
         fold,
         arm,
         options,
@@ -305,7 +262,7 @@ _TABLE_NOTE = (
     "methods of the same source (DNN and the other transfer method); * "
     "significantly better than DNN. Corrected repeated cross-validation t-test "
     "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), two-sided, p < {alpha}, "
-    "degrees of freedom: {df}. Bold: best mean. " + PARAMS_NOTE
+    "degrees of freedom: {df}. Bold: best mean. " + _format.PARAMS_NOTE
 )
 
 
@@ -322,14 +279,14 @@ def _introduction(status, saved):
         "the DNN uses no source.",
         "",
         f"- Status: {status}",
-        f"- Corpus: {corpus_text(info)}.",
-        f"- Protocol: {protocol_text(config)}",
+        f"- Corpus: {_format.corpus_text(info)}.",
+        f"- Protocol: {_format.protocol_text(config)}",
         f"- Networks (the paper's Table 1 unless changed): "
-        f"{training_text(config)}. The source "
+        f"{_format.training_text(config)}. The source "
         "networks have the same architecture and training; in every step they are "
         "trained on the training folds only (on speaker or gender labels, "
-        f"{held_out_text(config, 'the training folds')}), so the test fold never "
-        "reaches them.",
+        f"{_format.held_out_text(config, 'the training folds')}), so the test fold "
+        "never reaches them.",
         f"- Seed {config['seed']}: the folds and, with (repeat, fold, method), every "
         "fit's random state derive from it.",
         *_baseline_lines(config),
@@ -350,7 +307,7 @@ def _baseline_lines(config):
 
 def _source_network_lines(results):
     """PT/FT and ProgNet of one step train the same source network."""
-    frames = frames_by_arm(results.scores)
+    frames = _skeleton.frames_by_arm(results.scores)
     rows = []
     for task in results.config["sources"]:
         candidates = [frames.get(arm_name(m, task)) for m in ("prognet", "ptft")]
@@ -373,7 +330,9 @@ def _source_network_lines(results):
     return [
         "## Source networks",
         "",
-        training_table(results.config, header, rows, [":--", "--:", "--:", "--:"]),
+        _format.training_table(
+            results.config, header, rows, [":--", "--:", "--:", "--:"]
+        ),
         "",
         "UAR of the source network on its own task (speaker identification or "
         "gender) on the test fold of each step. PT/FT and ProgNet of one step "
@@ -388,7 +347,7 @@ def _learning_curve_lines(folder, results):
     """Figure 3 (one plot per source task), the training table, curve rows."""
     config, scores = results.config, results.scores
     tasks = config["sources"]
-    frames = frames_by_arm(scores)
+    frames = _skeleton.frames_by_arm(scores)
     chance = 1.0 / len(config["emotions"])
     name = results.saved.get("corpus_info", {"name": config["corpus"]["name"]})
     lines = ["## Learning curves (Figure 3 analogue)", ""]
@@ -396,8 +355,8 @@ def _learning_curve_lines(folder, results):
     for task in tasks if not scores.empty else []:
         label = SOURCE_TASKS.get(task, task)
         arms_labels = [(_arm_of(m, task), METHOD_LABELS[m]) for m in METHOD_LABELS]
-        curves, best = learning_curves(scores, results.histories, arms_labels)
-        best = best if stops_early(results.config) else None  # no best epoch
+        curves, best = _stats.learning_curves(scores, results.histories, arms_labels)
+        best = best if _format.stops_early(results.config) else None  # no best epoch
         png = f"learning_curves_{task}.png"
         if plot_learning_curves(curves, Path(folder) / png, chance=chance,
                                 title=f"{label} → emotion ({name['name']})",
@@ -405,18 +364,22 @@ def _learning_curve_lines(folder, results):
             lines += [f"![{label} to emotion learning curves]({png})", ""]
         first = task == tasks[0]  # the DNN is shared: listed once
         arm_of = {lab: arm for arm, lab in arms_labels}
-        rows += [r for r in curve_rows(curves, arm_of) if r[0] != "dnn" or first]
+        rows += [r for r in _stats.curve_rows(curves, arm_of) if r[0] != "dnn" or first]
         for arm, method_label in arms_labels[(0 if first else 1) :]:
             if arm in frames:
                 source = label if arm != "dnn" else "N/A"
-                cells = epoch_cells(epoch_summary(frames[arm]), with_std=True)
+                cells = _format.epoch_cells(
+                    _stats.epoch_summary(frames[arm]), with_std=True
+                )
                 epoch_rows.append([source, method_label, *cells])
-    note = _CURVES_NOTE if stops_early(results.config) else _CURVES_NOTE_ALL_EPOCHS
+    note = (
+        _CURVES_NOTE if _format.stops_early(results.config) else _CURVES_NOTE_ALL_EPOCHS
+    )
     lines += [note, ""]
     if epoch_rows:
         header = ["Source", "Method", "best epoch", "epochs run (mean)", "fit time (s)"]
         align = [":--", ":--", "--:", "--:", "--:"]
-        lines += [training_table(results.config, header, epoch_rows, align), ""]
+        lines += [_format.training_table(results.config, header, epoch_rows, align), ""]
     return lines, rows
 
 
@@ -433,8 +396,7 @@ _CURVES_NOTE_ALL_EPOCHS = (
 )
 
 
-@Substitution(run_parameters=RUN_PARAMETERS, network_parameters=NETWORK_PARAMETERS)
-@takes_run_options
+@_skeleton.takes_run_options
 def run_paralinguistic(
     out,
     corpus="emodb",
@@ -482,10 +444,7 @@ def run_paralinguistic(
         Seed of the folds and, with (repeat, fold, method), of every fit.
     {network_parameters}
 
-    Returns
-    -------
-    result : ExperimentResult
-        The results folder, the per-fit scores and the report's path.
+    {returns}
 
     See Also
     --------
@@ -507,17 +466,13 @@ def run_paralinguistic(
     ptft-gender       3
     Name: uar, dtype: int64
     """
-    options = RunOptions(**options)
+    options = _skeleton.RunOptions(**options)
     return run_experiment(Paralinguistic(corpus, sources, baselines), out, options)
 
 
-def _arguments(args):
-    return {"corpus": args.corpus, "sources": args.sources, "baselines": args.baselines}
-
-
-register(
+_skeleton.register(
     Paralinguistic,
-    Command(
+    _skeleton.Command(
         "paralinguistic",
         help="speaker and gender as source tasks for emotion (Table 2, Figure 3)",
         description="Paralinguistic transfer (the paper's Table 2 and Figure 3): "
@@ -562,7 +517,6 @@ register(
             ),
         ),
         function="run_paralinguistic",
-        arguments=_arguments,
         default_out=lambda args: Path("results") / "paralinguistic",
     ),
 )

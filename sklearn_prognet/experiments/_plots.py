@@ -14,6 +14,7 @@ figures (:data:`PLOT_HINT`).
 import numpy as np
 
 from sklearn_prognet.experiments._stats import curve_statistics
+from sklearn_prognet.utils._docstring import Substitution
 
 __all__ = [
     "PLOT_HINT",
@@ -55,6 +56,34 @@ def _figure(figsize):
     return fig, fig.add_subplot()
 
 
+def _chance_line(ax, chance):
+    """Draw the chance level as a dotted line (none if ``chance`` is None)."""
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+
+
+def _save(fig, ax, path):
+    """Add the legend, write the figure to ``path``; return ``path``."""
+    ax.legend(fontsize="small", loc="best")
+    fig.savefig(path)
+    return path
+
+
+#: Fills ``{uar_figure_parameters}``: the parameters after the data of the
+#: figures of UAR.
+_uar_figure_docstring = Substitution(
+    uar_figure_parameters="""
+    path : str or os.PathLike
+        PNG file to write.
+    title : str
+        Figure title.
+    chance : float, default=None
+        Chance level (1 / n_classes), drawn as a dotted line.
+"""
+)
+
+
+@_uar_figure_docstring
 def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
     """Validation UAR per epoch of each method, mean ± std across fits.
 
@@ -62,12 +91,7 @@ def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
     ----------
     curves : dict of str to list of array-like
         Method label -> validation-UAR curve of every fit.
-    path : str or os.PathLike
-        PNG file to write.
-    title : str
-        Figure title.
-    chance : float, default=None
-        Chance level (1 / n_classes), drawn as a dotted line.
+    {uar_figure_parameters}
     best_epochs : dict of str to array-like, default=None
         Method label -> best epoch of every fit, summarised in the legend.
     """
@@ -87,8 +111,7 @@ def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
         ax.plot(epochs, mean, color=color, linewidth=1.6, label=legend)
         ax.fill_between(epochs, mean - std, mean + std, color=color, alpha=0.18, lw=0)
         top = max(top, float(np.nanmax(mean + std)))
-    if chance is not None:
-        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    _chance_line(ax, chance)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation UAR")
     ax.set_title(title)
@@ -102,6 +125,7 @@ def plot_learning_curves(curves, path, *, title, chance=None, best_epochs=None):
     return path
 
 
+@_uar_figure_docstring
 def plot_cross_corpus(rows, path, *, title, chance=None):
     """Test UAR against the number of training folds (Figure 4 analogue).
 
@@ -111,12 +135,7 @@ def plot_cross_corpus(rows, path, *, title, chance=None):
         One dict per (method, training folds) with keys ``label``,
         ``n_train_folds``, ``mean``, ``std`` and ``better_than_dnn`` (bool).
         The label ``'source model'`` is drawn as a dashed reference line.
-    path : str or os.PathLike
-        PNG file to write.
-    title : str
-        Figure title.
-    chance : float, default=None
-        Chance level, drawn as a dotted line.
+    {uar_figure_parameters}
     """
     if not matplotlib_available():
         return None
@@ -164,19 +183,17 @@ def plot_cross_corpus(rows, path, *, title, chance=None):
     ax.plot([], [], linestyle="none", marker="o", markersize=10,
             markerfacecolor="none", markeredgecolor="black",
             label="significantly better than DNN")  # fmt: skip
-    if chance is not None:
-        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    _chance_line(ax, chance)
     ax.set_xticks(np.log2(all_folds))
     ax.set_xticklabels([str(n) for n in all_folds])
     ax.set_xlabel("training folds of the target corpus")
     ax.set_ylabel("test UAR")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
-    fig.savefig(path)
-    return path
+    return _save(fig, ax, path)
 
 
+@_uar_figure_docstring
 def plot_uar_vs_params(rows, path, *, title, chance=None):
     """Test UAR against trainable parameters (log scale), one colour per method.
 
@@ -189,12 +206,7 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
         marker; error bars are the standard deviations. Methods with the
         same number of parameters (DNN and PT/FT) are drawn a little apart,
         symmetrically about that number, so that neither hides the other.
-    path : str or os.PathLike
-        PNG file to write.
-    title : str
-        Figure title.
-    chance : float, default=None
-        Chance level, drawn as a dotted line.
+    {uar_figure_parameters}
     """
     if not matplotlib_available() or not rows:
         return None
@@ -221,16 +233,13 @@ def plot_uar_vs_params(rows, path, *, title, chance=None):
         ax.plot([], [], linestyle="none", marker=markers.get(n, "o"), color="black",
                 markerfacecolor="none",
                 label=f"{n} training fold{'s' if n > 1 else ''}")  # fmt: skip
-    if chance is not None:
-        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label="chance")
+    _chance_line(ax, chance)
     ax.set_xscale("log")
     ax.set_xlabel("trainable parameters (n_trainable_params_)")
     ax.set_ylabel("test UAR")
     ax.set_title(title)
     ax.grid(True, alpha=0.3, which="both")
-    ax.legend(fontsize="small", loc="best")
-    fig.savefig(path)
-    return path
+    return _save(fig, ax, path)
 
 
 def plot_confusion_matrices(matrices, labels, path, *, title, n_cols=3):
@@ -316,12 +325,9 @@ def plot_bars(bars, path, *, title, ylabel, reference=None):
         stds = [mine[g][1] for g in groups if g in mine]
         ax.bar(x, means, width=width * 0.9, yerr=np.nan_to_num(stds), capsize=3,
                color=colors[name], label=name)  # fmt: skip
-    if reference is not None:
-        ax.axhline(reference, color="black", linestyle=":", linewidth=1, label="chance")
+    _chance_line(ax, reference)
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
-    fig.savefig(path)
-    return path
+    return _save(fig, ax, path)

@@ -77,6 +77,7 @@ from sklearn_prognet.experiments._store import (
     read_record_lines,
     write_atomic,
 )
+from sklearn_prognet.utils._docstring import Substitution
 from sklearn_prognet.utils._messages import Message, Param
 from sklearn_prognet.utils._warnings import warn
 
@@ -101,10 +102,13 @@ CONFUSION_PNG = "confusion_matrices.png"
 #: Experiment name (``config.json``'s ``experiment``) -> its Experiment.
 EXPERIMENTS = {}
 
-#: The parameters every ``run_*`` function shares, for their docstrings
-#: (derived from the declaration of the options, ``_options.py``).
-RUN_PARAMETERS = parameter_doc(RUN_SECTION)
-NETWORK_PARAMETERS = parameter_doc(NETWORK_SECTION)
+#: The Returns section of every ``run_*`` docstring (its ``{returns}`` field).
+_RUN_RETURNS = """\
+    Returns
+    -------
+    result : ExperimentResult
+        The results folder, the per-fit scores and the report's path.
+"""
 
 
 class _RunOptionsMethods:
@@ -119,6 +123,14 @@ class _RunOptionsMethods:
             "n_jobs": self.n_jobs,
             "verbose": int(self.progress),
             "features": self.features,
+        }
+
+    def parallel_options(self):
+        """Keyword arguments of :func:`._execution.parallel_context` (and execute)."""
+        return {
+            "n_jobs": self.n_jobs,
+            "backend": self.backend,
+            "scheduler": self.scheduler,
         }
 
     def fold_options(self):
@@ -146,7 +158,7 @@ RunOptions = make_dataclass(
 RunOptions.__doc__ = "The options every experiment takes (see the ``run_*`` functions)."
 
 
-def takes_run_options(run):
+def takes_run_options(run=None, *, own=None):
     """Decorator: ``run``, written with ``**options``, takes every run option.
 
     The run options are declared once (``_options.py``), so a ``run_*``
@@ -155,14 +167,22 @@ def takes_run_options(run):
     and editors show lists its own parameters, then every run option with its
     default; a name that is neither is refused as Python refuses it, in the
     function's name.
+
+    The docstring's shared fields are filled in as well: ``{run_parameters}``
+    and ``{network_parameters}`` with the declared options' entries (``own``
+    maps an option's name to the entry the function words its own way, see
+    :func:`._options.parameter_doc`), ``{returns}`` with the Returns section
+    of every ``run_*`` function.
     """
-    own = inspect.signature(run)
-    parameters = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    if run is None:  # @takes_run_options(own=...)
+        return functools.partial(takes_run_options, own=own)
+    written = inspect.signature(run)
+    parameters = [p for p in written.parameters.values() if p.kind is not p.VAR_KEYWORD]
     parameters += [
         inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
         for f in fields(RunOptions)
     ]
-    signature = own.replace(parameters=parameters)
+    signature = written.replace(parameters=parameters)
 
     @functools.wraps(run)
     def wrapper(*args, **kwargs):
@@ -173,7 +193,11 @@ def takes_run_options(run):
         return run(*args, **kwargs)
 
     wrapper.__signature__ = signature
-    return wrapper
+    return Substitution(
+        run_parameters=parameter_doc(RUN_SECTION, own=own),
+        network_parameters=parameter_doc(NETWORK_SECTION, own=own),
+        returns=_RUN_RETURNS,
+    )(wrapper)
 
 
 @dataclass(frozen=True)
@@ -428,13 +452,12 @@ class Command:
     description : str
         The first paragraph of ``sklearn-prognet NAME --help``.
     options : tuple of Option
-        The experiment's own options (``_options.Option``), flags first.
+        The experiment's own options (``_options.Option``), flags first: the
+        parameters of its ``run_*`` function that the command passes on by name
+        (:meth:`arguments`).
     function : str
         The name of its ``run_*`` function in :mod:`sklearn_prognet.experiments`
         (the command line calls the public function).
-    arguments : callable
-        The parsed arguments -> the ``run_*`` function's own arguments
-        (positional ones by name), the shared options left out.
     default_out : callable
         The parsed arguments -> the results folder when --out is not given.
     hidden : tuple of str, default=()
@@ -447,9 +470,16 @@ class Command:
     description: str
     options: tuple
     function: str
-    arguments: object
     default_out: object
     hidden: tuple = ()
+
+    def arguments(self, args):
+        """The parsed arguments -> the ``run_*`` function's own arguments, by name.
+
+        Those of its own options (positional ones too), the shared ones left
+        out.
+        """
+        return {option.name: getattr(args, option.name) for option in self.options}
 
 
 def register(cls, command=None):
@@ -529,9 +559,7 @@ def run_experiment(experiment, out, options):
             # results from the same distribution, and a run may switch engine
             # when it resumes; every record names its engine
             "engine": engine,
-            "n_jobs": options.n_jobs,
-            "backend": options.backend,
-            "scheduler": options.scheduler,
+            **options.parallel_options(),
             "torch_threads": torch_threads,
         },
         "command": options.command,
@@ -544,9 +572,7 @@ def run_experiment(experiment, out, options):
             plan.tasks,
             data,
             engine=engine,
-            n_jobs=options.n_jobs,
-            backend=options.backend,
-            scheduler=options.scheduler,
+            **options.parallel_options(),
             progress=options.progress,
             torch_threads=torch_threads,
             desc=experiment.name,
@@ -716,12 +742,14 @@ class ExperimentResult:
     See Also
     --------
     load_results : Read the records of a results folder.
+    render_report : Render the report of a results folder again.
 
     Examples
     --------
     >>> from sklearn_prognet.experiments import ExperimentResult
     >>> result = ExperimentResult.load("results/demo")  # doctest: +SKIP
     >>> result.scores.groupby("arm")["uar"].mean()  # doctest: +SKIP
+    >>> print(result.summary_table())  # doctest: +SKIP
     """
 
     folder: Path

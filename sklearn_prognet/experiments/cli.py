@@ -13,35 +13,16 @@ import warnings
 from pathlib import Path
 
 from sklearn_prognet import presets
+from sklearn_prognet.experiments import _options
 from sklearn_prognet.experiments._deploy import FINAL_METHODS
+from sklearn_prognet.experiments._errors import ExperimentInputError
 from sklearn_prognet.experiments._feature_sets import parse_features
 from sklearn_prognet.experiments._fits import DEFAULT_NORMALIZATION, NORMALIZATIONS
 from sklearn_prognet.experiments._inputs import (
     PAPER_EMOTIONS,
-    ExperimentInputError,
     corpus_to_frame,
     load_corpus,
     parse_spec,
-)
-from sklearn_prognet.experiments._options import (
-    EXECUTION,
-    NETWORK,
-    PROTOCOL,
-    QUICK,
-    STATISTICS,
-    Option,
-    add_audio_flags,
-    add_flag,
-    add_flags,
-    fraction,
-    in_flags,
-    n_jobs,
-    name_list,
-    pick,
-    positive_int,
-    register_flags,
-    run_settings,
-    ttest_df,
 )
 from sklearn_prognet.experiments._skeleton import EXPERIMENTS
 from sklearn_prognet.experiments._store import write_atomic
@@ -55,7 +36,7 @@ PRESET_NAMES = {"paper": "PAPER", "small-corpus": "SMALL_CORPUS"}
 #: with the flag role (sklearn_prognet/networks/_knobs.py), one flag each.
 NETWORK_FLAGS = names(FLAG)
 # The flags of the other commands that the library's messages name.
-register_flags([Option("on_error", "raise")])
+_options.register_flags([_options.Option("on_error", "raise")])
 
 _EXTRACTION_JOBS = "processes for the extraction (default: %(default)s)"
 
@@ -87,21 +68,22 @@ _EPILOG_RUN = (
 )
 
 
+def _widths(text):
+    """The layer widths of '256,256,256,256' or '256x4' (ValueError if neither)."""
+    if "x" in text:
+        width, depth = text.split("x")
+        return [int(width)] * int(depth)
+    return [int(v) for v in text.split(",") if v]
+
+
 def _hidden_sizes(text):
-    """'256,256,256,256' or '256x4'."""
-    text = text.replace(" ", "").lower()
-    try:
-        if "x" in text:
-            width, depth = text.split("x")
-            sizes = [int(width)] * int(depth)
-        else:
-            sizes = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: use widths separated by commas (256,256) or WIDTHxDEPTH (256x4)"
-        ) from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give at least one positive width")
+    """An argparse type: '256,256,256,256' or '256x4'."""
+    sizes = _options.positive_integers(
+        text.replace(" ", "").lower(),
+        _widths,
+        unreadable=": use widths separated by commas (256,256) or WIDTHxDEPTH (256x4)",
+        not_positive=": give at least one positive width",
+    )
     return tuple(sizes)
 
 
@@ -151,8 +133,8 @@ def _flag(knob):
     preset (:func:`_network_settings`); its help shows the knob's default.
     """
     default = f"default: {_shown(knob.default)}"
-    if knob.name in QUICK:
-        default += f"; --quick: {QUICK[knob.name]}"
+    if knob.name in _options.QUICK:
+        default += f"; --quick: {_options.QUICK[knob.name]}"
     flag = {"help": f"{knob.help} ({default})"}
     if knob.type is tuple:  # layer widths, the one tuple knob
         flag.update(type=_hidden_sizes, metavar="SIZES")
@@ -174,7 +156,9 @@ def _add_network_options(parser, hidden=()):
             if knob.name in NETWORK_FLAGS:
                 group.add_argument(f"--{knob.name.replace('_', '-')}", **_flag(knob))
 
-    return add_flags(parser, NETWORK, hidden=hidden, network_flags=knob_flags)
+    return _options.add_flags(
+        parser, _options.NETWORK, hidden=hidden, network_flags=knob_flags
+    )
 
 
 def _add_experiment_command(sub, command):
@@ -186,11 +170,11 @@ def _add_experiment_command(sub, command):
         epilog=_EPILOG_RUN,
     )
     for option in command.options:
-        add_flag(parser, option)
-    add_flags(parser, PROTOCOL)
+        _options.add_flag(parser, option)
+    _options.add_flags(parser, _options.PROTOCOL)
     _add_network_options(parser, hidden=command.hidden)
-    add_flags(parser, STATISTICS)
-    add_flags(parser, EXECUTION)
+    _options.add_flags(parser, _options.STATISTICS)
+    _options.add_flags(parser, _options.EXECUTION)
     parser.set_defaults(func=_cmd_experiment, experiment_command=command)
 
 
@@ -223,7 +207,9 @@ def build_parser():
 
 def _add_n_jobs(parser, text=_EXTRACTION_JOBS):
     """The --n-jobs flag of a command that extracts features; ``text``: its help."""
-    parser.add_argument("--n-jobs", type=n_jobs, default=1, metavar="N", help=text)
+    parser.add_argument(
+        "--n-jobs", type=_options.n_jobs, default=1, metavar="N", help=text
+    )
 
 
 def _add_on_error(parser, text):
@@ -259,7 +245,7 @@ def _add_extract_command(sub):
     )
     extract.add_argument(
         "--emotions",
-        type=name_list,
+        type=_options.name_list,
         metavar="LIST",
         help="keep only these emotions (default: all)",
     )
@@ -273,7 +259,7 @@ def _add_extract_command(sub):
         "a row of NaN features, with a warning listing such files (nan); the "
         "experiments refuse a table with NaN rows (default: %(default)s)",
     )
-    add_audio_flags(extract)
+    _options.add_audio_flags(extract)
     extract.set_defaults(func=_cmd_extract)
 
 
@@ -305,7 +291,7 @@ def _add_train_command(sub):
     )
     train.add_argument(
         "--sources",
-        type=name_list,
+        type=_options.name_list,
         default=None,
         metavar="LIST",
         help="source tasks of ptft, prognet and adapters, trained on the "
@@ -313,7 +299,7 @@ def _add_train_command(sub):
     )
     train.add_argument(
         "--emotions",
-        type=name_list,
+        type=_options.name_list,
         default=list(PAPER_EMOTIONS),
         metavar="LIST",
         help="the classes (default: %(default)s)",
@@ -328,7 +314,7 @@ def _add_train_command(sub):
     )
     train.add_argument(
         "--cv",
-        type=positive_int,
+        type=_options.positive_int,
         metavar="N",
         help="first estimate the UAR with N speaker-independent folds, stored in "
         "the model card",
@@ -336,7 +322,7 @@ def _add_train_command(sub):
     train.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
     _add_n_jobs(train)
     _add_network_options(train)
-    add_audio_flags(train)
+    _options.add_audio_flags(train)
     train.set_defaults(func=_cmd_train)
 
 
@@ -398,11 +384,13 @@ def _add_report_command(sub):
     )
     report.add_argument("folder", type=Path, metavar="FOLDER", help="results folder")
     report.add_argument(
-        "--alpha", type=fraction, help="significance level (default: the run's)"
+        "--alpha",
+        type=_options.fraction,
+        help="significance level (default: the run's)",
     )
     report.add_argument(
         "--ttest-df",
-        type=ttest_df,
+        type=_options.ttest_df,
         default="saved",
         metavar="DF",
         help="t-test degrees of freedom, or 'n-1' (default: the run's)",
@@ -414,7 +402,7 @@ def _network_settings(args):
     """The network settings of the options: a preset, then explicit flags."""
     network = {}
     for name in NETWORK_FLAGS:
-        value = pick(args, name, None)
+        value = _options.pick(args, name, None)
         if value is not None:
             network[name] = value
     if args.preset != "paper":
@@ -427,7 +415,7 @@ def _network_settings(args):
 def _run_settings(args):
     """Keyword arguments shared by the experiments, with --quick applied."""
     return {
-        **run_settings(args, _network_settings(args)),
+        **_options.run_settings(args, _network_settings(args)),
         "command": ["sklearn-prognet", *sys.argv[1:]],
     }
 
@@ -602,14 +590,17 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
     Like the errors, it names the flags, not the Python parameters.
     """
-    print(f"sklearn-prognet: warning: {in_flags(message)}", file=file or sys.stderr)
+    print(
+        f"sklearn-prognet: warning: {_options.in_flags(message)}",
+        file=file or sys.stderr,
+    )
 
 
 def _run_command(args):
     try:
         return args.func(args)
     except ExperimentInputError as exc:
-        print(f"sklearn-prognet: error: {in_flags(exc)}", file=sys.stderr)
+        print(f"sklearn-prognet: error: {_options.in_flags(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
