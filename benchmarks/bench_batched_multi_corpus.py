@@ -13,6 +13,13 @@ torch thread each (joblib), then batched with
 ``n_jobs`` (the worker processes are started, and have imported the
 package, before either is timed). On a shared machine only the ratio of one
 run means something.
+
+``--profile`` measures instead why stacking gains little here: in this
+process, with one torch thread, it trains a stack of one and a stack of
+``--fits`` networks, prints the time per network of each, then profiles the
+stack and prints the share of its time spent in the matrix products
+(``aten::bmm``), which stacking does not make cheaper, and the gain a stack
+would have over a network alone if all its other work cost nothing.
 """
 
 import argparse
@@ -68,12 +75,38 @@ def _fit_one(model, fit):
     return model.fit(**fit)
 
 
+def _profile(models, fits):
+    """Time per network alone and stacked (one thread), and the products' share."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_num_threads(1)
+    fit_batched([clone(models[0])], fits[:1], n_jobs=1)  # warm up
+    per_network = {}
+    for n in (1, len(models)):
+        start = time.perf_counter()
+        fit_batched([clone(m) for m in models[:n]], fits[:n], n_jobs=1)
+        per_network[n] = (time.perf_counter() - start) / n
+        print(f"stack of {n:2d}: {per_network[n]:.2f} s per network")
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fit_batched([clone(m) for m in models], fits, n_jobs=1)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    bmm = next(e for e in events if e.key == "aten::bmm")
+    share = bmm.self_cpu_time_total / total
+    print(f"matrix products (aten::bmm): {share:.0%} of the stack's time")
+    # if the stack's other work cost nothing, a network would take its share
+    # of the products only
+    ceiling = per_network[1] / (share * per_network[len(models)])
+    print(f"ceiling of the gain per network: {ceiling:.2f}x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fits", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--nemo", default=str(NEMO))
+    parser.add_argument("--profile", action="store_true", help="see the docstring")
     args = parser.parse_args()
     corpora = [load_corpus("emodb"), load_corpus(args.nemo)]
     X, y = _frame(corpora)
@@ -81,6 +114,8 @@ def main():
     template = MultiCorpusClassifier(max_epochs=args.epochs, early_stopping=False)
     models = [clone(template).set_params(random_state=i) for i in range(args.fits)]
     print(f"{args.fits} fits of {len(fits[0]['y'])} rows, {args.epochs} epochs")
+    if args.profile:
+        return _profile(models, fits)
 
     joblib.Parallel(n_jobs=args.n_jobs)(
         joblib.delayed(_warm_up)() for _ in range(args.n_jobs)
