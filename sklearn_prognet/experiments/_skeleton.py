@@ -164,9 +164,10 @@ def takes_run_options(run=None, *, own=None):
     The run options are declared once (``_options.py``), so a ``run_*``
     function writes only its own parameters and ``**options``, and reads
     them as ``RunOptions(**options)``. The signature that ``help()``, Sphinx
-    and editors show lists its own parameters, then every run option with its
-    default; a name that is neither is refused as Python refuses it, in the
-    function's name.
+    and IPython's completion read (``inspect.signature``) lists its own
+    parameters, then every run option with its default; a name that is
+    neither is refused as Python refuses it, in the function's name. (A
+    static type checker sees ``**options`` only.)
 
     The docstring's shared fields are filled in as well: ``{run_parameters}``
     and ``{network_parameters}`` with the declared options' entries (``own``
