@@ -31,8 +31,7 @@ from sklearn.utils import check_random_state, indexable
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from sklearn_prognet.stats import _REFERENCES
-from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._docstring import REFERENCES, Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -94,7 +93,7 @@ def _check_integer(name, value, minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}; got {name}={value}.")
 
 
-@Substitution(**_REFERENCES)
+@Substitution(**REFERENCES)
 class RepeatedStratifiedGroupKFold(BaseCrossValidator):
     """Repeated stratified k-fold cross-validator that is aware of speakers.
 
@@ -562,7 +561,7 @@ class Fold(NamedTuple):
     test: np.ndarray
 
 
-@Substitution(**_REFERENCES, split_parameters=_SPLIT_PARAMETERS)
+@Substitution(**REFERENCES, split_parameters=_SPLIT_PARAMETERS)
 class FoldRoles(BaseCrossValidator):
     """Test, validation and training folds of the paper's cross-validation.
 

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats as _scipy_stats
 
 from sklearn_prognet.utils._compat import Interval, StrOptions, validate_params
-from sklearn_prognet.utils._docstring import Substitution
+from sklearn_prognet.utils._docstring import REFERENCES, Substitution
 from sklearn_prognet.utils._warnings import warn
 
 __all__ = [
@@ -41,23 +41,6 @@ __all__ = [
 ]
 
 _ALTERNATIVES = {"two-sided", "greater", "less"}
-
-# The references that several docstrings cite (here and in model_selection),
-# as @Substitution fields: ``.. [1] {gideon_2017}`` in the docstring of a
-# module-level function or class, whose indentation the continuation lines have.
-_REFERENCES = {
-    "gideon_2017": """
-    J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
-       "Progressive Neural Networks for Transfer Learning in Emotion
-       Recognition", Proc. Interspeech, 2017.""",
-    "nadeau_2003": """
-    C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
-       Machine Learning, 52(3):239-281, 2003.""",
-    "bouckaert_2004": """
-    R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
-       Significance Tests for Comparing Learning Algorithms", Advances in
-       Knowledge Discovery and Data Mining (PAKDD), LNCS 3056, pp. 3-12, 2004.""",
-}
 
 
 @dataclass(frozen=True)
@@ -249,7 +232,7 @@ def _as_sizes(sizes, name, n):
     },
     prefer_skip_nested_validation=True,
 )
-@Substitution(**_REFERENCES)
+@Substitution(**REFERENCES)
 def corrected_repeated_cv_ttest(
     scores_a, scores_b, *, n_train, n_test, alternative="two-sided", df=None
 ):
@@ -418,7 +401,7 @@ def _variance_correction(n_differences, test_train_ratio):
     },
     prefer_skip_nested_validation=True,
 )
-@Substitution(**_REFERENCES)
+@Substitution(**REFERENCES)
 def compare_cv_results(
     cv_results_a,
     cv_results_b,
@@ -583,7 +566,7 @@ class RepeatedCVSummary:
     },
     prefer_skip_nested_validation=True,
 )
-@Substitution(**_REFERENCES)
+@Substitution(**REFERENCES)
 def summarize_repeated_cv(scores, n_repeats=None, *, ddof=1):
     """Mean score and mean within-repeat standard deviation of repeated CV.
 
@@ -810,7 +793,7 @@ def _bayesian_ttest(differences, test_train_ratio, rope):
     },
     prefer_skip_nested_validation=True,
 )
-@Substitution(**_REFERENCES)
+@Substitution(**REFERENCES)
 def bayesian_correlated_ttest(scores_a, scores_b, *, n_train, n_test, rope=0.01):
     r"""Bayesian correlated t-test of two models evaluated by repeated CV.
 

@@ -29,3 +29,21 @@ class Substitution:
         for name, text in self.texts.items():
             doc = doc.replace("{" + name + "}", text.strip())
         return doc
+
+
+# The references that several public docstrings cite (stats, model_selection),
+# as Substitution fields: ``.. [1] {gideon_2017}`` in the docstring of a
+# module-level function or class, whose indentation the continuation lines have.
+REFERENCES = {
+    "gideon_2017": """
+    J. Gideon, S. Khorram, Z. Aldeneh, D. Dimitriadis and E. M. Provost,
+       "Progressive Neural Networks for Transfer Learning in Emotion
+       Recognition", Proc. Interspeech, 2017.""",
+    "nadeau_2003": """
+    C. Nadeau and Y. Bengio, "Inference for the Generalization Error",
+       Machine Learning, 52(3):239-281, 2003.""",
+    "bouckaert_2004": """
+    R. R. Bouckaert and E. Frank, "Evaluating the Replicability of
+       Significance Tests for Comparing Learning Algorithms", Advances in
+       Knowledge Discovery and Data Mining (PAKDD), LNCS 3056, pp. 3-12, 2004.""",
+}
